@@ -1,0 +1,24 @@
+//! The pure domain core of quan (券): the rules and arithmetic of coupons, with no I/O and no async.
+//!
+//! Everything here is a plain function of its inputs, "now" included: callers pass the time
+//! (`jiff::Timestamp`) and the tenant's zone ([`zone::TenantZone`]) so that history can be
+//! evaluated as of its own dates and tests can move the clock.
+//!
+//! - [`template`]: the coupon template (券模板) and its validation into a [`template::Template`].
+//! - [`access`]: roles and the principal behind an API key.
+//! - [`claim`]: the claim rules of domain.md section 5, in their fixed order, and the batch
+//!   decision that a store runs inside one transaction.
+//! - [`coupon`]: coupon statuses, validity windows and ledger events.
+//! - [`link`]: signed claim links (HMAC-SHA256 with expiry).
+//! - [`error`]: the one table of stable error codes and their HTTP statuses.
+//! - [`zone`]: the tenant's time zone: local days and midnights.
+
+pub mod access;
+pub mod claim;
+pub mod coupon;
+pub mod error;
+pub mod link;
+pub mod template;
+pub mod zone;
+
+pub use error::{ErrorCode, FieldError};

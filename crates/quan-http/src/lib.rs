@@ -1,0 +1,73 @@
+//! quan's HTTP API: a thin axum layer. Handlers turn requests into domain values (the edge
+//! parses, the core decides), call the [`Store`], and turn answers into JSON.
+//!
+//! - [`error`]: one [`error::ApiError`] and the one error body; statuses come from the code table.
+//! - [`json`]: the body extractor that names the field of every malformed input.
+//! - [`auth`]: API keys to principals.
+//! - [`routes`]: the handlers, one module per resource.
+//! - [`openapi`]: the OpenAPI 3 document, generated from the handlers' annotations.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod json;
+pub mod openapi;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use quan_core::zone::TenantZone;
+use quan_store::Store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+/// The largest request body accepted (bigger ones get 413 `payload_too_large`).
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub zone: TenantZone,
+    pub clock: Arc<dyn Clock>,
+    pub keys: Arc<auth::KeyRing>,
+    /// The secret that signs claim links.
+    pub link_secret: Arc<Vec<u8>>,
+    /// The public base URL claim links point at.
+    pub public_url: String,
+}
+
+impl AppState {
+    /// Builds the state, loading (or creating, once) the tenant's link-signing secret.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        zone: TenantZone,
+        clock: Arc<dyn Clock>,
+        admin_key_hash: String,
+        public_url: String,
+    ) -> Result<Self, quan_store::StoreError> {
+        let secret = store.setting_or_init("link_secret", quan_store::new_secret()).await?;
+        Ok(Self {
+            store,
+            zone,
+            clock,
+            keys: Arc::new(auth::KeyRing::new(admin_key_hash)),
+            link_secret: Arc::new(secret.into_bytes()),
+            public_url,
+        })
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+}
+
+/// The whole API as one router.
+pub fn router(state: AppState) -> Router {
+    routes::routes()
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

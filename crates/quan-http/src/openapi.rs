@@ -1,0 +1,46 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations, with the error-code table.
+
+use quan_core::ErrorCode;
+use utoipa::OpenApi;
+
+use crate::routes::{claims, keys, members, system, templates, wallet};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "quan", description = "quan (券): coupon templates, claiming and wallets."),
+    paths(
+        system::healthz, system::openapi, keys::create,
+        templates::create, templates::get, templates::list, templates::update,
+        templates::activate, templates::pause, templates::end,
+        claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
+        wallet::wallet, wallet::coupon, wallet::revoke,
+        members::put, members::get, members::put_segment,
+    ),
+    components(schemas(crate::error::ErrorBody, ErrorCode)),
+    modifiers(&Security),
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new())]);
+    }
+}
+
+/// The document served at `GET /openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut table = String::from(
+        "quan (券): coupon templates, claiming and wallets.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
+    );
+    for code in ErrorCode::ALL {
+        table.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), code.status(), code.meaning()));
+    }
+    doc.info.description = Some(table);
+    doc
+}

@@ -1,0 +1,158 @@
+//! The handlers, one module per resource, and the pieces they share (paging, idempotency).
+
+pub mod claims;
+pub mod keys;
+pub mod members;
+pub mod system;
+pub mod templates;
+pub mod wallet;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use quan_core::ErrorCode;
+use quan_store::{IdempotencyKey, IdempotencyStart, Page};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(system::healthz))
+        .route("/openapi.json", get(system::openapi))
+        .route("/v1/keys", post(keys::create))
+        .route("/v1/templates", post(templates::create).get(templates::list))
+        .route("/v1/templates/{id}", get(templates::get).put(templates::update))
+        .route("/v1/templates/{id}/activate", post(templates::activate))
+        .route("/v1/templates/{id}/pause", post(templates::pause))
+        .route("/v1/templates/{id}/end", post(templates::end))
+        .route("/v1/templates/{id}/claim", post(claims::claim))
+        .route("/v1/templates/{id}/grant", post(claims::grant))
+        .route("/v1/templates/{id}/links", post(claims::create_link))
+        .route("/v1/templates/{id}/claim-codes", post(claims::create_claim_codes))
+        .route("/v1/users/{user_id}/coupons", get(wallet::wallet))
+        .route("/v1/coupons/{id}", get(wallet::coupon))
+        .route("/v1/coupons/{id}/revoke", post(wallet::revoke))
+        .route("/v1/members/{id}", put(members::put).get(members::get))
+        .route("/v1/segments/{id}", put(members::put_segment))
+        .fallback(system::not_found)
+        .method_not_allowed_fallback(system::method_not_allowed)
+}
+
+/// A query string read with the API's error shape.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(v)| Q(v))
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))
+    }
+}
+
+/// `?limit=&cursor=`, as every list takes them.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    /// At most this many items (1..=500, default 50).
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    pub fn limit(&self) -> ApiResult<u32> {
+        match self.limit {
+            None => Ok(50),
+            Some(n @ 1..=500) => Ok(n),
+            Some(_) => Err(ApiError::field(ErrorCode::InvalidValue, "limit", "must be within 1..500")),
+        }
+    }
+}
+
+/// A page of a list: `{"items", "total", "next"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub next: Option<String>,
+}
+
+impl<T> PageBody<T> {
+    pub fn from<R>(page: Page<R>, f: impl FnMut(R) -> T) -> Json<Self> {
+        Json(PageBody { items: page.items.into_iter().map(f).collect(), total: page.total, next: page.next })
+    }
+}
+
+/// The `Idempotency-Key` of a request, scoped to the API key and tied to the body.
+pub fn idempotency_key(headers: &HeaderMap, key_id: &str, what: &str, body: &[u8]) -> ApiResult<Option<IdempotencyKey>> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .ok_or_else(|| ApiError::field(ErrorCode::BadRequest, "Idempotency-Key", "must be 1..255 visible characters"))?;
+    let mut hash = Sha256::new();
+    hash.update(what.as_bytes());
+    hash.update([0]);
+    hash.update(body);
+    let request_hash = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(IdempotencyKey { key_id: key_id.to_string(), key: key.to_string(), request_hash }))
+}
+
+/// A stored answer: the status and the JSON body.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    status: u16,
+    body: serde_json::Value,
+}
+
+/// Runs a mutating call at most once per idempotency key, replaying its first answer.
+pub async fn once<F, Fut>(state: &AppState, key: Option<IdempotencyKey>, run: F) -> axum::response::Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
+{
+    use axum::response::IntoResponse;
+    let Some(key) = key else {
+        return match run().await {
+            Ok((status, body)) => (status, Json(body)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    };
+    match state.store.begin_idempotent(&key, state.now()).await {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(IdempotencyStart::Mismatch) => ApiError::field(
+            ErrorCode::IdempotencyMismatch,
+            "Idempotency-Key",
+            "this key was used with another request",
+        )
+        .into_response(),
+        Ok(IdempotencyStart::InFlight) => ApiError::code(ErrorCode::InFlight).into_response(),
+        Ok(IdempotencyStart::Replay(stored)) => match serde_json::from_str::<Stored>(&stored) {
+            Ok(s) => (axum::http::StatusCode::from_u16(s.status).unwrap_or(axum::http::StatusCode::OK), Json(s.body)).into_response(),
+            Err(_) => ApiError::code(ErrorCode::Internal).into_response(),
+        },
+        Ok(IdempotencyStart::Started) => {
+            let (status, body) = match run().await {
+                Ok((status, body)) => (status, body),
+                Err(e) => {
+                    let status = axum::http::StatusCode::from_u16(e.code.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+                    (status, serde_json::to_value(e.body()).expect("error serializes"))
+                }
+            };
+            let stored = serde_json::to_string(&Stored { status: status.as_u16(), body: body.clone() }).expect("serializes");
+            if let Err(e) = state.store.finish_idempotent(&key, &stored).await {
+                return ApiError::from(e).into_response();
+            }
+            (status, Json(body)).into_response()
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Identifiers, codes and secrets: time-ordered ids, unguessable codes, hashed API keys.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn base32(mut value: u128, len: usize, out: &mut String) {
+    let mut buf = vec![0u8; len];
+    for slot in buf.iter_mut().rev() {
+        *slot = CROCKFORD[(value & 31) as usize];
+        value >>= 5;
+    }
+    out.push_str(std::str::from_utf8(&buf).expect("ascii"));
+}
+
+/// A new id: `prefix_` + 10 characters of milliseconds + 12 random characters. Ids sort by
+/// creation time, so `ORDER BY id` pages in creation order; the random part makes them unguessable.
+pub fn new_id(prefix: &str, now_ms: i64) -> String {
+    let mut s = String::with_capacity(prefix.len() + 23);
+    s.push_str(prefix);
+    s.push('_');
+    base32(now_ms.max(0) as u128, 10, &mut s);
+    base32(rand::rng().random::<u64>() as u128, 12, &mut s);
+    s
+}
+
+/// A coupon or claim code: 16 Crockford base32 characters (80 random bits), easy to read aloud.
+pub fn new_code() -> String {
+    let mut s = String::with_capacity(16);
+    base32(rand::rng().random::<u128>() & ((1u128 << 80) - 1), 16, &mut s);
+    s
+}
+
+/// A new API key secret (`qk_` + 43 url-safe characters, 256 bits).
+pub fn new_secret() -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("qk_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The stored form of a secret: its SHA-256 in hex. Keys are never stored in the clear.
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time_and_codes_differ() {
+        let a = new_id("tpl", 1_000);
+        let b = new_id("tpl", 1_001);
+        assert!(a < b, "{a} {b}");
+        assert_eq!(a.len(), 4 + 22);
+        let codes: std::collections::HashSet<_> = (0..1000).map(|_| new_code()).collect();
+        assert_eq!(codes.len(), 1000);
+        assert!(codes.iter().all(|c| c.len() == 16));
+    }
+}

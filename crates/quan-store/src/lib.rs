@@ -1,0 +1,114 @@
+//! quan's storage: one interface ([`Store`]) with a SQLite and a PostgreSQL implementation.
+//!
+//! The backend is chosen once, from the database URL's scheme ([`open`]); everything above
+//! holds an `Arc<dyn Store>`. Each backend has its own SQL and its own versioned migrations
+//! (`migrations/sqlite`, `migrations/postgres`), applied on open.
+//!
+//! Invariants (stock, per-user and per-day limits, single use of claim codes, idempotency) live
+//! in the database's transactions, never in read-then-write code outside one:
+//! - SQLite: one writer thread owns the write connection and runs every write job inside
+//!   `BEGIN IMMEDIATE`; the jobs that arrive together share one transaction and one fsync
+//!   (group commit), each inside its own savepoint.
+//! - PostgreSQL: claims are batched per template; a batch locks the template row
+//!   (`SELECT ... FOR UPDATE`), so claims of one template are serialised across every process
+//!   sharing the database, decides each claim with [`quan_core::claim::ClaimBook`], and writes
+//!   the batch with a handful of set-based statements and one commit.
+//!
+//! Answers are sent only after the commit, so a 201 is durable.
+
+mod claiming;
+mod ids;
+mod model;
+// mod postgres;
+mod sqlite;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use quan_core::{access::Principal, template::StatusAction, ErrorCode};
+
+pub use ids::{hash_secret, new_code, new_id, new_secret};
+pub use model::*;
+
+/// Failures of the storage layer itself (the domain's refusals are values, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("unsupported database URL {0:?}: use sqlite://path or postgres://...")]
+    BadUrl(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything quan keeps. One implementation per backend; both pass the same tests.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// A named setting, created with `init` the first time it is asked for (race-free).
+    async fn setting_or_init(&self, name: &str, init: String) -> Result<String>;
+
+    async fn insert_key(&self, key: NewKey) -> Result<KeyRecord>;
+    async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>>;
+
+    async fn insert_template(&self, template: NewTemplate) -> Result<TemplateRecord>;
+    async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
+    async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
+    /// Replaces the spec of a draft template; `InvalidState` when it is no longer a draft.
+    async fn update_template(&self, update: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>>;
+    async fn set_template_status(
+        &self,
+        id: &str,
+        action: StatusAction,
+        now: Timestamp,
+    ) -> Result<Result<TemplateRecord, ErrorCode>>;
+
+    /// Decides and, if allowed, writes one claim; durable before it returns.
+    async fn claim(&self, claim: ClaimCommand) -> Result<ClaimOutcome>;
+    /// Makes `count` single-use claim codes, taking them from the stock.
+    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>>;
+
+    async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
+    async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
+    /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
+    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>>;
+    /// Marks claimed coupons whose validity has ended as expired; returns how many.
+    async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>>;
+    async fn ledger_count(&self) -> Result<i64>;
+
+    async fn upsert_member(&self, member: MemberRecord) -> Result<MemberRecord>;
+    async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
+    async fn upsert_segment(&self, segment: SegmentRecord) -> Result<SegmentRecord>;
+
+    /// Starts an idempotent call: `Started` means go on and then [`Store::finish_idempotent`].
+    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart>;
+    async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()>;
+    /// Forgets idempotency records older than `before`.
+    async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64>;
+}
+
+/// Opens (and migrates) the store a URL names: `sqlite://path` or `postgres://...`.
+pub async fn open(url: &str, zone: quan_core::zone::TenantZone) -> Result<std::sync::Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path, zone).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        todo!()
+    } else {
+        Err(StoreError::BadUrl(url.to_string()))
+    }
+}
+
+/// Whether `principal` may see a template or coupon of `store` (platform coupons: operators only).
+pub fn visible(principal: &Principal, store: Option<&str>) -> bool {
+    principal.owns_store(store)
+}

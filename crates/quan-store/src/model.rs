@@ -1,0 +1,239 @@
+//! The records the store reads and writes, and the commands it takes.
+
+use jiff::Timestamp;
+use quan_core::access::Role;
+use quan_core::coupon::{CouponStatus, LedgerEvent};
+use quan_core::template::{Channel, Template, TemplateSpec, TemplateStatus};
+use quan_core::ErrorCode;
+use serde::{Deserialize, Serialize};
+
+/// One page of a list, and the cursor of the next (`None` on the last page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub id: String,
+    pub key_hash: String,
+    pub role: Role,
+    pub store_ids: Vec<String>,
+    pub user_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub id: String,
+    pub role: Role,
+    pub store_ids: Vec<String>,
+    pub user_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTemplate {
+    pub id: String,
+    pub template: Template,
+    pub created_by: String,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    pub id: String,
+    pub spec: TemplateSpec,
+    pub status: TemplateStatus,
+    pub store_id: Option<String>,
+    pub remaining: Option<i64>,
+    pub issued: i64,
+    pub claimed: i64,
+    pub used: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TemplateFilter {
+    /// Confine to these stores (a merchant's view); `None`: every template.
+    pub stores: Option<Vec<String>>,
+    pub status: Option<TemplateStatus>,
+    /// `platform`, `store`, `category` or `product`.
+    pub scope_kind: Option<String>,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateUpdate {
+    pub id: String,
+    pub template: Template,
+    pub now: Timestamp,
+}
+
+/// How a claim reaches the template, as the store needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimRoute {
+    Public,
+    /// A signed link, already verified (or not) by the caller.
+    Link { valid: bool },
+    /// A pre-made claim code; the store checks it and uses it up.
+    Code(String),
+    Service,
+    Campaign,
+}
+
+impl ClaimRoute {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClaimRoute::Public => "public",
+            ClaimRoute::Link { .. } => "link",
+            ClaimRoute::Code(_) => "claim_code",
+            ClaimRoute::Service => "service",
+            ClaimRoute::Campaign => "campaign",
+        }
+    }
+}
+
+/// The identity of an idempotent request: the API key, the client's key, the body's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key_id: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    Started,
+    /// The stored answer of the first request.
+    Replay(String),
+    Mismatch,
+    InFlight,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimCommand {
+    pub template_id: String,
+    pub user_id: String,
+    pub channel: Option<Channel>,
+    pub region: Option<String>,
+    pub route: ClaimRoute,
+    pub idempotency: Option<IdempotencyKey>,
+    /// The API key acting, for the ledger.
+    pub actor: String,
+    /// The stores the caller is confined to; a template outside them reads as not found.
+    pub stores: Option<Vec<String>>,
+    pub now: Timestamp,
+}
+
+/// What a successful claim answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimedCoupon {
+    pub coupon_id: String,
+    pub code: String,
+    pub template_id: String,
+    pub user_id: String,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+}
+
+/// The answer to a claim; a retry with the same idempotency key gets the same one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimOutcome {
+    Claimed(ClaimedCoupon),
+    Refused(ErrorCode),
+    NotFound,
+    IdempotencyMismatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponRecord {
+    pub id: String,
+    pub template_id: String,
+    pub store_id: Option<String>,
+    pub user_id: String,
+    pub code: String,
+    /// The stored status; read it through [`CouponStatus::as_of`] for the wallet.
+    pub status: CouponStatus,
+    pub route: String,
+    pub claimed_at: Timestamp,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    pub order_id: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct WalletQuery {
+    pub user_id: String,
+    /// Filter by status as of `now` (a claimed coupon past its end counts as expired).
+    pub status: Option<CouponStatus>,
+    pub stores: Option<Vec<String>>,
+    pub now: Timestamp,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub seq: i64,
+    pub coupon_id: String,
+    pub template_id: String,
+    pub user_id: String,
+    pub event: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub at: Timestamp,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub order_id: Option<String>,
+}
+
+/// A ledger entry about to be written.
+#[derive(Debug, Clone)]
+pub(crate) struct LedgerWrite<'a> {
+    pub coupon_id: &'a str,
+    pub template_id: &'a str,
+    pub user_id: &'a str,
+    pub event: LedgerEvent,
+    pub from: Option<CouponStatus>,
+    pub to: CouponStatus,
+    pub at: Timestamp,
+    pub actor: &'a str,
+    pub reason: Option<&'a str>,
+    pub order_id: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub id: String,
+    pub joined_at: Timestamp,
+    pub tier: Option<String>,
+    pub region: Option<String>,
+    pub paid_orders: i64,
+    pub total_spent: i64,
+    /// Points, origin channel, tags, assigned guide and whatever else the SCRM keeps.
+    pub attributes: serde_json::Value,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRecord {
+    pub id: String,
+    pub name: String,
+    pub member_ids: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+pub(crate) fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+pub(crate) fn from_micros(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::MAX)
+}

@@ -1,0 +1,756 @@
+//! The SQLite backend: one writer thread with group commit, and a few reader connections.
+//!
+//! SQLite allows one writer at a time. Rather than let many connections fight over the lock
+//! ("database is locked"), one thread owns the write connection. Write jobs queue on a channel;
+//! the writer takes every job waiting, runs them in one `BEGIN IMMEDIATE` transaction, each in
+//! its own savepoint (a failing job rolls back alone), commits once with `synchronous=FULL`,
+//! and only then answers them. Reads go to separate WAL reader connections.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use quan_core::access::Role;
+use quan_core::claim::{ClaimBook, Counts, MemberFacts};
+use quan_core::coupon::{CouponStatus, LedgerEvent};
+use quan_core::template::{StatusAction, TemplateStatus};
+use quan_core::zone::TenantZone;
+use quan_core::ErrorCode;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::claiming::{self, TemplateCache};
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const READERS: usize = 4;
+const MAX_GROUP: usize = 1024;
+
+type Reply = Box<dyn FnOnce(Result<(), Arc<StoreError>>) + Send>;
+type Job = Box<dyn FnOnce(&Transaction, &WriterCtx) -> (bool, Reply) + Send>;
+
+/// What write jobs share besides the connection.
+pub(crate) struct WriterCtx {
+    zone: TenantZone,
+    cache: Arc<TemplateCache>,
+}
+
+pub struct SqliteStore {
+    jobs: mpsc::UnboundedSender<Job>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+}
+
+fn connect(path: &str) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        if !done {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, Timestamp::now().as_microsecond()])?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    pub async fn open(path: &str, zone: TenantZone) -> Result<Self> {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let path = path.to_string();
+        let (mut writer, readers) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let mut writer = connect(&path)?;
+            migrate(&mut writer)?;
+            let readers = (0..READERS).map(|_| connect(&path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
+            Ok((writer, readers))
+        })
+        .await
+        .expect("open task")?;
+        let cache = Arc::new(TemplateCache::default());
+        let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        let ctx = WriterCtx { zone, cache };
+        std::thread::Builder::new()
+            .name("quan-sqlite-writer".into())
+            .spawn(move || writer_loop(&mut writer, rx, ctx))
+            .expect("spawn writer");
+        Ok(Self { jobs: tx, readers: Arc::new(readers), next_reader: AtomicUsize::new(0) })
+    }
+
+    /// Runs `f` in the writer's next group transaction; answers after the commit.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction, &WriterCtx) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn, ctx| {
+            let outcome = f(conn, ctx);
+            let ok = outcome.is_ok();
+            let reply: Reply = Box::new(move |commit| {
+                let result = match (outcome, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(e)) => Err(StoreError::Corrupt(format!("commit failed: {e}"))),
+                };
+                let _ = tx.send(result);
+            });
+            (ok, reply)
+        });
+        self.jobs.send(job).map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Runs `f` on a reader connection.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers[i].lock().expect("reader lock");
+            f(&conn)
+        })
+        .await
+        .expect("read task")
+    }
+}
+
+fn writer_loop(conn: &mut Connection, mut rx: mpsc::UnboundedReceiver<Job>, ctx: WriterCtx) {
+    let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    while let Some(first) = rx.blocking_recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::with_capacity(group.len());
+        let commit = (|| -> Result<(), StoreError> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for job in group.drain(..) {
+                tx.execute_batch("SAVEPOINT job")?;
+                let (ok, reply) = job(&tx, &ctx);
+                if !ok {
+                    tx.execute_batch("ROLLBACK TO job")?;
+                }
+                tx.execute_batch("RELEASE job")?;
+                replies.push(reply);
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        let commit = commit.map_err(Arc::new);
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, "sqlite group commit failed");
+        }
+        group.clear();
+        for reply in replies.drain(..) {
+            reply(commit.clone());
+        }
+    }
+}
+
+fn ts(us: i64) -> Timestamp {
+    from_micros(us)
+}
+
+fn json_list(v: &[String]) -> String {
+    serde_json::to_string(v).expect("strings serialize")
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+const TEMPLATE_COLS: &str = "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
+
+fn template_row(r: &Row) -> rusqlite::Result<(String, Option<String>, String, String, Option<i64>, i64, i64, i64, i64, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+}
+
+type TemplateRow = (String, Option<String>, String, String, Option<i64>, i64, i64, i64, i64, i64);
+
+fn template_record(row: TemplateRow) -> Result<TemplateRecord> {
+    let (id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at) = row;
+    Ok(TemplateRecord {
+        spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
+        status: TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?,
+        id,
+        store_id,
+        remaining,
+        issued,
+        claimed,
+        used,
+        created_at: ts(created_at),
+        updated_at: ts(updated_at),
+    })
+}
+
+fn get_template(conn: &Connection, id: &str) -> Result<Option<TemplateRecord>> {
+    let row = conn
+        .prepare_cached(&format!("SELECT {TEMPLATE_COLS} FROM templates WHERE id = ?1"))?
+        .query_row([id], template_row)
+        .optional()?;
+    row.map(template_record).transpose()
+}
+
+const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
+
+fn coupon_row(r: &Row) -> rusqlite::Result<Result<CouponRecord>> {
+    let status: String = r.get(5)?;
+    let Some(status) = CouponStatus::parse(&status) else {
+        return Ok(Err(corrupt("coupon status")));
+    };
+    Ok(Ok(CouponRecord {
+        id: r.get(0)?,
+        template_id: r.get(1)?,
+        store_id: r.get(2)?,
+        user_id: r.get(3)?,
+        code: r.get(4)?,
+        status,
+        route: r.get(6)?,
+        claimed_at: ts(r.get(7)?),
+        valid_from: ts(r.get(8)?),
+        valid_until: ts(r.get(9)?),
+        order_id: r.get(10)?,
+        updated_at: ts(r.get(11)?),
+    }))
+}
+
+fn get_coupon(conn: &Connection, id: &str) -> Result<Option<CouponRecord>> {
+    conn.prepare_cached(&format!("SELECT {COUPON_COLS} FROM coupons WHERE id = ?1"))?
+        .query_row([id], coupon_row)
+        .optional()?
+        .transpose()
+}
+
+fn append_ledger(conn: &Connection, e: &LedgerWrite) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        e.coupon_id,
+        e.template_id,
+        e.user_id,
+        e.event.as_str(),
+        e.from.map(CouponStatus::as_str),
+        e.to.as_str(),
+        micros(e.at),
+        e.actor,
+        e.reason,
+        e.order_id
+    ])?;
+    Ok(())
+}
+
+fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>) -> Result<MemberFacts> {
+    let row = conn
+        .prepare_cached("SELECT joined_at, tier, paid_orders FROM members WHERE id = ?1")?
+        .query_row([user_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))
+        .optional()?;
+    let in_segment = match segment {
+        Some(s) => conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment_id = ?1 AND member_id = ?2)")?
+            .query_row([s, user_id], |r| r.get(0))?,
+        None => false,
+    };
+    Ok(match row {
+        Some((joined, tier, paid)) => MemberFacts { is_member: true, joined_at: Some(ts(joined)), tier, paid_orders: paid, in_segment },
+        None => MemberFacts { in_segment, ..MemberFacts::default() },
+    })
+}
+
+fn save_idempotent(conn: &Connection, key: &IdempotencyKey, response: &str, now: Timestamp) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (key_id, idem_key) DO UPDATE SET response = excluded.response",
+    )?
+    .execute(params![key.key_id, key.key, key.request_hash, response, micros(now)])?;
+    Ok(())
+}
+
+/// The whole claim, inside the writer's transaction: the single writer makes read-then-write safe.
+fn claim_in(conn: &Connection, ctx: &WriterCtx, cmd: &ClaimCommand) -> Result<ClaimOutcome> {
+    if let Some(key) = &cmd.idempotency {
+        let prior: Option<(String, Option<String>)> = conn
+            .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key_id = ?1 AND idem_key = ?2")?
+            .query_row([&key.key_id, &key.key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((hash, response)) = prior {
+            if hash != key.request_hash {
+                return Ok(ClaimOutcome::IdempotencyMismatch);
+            }
+            if let Some(response) = response {
+                return serde_json::from_str(&response).map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")));
+            }
+        }
+    }
+    let row = conn
+        .prepare_cached("SELECT store_id, status, spec, version, remaining FROM templates WHERE id = ?1")?
+        .query_row([&cmd.template_id], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<i64>>(4)?))
+        })
+        .optional()?;
+    let Some((store_id, status, spec, version, remaining)) = row else {
+        return Ok(ClaimOutcome::NotFound);
+    };
+    if claiming::hidden_from(cmd, store_id.as_deref()) {
+        return Ok(ClaimOutcome::NotFound);
+    }
+    let template = ctx.cache.get(&cmd.template_id, version, &spec)?;
+    let status = TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?;
+    let code_valid = match &cmd.route {
+        ClaimRoute::Code(code) => conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM claim_codes WHERE code = ?1 AND template_id = ?2 AND used_by IS NULL)")?
+            .query_row([code, &cmd.template_id], |r| r.get(0))?,
+        _ => false,
+    };
+    let member = if claiming::needs_member(&template) {
+        member_facts(conn, &cmd.user_id, claiming::audience_segment(&template))?
+    } else {
+        MemberFacts::default()
+    };
+    let day = ctx.zone.day_number(cmd.now);
+    let counts = conn
+        .prepare_cached("SELECT COUNT(*), COALESCE(SUM(claim_day = ?3), 0) FROM coupons WHERE template_id = ?1 AND user_id = ?2")?
+        .query_row(params![cmd.template_id, cmd.user_id, day], |r| Ok(Counts { total: r.get(0)?, today: r.get(1)? }))?;
+    let mut book = ClaimBook::new(&template, status, remaining);
+    let outcome = match book.decide(&claiming::ask(cmd, &member, code_valid), counts, cmd.now) {
+        Err(reason) => ClaimOutcome::Refused(reason),
+        Ok(()) => {
+            let (coupon, day) = claiming::new_coupon(cmd, &template, &ctx.zone);
+            let now = micros(cmd.now);
+            conn.prepare_cached(
+                "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6, ?7, ?8, ?9, ?10, ?7)",
+            )?
+            .execute(params![
+                coupon.coupon_id,
+                cmd.template_id,
+                store_id,
+                cmd.user_id,
+                coupon.code,
+                cmd.route.as_str(),
+                now,
+                day,
+                micros(coupon.valid_from),
+                micros(coupon.valid_until)
+            ])?;
+            let issued = i64::from(!matches!(cmd.route, ClaimRoute::Code(_)));
+            conn.prepare_cached("UPDATE templates SET remaining = ?2, issued = issued + ?3, claimed = claimed + 1 WHERE id = ?1")?
+                .execute(params![cmd.template_id, book.remaining(), issued])?;
+            if let ClaimRoute::Code(code) = &cmd.route {
+                conn.prepare_cached("UPDATE claim_codes SET used_by = ?2, coupon_id = ?3, used_at = ?4 WHERE code = ?1")?
+                    .execute(params![code, cmd.user_id, coupon.coupon_id, now])?;
+            }
+            let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) { LedgerEvent::Granted } else { LedgerEvent::Claimed };
+            append_ledger(
+                conn,
+                &LedgerWrite {
+                    coupon_id: &coupon.coupon_id,
+                    template_id: &cmd.template_id,
+                    user_id: &cmd.user_id,
+                    event,
+                    from: None,
+                    to: CouponStatus::Claimed,
+                    at: cmd.now,
+                    actor: &cmd.actor,
+                    reason: Some(cmd.route.as_str()),
+                    order_id: None,
+                },
+            )?;
+            ClaimOutcome::Claimed(coupon)
+        }
+    };
+    if let Some(key) = &cmd.idempotency {
+        save_idempotent(conn, key, &serde_json::to_string(&outcome).expect("outcome serializes"), cmd.now)?;
+    }
+    Ok(outcome)
+}
+
+fn page_of<T>(mut items: Vec<T>, limit: u32, total: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(&cursor_of)
+    } else {
+        None
+    };
+    Page { items, total, next }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn setting_or_init(&self, name: &str, init: String) -> Result<String> {
+        let name = name.to_string();
+        self.write(move |tx, _| {
+            tx.execute("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [&name, &init])?;
+            Ok(tx.query_row("SELECT value FROM settings WHERE name = ?1", [&name], |r| r.get(0))?)
+        })
+        .await
+    }
+
+    async fn insert_key(&self, key: NewKey) -> Result<KeyRecord> {
+        self.write(move |tx, _| {
+            tx.execute(
+                "INSERT INTO api_keys (id, key_hash, role, store_ids, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key.id, key.key_hash, key.role.as_str(), json_list(&key.store_ids), key.user_id, micros(key.created_at)],
+            )?;
+            Ok(KeyRecord { id: key.id, role: key.role, store_ids: key.store_ids, user_id: key.user_id, created_at: key.created_at })
+        })
+        .await
+    }
+
+    async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>> {
+        let key_hash = key_hash.to_string();
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = ?1")?
+                .query_row([&key_hash], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, i64>(4)?))
+                })
+                .optional()?;
+            row.map(|(id, role, stores, user_id, created)| {
+                Ok(KeyRecord {
+                    id,
+                    role: Role::parse(&role).ok_or_else(|| corrupt("key role"))?,
+                    store_ids: serde_json::from_str(&stores).map_err(|_| corrupt("key stores"))?,
+                    user_id,
+                    created_at: ts(created),
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn insert_template(&self, new: NewTemplate) -> Result<TemplateRecord> {
+        self.write(move |tx, _| {
+            let spec = new.template.spec();
+            let now = micros(new.now);
+            tx.execute(
+                "INSERT INTO templates (id, store_id, status, spec, stock, remaining, created_by, created_at, updated_at) \
+                 VALUES (?1, ?2, 'draft', ?3, ?4, ?4, ?5, ?6, ?6)",
+                params![new.id, spec.scope.store_id(), serde_json::to_string(spec).expect("spec serializes"), spec.stock, new.created_by, now],
+            )?;
+            get_template(tx, &new.id)?.ok_or_else(|| corrupt("template vanished"))
+        })
+        .await
+    }
+
+    async fn template(&self, id: &str) -> Result<Option<TemplateRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| get_template(conn, &id)).await
+    }
+
+    async fn list_templates(&self, f: TemplateFilter) -> Result<Page<TemplateRecord>> {
+        self.read(move |conn| {
+            let stores = f.stores.as_ref().map(|s| json_list(s));
+            let status = f.status.map(|s| s.as_str());
+            let filter = "(?1 IS NULL OR store_id IN (SELECT value FROM json_each(?1))) AND (?2 IS NULL OR status = ?2) \
+                          AND (?3 IS NULL OR json_extract(spec, '$.scope.kind') = ?3)";
+            let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"), params![stores, status, f.scope_kind], |r| r.get(0))?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {TEMPLATE_COLS} FROM templates WHERE {filter} AND (?4 IS NULL OR id > ?4) ORDER BY id LIMIT ?5"
+            ))?;
+            let rows = stmt
+                .query_map(params![stores, status, f.scope_kind, f.cursor, i64::from(f.limit) + 1], template_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let items = rows.into_iter().map(template_record).collect::<Result<Vec<_>>>()?;
+            Ok(page_of(items, f.limit, total, |t| t.id.clone()))
+        })
+        .await
+    }
+
+    async fn update_template(&self, u: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>> {
+        self.write(move |tx, _| {
+            let Some(current) = get_template(tx, &u.id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            if current.status != TemplateStatus::Draft {
+                return Ok(Err(ErrorCode::InvalidState));
+            }
+            let spec = u.template.spec();
+            tx.execute(
+                "UPDATE templates SET spec = ?2, store_id = ?3, stock = ?4, remaining = ?4, version = version + 1, updated_at = ?5 WHERE id = ?1",
+                params![u.id, serde_json::to_string(spec).expect("spec serializes"), spec.scope.store_id(), spec.stock, micros(u.now)],
+            )?;
+            Ok(Ok(get_template(tx, &u.id)?.ok_or_else(|| corrupt("template vanished"))?))
+        })
+        .await
+    }
+
+    async fn set_template_status(&self, id: &str, action: StatusAction, now: Timestamp) -> Result<Result<TemplateRecord, ErrorCode>> {
+        let id = id.to_string();
+        self.write(move |tx, _| {
+            let Some(current) = get_template(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            let Some(next) = current.status.apply(action) else { return Ok(Err(ErrorCode::InvalidState)) };
+            tx.execute("UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1", params![id, next.as_str(), micros(now)])?;
+            Ok(Ok(get_template(tx, &id)?.ok_or_else(|| corrupt("template vanished"))?))
+        })
+        .await
+    }
+
+    async fn claim(&self, cmd: ClaimCommand) -> Result<ClaimOutcome> {
+        self.write(move |tx, ctx| claim_in(tx, ctx, &cmd)).await
+    }
+
+    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>> {
+        let template_id = template_id.to_string();
+        self.write(move |tx, _| {
+            let n = i64::from(count);
+            let updated = tx.execute(
+                "UPDATE templates SET remaining = remaining - ?2, issued = issued + ?2 WHERE id = ?1 AND (remaining IS NULL OR remaining >= ?2)",
+                params![template_id, n],
+            )?;
+            if updated == 0 {
+                return Ok(Err(ErrorCode::OutOfStock));
+            }
+            let mut insert = tx.prepare_cached("INSERT INTO claim_codes (code, template_id, created_at) VALUES (?1, ?2, ?3)")?;
+            let codes: Vec<String> = (0..count).map(|_| crate::ids::new_code()).collect();
+            for code in &codes {
+                insert.execute(params![code, template_id, micros(now)])?;
+            }
+            Ok(Ok(codes))
+        })
+        .await
+    }
+
+    async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| get_coupon(conn, &id)).await
+    }
+
+    async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
+        self.read(move |conn| {
+            let stores = q.stores.as_ref().map(|s| json_list(s));
+            let now = micros(q.now);
+            // ?4 is the status asked for; a claimed coupon past its end (?3) reads as expired.
+            let filter = "user_id = ?1 AND (?2 IS NULL OR store_id IN (SELECT value FROM json_each(?2))) AND (?4 = '' \
+                 OR (?4 = 'claimed' AND status = 'claimed' AND valid_until > ?3) \
+                 OR (?4 = 'expired' AND (status = 'expired' OR (status = 'claimed' AND valid_until <= ?3))) \
+                 OR (?4 NOT IN ('claimed', 'expired') AND status = ?4))";
+            let status = q.status.map(CouponStatus::as_str).unwrap_or("");
+            let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM coupons WHERE {filter}"), params![q.user_id, stores, now, status], |r| r.get(0))?;
+            let mut stmt = conn.prepare_cached(&format!("SELECT {COUPON_COLS} FROM coupons WHERE {filter} AND (?5 IS NULL OR id > ?5) ORDER BY id LIMIT ?6"))?;
+            let items = stmt
+                .query_map(params![q.user_id, stores, now, status, q.cursor, i64::from(q.limit) + 1], coupon_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
+            Ok(page_of(items, q.limit, total, |c| c.id.clone()))
+        })
+        .await
+    }
+
+    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>> {
+        let (id, actor, reason) = (id.to_string(), actor.to_string(), reason.to_string());
+        self.write(move |tx, _| {
+            let Some(c) = get_coupon(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            if c.status != CouponStatus::Claimed {
+                return Ok(Err(ErrorCode::InvalidState));
+            }
+            tx.execute("UPDATE coupons SET status = 'revoked', updated_at = ?2 WHERE id = ?1", params![id, micros(now)])?;
+            append_ledger(
+                tx,
+                &LedgerWrite {
+                    coupon_id: &id,
+                    template_id: &c.template_id,
+                    user_id: &c.user_id,
+                    event: LedgerEvent::Revoked,
+                    from: Some(CouponStatus::Claimed),
+                    to: CouponStatus::Revoked,
+                    at: now,
+                    actor: &actor,
+                    reason: Some(&reason),
+                    order_id: None,
+                },
+            )?;
+            Ok(Ok(get_coupon(tx, &id)?.ok_or_else(|| corrupt("coupon vanished"))?))
+        })
+        .await
+    }
+
+    async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        self.write(move |tx, _| {
+            let due: Vec<(String, String, String)> = tx
+                .prepare_cached("SELECT id, template_id, user_id FROM coupons WHERE status = 'claimed' AND valid_until <= ?1 LIMIT ?2")?
+                .query_map(params![micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, template_id, user_id) in &due {
+                tx.prepare_cached("UPDATE coupons SET status = 'expired', updated_at = ?2 WHERE id = ?1")?.execute(params![id, micros(now)])?;
+                append_ledger(
+                    tx,
+                    &LedgerWrite {
+                        coupon_id: id,
+                        template_id,
+                        user_id,
+                        event: LedgerEvent::Expired,
+                        from: Some(CouponStatus::Claimed),
+                        to: CouponStatus::Expired,
+                        at: now,
+                        actor: "system",
+                        reason: Some("validity ended"),
+                        order_id: None,
+                    },
+                )?;
+            }
+            Ok(due.len() as u64)
+        })
+        .await
+    }
+
+    async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>> {
+        let coupon_id = coupon_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id \
+                 FROM coupon_ledger WHERE coupon_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([&coupon_id], |r| {
+                Ok(LedgerEntry {
+                    seq: r.get(0)?,
+                    coupon_id: r.get(1)?,
+                    template_id: r.get(2)?,
+                    user_id: r.get(3)?,
+                    event: r.get(4)?,
+                    from_status: r.get(5)?,
+                    to_status: r.get(6)?,
+                    at: ts(r.get(7)?),
+                    actor: r.get(8)?,
+                    reason: r.get(9)?,
+                    order_id: r.get(10)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn ledger_count(&self) -> Result<i64> {
+        self.read(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?)).await
+    }
+
+    async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
+        self.write(move |tx, _| {
+            tx.execute(
+                "INSERT INTO members (id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, tier = excluded.tier, region = excluded.region, \
+                 paid_orders = excluded.paid_orders, total_spent = excluded.total_spent, attributes = excluded.attributes, updated_at = excluded.updated_at",
+                params![m.id, micros(m.joined_at), m.tier, m.region, m.paid_orders, m.total_spent, m.attributes.to_string(), micros(m.updated_at)],
+            )?;
+            Ok(m)
+        })
+        .await
+    }
+
+    async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at FROM members WHERE id = ?1")?
+                .query_row([&id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(id, joined, tier, region, paid_orders, total_spent, attributes, updated)| {
+                Ok(MemberRecord {
+                    id,
+                    joined_at: ts(joined),
+                    tier,
+                    region,
+                    paid_orders,
+                    total_spent,
+                    attributes: serde_json::from_str(&attributes).map_err(|_| corrupt("member attributes"))?,
+                    updated_at: ts(updated),
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn upsert_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
+        self.write(move |tx, _| {
+            tx.execute(
+                "INSERT INTO segments (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                params![s.id, s.name, micros(s.created_at)],
+            )?;
+            tx.execute("DELETE FROM segment_members WHERE segment_id = ?1", [&s.id])?;
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO segment_members (segment_id, member_id) VALUES (?1, ?2)")?;
+            for m in &s.member_ids {
+                insert.execute([&s.id, m])?;
+            }
+            drop(insert);
+            Ok(s)
+        })
+        .await
+    }
+
+    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart> {
+        let key = key.clone();
+        self.write(move |tx, _| {
+            let prior: Option<(String, Option<String>)> = tx
+                .query_row("SELECT request_hash, response FROM idempotency WHERE key_id = ?1 AND idem_key = ?2", [&key.key_id, &key.key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            Ok(match prior {
+                Some((hash, _)) if hash != key.request_hash => IdempotencyStart::Mismatch,
+                Some((_, Some(response))) => IdempotencyStart::Replay(response),
+                Some((_, None)) => IdempotencyStart::InFlight,
+                None => {
+                    tx.execute(
+                        "INSERT INTO idempotency (key_id, idem_key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                        params![key.key_id, key.key, key.request_hash, micros(now)],
+                    )?;
+                    IdempotencyStart::Started
+                }
+            })
+        })
+        .await
+    }
+
+    async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()> {
+        let (key, response) = (key.clone(), response.to_string());
+        self.write(move |tx, _| {
+            tx.execute("UPDATE idempotency SET response = ?3 WHERE key_id = ?1 AND idem_key = ?2", params![key.key_id, key.key, response])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64> {
+        self.write(move |tx, _| Ok(tx.execute("DELETE FROM idempotency WHERE created_at < ?1", [micros(before)])? as u64)).await
+    }
+}

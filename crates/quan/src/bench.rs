@@ -1,0 +1,179 @@
+//! `quan bench`: load generators that drive a running quan over HTTP and report throughput
+//! and latency percentiles. The server is measured as a client sees it, durability included:
+//! every 201 counted here was committed before it was sent.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Claims on one hot template with a large stock, from many users over many connections.
+    Claim(ClaimArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ClaimArgs {
+    /// The running service.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// A platform key.
+    #[arg(long, env = "QUAN_ADMIN_KEY")]
+    pub key: String,
+    /// Concurrent connections, each sending one claim at a time.
+    #[arg(long, default_value_t = 128)]
+    pub connections: usize,
+    /// Claims to send in all.
+    #[arg(long, default_value_t = 200_000)]
+    pub claims: u64,
+    /// Distinct users the claims come from.
+    #[arg(long, default_value_t = 100_000)]
+    pub users: u64,
+    /// The template's stock.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub stock: i64,
+    /// Claims per connection before measuring starts (warm-up).
+    #[arg(long, default_value_t = 20)]
+    pub warmup: u64,
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Claim(args) => claim(args).await,
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+    key: String,
+}
+
+impl Conn {
+    async fn open(url: &str, key: &str) -> anyhow::Result<Conn> {
+        let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let stream = tokio::net::TcpStream::connect(&host).await.with_context(|| format!("connecting to {host}"))?;
+        stream.set_nodelay(true)?;
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Conn { sender, host, key: key.to_string() })
+    }
+
+    async fn send(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+        let bytes = body.map(|b| Bytes::from(serde_json::to_vec(b).expect("json"))).unwrap_or_default();
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host)
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("content-type", "application/json")
+            .body(Full::new(bytes))?;
+        self.sender.ready().await?;
+        let res = self.sender.send_request(req).await?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await?.to_bytes();
+        let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+        Ok((status, value))
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
+    let mut admin = Conn::open(&args.url, &args.key).await?;
+    let template = json!({
+        "name": "bench hot template",
+        "scope": {"kind": "platform"},
+        "benefit": {"kind": "reduction", "threshold": 10000, "off": 1000},
+        "validity": {"kind": "relative", "days": 30},
+        "stock": args.stock, "per_user_limit": null, "per_user_daily_limit": null,
+        "audience": {"kind": "all"}, "channels": null, "regions": null,
+        "distribution": ["public"], "funding": {"platform_bp": 10000, "merchant_bp": 0}
+    });
+    let (st, t) = admin.send("POST", "/v1/templates", Some(&template)).await?;
+    if st != 201 {
+        bail!("creating the template answered {st}: {t}");
+    }
+    let id = t["id"].as_str().context("template id")?.to_string();
+    let (st, _) = admin.send("POST", &format!("/v1/templates/{id}/activate"), None).await?;
+    if st != 200 {
+        bail!("activating answered {st}");
+    }
+
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let path = format!("/v1/templates/{id}/claim");
+    let mut tasks = Vec::new();
+    for c in 0..args.connections {
+        let mut conn = Conn::open(&args.url, &args.key).await?;
+        let (next, ok, refused, failed, path) = (next.clone(), ok.clone(), refused.clone(), failed.clone(), path.clone());
+        let (users, total, warmup) = (args.users, args.claims, args.warmup);
+        tasks.push(tokio::spawn(async move {
+            for w in 0..warmup {
+                let body = json!({"user_id": format!("warm-{c}-{w}"), "channel": "app"});
+                let _ = conn.send("POST", &path, Some(&body)).await;
+            }
+            let mut latencies = Vec::new();
+            let start = Instant::now();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    break;
+                }
+                let body = json!({"user_id": format!("u{}", i.wrapping_mul(2_654_435_761) % users), "channel": "app"});
+                let t0 = Instant::now();
+                match conn.send("POST", &path, Some(&body)).await {
+                    Ok((201, _)) => ok.fetch_add(1, Ordering::Relaxed),
+                    Ok((409, _)) => refused.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                latencies.push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            }
+            (latencies, start)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::with_capacity(args.claims as usize);
+    for t in tasks {
+        let (lat, _) = t.await?;
+        all.extend(lat);
+    }
+    let elapsed = started.elapsed();
+    all.sort_unstable();
+    let (_, t) = admin.send("GET", &format!("/v1/templates/{id}"), None).await?;
+    let claimed = t["claimed"].as_i64().unwrap_or(-1);
+    let warm = args.connections as u64 * args.warmup;
+    let answered = ok.load(Ordering::Relaxed);
+    println!("template            {id}");
+    println!("connections         {}", args.connections);
+    println!("claims sent         {}", args.claims);
+    println!("201 claimed         {answered}");
+    println!("409 refused         {}", refused.load(Ordering::Relaxed));
+    println!("errors              {}", failed.load(Ordering::Relaxed));
+    println!("elapsed             {:.2} s", elapsed.as_secs_f64());
+    println!("claims/s            {:.0}", args.claims as f64 / elapsed.as_secs_f64().max(Duration::from_micros(1).as_secs_f64()));
+    println!("latency p50         {:.2} ms", percentile(&all, 0.50) as f64 / 1000.0);
+    println!("latency p99         {:.2} ms", percentile(&all, 0.99) as f64 / 1000.0);
+    println!("latency max         {:.2} ms", all.last().copied().unwrap_or(0) as f64 / 1000.0);
+    println!("template claimed    {claimed} (expected {})", answered + warm);
+    if claimed != (answered + warm) as i64 {
+        bail!("the template's counter does not match the answered claims");
+    }
+    Ok(())
+}

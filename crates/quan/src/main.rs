@@ -1,0 +1,243 @@
+//! The `quan` command: run the service, migrate, manage keys and templates, and benchmark.
+
+mod bench;
+mod serve;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use quan_core::access::Role;
+use quan_core::template::{StatusAction, Template, TemplateSpec};
+use quan_core::zone::TenantZone;
+
+/// quan (券): a coupon marketing platform. Design coupons, hand them out, hold them in wallets.
+#[derive(Parser)]
+#[command(name = "quan", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives and in which zone its days turn.
+#[derive(clap::Args, Clone)]
+pub struct DbArgs {
+    /// `sqlite://path` (created on first use) or `postgres://user:pass@host:port/db`.
+    #[arg(long, env = "QUAN_DATABASE_URL", default_value = "sqlite://./quan-data/quan.db")]
+    pub database_url: String,
+    /// The tenant's time zone: "per day" limits count its local days.
+    #[arg(long, env = "QUAN_TIME_ZONE", default_value = "Asia/Shanghai")]
+    pub time_zone: String,
+}
+
+impl DbArgs {
+    pub fn zone(&self) -> anyhow::Result<TenantZone> {
+        TenantZone::parse(&self.time_zone).map_err(anyhow::Error::msg)
+    }
+
+    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
+        quan_store::open(&self.database_url, self.zone()?).await.with_context(|| format!("opening {}", redact(&self.database_url)))
+    }
+}
+
+/// A database URL with its password hidden, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (creates and migrates the database on first start).
+    Serve(serve::ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(DbArgs),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Manage coupon templates.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
+    /// Load generators that measure the running service.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make an API key and print it (shown once; only its hash is stored).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// platform, merchant, guide or customer.
+        #[arg(long)]
+        role: String,
+        /// A store a merchant or guide key may act for (repeat for several).
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// The user a customer key speaks for.
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesCommand {
+    /// Create a draft template from a JSON file (the body of `POST /v1/templates`).
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        file: PathBuf,
+        /// Activate it at once.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Print a template with its live counters.
+    Get {
+        #[command(flatten)]
+        db: DbArgs,
+        id: String,
+    },
+    /// List templates, oldest first.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Make a template claimable.
+    Activate {
+        #[command(flatten)]
+        db: DbArgs,
+        id: String,
+    },
+    /// Stop claims for a while.
+    Pause {
+        #[command(flatten)]
+        db: DbArgs,
+        id: String,
+    },
+    /// End a template for good.
+    End {
+        #[command(flatten)]
+        db: DbArgs,
+        id: String,
+    },
+}
+
+fn print_template(t: &quan_store::TemplateRecord) {
+    println!(
+        "{}\t{}\t{}\tissued={} claimed={} used={} remaining={}",
+        t.id,
+        t.status.as_str(),
+        t.spec.name,
+        t.issued,
+        t.claimed,
+        t.used,
+        t.remaining.map_or("unlimited".to_string(), |r| r.to_string())
+    );
+}
+
+async fn status(db: &DbArgs, id: &str, action: StatusAction) -> anyhow::Result<()> {
+    let store = db.open().await?;
+    match store.set_template_status(id, action, jiff::Timestamp::now()).await? {
+        Ok(t) => print_template(&t),
+        Err(code) => bail!("{}: {}", code.as_str(), code.meaning()),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Migrate(db) => {
+            let store = db.open().await?;
+            println!("{} database is at the latest schema", store.backend());
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Create { db, role, stores, user } } => {
+            let role = Role::parse(&role).context("--role must be platform, merchant, guide or customer")?;
+            if matches!(role, Role::Merchant | Role::Guide) && stores.is_empty() {
+                bail!("a {} key needs at least one --store", role.as_str());
+            }
+            if role == Role::Customer && user.is_none() {
+                bail!("a customer key needs --user");
+            }
+            let store = db.open().await?;
+            let secret = quan_store::new_secret();
+            let now = jiff::Timestamp::now();
+            let record = store
+                .insert_key(quan_store::NewKey {
+                    id: quan_store::new_id("key", now.as_millisecond()),
+                    key_hash: quan_store::hash_secret(&secret),
+                    role,
+                    store_ids: stores,
+                    user_id: user,
+                    created_at: now,
+                })
+                .await?;
+            println!("{}\t{}\t{secret}", record.id, record.role.as_str());
+            Ok(())
+        }
+        Command::Templates { command } => match command {
+            TemplatesCommand::Create { db, file, activate } => {
+                let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let spec: TemplateSpec = serde_json::from_slice(&text).with_context(|| format!("{} is not a template", file.display()))?;
+                let template = Template::parse(spec).map_err(|e| anyhow::anyhow!("{}: {} ({})", e.field, e.message, e.code.as_str()))?;
+                let store = db.open().await?;
+                let now = jiff::Timestamp::now();
+                let id = quan_store::new_id("tpl", now.as_millisecond());
+                let mut t = store.insert_template(quan_store::NewTemplate { id: id.clone(), template, created_by: "cli".into(), now }).await?;
+                if activate {
+                    t = store.set_template_status(&id, StatusAction::Activate, now).await?.map_err(|c| anyhow::anyhow!(c.as_str()))?;
+                }
+                print_template(&t);
+                Ok(())
+            }
+            TemplatesCommand::Get { db, id } => {
+                let store = db.open().await?;
+                let t = store.template(&id).await?.with_context(|| format!("no template {id}"))?;
+                print_template(&t);
+                println!("{}", serde_json::to_string_pretty(&t.spec)?);
+                Ok(())
+            }
+            TemplatesCommand::List { db, limit } => {
+                let store = db.open().await?;
+                let page = store.list_templates(quan_store::TemplateFilter { limit: limit.clamp(1, 500), ..Default::default() }).await?;
+                page.items.iter().for_each(print_template);
+                println!("{} of {}", page.items.len(), page.total);
+                Ok(())
+            }
+            TemplatesCommand::Activate { db, id } => status(&db, &id, StatusAction::Activate).await,
+            TemplatesCommand::Pause { db, id } => status(&db, &id, StatusAction::Pause).await,
+            TemplatesCommand::End { db, id } => status(&db, &id, StatusAction::End).await,
+        },
+        Command::Bench { command } => bench::run(command).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(super::redact("postgres://quan:secret@127.0.0.1:5432/db"), "postgres://quan:***@127.0.0.1:5432/db");
+        assert_eq!(super::redact("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}

@@ -1,0 +1,78 @@
+//! `quan serve`: the HTTP API, with the sweepers that expire coupons and old idempotency keys.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::SignedDuration;
+use quan_http::{AppState, SystemClock};
+use quan_store::hash_secret;
+
+use crate::DbArgs;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The address to listen on.
+    #[arg(long, env = "QUAN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The base URL that claim links point at.
+    #[arg(long, env = "QUAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.db.open().await?;
+    let admin_hash = match std::env::var("QUAN_ADMIN_KEY").ok().filter(|k| !k.is_empty()) {
+        Some(key) => hash_secret(&key),
+        None => {
+            let key = quan_store::new_secret();
+            let fresh = hash_secret(&key);
+            let kept = store.setting_or_init("admin_key_hash", fresh.clone()).await?;
+            if kept == fresh {
+                println!("quan: bootstrap admin key (shown once, keep it): {key}");
+            }
+            kept
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState::new(store.clone(), args.db.zone()?, Arc::new(SystemClock), admin_hash, public_url).await?;
+    tokio::spawn(sweep(store.clone()));
+    tracing::info!(%addr, backend = store.backend(), "quan serving");
+    axum::serve(listener, quan_http::router(state)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+/// Expires coupons whose validity ended and forgets idempotency keys older than 24 h.
+async fn sweep(store: Arc<dyn quan_store::Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tick.tick().await;
+        let now = jiff::Timestamp::now();
+        loop {
+            match store.expire_due(now, 1000).await {
+                Ok(1000) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "expiry sweep failed");
+                    break;
+                }
+            }
+        }
+        if let Err(e) = store.sweep_idempotency(now - SignedDuration::from_hours(24)).await {
+            tracing::warn!(error = %e, "idempotency sweep failed");
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}
