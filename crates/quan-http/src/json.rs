@@ -30,7 +30,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             };
             let field = match (code, field) {
                 (ErrorCode::MissingField, f) => Some(join(f, quoted(&message))),
-                (ErrorCode::UnknownField, f) => Some(join(f, quoted(&message))),
+                // Inside tagged enums the path stops at the enum; elsewhere it names the field.
+                (ErrorCode::UnknownField, f) => match (f, quoted(&message)) {
+                    (Some(f), Some(name)) if f.rsplit('.').next() != Some(name.as_str()) => Some(format!("{f}.{name}")),
+                    (f, name) => f.or(name),
+                },
                 (_, f) => f,
             };
             Err(ApiError { code, message, field: field.filter(|f| !f.is_empty()) })
@@ -62,6 +66,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 ApiError::new(ErrorCode::BadRequest, e.body_text())
             }
         })?;
+        if bytes.len() > crate::MAX_BODY {
+            return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("bodies are limited to {} bytes", crate::MAX_BODY)));
+        }
         let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { bytes };
         Ok(Body(parse(&bytes)?, bytes))
     }

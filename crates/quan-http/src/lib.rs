@@ -25,6 +25,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 
 /// The largest request body accepted (bigger ones get 413 `payload_too_large`).
 pub const MAX_BODY: usize = 256 * 1024;
+/// Bodies up to this size are read (and refused with a proper answer); larger ones are cut off.
+const READ_LIMIT: usize = 8 * 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -68,6 +70,6 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     routes::routes()
         .with_state(state)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(READ_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -1,5 +1,7 @@
 //! Identifiers, codes and secrets: time-ordered ids, unguessable codes, hashed API keys.
 
+use std::sync::Mutex;
+
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -14,14 +16,25 @@ fn base32(mut value: u128, len: usize, out: &mut String) {
     out.push_str(std::str::from_utf8(&buf).expect("ascii"));
 }
 
-/// A new id: `prefix_` + 10 characters of milliseconds + 12 random characters. Ids sort by
-/// creation time, so `ORDER BY id` pages in creation order; the random part makes them unguessable.
+/// A new id: `prefix_` + 10 characters of milliseconds + 12 characters that start random and
+/// count up within a millisecond (as ULIDs do). Ids of one process sort by creation, so
+/// `ORDER BY id` pages in creation order.
 pub fn new_id(prefix: &str, now_ms: i64) -> String {
+    static LAST: Mutex<(i64, u64)> = Mutex::new((0, 0));
+    let (ms, tail) = {
+        let mut last = LAST.lock().expect("id lock");
+        if now_ms <= last.0 {
+            last.1 = (last.1 + 1) & ((1 << 60) - 1);
+        } else {
+            *last = (now_ms, rand::rng().random::<u64>() >> 5);
+        }
+        *last
+    };
     let mut s = String::with_capacity(prefix.len() + 23);
     s.push_str(prefix);
     s.push('_');
-    base32(now_ms.max(0) as u128, 10, &mut s);
-    base32(rand::rng().random::<u64>() as u128, 12, &mut s);
+    base32(ms.max(0) as u128, 10, &mut s);
+    base32(tail as u128, 12, &mut s);
     s
 }
 

@@ -19,7 +19,7 @@
 mod claiming;
 mod ids;
 mod model;
-// mod postgres;
+mod postgres;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -85,6 +85,8 @@ pub trait Store: Send + Sync + 'static {
     async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64>;
     async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>>;
     async fn ledger_count(&self) -> Result<i64>;
+    /// How many coupon rows a template has (for audits and tests: it must equal `claimed`).
+    async fn coupon_count(&self, template_id: &str) -> Result<i64>;
 
     async fn upsert_member(&self, member: MemberRecord) -> Result<MemberRecord>;
     async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
@@ -102,7 +104,7 @@ pub async fn open(url: &str, zone: quan_core::zone::TenantZone) -> Result<std::s
     if let Some(path) = url.strip_prefix("sqlite://") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path, zone).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        todo!()
+        Ok(std::sync::Arc::new(postgres::PgStore::open(url, zone).await?))
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }

@@ -1,1 +1,776 @@
-//! PostgreSQL backend (next)
+//! The PostgreSQL backend: the production and multi-node store.
+//!
+//! Several `quan serve` processes may share one database, so every invariant is the
+//! database's: claims of a template are decided under that template's row lock
+//! (`SELECT ... FOR UPDATE`), which serialises them across processes; per-user and per-day
+//! counts are read under the same lock, claim codes are locked row by row, and idempotency keys
+//! are a primary key. What this process adds is group commit: claims waiting at the same time
+//! are decided together, in one transaction per template, with a few set-based statements.
+//! A batch that meets a deadlock, a serialisation failure or a unique-key race is retried whole.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use jiff::Timestamp;
+use quan_core::access::Role;
+use quan_core::claim::{ClaimBook, Counts, MemberFacts};
+use quan_core::coupon::{CouponStatus, LedgerEvent};
+use quan_core::template::{StatusAction, TemplateStatus};
+use quan_core::zone::TenantZone;
+use quan_core::ErrorCode;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_postgres::error::SqlState;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::{NoTls, Row};
+
+use crate::claiming::{self, TemplateCache};
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_foundation.sql"))];
+const POOL_SIZE: usize = 24;
+const MAX_BATCH: usize = 1000;
+const CONCURRENT_BATCHES: usize = 8;
+const ATTEMPTS: usize = 8;
+
+type ClaimJob = (ClaimCommand, oneshot::Sender<Result<ClaimOutcome>>);
+
+pub struct PgStore {
+    pool: Pool,
+    claims: mpsc::UnboundedSender<ClaimJob>,
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => StoreError::Postgres(e),
+            other => StoreError::Pool(other.to_string()),
+        }
+    }
+}
+
+fn retryable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Postgres(e) => {
+            matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::UNIQUE_VIOLATION)
+        }
+        _ => false,
+    }
+}
+
+impl PgStore {
+    pub async fn open(url: &str, zone: TenantZone) -> Result<Self> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|_| StoreError::BadUrl(url.to_string()))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Pool(e.to_string()))?;
+        migrate(&pool).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(dispatch(pool.clone(), zone, Arc::new(TemplateCache::default()), rx));
+        Ok(Self { pool, claims: tx })
+    }
+}
+
+async fn migrate(pool: &Pool) -> Result<()> {
+    let mut client = pool.get().await?;
+    // One process migrates at a time; the others wait on the advisory lock, then find it done.
+    client.execute("SELECT pg_advisory_lock(7262)", &[]).await?;
+    let result = async {
+        client
+            .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .await?;
+        for (version, sql) in MIGRATIONS {
+            let tx = client.transaction().await?;
+            let done = tx.query_one("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)", &[version]).await?.get::<_, bool>(0);
+            if !done {
+                tx.batch_execute(sql).await?;
+                tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &Timestamp::now().as_microsecond()]).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    client.execute("SELECT pg_advisory_unlock(7262)", &[]).await?;
+    result
+}
+
+/// Collects the claims that wait together and hands each template's share to one batch.
+async fn dispatch(pool: Pool, zone: TenantZone, cache: Arc<TemplateCache>, mut rx: mpsc::UnboundedReceiver<ClaimJob>) {
+    let permits = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
+    while let Some(first) = rx.recv().await {
+        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut groups: HashMap<String, Vec<ClaimJob>> = HashMap::new();
+        for job in jobs {
+            groups.entry(job.0.template_id.clone()).or_default().push(job);
+        }
+        let (pool, zone, cache) = (pool.clone(), zone.clone(), cache.clone());
+        tokio::spawn(async move {
+            for (_, group) in groups {
+                run_batch(&pool, &zone, &cache, group).await;
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: Vec<ClaimJob>) {
+    let (cmds, replies): (Vec<ClaimCommand>, Vec<_>) = jobs.into_iter().unzip();
+    let mut attempt = 0;
+    let result = loop {
+        attempt += 1;
+        match claim_batch(pool, zone, cache, &cmds).await {
+            Err(e) if attempt < ATTEMPTS && retryable(&e) => {
+                tracing::debug!(error = %e, attempt, "retrying claim batch");
+                continue;
+            }
+            other => break other,
+        }
+    };
+    match result {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "claim batch failed");
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Corrupt(format!("claim batch failed: {message}"))));
+            }
+        }
+    }
+}
+
+/// Rows to insert for the accepted claims of a batch, column by column (for `unnest`).
+#[derive(Default)]
+struct NewCoupons {
+    id: Vec<String>,
+    user: Vec<String>,
+    code: Vec<String>,
+    route: Vec<String>,
+    claimed_at: Vec<i64>,
+    day: Vec<i64>,
+    from: Vec<i64>,
+    until: Vec<i64>,
+    actor: Vec<String>,
+    event: Vec<String>,
+}
+
+/// Decides and writes one template's batch of claims in one transaction.
+async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds: &[ClaimCommand]) -> Result<Vec<ClaimOutcome>> {
+    let template_id = &cmds[0].template_id;
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_opt("SELECT store_id, status, spec, version, remaining FROM templates WHERE id = $1 FOR UPDATE", &[template_id])
+        .await?;
+    let Some(row) = row else {
+        return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
+    };
+    let store_id: Option<String> = row.get(0);
+    let status = TemplateStatus::parse(row.get(1)).ok_or_else(|| StoreError::Corrupt("template status".into()))?;
+    let template = cache.get(template_id, row.get(3), row.get(2))?;
+    let remaining: Option<i64> = row.get(4);
+
+    // Idempotency records already committed for the keys of this batch.
+    let (key_ids, keys): (Vec<&str>, Vec<&str>) =
+        cmds.iter().filter_map(|c| c.idempotency.as_ref()).map(|k| (k.key_id.as_str(), k.key.as_str())).unzip();
+    let mut prior: HashMap<(String, String), (String, Option<String>)> = HashMap::new();
+    if !keys.is_empty() {
+        for r in tx
+            .query(
+                "SELECT i.key_id, i.idem_key, i.request_hash, i.response FROM idempotency i \
+                 JOIN unnest($1::text[], $2::text[]) AS k (key_id, idem_key) USING (key_id, idem_key)",
+                &[&key_ids, &keys],
+            )
+            .await?
+        {
+            prior.insert((r.get(0), r.get(1)), (r.get(2), r.get(3)));
+        }
+    }
+    // Claim codes that are still unused, locked for this transaction.
+    let codes: Vec<&str> = cmds.iter().filter_map(|c| if let ClaimRoute::Code(code) = &c.route { Some(code.as_str()) } else { None }).collect();
+    let mut usable_codes: HashSet<String> = HashSet::new();
+    if !codes.is_empty() {
+        for r in tx
+            .query("SELECT code FROM claim_codes WHERE code = ANY($1) AND template_id = $2 AND used_by IS NULL FOR UPDATE", &[&codes, template_id])
+            .await?
+        {
+            usable_codes.insert(r.get(0));
+        }
+    }
+    let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
+    let members = if claiming::needs_member(&template) { member_facts(&tx, &users, claiming::audience_segment(&template)).await? } else { HashMap::new() };
+    let days: Vec<i64> = cmds.iter().map(|c| zone.day_number(c.now)).collect();
+    let mut totals: HashMap<String, i64> = HashMap::new();
+    let mut per_day: HashMap<(String, i64), i64> = HashMap::new();
+    for r in tx
+        .query(
+            "SELECT user_id, claim_day, COUNT(*) FROM coupons WHERE template_id = $1 AND user_id = ANY($2) GROUP BY user_id, claim_day",
+            &[template_id, &users],
+        )
+        .await?
+    {
+        let (user, day, n): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
+        *totals.entry(user.clone()).or_default() += n;
+        per_day.insert((user, day), n);
+    }
+
+    let mut book = ClaimBook::new(&template, status, remaining);
+    let mut outcomes: Vec<ClaimOutcome> = Vec::with_capacity(cmds.len());
+    let mut in_batch_keys: HashMap<(String, String), (String, usize)> = HashMap::new();
+    let mut new = NewCoupons::default();
+    let mut used_codes: Vec<(String, String, String, i64)> = Vec::new();
+    let mut idem_rows: Vec<(String, String, String, usize)> = Vec::new();
+    let mut issued = 0i64;
+    let no_member = MemberFacts::default();
+    for (i, cmd) in cmds.iter().enumerate() {
+        if claiming::hidden_from(cmd, store_id.as_deref()) {
+            outcomes.push(ClaimOutcome::NotFound);
+            continue;
+        }
+        if let Some(key) = &cmd.idempotency {
+            let id = (key.key_id.clone(), key.key.clone());
+            if let Some((hash, response)) = prior.get(&id) {
+                outcomes.push(if *hash != key.request_hash {
+                    ClaimOutcome::IdempotencyMismatch
+                } else if let Some(r) = response {
+                    serde_json::from_str(r).map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?
+                } else {
+                    ClaimOutcome::Refused(ErrorCode::InFlight)
+                });
+                continue;
+            }
+            if let Some((hash, first)) = in_batch_keys.get(&id) {
+                outcomes.push(if *hash == key.request_hash { outcomes[*first].clone() } else { ClaimOutcome::IdempotencyMismatch });
+                continue;
+            }
+            in_batch_keys.insert(id, (key.request_hash.clone(), i));
+        }
+        let code_valid = match &cmd.route {
+            ClaimRoute::Code(code) => usable_codes.remove(code),
+            _ => false,
+        };
+        let member = members.get(&cmd.user_id).unwrap_or(&no_member);
+        let stored = Counts {
+            total: totals.get(&cmd.user_id).copied().unwrap_or(0),
+            today: per_day.get(&(cmd.user_id.clone(), days[i])).copied().unwrap_or(0),
+        };
+        let outcome = match book.decide(&claiming::ask(cmd, member, code_valid), stored, cmd.now) {
+            Err(reason) => ClaimOutcome::Refused(reason),
+            Ok(()) => {
+                let (coupon, day) = claiming::new_coupon(cmd, &template, zone);
+                new.id.push(coupon.coupon_id.clone());
+                new.user.push(cmd.user_id.clone());
+                new.code.push(coupon.code.clone());
+                new.route.push(cmd.route.as_str().to_string());
+                new.claimed_at.push(micros(cmd.now));
+                new.day.push(day);
+                new.from.push(micros(coupon.valid_from));
+                new.until.push(micros(coupon.valid_until));
+                new.actor.push(cmd.actor.clone());
+                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) { LedgerEvent::Granted } else { LedgerEvent::Claimed };
+                new.event.push(event.as_str().to_string());
+                if let ClaimRoute::Code(code) = &cmd.route {
+                    used_codes.push((code.clone(), cmd.user_id.clone(), coupon.coupon_id.clone(), micros(cmd.now)));
+                } else {
+                    issued += 1;
+                }
+                ClaimOutcome::Claimed(coupon)
+            }
+        };
+        if let Some(key) = &cmd.idempotency {
+            idem_rows.push((key.key_id.clone(), key.key.clone(), key.request_hash.clone(), i));
+        }
+        outcomes.push(outcome);
+    }
+
+    if !new.id.is_empty() {
+        tx.execute(
+            "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+             SELECT id, $1, $2, user_id, code, 'claimed', route, claimed_at, claim_day, valid_from, valid_until, claimed_at \
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
+             AS n (id, user_id, code, route, claimed_at, claim_day, valid_from, valid_until)",
+            &[template_id, &store_id, &new.id, &new.user, &new.code, &new.route, &new.claimed_at, &new.day, &new.from, &new.until],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
+             SELECT id, $1, user_id, event, NULL, 'claimed', at, actor, route \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS n (id, user_id, event, at, actor, route)",
+            &[template_id, &new.id, &new.user, &new.event, &new.claimed_at, &new.actor, &new.route],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1",
+            &[template_id, &book.remaining(), &issued, &(new.id.len() as i64)],
+        )
+        .await?;
+    }
+    if !used_codes.is_empty() {
+        let (c, u, p, t): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = used_codes.into_iter().fold(Default::default(), |mut acc: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>), x| {
+            acc.0.push(x.0);
+            acc.1.push(x.1);
+            acc.2.push(x.2);
+            acc.3.push(x.3);
+            acc
+        });
+        tx.execute(
+            "UPDATE claim_codes SET used_by = n.user_id, coupon_id = n.coupon_id, used_at = n.at \
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS n (code, user_id, coupon_id, at) WHERE claim_codes.code = n.code",
+            &[&c, &u, &p, &t],
+        )
+        .await?;
+    }
+    if !idem_rows.is_empty() {
+        let mut k = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (key_id, key, hash, i) in idem_rows {
+            k.0.push(key_id);
+            k.1.push(key);
+            k.2.push(hash);
+            k.3.push(serde_json::to_string(&outcomes[i]).expect("outcome serializes"));
+            k.4.push(micros(cmds[i].now));
+        }
+        // A key used at the same moment for another template conflicts here; the batch retries.
+        tx.execute(
+            "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])",
+            &[&k.0, &k.1, &k.2, &k.3, &k.4],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn member_facts(tx: &impl GenericClient, users: &[&str], segment: Option<&str>) -> Result<HashMap<String, MemberFacts>> {
+    let mut facts: HashMap<String, MemberFacts> = HashMap::new();
+    for r in tx.query("SELECT id, joined_at, tier, paid_orders FROM members WHERE id = ANY($1)", &[&users]).await? {
+        facts.insert(
+            r.get(0),
+            MemberFacts { is_member: true, joined_at: Some(from_micros(r.get(1))), tier: r.get(2), paid_orders: r.get(3), in_segment: false },
+        );
+    }
+    if let Some(segment) = segment {
+        for r in tx.query("SELECT member_id FROM segment_members WHERE segment_id = $1 AND member_id = ANY($2)", &[&segment, &users]).await? {
+            facts.entry(r.get(0)).or_default().in_segment = true;
+        }
+    }
+    Ok(facts)
+}
+
+const TEMPLATE_COLS: &str = "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
+
+fn template_record(r: &Row) -> Result<TemplateRecord> {
+    let id: String = r.get(0);
+    Ok(TemplateRecord {
+        spec: serde_json::from_str(r.get(3)).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
+        status: TemplateStatus::parse(r.get(2)).ok_or_else(|| StoreError::Corrupt("template status".into()))?,
+        store_id: r.get(1),
+        remaining: r.get(4),
+        issued: r.get(5),
+        claimed: r.get(6),
+        used: r.get(7),
+        created_at: from_micros(r.get(8)),
+        updated_at: from_micros(r.get(9)),
+        id,
+    })
+}
+
+async fn get_template(c: &impl GenericClient, id: &str, lock: bool) -> Result<Option<TemplateRecord>> {
+    let sql = format!("SELECT {TEMPLATE_COLS} FROM templates WHERE id = $1{}", if lock { " FOR UPDATE" } else { "" });
+    c.query_opt(&sql, &[&id]).await?.as_ref().map(template_record).transpose()
+}
+
+const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
+
+fn coupon_record(r: &Row) -> Result<CouponRecord> {
+    Ok(CouponRecord {
+        id: r.get(0),
+        template_id: r.get(1),
+        store_id: r.get(2),
+        user_id: r.get(3),
+        code: r.get(4),
+        status: CouponStatus::parse(r.get(5)).ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
+        route: r.get(6),
+        claimed_at: from_micros(r.get(7)),
+        valid_from: from_micros(r.get(8)),
+        valid_until: from_micros(r.get(9)),
+        order_id: r.get(10),
+        updated_at: from_micros(r.get(11)),
+    })
+}
+
+async fn get_coupon(c: &impl GenericClient, id: &str, lock: bool) -> Result<Option<CouponRecord>> {
+    let sql = format!("SELECT {COUPON_COLS} FROM coupons WHERE id = $1{}", if lock { " FOR UPDATE" } else { "" });
+    c.query_opt(&sql, &[&id]).await?.as_ref().map(coupon_record).transpose()
+}
+
+async fn append_ledger(c: &impl GenericClient, e: &LedgerWrite<'_>) -> Result<()> {
+    c.execute(
+        "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[&e.coupon_id, &e.template_id, &e.user_id, &e.event.as_str(), &e.from.map(CouponStatus::as_str), &e.to.as_str(), &micros(e.at), &e.actor, &e.reason, &e.order_id],
+    )
+    .await?;
+    Ok(())
+}
+
+fn page_of<T>(mut items: Vec<T>, limit: u32, total: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(&cursor_of)
+    } else {
+        None
+    };
+    Page { items, total, next }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn setting_or_init(&self, name: &str, init: String) -> Result<String> {
+        let c = self.pool.get().await?;
+        c.execute("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", &[&name, &init]).await?;
+        Ok(c.query_one("SELECT value FROM settings WHERE name = $1", &[&name]).await?.get(0))
+    }
+
+    async fn insert_key(&self, key: NewKey) -> Result<KeyRecord> {
+        let c = self.pool.get().await?;
+        let stores = serde_json::to_string(&key.store_ids).expect("strings serialize");
+        c.execute(
+            "INSERT INTO api_keys (id, key_hash, role, store_ids, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&key.id, &key.key_hash, &key.role.as_str(), &stores, &key.user_id, &micros(key.created_at)],
+        )
+        .await?;
+        Ok(KeyRecord { id: key.id, role: key.role, store_ids: key.store_ids, user_id: key.user_id, created_at: key.created_at })
+    }
+
+    async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>> {
+        let c = self.pool.get().await?;
+        let row = c.query_opt("SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = $1", &[&key_hash]).await?;
+        row.map(|r| {
+            Ok(KeyRecord {
+                id: r.get(0),
+                role: Role::parse(r.get(1)).ok_or_else(|| StoreError::Corrupt("key role".into()))?,
+                store_ids: serde_json::from_str(r.get(2)).map_err(|_| StoreError::Corrupt("key stores".into()))?,
+                user_id: r.get(3),
+                created_at: from_micros(r.get(4)),
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_template(&self, new: NewTemplate) -> Result<TemplateRecord> {
+        let c = self.pool.get().await?;
+        let spec = new.template.spec();
+        let json = serde_json::to_string(spec).expect("spec serializes");
+        c.execute(
+            "INSERT INTO templates (id, store_id, status, spec, stock, remaining, created_by, created_at, updated_at) \
+             VALUES ($1, $2, 'draft', $3, $4, $4, $5, $6, $6)",
+            &[&new.id, &spec.scope.store_id(), &json, &spec.stock, &new.created_by, &micros(new.now)],
+        )
+        .await?;
+        get_template(&c, &new.id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))
+    }
+
+    async fn template(&self, id: &str) -> Result<Option<TemplateRecord>> {
+        let c = self.pool.get().await?;
+        get_template(&c, id, false).await
+    }
+
+    async fn list_templates(&self, f: TemplateFilter) -> Result<Page<TemplateRecord>> {
+        let c = self.pool.get().await?;
+        let status = f.status.map(|s| s.as_str());
+        let filter = "($1::text[] IS NULL OR store_id = ANY($1)) AND ($2::text IS NULL OR status = $2) \
+                      AND ($3::text IS NULL OR (spec::jsonb -> 'scope' ->> 'kind') = $3)";
+        let total: i64 = c.query_one(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"), &[&f.stores, &status, &f.scope_kind]).await?.get(0);
+        let rows = c
+            .query(
+                &format!("SELECT {TEMPLATE_COLS} FROM templates WHERE {filter} AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5"),
+                &[&f.stores, &status, &f.scope_kind, &f.cursor, &(i64::from(f.limit) + 1)],
+            )
+            .await?;
+        let items = rows.iter().map(template_record).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, f.limit, total, |t| t.id.clone()))
+    }
+
+    async fn update_template(&self, u: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let Some(current) = get_template(&tx, &u.id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
+        if current.status != TemplateStatus::Draft {
+            return Ok(Err(ErrorCode::InvalidState));
+        }
+        let spec = u.template.spec();
+        let json = serde_json::to_string(spec).expect("spec serializes");
+        tx.execute(
+            "UPDATE templates SET spec = $2, store_id = $3, stock = $4, remaining = $4, version = version + 1, updated_at = $5 WHERE id = $1",
+            &[&u.id, &json, &spec.scope.store_id(), &spec.stock, &micros(u.now)],
+        )
+        .await?;
+        let t = get_template(&tx, &u.id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
+        tx.commit().await?;
+        Ok(Ok(t))
+    }
+
+    async fn set_template_status(&self, id: &str, action: StatusAction, now: Timestamp) -> Result<Result<TemplateRecord, ErrorCode>> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let Some(current) = get_template(&tx, id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
+        let Some(next) = current.status.apply(action) else { return Ok(Err(ErrorCode::InvalidState)) };
+        tx.execute("UPDATE templates SET status = $2, updated_at = $3 WHERE id = $1", &[&id, &next.as_str(), &micros(now)]).await?;
+        let t = get_template(&tx, id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
+        tx.commit().await?;
+        Ok(Ok(t))
+    }
+
+    async fn claim(&self, cmd: ClaimCommand) -> Result<ClaimOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.claims.send((cmd, tx)).map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let n = i64::from(count);
+        let updated = tx
+            .execute(
+                "UPDATE templates SET remaining = remaining - $2, issued = issued + $2 WHERE id = $1 AND (remaining IS NULL OR remaining >= $2)",
+                &[&template_id, &n],
+            )
+            .await?;
+        if updated == 0 {
+            return Ok(Err(ErrorCode::OutOfStock));
+        }
+        let codes: Vec<String> = (0..count).map(|_| crate::ids::new_code()).collect();
+        tx.execute(
+            "INSERT INTO claim_codes (code, template_id, created_at) SELECT code, $2, $3 FROM unnest($1::text[]) AS code",
+            &[&codes, &template_id, &micros(now)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(codes))
+    }
+
+    async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>> {
+        let c = self.pool.get().await?;
+        get_coupon(&c, id, false).await
+    }
+
+    async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
+        let c = self.pool.get().await?;
+        let status = q.status.map(CouponStatus::as_str).unwrap_or("");
+        let now = micros(q.now);
+        // $4 is the status asked for; a claimed coupon past its end ($3) reads as expired.
+        let filter = "user_id = $1 AND ($2::text[] IS NULL OR store_id = ANY($2)) AND ($4 = '' \
+             OR ($4 = 'claimed' AND status = 'claimed' AND valid_until > $3) \
+             OR ($4 = 'expired' AND (status = 'expired' OR (status = 'claimed' AND valid_until <= $3))) \
+             OR ($4 NOT IN ('claimed', 'expired') AND status = $4))";
+        let total: i64 = c.query_one(&format!("SELECT COUNT(*) FROM coupons WHERE {filter}"), &[&q.user_id, &q.stores, &now, &status]).await?.get(0);
+        let rows = c
+            .query(
+                &format!("SELECT {COUPON_COLS} FROM coupons WHERE {filter} AND ($5::text IS NULL OR id > $5) ORDER BY id LIMIT $6"),
+                &[&q.user_id, &q.stores, &now, &status, &q.cursor, &(i64::from(q.limit) + 1)],
+            )
+            .await?;
+        let items = rows.iter().map(coupon_record).collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, q.limit, total, |c| c.id.clone()))
+    }
+
+    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let Some(coupon) = get_coupon(&tx, id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
+        if coupon.status != CouponStatus::Claimed {
+            return Ok(Err(ErrorCode::InvalidState));
+        }
+        tx.execute("UPDATE coupons SET status = 'revoked', updated_at = $2 WHERE id = $1", &[&id, &micros(now)]).await?;
+        append_ledger(
+            &tx,
+            &LedgerWrite {
+                coupon_id: id,
+                template_id: &coupon.template_id,
+                user_id: &coupon.user_id,
+                event: LedgerEvent::Revoked,
+                from: Some(CouponStatus::Claimed),
+                to: CouponStatus::Revoked,
+                at: now,
+                actor,
+                reason: Some(reason),
+                order_id: None,
+            },
+        )
+        .await?;
+        let out = get_coupon(&tx, id, false).await?.ok_or_else(|| StoreError::Corrupt("coupon vanished".into()))?;
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
+    async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let rows = tx
+            .query(
+                "UPDATE coupons SET status = 'expired', updated_at = $1 WHERE id IN \
+                 (SELECT id FROM coupons WHERE status = 'claimed' AND valid_until <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, template_id, user_id",
+                &[&micros(now), &i64::from(limit)],
+            )
+            .await?;
+        for r in &rows {
+            let (id, template_id, user_id): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            append_ledger(
+                &tx,
+                &LedgerWrite {
+                    coupon_id: &id,
+                    template_id: &template_id,
+                    user_id: &user_id,
+                    event: LedgerEvent::Expired,
+                    from: Some(CouponStatus::Claimed),
+                    to: CouponStatus::Expired,
+                    at: now,
+                    actor: "system",
+                    reason: Some("validity ended"),
+                    order_id: None,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>> {
+        let c = self.pool.get().await?;
+        let rows = c
+            .query(
+                "SELECT seq, coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id \
+                 FROM coupon_ledger WHERE coupon_id = $1 ORDER BY seq",
+                &[&coupon_id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| LedgerEntry {
+                seq: r.get(0),
+                coupon_id: r.get(1),
+                template_id: r.get(2),
+                user_id: r.get(3),
+                event: r.get(4),
+                from_status: r.get(5),
+                to_status: r.get(6),
+                at: from_micros(r.get(7)),
+                actor: r.get(8),
+                reason: r.get(9),
+                order_id: r.get(10),
+            })
+            .collect())
+    }
+
+    async fn ledger_count(&self) -> Result<i64> {
+        let c = self.pool.get().await?;
+        Ok(c.query_one("SELECT COUNT(*) FROM coupon_ledger", &[]).await?.get(0))
+    }
+
+    async fn coupon_count(&self, template_id: &str) -> Result<i64> {
+        let c = self.pool.get().await?;
+        Ok(c.query_one("SELECT COUNT(*) FROM coupons WHERE template_id = $1", &[&template_id]).await?.get(0))
+    }
+
+    async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
+        let c = self.pool.get().await?;
+        c.execute(
+            "INSERT INTO members (id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, tier = excluded.tier, region = excluded.region, \
+             paid_orders = excluded.paid_orders, total_spent = excluded.total_spent, attributes = excluded.attributes, updated_at = excluded.updated_at",
+            &[&m.id, &micros(m.joined_at), &m.tier, &m.region, &m.paid_orders, &m.total_spent, &m.attributes.to_string(), &micros(m.updated_at)],
+        )
+        .await?;
+        Ok(m)
+    }
+
+    async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
+        let c = self.pool.get().await?;
+        let row = c
+            .query_opt("SELECT id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at FROM members WHERE id = $1", &[&id])
+            .await?;
+        row.map(|r| {
+            Ok(MemberRecord {
+                id: r.get(0),
+                joined_at: from_micros(r.get(1)),
+                tier: r.get(2),
+                region: r.get(3),
+                paid_orders: r.get(4),
+                total_spent: r.get(5),
+                attributes: serde_json::from_str(r.get(6)).map_err(|_| StoreError::Corrupt("member attributes".into()))?,
+                updated_at: from_micros(r.get(7)),
+            })
+        })
+        .transpose()
+    }
+
+    async fn upsert_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        tx.execute(
+            "INSERT INTO segments (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            &[&s.id, &s.name, &micros(s.created_at)],
+        )
+        .await?;
+        tx.execute("DELETE FROM segment_members WHERE segment_id = $1", &[&s.id]).await?;
+        tx.execute(
+            "INSERT INTO segment_members (segment_id, member_id) SELECT DISTINCT $1, m FROM unnest($2::text[]) AS m",
+            &[&s.id, &s.member_ids],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart> {
+        let c = self.pool.get().await?;
+        let inserted = c
+            .execute(
+                "INSERT INTO idempotency (key_id, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&key.key_id, &key.key, &key.request_hash, &micros(now)],
+            )
+            .await?;
+        if inserted == 1 {
+            return Ok(IdempotencyStart::Started);
+        }
+        let r = c.query_one("SELECT request_hash, response FROM idempotency WHERE key_id = $1 AND idem_key = $2", &[&key.key_id, &key.key]).await?;
+        let (hash, response): (String, Option<String>) = (r.get(0), r.get(1));
+        Ok(match response {
+            _ if hash != key.request_hash => IdempotencyStart::Mismatch,
+            Some(response) => IdempotencyStart::Replay(response),
+            None => IdempotencyStart::InFlight,
+        })
+    }
+
+    async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()> {
+        let c = self.pool.get().await?;
+        c.execute("UPDATE idempotency SET response = $3 WHERE key_id = $1 AND idem_key = $2", &[&key.key_id, &key.key, &response]).await?;
+        Ok(())
+    }
+
+    async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64> {
+        let c = self.pool.get().await?;
+        Ok(c.execute("DELETE FROM idempotency WHERE created_at < $1", &[&micros(before)]).await?)
+    }
+}

@@ -652,6 +652,11 @@ impl Store for SqliteStore {
         self.read(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?)).await
     }
 
+    async fn coupon_count(&self, template_id: &str) -> Result<i64> {
+        let template_id = template_id.to_string();
+        self.read(move |conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupons WHERE template_id = ?1", [&template_id], |r| r.get(0))?)).await
+    }
+
     async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
         self.write(move |tx, _| {
             tx.execute(
