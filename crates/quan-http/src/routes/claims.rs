@@ -102,6 +102,14 @@ fn answer(outcome: ClaimOutcome, route: &ClaimRoute) -> Response {
     }
 }
 
+/// The stores a merchant or guide may issue for; customers and operators are not confined.
+fn confined(principal: &Principal) -> Option<Vec<String>> {
+    match principal.role {
+        Role::Merchant | Role::Guide => Some(principal.store_ids.clone()),
+        Role::Platform | Role::Customer => None,
+    }
+}
+
 async fn run(state: &AppState, principal: &Principal, headers: &HeaderMap, raw: &[u8], cmd: ClaimCommand) -> ApiResult<Response> {
     let what = format!("claim {} {}", cmd.template_id, cmd.route.as_str());
     let idempotency = super::idempotency_key(headers, &principal.key_id, &what, raw)?;
@@ -137,7 +145,7 @@ pub async fn claim(State(state): State<AppState>, caller: Caller, headers: Heade
         route,
         idempotency: None,
         actor: principal.key_id.clone(),
-        stores: principal.store_filter().map(<[String]>::to_vec),
+        stores: confined(principal),
         now,
     };
     run(&state, principal, &headers, &raw, cmd).await
@@ -157,7 +165,7 @@ pub async fn grant(State(state): State<AppState>, caller: Caller, headers: Heade
         route: ClaimRoute::Service,
         idempotency: None,
         actor: principal.key_id.clone(),
-        stores: principal.store_filter().map(<[String]>::to_vec),
+        stores: confined(principal),
         now: state.now(),
     };
     run(&state, principal, &headers, &raw, cmd).await

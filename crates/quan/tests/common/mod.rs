@@ -159,6 +159,11 @@ impl TestApp {
         b
     }
 
+    pub fn clock_now(&self) -> jiff::Timestamp {
+        use quan_http::Clock;
+        self.clock.now()
+    }
+
     pub async fn set_now(&self, at: &str) {
         self.clock.set(at.parse().unwrap());
     }
