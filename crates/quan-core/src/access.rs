@@ -54,7 +54,9 @@ impl Principal {
     pub fn owns_store(&self, store: Option<&str>) -> bool {
         match self.role {
             Role::Platform => true,
-            Role::Merchant | Role::Guide => store.is_some_and(|s| self.store_ids.iter().any(|o| o == s)),
+            Role::Merchant | Role::Guide => {
+                store.is_some_and(|s| self.store_ids.iter().any(|o| o == s))
+            }
             Role::Customer => false,
         }
     }

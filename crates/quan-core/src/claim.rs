@@ -59,9 +59,16 @@ pub struct Counts {
 
 /// The checks that need no counting, in the order of domain.md section 5:
 /// status and claim window, route, link, channel, region, audience.
-pub fn precheck(template: &Template, status: TemplateStatus, ask: &ClaimAsk, now: Timestamp) -> Result<(), ErrorCode> {
+pub fn precheck(
+    template: &Template,
+    status: TemplateStatus,
+    ask: &ClaimAsk,
+    now: Timestamp,
+) -> Result<(), ErrorCode> {
     let spec = template.spec();
-    if status != TemplateStatus::Active || spec.claim_window.as_ref().is_some_and(|w| !w.contains(now)) {
+    if status != TemplateStatus::Active
+        || spec.claim_window.as_ref().is_some_and(|w| !w.contains(now))
+    {
         return Err(ErrorCode::NotClaimableNow);
     }
     route_allowed(template, ask)?;
@@ -71,7 +78,10 @@ pub fn precheck(template: &Template, status: TemplateStatus, ask: &ClaimAsk, now
         }
     }
     if let Some(regions) = &spec.regions {
-        if !ask.region.is_some_and(|r| regions.iter().any(|allowed| region_within(r, allowed))) {
+        if !ask
+            .region
+            .is_some_and(|r| regions.iter().any(|allowed| region_within(r, allowed)))
+        {
             return Err(ErrorCode::RegionNotAllowed);
         }
     }
@@ -125,7 +135,9 @@ fn in_audience(audience: &Audience, ask: &ClaimAsk, now: Timestamp) -> bool {
         Audience::Segment { .. } => m.in_segment,
         Audience::Users { user_ids } => user_ids.iter().any(|u| u == ask.user_id),
         Audience::NewMembers { within_days } => m.joined_at.is_some_and(|j| {
-            j <= now && now.duration_since(j) < SignedDuration::from_hours(within_days.saturating_mul(24))
+            j <= now
+                && now.duration_since(j)
+                    < SignedDuration::from_hours(within_days.saturating_mul(24))
         }),
     }
 }
@@ -145,7 +157,12 @@ pub struct ClaimBook<'t> {
 impl<'t> ClaimBook<'t> {
     /// `remaining`: stock left, `None` for unlimited.
     pub fn new(template: &'t Template, status: TemplateStatus, remaining: Option<i64>) -> Self {
-        Self { template, status, remaining, accepted: HashMap::new() }
+        Self {
+            template,
+            status,
+            remaining,
+            accepted: HashMap::new(),
+        }
     }
 
     pub fn template(&self) -> &Template {
@@ -159,14 +176,25 @@ impl<'t> ClaimBook<'t> {
 
     /// Decides one claim. `stored`: the user's claims committed before this batch, counted
     /// on the local day of `now`. On success the claim is counted for the rest of the batch.
-    pub fn decide(&mut self, ask: &ClaimAsk, stored: Counts, now: Timestamp) -> Result<(), ErrorCode> {
+    pub fn decide(
+        &mut self,
+        ask: &ClaimAsk,
+        stored: Counts,
+        now: Timestamp,
+    ) -> Result<(), ErrorCode> {
         precheck(self.template, self.status, ask, now)?;
         let spec = self.template.spec();
         let held = self.accepted.get(ask.user_id).copied().unwrap_or_default();
-        if spec.per_user_limit.is_some_and(|limit| stored.total + held.total >= limit) {
+        if spec
+            .per_user_limit
+            .is_some_and(|limit| stored.total + held.total >= limit)
+        {
             return Err(ErrorCode::UserLimit);
         }
-        if spec.per_user_daily_limit.is_some_and(|limit| stored.today + held.today >= limit) {
+        if spec
+            .per_user_daily_limit
+            .is_some_and(|limit| stored.today + held.today >= limit)
+        {
             return Err(ErrorCode::DailyLimit);
         }
         // A claim code's coupon was counted against the stock when the code was made.
@@ -206,10 +234,21 @@ mod tests {
     }
 
     fn ask<'a>(member: &'a MemberFacts, route: Route) -> ClaimAsk<'a> {
-        ClaimAsk { user_id: "u1", channel: Some(Channel::App), region: Some("44-03"), route, member }
+        ClaimAsk {
+            user_id: "u1",
+            channel: Some(Channel::App),
+            region: Some("44-03"),
+            route,
+            member,
+        }
     }
 
-    fn first_refusal(t: &Template, status: TemplateStatus, a: &ClaimAsk, stored: Counts) -> Result<(), ErrorCode> {
+    fn first_refusal(
+        t: &Template,
+        status: TemplateStatus,
+        a: &ClaimAsk,
+        stored: Counts,
+    ) -> Result<(), ErrorCode> {
         ClaimBook::new(t, status, t.spec().stock).decide(a, stored, now())
     }
 
@@ -218,40 +257,128 @@ mod tests {
         let m = MemberFacts::default();
         let plain = template(|_| {});
         let ok = ask(&m, Route::Public);
-        assert_eq!(first_refusal(&plain, TemplateStatus::Draft, &ok, Counts::default()), Err(ErrorCode::NotClaimableNow));
-        let closed = template(|s| s.claim_window = Some(ClaimWindow { from: Some(now() + SignedDuration::from_secs(1)), until: None }));
-        assert_eq!(first_refusal(&closed, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::NotClaimableNow));
-        let service = template(|s| s.distribution = Distribution(vec![DistributionMode::ServiceOnly]));
-        assert_eq!(first_refusal(&service, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::RouteNotAllowed));
-        assert_eq!(first_refusal(&service, TemplateStatus::Active, &ask(&m, Route::Service), Counts::default()), Ok(()));
-        let members = template(|s| s.distribution = Distribution(vec![DistributionMode::MemberOnly]));
-        assert_eq!(first_refusal(&members, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::RouteNotAllowed));
+        assert_eq!(
+            first_refusal(&plain, TemplateStatus::Draft, &ok, Counts::default()),
+            Err(ErrorCode::NotClaimableNow)
+        );
+        let closed = template(|s| {
+            s.claim_window = Some(ClaimWindow {
+                from: Some(now() + SignedDuration::from_secs(1)),
+                until: None,
+            })
+        });
+        assert_eq!(
+            first_refusal(&closed, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::NotClaimableNow)
+        );
+        let service =
+            template(|s| s.distribution = Distribution(vec![DistributionMode::ServiceOnly]));
+        assert_eq!(
+            first_refusal(&service, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::RouteNotAllowed)
+        );
+        assert_eq!(
+            first_refusal(
+                &service,
+                TemplateStatus::Active,
+                &ask(&m, Route::Service),
+                Counts::default()
+            ),
+            Ok(())
+        );
+        let members =
+            template(|s| s.distribution = Distribution(vec![DistributionMode::MemberOnly]));
+        assert_eq!(
+            first_refusal(&members, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::RouteNotAllowed)
+        );
         let hidden = template(|s| s.distribution = Distribution(vec![DistributionMode::LinkOnly]));
-        assert_eq!(first_refusal(&hidden, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::NeedsLink));
+        assert_eq!(
+            first_refusal(&hidden, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::NeedsLink)
+        );
         let bad_link = ask(&m, Route::Link { valid: false });
-        assert_eq!(first_refusal(&hidden, TemplateStatus::Active, &bad_link, Counts::default()), Err(ErrorCode::InvalidLink));
+        assert_eq!(
+            first_refusal(
+                &hidden,
+                TemplateStatus::Active,
+                &bad_link,
+                Counts::default()
+            ),
+            Err(ErrorCode::InvalidLink)
+        );
         let good_link = ask(&m, Route::Link { valid: true });
-        assert_eq!(first_refusal(&hidden, TemplateStatus::Active, &good_link, Counts::default()), Ok(()));
+        assert_eq!(
+            first_refusal(
+                &hidden,
+                TemplateStatus::Active,
+                &good_link,
+                Counts::default()
+            ),
+            Ok(())
+        );
         let web = template(|s| s.channels = Some(vec![Channel::Web]));
-        assert_eq!(first_refusal(&web, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::ChannelNotAllowed));
+        assert_eq!(
+            first_refusal(&web, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::ChannelNotAllowed)
+        );
         let beijing = template(|s| s.regions = Some(vec!["11".into()]));
-        assert_eq!(first_refusal(&beijing, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::RegionNotAllowed));
+        assert_eq!(
+            first_refusal(&beijing, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::RegionNotAllowed)
+        );
         let guangdong = template(|s| s.regions = Some(vec!["44".into()]));
-        assert_eq!(first_refusal(&guangdong, TemplateStatus::Active, &ok, Counts::default()), Ok(()));
+        assert_eq!(
+            first_refusal(&guangdong, TemplateStatus::Active, &ok, Counts::default()),
+            Ok(())
+        );
         let returning = template(|s| s.audience = Audience::Returning);
-        assert_eq!(first_refusal(&returning, TemplateStatus::Active, &ok, Counts::default()), Err(ErrorCode::NotInAudience));
-        assert_eq!(first_refusal(&plain, TemplateStatus::Active, &ok, Counts { total: 1, today: 0 }), Err(ErrorCode::UserLimit));
+        assert_eq!(
+            first_refusal(&returning, TemplateStatus::Active, &ok, Counts::default()),
+            Err(ErrorCode::NotInAudience)
+        );
+        assert_eq!(
+            first_refusal(
+                &plain,
+                TemplateStatus::Active,
+                &ok,
+                Counts { total: 1, today: 0 }
+            ),
+            Err(ErrorCode::UserLimit)
+        );
         let daily = template(|s| {
             s.per_user_limit = Some(5);
             s.per_user_daily_limit = Some(1);
         });
-        assert_eq!(first_refusal(&daily, TemplateStatus::Active, &ok, Counts { total: 1, today: 1 }), Err(ErrorCode::DailyLimit));
-        assert_eq!(first_refusal(&daily, TemplateStatus::Active, &ok, Counts { total: 1, today: 0 }), Ok(()));
+        assert_eq!(
+            first_refusal(
+                &daily,
+                TemplateStatus::Active,
+                &ok,
+                Counts { total: 1, today: 1 }
+            ),
+            Err(ErrorCode::DailyLimit)
+        );
+        assert_eq!(
+            first_refusal(
+                &daily,
+                TemplateStatus::Active,
+                &ok,
+                Counts { total: 1, today: 0 }
+            ),
+            Ok(())
+        );
         let one = template(|s| s.stock = Some(1));
         let mut book = ClaimBook::new(&one, TemplateStatus::Active, Some(1));
         assert_eq!(book.decide(&ok, Counts::default(), now()), Ok(()));
-        let other = ClaimAsk { user_id: "u2", ..ok.clone() };
-        assert_eq!(book.decide(&other, Counts::default(), now()), Err(ErrorCode::OutOfStock));
+        let other = ClaimAsk {
+            user_id: "u2",
+            ..ok.clone()
+        };
+        assert_eq!(
+            book.decide(&other, Counts::default(), now()),
+            Err(ErrorCode::OutOfStock)
+        );
     }
 
     #[test]
@@ -264,23 +391,43 @@ mod tests {
         });
         let mut book = ClaimBook::new(&t, TemplateStatus::Active, Some(10));
         let a = ask(&m, Route::Public);
-        assert_eq!(book.decide(&a, Counts { total: 1, today: 1 }, now()), Ok(()));
-        assert_eq!(book.decide(&a, Counts { total: 1, today: 1 }, now()), Err(ErrorCode::UserLimit));
+        assert_eq!(
+            book.decide(&a, Counts { total: 1, today: 1 }, now()),
+            Ok(())
+        );
+        assert_eq!(
+            book.decide(&a, Counts { total: 1, today: 1 }, now()),
+            Err(ErrorCode::UserLimit)
+        );
         assert_eq!(book.remaining(), Some(9));
     }
 
     #[test]
     fn audiences_read_member_facts() {
         let joined = now() - SignedDuration::from_hours(24 * 3);
-        let m = MemberFacts { is_member: true, joined_at: Some(joined), tier: Some("gold".into()), paid_orders: 2, in_segment: true };
+        let m = MemberFacts {
+            is_member: true,
+            joined_at: Some(joined),
+            tier: Some("gold".into()),
+            paid_orders: 2,
+            in_segment: true,
+        };
         let a = ask(&m, Route::Public);
         let check = |aud: Audience| in_audience(&aud, &a, now());
         assert!(check(Audience::Returning));
         assert!(!check(Audience::New));
-        assert!(check(Audience::Tiers { tiers: vec!["gold".into()] }));
-        assert!(!check(Audience::Tiers { tiers: vec!["vip".into()] }));
-        assert!(check(Audience::Segment { segment_id: "s".into() }));
-        assert!(check(Audience::Users { user_ids: vec!["u1".into()] }));
+        assert!(check(Audience::Tiers {
+            tiers: vec!["gold".into()]
+        }));
+        assert!(!check(Audience::Tiers {
+            tiers: vec!["vip".into()]
+        }));
+        assert!(check(Audience::Segment {
+            segment_id: "s".into()
+        }));
+        assert!(check(Audience::Users {
+            user_ids: vec!["u1".into()]
+        }));
         assert!(check(Audience::NewMembers { within_days: 4 }));
         assert!(!check(Audience::NewMembers { within_days: 3 }));
     }

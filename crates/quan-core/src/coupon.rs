@@ -51,18 +51,37 @@ impl CouponStatus {
 }
 
 /// The window `[from, until)` in which a coupon claimed at `claimed_at` may be used.
-pub fn validity_window(template: &Template, claimed_at: Timestamp, zone: &TenantZone) -> (Timestamp, Timestamp) {
+pub fn validity_window(
+    template: &Template,
+    claimed_at: Timestamp,
+    zone: &TenantZone,
+) -> (Timestamp, Timestamp) {
     match &template.spec().validity {
-        Validity::Fixed { valid_from, valid_until } => (*valid_from, *valid_until),
-        Validity::Relative { days, from_next_day: false } => {
+        Validity::Fixed {
+            valid_from,
+            valid_until,
+        } => (*valid_from, *valid_until),
+        Validity::Relative {
+            days,
+            from_next_day: false,
+        } => {
             let until = claimed_at
                 .checked_add(SignedDuration::from_hours(days.saturating_mul(24)))
                 .unwrap_or(Timestamp::MAX);
             (claimed_at, until)
         }
-        Validity::Relative { days, from_next_day: true } => {
-            let tomorrow = zone.local_date(claimed_at).tomorrow().expect("date in range");
-            (zone.start_of(tomorrow), zone.midnight_after(tomorrow, *days))
+        Validity::Relative {
+            days,
+            from_next_day: true,
+        } => {
+            let tomorrow = zone
+                .local_date(claimed_at)
+                .tomorrow()
+                .expect("date in range");
+            (
+                zone.start_of(tomorrow),
+                zone.midnight_after(tomorrow, *days),
+            )
         }
     }
 }
@@ -103,7 +122,10 @@ mod tests {
 
     fn relative(days: i64, from_next_day: bool) -> Template {
         let mut s = spec();
-        s.validity = Validity::Relative { days, from_next_day };
+        s.validity = Validity::Relative {
+            days,
+            from_next_day,
+        };
         Template::parse(s).unwrap()
     }
 
@@ -129,8 +151,14 @@ mod tests {
     fn a_claimed_coupon_past_its_end_reads_expired() {
         let end: Timestamp = "2026-05-10T00:00:00Z".parse().unwrap();
         let before = end - SignedDuration::from_secs(1);
-        assert_eq!(CouponStatus::Claimed.as_of(end, before), CouponStatus::Claimed);
+        assert_eq!(
+            CouponStatus::Claimed.as_of(end, before),
+            CouponStatus::Claimed
+        );
         assert_eq!(CouponStatus::Claimed.as_of(end, end), CouponStatus::Expired);
-        assert_eq!(CouponStatus::Redeemed.as_of(end, end), CouponStatus::Redeemed);
+        assert_eq!(
+            CouponStatus::Redeemed.as_of(end, end),
+            CouponStatus::Redeemed
+        );
     }
 }

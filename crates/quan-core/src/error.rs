@@ -84,7 +84,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code, field: field.into(), message: message.into() }
+        Self {
+            code,
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -97,7 +101,10 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
             assert!(seen.insert(code.as_str()), "duplicate {}", code.as_str());
-            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            assert!(code
+                .as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_'));
             assert!((400..600).contains(&code.status()));
             let json = serde_json::to_string(code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

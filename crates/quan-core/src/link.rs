@@ -51,18 +51,29 @@ pub fn sign(secret: &[u8], claims: &LinkClaims) -> String {
 }
 
 /// Checks a link's signature (in constant time), expiry (`now` in Unix seconds) and target.
-pub fn verify(secret: &[u8], link: &str, template_id: &str, user_id: &str, now: i64) -> Result<LinkClaims, LinkError> {
+pub fn verify(
+    secret: &[u8],
+    link: &str,
+    template_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<LinkClaims, LinkError> {
     let (payload, sig) = link.split_once('.').ok_or(LinkError::Malformed)?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| LinkError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| LinkError::Malformed)?;
     let mut m = mac(secret);
     m.update(payload.as_bytes());
     m.verify_slice(&sig).map_err(|_| LinkError::Forged)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).map_err(|_| LinkError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| LinkError::Malformed)?;
     let claims: LinkClaims = serde_json::from_slice(&bytes).map_err(|_| LinkError::Malformed)?;
     if now >= claims.expires_at {
         return Err(LinkError::Expired);
     }
-    if claims.template_id != template_id || claims.user_id.as_deref().is_some_and(|u| u != user_id) {
+    if claims.template_id != template_id || claims.user_id.as_deref().is_some_and(|u| u != user_id)
+    {
         return Err(LinkError::WrongTarget);
     }
     Ok(claims)
@@ -73,30 +84,59 @@ mod tests {
     use super::*;
 
     fn claims() -> LinkClaims {
-        LinkClaims { template_id: "t1".into(), expires_at: 1_000, user_id: None, nonce: "abc".into() }
+        LinkClaims {
+            template_id: "t1".into(),
+            expires_at: 1_000,
+            user_id: None,
+            nonce: "abc".into(),
+        }
     }
 
     #[test]
     fn a_signed_link_verifies_until_it_expires() {
         let link = sign(b"secret", &claims());
         assert_eq!(verify(b"secret", &link, "t1", "u1", 999), Ok(claims()));
-        assert_eq!(verify(b"secret", &link, "t1", "u1", 1_000), Err(LinkError::Expired));
+        assert_eq!(
+            verify(b"secret", &link, "t1", "u1", 1_000),
+            Err(LinkError::Expired)
+        );
     }
 
     #[test]
     fn forged_and_misdirected_links_are_refused() {
         let link = sign(b"secret", &claims());
-        assert_eq!(verify(b"other", &link, "t1", "u1", 0), Err(LinkError::Forged));
-        assert_eq!(verify(b"secret", &link, "t2", "u1", 0), Err(LinkError::WrongTarget));
+        assert_eq!(
+            verify(b"other", &link, "t1", "u1", 0),
+            Err(LinkError::Forged)
+        );
+        assert_eq!(
+            verify(b"secret", &link, "t2", "u1", 0),
+            Err(LinkError::WrongTarget)
+        );
         // Change the payload (a later expiry) but keep the signature.
         let mut longer = claims();
         longer.expires_at = 9_999;
         let forged_payload = sign(b"x", &longer).split_once('.').unwrap().0.to_string();
         let forged = format!("{forged_payload}.{}", link.split_once('.').unwrap().1);
-        assert_eq!(verify(b"secret", &forged, "t1", "u1", 0), Err(LinkError::Forged));
-        assert_eq!(verify(b"secret", "garbage", "t1", "u1", 0), Err(LinkError::Malformed));
-        let bound = sign(b"secret", &LinkClaims { user_id: Some("u1".into()), ..claims() });
+        assert_eq!(
+            verify(b"secret", &forged, "t1", "u1", 0),
+            Err(LinkError::Forged)
+        );
+        assert_eq!(
+            verify(b"secret", "garbage", "t1", "u1", 0),
+            Err(LinkError::Malformed)
+        );
+        let bound = sign(
+            b"secret",
+            &LinkClaims {
+                user_id: Some("u1".into()),
+                ..claims()
+            },
+        );
         assert!(verify(b"secret", &bound, "t1", "u1", 0).is_ok());
-        assert_eq!(verify(b"secret", &bound, "t1", "u2", 0), Err(LinkError::WrongTarget));
+        assert_eq!(
+            verify(b"secret", &bound, "t1", "u2", 0),
+            Err(LinkError::WrongTarget)
+        );
     }
 }

@@ -28,7 +28,10 @@ pub enum Scope {
     /// One whole store. Merchant layer.
     Store { store_id: String },
     /// Some categories of one store. Merchant layer.
-    Category { store_id: String, categories: Vec<String> },
+    Category {
+        store_id: String,
+        categories: Vec<String>,
+    },
     /// Some SKUs of one store. Merchant layer.
     Product { store_id: String, skus: Vec<String> },
 }
@@ -38,9 +41,9 @@ impl Scope {
     pub fn store_id(&self) -> Option<&str> {
         match self {
             Scope::Platform { .. } => None,
-            Scope::Store { store_id } | Scope::Category { store_id, .. } | Scope::Product { store_id, .. } => {
-                Some(store_id)
-            }
+            Scope::Store { store_id }
+            | Scope::Category { store_id, .. }
+            | Scope::Product { store_id, .. } => Some(store_id),
         }
     }
 
@@ -126,11 +129,19 @@ pub enum Audience {
     New,
     /// At least one paid order.
     Returning,
-    Tiers { tiers: Vec<String> },
-    Segment { segment_id: String },
-    Users { user_ids: Vec<String> },
+    Tiers {
+        tiers: Vec<String>,
+    },
+    Segment {
+        segment_id: String,
+    },
+    Users {
+        user_ids: Vec<String>,
+    },
     /// Members who joined less than `within_days` × 24 h ago.
-    NewMembers { within_days: i64 },
+    NewMembers {
+        within_days: i64,
+    },
 }
 
 /// A channel a claim or an order comes through (使用渠道).
@@ -300,7 +311,11 @@ fn amount(field: &str, v: i64) -> Check {
         return fail(ErrorCode::Negative, field, "must not be negative");
     }
     if v > MAX_AMOUNT {
-        return fail(ErrorCode::TooLarge, field, format!("must be at most {MAX_AMOUNT}"));
+        return fail(
+            ErrorCode::TooLarge,
+            field,
+            format!("must be at most {MAX_AMOUNT}"),
+        );
     }
     Ok(())
 }
@@ -317,7 +332,11 @@ fn positive(field: &str, v: i64, max: i64) -> Check {
 
 fn rate(field: &str, v: i64) -> Check {
     if !(1..=9999).contains(&v) {
-        return fail(ErrorCode::RateOutOfRange, field, "must be within 1..9999 basis points");
+        return fail(
+            ErrorCode::RateOutOfRange,
+            field,
+            "must be within 1..9999 basis points",
+        );
     }
     Ok(())
 }
@@ -327,7 +346,11 @@ fn list<T>(field: &str, v: &[T]) -> Check {
         return fail(ErrorCode::EmptyList, field, "must not be empty");
     }
     if v.len() > MAX_LIST {
-        return fail(ErrorCode::TooLarge, field, format!("must have at most {MAX_LIST} elements"));
+        return fail(
+            ErrorCode::TooLarge,
+            field,
+            format!("must have at most {MAX_LIST} elements"),
+        );
     }
     Ok(())
 }
@@ -344,11 +367,19 @@ fn text(field: &str, v: &str) -> Check {
 
 fn texts(field: &str, v: &[String]) -> Check {
     list(field, v)?;
-    v.iter().enumerate().try_for_each(|(i, s)| text(&format!("{field}[{i}]"), s))
+    v.iter()
+        .enumerate()
+        .try_for_each(|(i, s)| text(&format!("{field}[{i}]"), s))
 }
 
 fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
-    let bad = || FieldError::new(ErrorCode::InvalidValue, field, "must be a local time HH:MM (00:00..24:00)");
+    let bad = || {
+        FieldError::new(
+            ErrorCode::InvalidValue,
+            field,
+            "must be a local time HH:MM (00:00..24:00)",
+        )
+    };
     if v == "24:00" {
         return Ok(Time::MAX);
     }
@@ -374,7 +405,11 @@ impl Template {
                 let from = hhmm(&format!("usable_hours[{i}].from"), &r.from)?;
                 let until = hhmm(&format!("usable_hours[{i}].until"), &r.until)?;
                 if until <= from {
-                    fail(ErrorCode::WindowInverted, format!("usable_hours[{i}].until"), "must be after from")?;
+                    fail(
+                        ErrorCode::WindowInverted,
+                        format!("usable_hours[{i}].until"),
+                        "must be after from",
+                    )?;
                 }
                 hours.push((from, until));
             }
@@ -383,7 +418,11 @@ impl Template {
             list("usable_weekdays", days)?;
             for (i, d) in days.iter().enumerate() {
                 if !(1..=7).contains(d) {
-                    fail(ErrorCode::InvalidValue, format!("usable_weekdays[{i}]"), "must be an ISO weekday 1..7")?;
+                    fail(
+                        ErrorCode::InvalidValue,
+                        format!("usable_weekdays[{i}]"),
+                        "must be an ISO weekday 1..7",
+                    )?;
                 }
             }
         }
@@ -412,13 +451,23 @@ impl Template {
         if let Some(w) = &spec.claim_window {
             if let (Some(from), Some(until)) = (w.from, w.until) {
                 if until <= from {
-                    fail(ErrorCode::WindowInverted, "claim_window.until", "must be after claim_window.from")?;
+                    fail(
+                        ErrorCode::WindowInverted,
+                        "claim_window.until",
+                        "must be after claim_window.from",
+                    )?;
                 }
             }
         }
         list("distribution", &spec.distribution.0)?;
-        if spec.distribution.has(DistributionMode::Public) && spec.distribution.has(DistributionMode::LinkOnly) {
-            fail(ErrorCode::DistributionConflict, "distribution", "public excludes link_only")?;
+        if spec.distribution.has(DistributionMode::Public)
+            && spec.distribution.has(DistributionMode::LinkOnly)
+        {
+            fail(
+                ErrorCode::DistributionConflict,
+                "distribution",
+                "public excludes link_only",
+            )?;
         }
         let f = &spec.funding;
         for (field, v) in [
@@ -427,11 +476,19 @@ impl Template {
             ("funding.supplier_bp", f.supplier_bp),
         ] {
             if !(0..=10_000).contains(&v) {
-                fail(ErrorCode::FundingNotWhole, field, "must be within 0..10000 basis points")?;
+                fail(
+                    ErrorCode::FundingNotWhole,
+                    field,
+                    "must be within 0..10000 basis points",
+                )?;
             }
         }
         if f.platform_bp + f.merchant_bp + f.supplier_bp != 10_000 {
-            fail(ErrorCode::FundingNotWhole, "funding", "shares must sum to 10000 basis points")?;
+            fail(
+                ErrorCode::FundingNotWhole,
+                "funding",
+                "shares must sum to 10000 basis points",
+            )?;
         }
         if let Some(v) = spec.face_value {
             amount("face_value", v)?;
@@ -449,7 +506,9 @@ impl Template {
 
     /// The face value for reporting: the template's own, or the benefit's nominal value.
     pub fn face_value(&self) -> i64 {
-        self.spec.face_value.unwrap_or_else(|| self.spec.benefit.nominal_value())
+        self.spec
+            .face_value
+            .unwrap_or_else(|| self.spec.benefit.nominal_value())
     }
 
     /// Usable local hours as parsed times; empty means all day.
@@ -466,7 +525,10 @@ fn check_scope(scope: &Scope, benefit: &Benefit) -> Check {
             }
         }
         Scope::Store { store_id } => text("scope.store_id", store_id)?,
-        Scope::Category { store_id, categories } => {
+        Scope::Category {
+            store_id,
+            categories,
+        } => {
             text("scope.store_id", store_id)?;
             texts("scope.categories", categories)?;
         }
@@ -475,9 +537,16 @@ fn check_scope(scope: &Scope, benefit: &Benefit) -> Check {
             texts("scope.skus", skus)?;
         }
     }
-    let whole = matches!(scope, Scope::Store { .. } | Scope::Platform { categories: None });
+    let whole = matches!(
+        scope,
+        Scope::Store { .. } | Scope::Platform { categories: None }
+    );
     if matches!(benefit, Benefit::Gift { .. } | Benefit::FreeShipping { .. }) && !whole {
-        fail(ErrorCode::ScopeNotAllowed, "scope.kind", "gift and free-shipping coupons take store or platform scope only")?;
+        fail(
+            ErrorCode::ScopeNotAllowed,
+            "scope.kind",
+            "gift and free-shipping coupons take store or platform scope only",
+        )?;
     }
     Ok(())
 }
@@ -488,12 +557,25 @@ fn check_benefit(benefit: &Benefit) -> Check {
             amount("benefit.threshold", *threshold)?;
             positive("benefit.off", *off, MAX_AMOUNT)?;
             if *threshold > 0 && off > threshold {
-                fail(ErrorCode::ReductionExceedsThreshold, "benefit.off", "must not exceed the threshold")?;
+                fail(
+                    ErrorCode::ReductionExceedsThreshold,
+                    "benefit.off",
+                    "must not exceed the threshold",
+                )?;
             }
         }
-        Benefit::Percent { min_amount, min_items, rate_bp, cap } => {
+        Benefit::Percent {
+            min_amount,
+            min_items,
+            rate_bp,
+            cap,
+        } => {
             if min_amount.is_some() && min_items.is_some() {
-                fail(ErrorCode::InvalidValue, "benefit.min_items", "give min_amount or min_items, not both")?;
+                fail(
+                    ErrorCode::InvalidValue,
+                    "benefit.min_items",
+                    "give min_amount or min_items, not both",
+                )?;
             }
             if let Some(v) = min_amount {
                 amount("benefit.min_amount", *v)?;
@@ -510,15 +592,26 @@ fn check_benefit(benefit: &Benefit) -> Check {
             list("benefit.tiers", tiers)?;
             let mut last = 0;
             for (i, t) in tiers.iter().enumerate() {
-                positive(&format!("benefit.tiers[{i}].min_items"), t.min_items, 1_000_000)?;
+                positive(
+                    &format!("benefit.tiers[{i}].min_items"),
+                    t.min_items,
+                    1_000_000,
+                )?;
                 rate(&format!("benefit.tiers[{i}].rate_bp"), t.rate_bp)?;
                 if t.min_items <= last {
-                    fail(ErrorCode::InvalidValue, format!("benefit.tiers[{i}].min_items"), "tiers must rise in min_items")?;
+                    fail(
+                        ErrorCode::InvalidValue,
+                        format!("benefit.tiers[{i}].min_items"),
+                        "tiers must rise in min_items",
+                    )?;
                 }
                 last = t.min_items;
             }
         }
-        Benefit::Gift { threshold, gift_sku } => {
+        Benefit::Gift {
+            threshold,
+            gift_sku,
+        } => {
             amount("benefit.threshold", *threshold)?;
             text("benefit.gift_sku", gift_sku)?;
         }
@@ -534,9 +627,16 @@ fn check_benefit(benefit: &Benefit) -> Check {
 
 fn check_validity(validity: &Validity) -> Check {
     match validity {
-        Validity::Fixed { valid_from, valid_until } => {
+        Validity::Fixed {
+            valid_from,
+            valid_until,
+        } => {
             if valid_until <= valid_from {
-                fail(ErrorCode::WindowInverted, "validity.valid_until", "must be after valid_from")?;
+                fail(
+                    ErrorCode::WindowInverted,
+                    "validity.valid_until",
+                    "must be after valid_from",
+                )?;
             }
         }
         Validity::Relative { days, .. } => positive("validity.days", *days, MAX_DAYS)?,
@@ -550,7 +650,9 @@ fn check_audience(audience: &Audience) -> Check {
         Audience::Tiers { tiers } => texts("audience.tiers", tiers),
         Audience::Segment { segment_id } => text("audience.segment_id", segment_id),
         Audience::Users { user_ids } => texts("audience.user_ids", user_ids),
-        Audience::NewMembers { within_days } => positive("audience.within_days", *within_days, MAX_DAYS),
+        Audience::NewMembers { within_days } => {
+            positive("audience.within_days", *within_days, MAX_DAYS)
+        }
     }
 }
 
@@ -570,6 +672,8 @@ pub(crate) mod tests {
         }))
         .unwrap()
     }
+
+    type Edit = Box<dyn FnOnce(&mut TemplateSpec)>;
 
     fn refused(edit: impl FnOnce(&mut TemplateSpec)) -> (ErrorCode, String) {
         let mut s = spec();
@@ -593,15 +697,67 @@ pub(crate) mod tests {
     #[test]
     fn every_rule_names_its_field() {
         use ErrorCode::*;
-        let cases: Vec<(Box<dyn FnOnce(&mut TemplateSpec)>, ErrorCode, &str)> = vec![
-            (Box::new(|s| s.benefit = Benefit::Reduction { threshold: 500, off: 1000 }), ReductionExceedsThreshold, "benefit.off"),
-            (Box::new(|s| s.benefit = Benefit::Reduction { threshold: 0, off: 0 }), NotPositive, "benefit.off"),
-            (Box::new(|s| s.benefit = Benefit::Percent { min_amount: None, min_items: None, rate_bp: 10_000, cap: None }), RateOutOfRange, "benefit.rate_bp"),
-            (Box::new(|s| s.benefit = Benefit::Percent { min_amount: None, min_items: None, rate_bp: 8000, cap: Some(0) }), NotPositive, "benefit.cap"),
+        let cases: Vec<(Edit, ErrorCode, &str)> = vec![
+            (
+                Box::new(|s| {
+                    s.benefit = Benefit::Reduction {
+                        threshold: 500,
+                        off: 1000,
+                    }
+                }),
+                ReductionExceedsThreshold,
+                "benefit.off",
+            ),
+            (
+                Box::new(|s| {
+                    s.benefit = Benefit::Reduction {
+                        threshold: 0,
+                        off: 0,
+                    }
+                }),
+                NotPositive,
+                "benefit.off",
+            ),
+            (
+                Box::new(|s| {
+                    s.benefit = Benefit::Percent {
+                        min_amount: None,
+                        min_items: None,
+                        rate_bp: 10_000,
+                        cap: None,
+                    }
+                }),
+                RateOutOfRange,
+                "benefit.rate_bp",
+            ),
+            (
+                Box::new(|s| {
+                    s.benefit = Benefit::Percent {
+                        min_amount: None,
+                        min_items: None,
+                        rate_bp: 8000,
+                        cap: Some(0),
+                    }
+                }),
+                NotPositive,
+                "benefit.cap",
+            ),
             (Box::new(|s| s.stock = Some(0)), NotPositive, "stock"),
-            (Box::new(|s| s.per_user_limit = Some(0)), NotPositive, "per_user_limit"),
-            (Box::new(|s| s.per_user_daily_limit = Some(-1)), NotPositive, "per_user_daily_limit"),
-            (Box::new(|s| s.funding.merchant_bp = 9000), FundingNotWhole, "funding"),
+            (
+                Box::new(|s| s.per_user_limit = Some(0)),
+                NotPositive,
+                "per_user_limit",
+            ),
+            (
+                Box::new(|s| s.per_user_daily_limit = Some(-1)),
+                NotPositive,
+                "per_user_daily_limit",
+            ),
+            (
+                Box::new(|s| s.funding.merchant_bp = 9000),
+                FundingNotWhole,
+                "funding",
+            ),
         ];
         for (edit, code, field) in cases {
             assert_eq!(refused(edit), (code, field.to_string()));
@@ -668,7 +824,13 @@ mod status_tests {
     fn ended_is_final_and_drafts_cannot_pause() {
         assert_eq!(TemplateStatus::Ended.apply(StatusAction::Activate), None);
         assert_eq!(TemplateStatus::Draft.apply(StatusAction::Pause), None);
-        assert_eq!(TemplateStatus::Paused.apply(StatusAction::Activate), Some(TemplateStatus::Active));
-        assert_eq!(TemplateStatus::Active.apply(StatusAction::End), Some(TemplateStatus::Ended));
+        assert_eq!(
+            TemplateStatus::Paused.apply(StatusAction::Activate),
+            Some(TemplateStatus::Active)
+        );
+        assert_eq!(
+            TemplateStatus::Active.apply(StatusAction::End),
+            Some(TemplateStatus::Ended)
+        );
     }
 }

@@ -9,7 +9,9 @@ pub struct TenantZone(TimeZone);
 impl TenantZone {
     /// Looks the zone up in the IANA database by name, e.g. `Asia/Shanghai`.
     pub fn parse(name: &str) -> Result<Self, String> {
-        TimeZone::get(name).map(Self).map_err(|e| format!("unknown time zone {name:?}: {e}"))
+        TimeZone::get(name)
+            .map(Self)
+            .map_err(|e| format!("unknown time zone {name:?}: {e}"))
     }
 
     pub fn utc() -> Self {

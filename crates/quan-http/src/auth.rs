@@ -21,20 +21,42 @@ pub struct KeyRing {
 impl KeyRing {
     /// `admin_hash`: the hash of the bootstrap platform key (`QUAN_ADMIN_KEY`).
     pub fn new(admin_hash: String) -> Self {
-        Self { admin_hash, known: RwLock::new(HashMap::new()) }
+        Self {
+            admin_hash,
+            known: RwLock::new(HashMap::new()),
+        }
     }
 
-    pub async fn resolve(&self, store: &Arc<dyn Store>, secret: &str) -> Result<Option<Principal>, ApiError> {
+    pub async fn resolve(
+        &self,
+        store: &Arc<dyn Store>,
+        secret: &str,
+    ) -> Result<Option<Principal>, ApiError> {
         let hash = hash_secret(secret);
         if hash == self.admin_hash {
-            return Ok(Some(Principal { key_id: "admin".into(), role: Role::Platform, store_ids: vec![], user_id: None }));
+            return Ok(Some(Principal {
+                key_id: "admin".into(),
+                role: Role::Platform,
+                store_ids: vec![],
+                user_id: None,
+            }));
         }
         if let Some(p) = self.known.read().expect("key cache").get(&hash) {
             return Ok(Some(p.clone()));
         }
-        let Some(record) = store.key_by_hash(&hash).await? else { return Ok(None) };
-        let principal = Principal { key_id: record.id, role: record.role, store_ids: record.store_ids, user_id: record.user_id };
-        self.known.write().expect("key cache").insert(hash, principal.clone());
+        let Some(record) = store.key_by_hash(&hash).await? else {
+            return Ok(None);
+        };
+        let principal = Principal {
+            key_id: record.id,
+            role: record.role,
+            store_ids: record.store_ids,
+            user_id: record.user_id,
+        };
+        self.known
+            .write()
+            .expect("key cache")
+            .insert(hash, principal.clone());
         Ok(Some(principal))
     }
 }
@@ -45,10 +67,23 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim).filter(|s| !s.is_empty()) else {
-            return Err(ApiError::new(ErrorCode::Unauthorized, "send an API key as `Authorization: Bearer <key>`"));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(secret) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "send an API key as `Authorization: Bearer <key>`",
+            ));
         };
         match state.keys.resolve(&state.store, secret).await? {
             Some(p) => Ok(Caller(p)),
@@ -63,7 +98,10 @@ impl Caller {
         if roles.contains(&self.0.role) {
             Ok(&self.0)
         } else {
-            Err(ApiError::forbidden(format!("a {} key may not do this", self.0.role.as_str())))
+            Err(ApiError::forbidden(format!(
+                "a {} key may not do this",
+                self.0.role.as_str()
+            )))
         }
     }
 }

@@ -31,11 +31,19 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: Some(field.into()) }
+        Self {
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 
     /// The refusal with the code's own meaning as its message.
@@ -52,13 +60,23 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: self.code, message: self.message.clone(), field: self.field.clone() } }
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                field: self.field.clone(),
+            },
+        }
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        Self { code: e.code, message: e.message, field: Some(e.field) }
+        Self {
+            code: e.code,
+            message: e.message,
+            field: Some(e.field),
+        }
     }
 }
 
@@ -66,7 +84,9 @@ impl From<quan_store::StoreError> for ApiError {
     fn from(e: quan_store::StoreError) -> Self {
         tracing::error!(error = %e, "store failure");
         match e {
-            quan_store::StoreError::Pool(_) | quan_store::StoreError::WriterGone => ApiError::code(ErrorCode::Unavailable),
+            quan_store::StoreError::Pool(_) | quan_store::StoreError::WriterGone => {
+                ApiError::code(ErrorCode::Unavailable)
+            }
             _ => ApiError::code(ErrorCode::Internal),
         }
     }
@@ -74,7 +94,8 @@ impl From<quan_store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self.body())).into_response()
     }
 }

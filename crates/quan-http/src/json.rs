@@ -22,22 +22,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let message = inner.to_string();
             let field = (path != ".").then_some(path);
             let code = match inner.classify() {
-                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => ErrorCode::MalformedJson,
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    ErrorCode::MalformedJson
+                }
                 serde_json::error::Category::Io => ErrorCode::BadRequest,
-                serde_json::error::Category::Data if message.starts_with("unknown field") => ErrorCode::UnknownField,
-                serde_json::error::Category::Data if message.starts_with("missing field") => ErrorCode::MissingField,
+                serde_json::error::Category::Data if message.starts_with("unknown field") => {
+                    ErrorCode::UnknownField
+                }
+                serde_json::error::Category::Data if message.starts_with("missing field") => {
+                    ErrorCode::MissingField
+                }
                 serde_json::error::Category::Data => ErrorCode::InvalidType,
             };
             let field = match (code, field) {
                 (ErrorCode::MissingField, f) => Some(join(f, quoted(&message))),
                 // Inside tagged enums the path stops at the enum; elsewhere it names the field.
                 (ErrorCode::UnknownField, f) => match (f, quoted(&message)) {
-                    (Some(f), Some(name)) if f.rsplit('.').next() != Some(name.as_str()) => Some(format!("{f}.{name}")),
+                    (Some(f), Some(name)) if f.rsplit('.').next() != Some(name.as_str()) => {
+                        Some(format!("{f}.{name}"))
+                    }
                     (f, name) => f.or(name),
                 },
                 (_, f) => f,
             };
-            Err(ApiError { code, message, field: field.filter(|f| !f.is_empty()) })
+            Err(ApiError {
+                code,
+                message,
+                field: field.filter(|f| !f.is_empty()),
+            })
         }
     }
 }
@@ -67,9 +79,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             }
         })?;
         if bytes.len() > crate::MAX_BODY {
-            return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("bodies are limited to {} bytes", crate::MAX_BODY)));
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("bodies are limited to {} bytes", crate::MAX_BODY),
+            ));
         }
-        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { Bytes::from_static(b"{}") } else { bytes };
+        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Bytes::from_static(b"{}")
+        } else {
+            bytes
+        };
         Ok(Body(parse(&bytes)?, bytes))
     }
 }
@@ -98,12 +117,24 @@ mod tests {
         let e = parse::<Outer>(b"{not json").unwrap_err();
         assert_eq!(e.code, ErrorCode::MalformedJson);
         let e = parse::<Outer>(br#"{"inner": {"n": "x"}}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidType, Some("inner.n")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::InvalidType, Some("inner.n"))
+        );
         let e = parse::<Outer>(br#"{"inner": {"n": 1, "m": 2}}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::UnknownField, Some("inner.m")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::UnknownField, Some("inner.m"))
+        );
         let e = parse::<Outer>(br#"{"inner": {}}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::MissingField, Some("inner.n")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::MissingField, Some("inner.n"))
+        );
         let e = parse::<Outer>(br#"{"inner": {"n": 99999999999999999999999}}"#).unwrap_err();
-        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidType, Some("inner.n")));
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::InvalidType, Some("inner.n"))
+        );
     }
 }

@@ -50,7 +50,9 @@ impl AppState {
         admin_key_hash: String,
         public_url: String,
     ) -> Result<Self, quan_store::StoreError> {
-        let secret = store.setting_or_init("link_secret", quan_store::new_secret()).await?;
+        let secret = store
+            .setting_or_init("link_secret", quan_store::new_secret())
+            .await?;
         Ok(Self {
             store,
             zone,

@@ -27,8 +27,14 @@ impl utoipa::Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("api_key", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("api_key", Vec::<String>::new())]);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "api_key",
+            Vec::<String>::new(),
+        )]);
     }
 }
 
@@ -39,7 +45,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
         "quan (券): coupon templates, claiming and wallets.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
     );
     for code in ErrorCode::ALL {
-        table.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), code.status(), code.meaning()));
+        table.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.status(),
+            code.meaning()
+        ));
     }
     doc.info.description = Some(table);
     doc

@@ -24,17 +24,29 @@ impl TemplateCache {
                 return Ok(t.clone());
             }
         }
-        let spec: TemplateSpec = serde_json::from_str(spec_json).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?;
-        let template = Arc::new(Template::parse(spec).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?);
-        self.0.lock().expect("cache lock").insert(id.to_string(), (version, template.clone()));
+        let spec: TemplateSpec = serde_json::from_str(spec_json)
+            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?;
+        let template = Arc::new(
+            Template::parse(spec)
+                .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
+        );
+        self.0
+            .lock()
+            .expect("cache lock")
+            .insert(id.to_string(), (version, template.clone()));
         Ok(template)
     }
 }
 
 /// Whether deciding a claim of `template` needs the member's row.
 pub(crate) fn needs_member(template: &Template) -> bool {
-    !matches!(template.spec().audience, Audience::All | Audience::Users { .. })
-        || template.spec().distribution.has(DistributionMode::MemberOnly)
+    !matches!(
+        template.spec().audience,
+        Audience::All | Audience::Users { .. }
+    ) || template
+        .spec()
+        .distribution
+        .has(DistributionMode::MemberOnly)
 }
 
 /// The segment a template's audience names, if any.
@@ -46,7 +58,11 @@ pub(crate) fn audience_segment(template: &Template) -> Option<&str> {
 }
 
 /// The core's view of a claim. `code_valid`: the claim code checked out (for code claims).
-pub(crate) fn ask<'a>(cmd: &'a ClaimCommand, member: &'a MemberFacts, code_valid: bool) -> ClaimAsk<'a> {
+pub(crate) fn ask<'a>(
+    cmd: &'a ClaimCommand,
+    member: &'a MemberFacts,
+    code_valid: bool,
+) -> ClaimAsk<'a> {
     let route = match &cmd.route {
         ClaimRoute::Public => Route::Public,
         ClaimRoute::Link { valid } => Route::Link { valid: *valid },
@@ -54,11 +70,21 @@ pub(crate) fn ask<'a>(cmd: &'a ClaimCommand, member: &'a MemberFacts, code_valid
         ClaimRoute::Service => Route::Service,
         ClaimRoute::Campaign => Route::Campaign,
     };
-    ClaimAsk { user_id: &cmd.user_id, channel: cmd.channel, region: cmd.region.as_deref(), route, member }
+    ClaimAsk {
+        user_id: &cmd.user_id,
+        channel: cmd.channel,
+        region: cmd.region.as_deref(),
+        route,
+        member,
+    }
 }
 
 /// The coupon a successful claim creates, with its validity and the local day it counts on.
-pub(crate) fn new_coupon(cmd: &ClaimCommand, template: &Template, zone: &TenantZone) -> (ClaimedCoupon, i64) {
+pub(crate) fn new_coupon(
+    cmd: &ClaimCommand,
+    template: &Template,
+    zone: &TenantZone,
+) -> (ClaimedCoupon, i64) {
     let (valid_from, valid_until) = validity_window(template, cmd.now, zone);
     let coupon = ClaimedCoupon {
         coupon_id: new_id("cpn", cmd.now.as_millisecond()),
@@ -73,5 +99,7 @@ pub(crate) fn new_coupon(cmd: &ClaimCommand, template: &Template, zone: &TenantZ
 
 /// Whether a claim's template is outside the stores the caller is confined to.
 pub(crate) fn hidden_from(cmd: &ClaimCommand, store_id: Option<&str>) -> bool {
-    cmd.stores.as_ref().is_some_and(|stores| !store_id.is_some_and(|s| stores.iter().any(|o| o == s)))
+    cmd.stores
+        .as_ref()
+        .is_some_and(|stores| !store_id.is_some_and(|s| stores.iter().any(|o| o == s)))
 }

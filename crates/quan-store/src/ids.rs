@@ -41,7 +41,11 @@ pub fn new_id(prefix: &str, now_ms: i64) -> String {
 /// A coupon or claim code: 16 Crockford base32 characters (80 random bits), easy to read aloud.
 pub fn new_code() -> String {
     let mut s = String::with_capacity(16);
-    base32(rand::rng().random::<u128>() & ((1u128 << 80) - 1), 16, &mut s);
+    base32(
+        rand::rng().random::<u128>() & ((1u128 << 80) - 1),
+        16,
+        &mut s,
+    );
     s
 }
 

@@ -64,7 +64,10 @@ pub trait Store: Send + Sync + 'static {
     async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
     async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
     /// Replaces the spec of a draft template; `InvalidState` when it is no longer a draft.
-    async fn update_template(&self, update: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>>;
+    async fn update_template(
+        &self,
+        update: TemplateUpdate,
+    ) -> Result<Result<TemplateRecord, ErrorCode>>;
     async fn set_template_status(
         &self,
         id: &str,
@@ -75,12 +78,23 @@ pub trait Store: Send + Sync + 'static {
     /// Decides and, if allowed, writes one claim; durable before it returns.
     async fn claim(&self, claim: ClaimCommand) -> Result<ClaimOutcome>;
     /// Makes `count` single-use claim codes, taking them from the stock.
-    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>>;
+    async fn make_claim_codes(
+        &self,
+        template_id: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, ErrorCode>>;
 
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
     async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
     /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
-    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>>;
+    async fn revoke_coupon(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Result<CouponRecord, ErrorCode>>;
     /// Marks claimed coupons whose validity has ended as expired; returns how many.
     async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64>;
     async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>>;
@@ -93,18 +107,29 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_segment(&self, segment: SegmentRecord) -> Result<SegmentRecord>;
 
     /// Starts an idempotent call: `Started` means go on and then [`Store::finish_idempotent`].
-    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart>;
+    async fn begin_idempotent(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<IdempotencyStart>;
     async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()>;
     /// Forgets idempotency records older than `before`.
     async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://path` or `postgres://...`.
-pub async fn open(url: &str, zone: quan_core::zone::TenantZone) -> Result<std::sync::Arc<dyn Store>> {
+pub async fn open(
+    url: &str,
+    zone: quan_core::zone::TenantZone,
+) -> Result<std::sync::Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path, zone).await?))
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStore::open(path, zone).await?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(postgres::PgStore::open(url, zone).await?))
+        Ok(std::sync::Arc::new(
+            postgres::PgStore::open(url, zone).await?,
+        ))
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }

@@ -79,7 +79,9 @@ pub struct TemplateUpdate {
 pub enum ClaimRoute {
     Public,
     /// A signed link, already verified (or not) by the caller.
-    Link { valid: bool },
+    Link {
+        valid: bool,
+    },
     /// A pre-made claim code; the store checks it and uses it up.
     Code(String),
     Service,

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use jiff::Timestamp;
 use quan_core::access::Role;
@@ -23,14 +24,16 @@ use quan_core::zone::TenantZone;
 use quan_core::ErrorCode;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio_postgres::error::SqlState;
-use deadpool_postgres::GenericClient;
 use tokio_postgres::{NoTls, Row};
 
 use crate::claiming::{self, TemplateCache};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;
 const CONCURRENT_BATCHES: usize = 8;
@@ -63,12 +66,27 @@ fn retryable(e: &StoreError) -> bool {
 
 impl PgStore {
     pub async fn open(url: &str, zone: TenantZone) -> Result<Self> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|_| StoreError::BadUrl(url.to_string()))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|_| StoreError::BadUrl(url.to_string()))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
         migrate(&pool).await?;
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(pool.clone(), zone, Arc::new(TemplateCache::default()), rx));
+        tokio::spawn(dispatch(
+            pool.clone(),
+            zone,
+            Arc::new(TemplateCache::default()),
+            rx,
+        ));
         Ok(Self { pool, claims: tx })
     }
 }
@@ -93,15 +111,26 @@ async fn migrate(pool: &Pool) -> Result<()> {
         Ok::<_, StoreError>(())
     }
     .await;
-    client.execute("SELECT pg_advisory_unlock(7262)", &[]).await?;
+    client
+        .execute("SELECT pg_advisory_unlock(7262)", &[])
+        .await?;
     result
 }
 
 /// Collects the claims that wait together and hands each template's share to one batch.
-async fn dispatch(pool: Pool, zone: TenantZone, cache: Arc<TemplateCache>, mut rx: mpsc::UnboundedReceiver<ClaimJob>) {
+async fn dispatch(
+    pool: Pool,
+    zone: TenantZone,
+    cache: Arc<TemplateCache>,
+    mut rx: mpsc::UnboundedReceiver<ClaimJob>,
+) {
     let permits = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
     while let Some(first) = rx.recv().await {
-        let permit = permits.clone().acquire_owned().await.expect("semaphore open");
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore open");
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -111,7 +140,10 @@ async fn dispatch(pool: Pool, zone: TenantZone, cache: Arc<TemplateCache>, mut r
         }
         let mut groups: HashMap<String, Vec<ClaimJob>> = HashMap::new();
         for job in jobs {
-            groups.entry(job.0.template_id.clone()).or_default().push(job);
+            groups
+                .entry(job.0.template_id.clone())
+                .or_default()
+                .push(job);
         }
         let (pool, zone, cache) = (pool.clone(), zone.clone(), cache.clone());
         tokio::spawn(async move {
@@ -146,7 +178,9 @@ async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: 
             tracing::error!(error = %e, "claim batch failed");
             let message = e.to_string();
             for reply in replies {
-                let _ = reply.send(Err(StoreError::Corrupt(format!("claim batch failed: {message}"))));
+                let _ = reply.send(Err(StoreError::Corrupt(format!(
+                    "claim batch failed: {message}"
+                ))));
             }
         }
     }
@@ -168,7 +202,12 @@ struct NewCoupons {
 }
 
 /// Decides and writes one template's batch of claims in one transaction.
-async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds: &[ClaimCommand]) -> Result<Vec<ClaimOutcome>> {
+async fn claim_batch(
+    pool: &Pool,
+    zone: &TenantZone,
+    cache: &TemplateCache,
+    cmds: &[ClaimCommand],
+) -> Result<Vec<ClaimOutcome>> {
     let template_id = &cmds[0].template_id;
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -179,13 +218,17 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
         return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
     };
     let store_id: Option<String> = row.get(0);
-    let status = TemplateStatus::parse(row.get(1)).ok_or_else(|| StoreError::Corrupt("template status".into()))?;
+    let status = TemplateStatus::parse(row.get(1))
+        .ok_or_else(|| StoreError::Corrupt("template status".into()))?;
     let template = cache.get(template_id, row.get(3), row.get(2))?;
     let remaining: Option<i64> = row.get(4);
 
     // Idempotency records already committed for the keys of this batch.
-    let (key_ids, keys): (Vec<&str>, Vec<&str>) =
-        cmds.iter().filter_map(|c| c.idempotency.as_ref()).map(|k| (k.key_id.as_str(), k.key.as_str())).unzip();
+    let (key_ids, keys): (Vec<&str>, Vec<&str>) = cmds
+        .iter()
+        .filter_map(|c| c.idempotency.as_ref())
+        .map(|k| (k.key_id.as_str(), k.key.as_str()))
+        .unzip();
     let mut prior: HashMap<(String, String), (String, Option<String>)> = HashMap::new();
     if !keys.is_empty() {
         for r in tx
@@ -200,7 +243,16 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
         }
     }
     // Claim codes that are still unused, locked for this transaction.
-    let codes: Vec<&str> = cmds.iter().filter_map(|c| if let ClaimRoute::Code(code) = &c.route { Some(code.as_str()) } else { None }).collect();
+    let codes: Vec<&str> = cmds
+        .iter()
+        .filter_map(|c| {
+            if let ClaimRoute::Code(code) = &c.route {
+                Some(code.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
     let mut usable_codes: HashSet<String> = HashSet::new();
     if !codes.is_empty() {
         for r in tx
@@ -211,7 +263,11 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
         }
     }
     let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
-    let members = if claiming::needs_member(&template) { member_facts(&tx, &users, claiming::audience_segment(&template)).await? } else { HashMap::new() };
+    let members = if claiming::needs_member(&template) {
+        member_facts(&tx, &users, claiming::audience_segment(&template)).await?
+    } else {
+        HashMap::new()
+    };
     let days: Vec<i64> = cmds.iter().map(|c| zone.day_number(c.now)).collect();
     let mut totals: HashMap<String, i64> = HashMap::new();
     let mut per_day: HashMap<(String, i64), i64> = HashMap::new();
@@ -246,14 +302,19 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
                 outcomes.push(if *hash != key.request_hash {
                     ClaimOutcome::IdempotencyMismatch
                 } else if let Some(r) = response {
-                    serde_json::from_str(r).map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?
+                    serde_json::from_str(r)
+                        .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?
                 } else {
                     ClaimOutcome::Refused(ErrorCode::InFlight)
                 });
                 continue;
             }
             if let Some((hash, first)) = in_batch_keys.get(&id) {
-                outcomes.push(if *hash == key.request_hash { outcomes[*first].clone() } else { ClaimOutcome::IdempotencyMismatch });
+                outcomes.push(if *hash == key.request_hash {
+                    outcomes[*first].clone()
+                } else {
+                    ClaimOutcome::IdempotencyMismatch
+                });
                 continue;
             }
             in_batch_keys.insert(id, (key.request_hash.clone(), i));
@@ -265,7 +326,10 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
         let member = members.get(&cmd.user_id).unwrap_or(&no_member);
         let stored = Counts {
             total: totals.get(&cmd.user_id).copied().unwrap_or(0),
-            today: per_day.get(&(cmd.user_id.clone(), days[i])).copied().unwrap_or(0),
+            today: per_day
+                .get(&(cmd.user_id.clone(), days[i]))
+                .copied()
+                .unwrap_or(0),
         };
         let outcome = match book.decide(&claiming::ask(cmd, member, code_valid), stored, cmd.now) {
             Err(reason) => ClaimOutcome::Refused(reason),
@@ -280,10 +344,19 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
                 new.from.push(micros(coupon.valid_from));
                 new.until.push(micros(coupon.valid_until));
                 new.actor.push(cmd.actor.clone());
-                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) { LedgerEvent::Granted } else { LedgerEvent::Claimed };
+                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) {
+                    LedgerEvent::Granted
+                } else {
+                    LedgerEvent::Claimed
+                };
                 new.event.push(event.as_str().to_string());
                 if let ClaimRoute::Code(code) = &cmd.route {
-                    used_codes.push((code.clone(), cmd.user_id.clone(), coupon.coupon_id.clone(), micros(cmd.now)));
+                    used_codes.push((
+                        code.clone(),
+                        cmd.user_id.clone(),
+                        coupon.coupon_id.clone(),
+                        micros(cmd.now),
+                    ));
                 } else {
                     issued += 1;
                 }
@@ -291,7 +364,12 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
             }
         };
         if let Some(key) = &cmd.idempotency {
-            idem_rows.push((key.key_id.clone(), key.key.clone(), key.request_hash.clone(), i));
+            idem_rows.push((
+                key.key_id.clone(),
+                key.key.clone(),
+                key.request_hash.clone(),
+                i,
+            ));
         }
         outcomes.push(outcome);
     }
@@ -319,13 +397,16 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
         .await?;
     }
     if !used_codes.is_empty() {
-        let (c, u, p, t): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = used_codes.into_iter().fold(Default::default(), |mut acc: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>), x| {
-            acc.0.push(x.0);
-            acc.1.push(x.1);
-            acc.2.push(x.2);
-            acc.3.push(x.3);
-            acc
-        });
+        let (c, u, p, t): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = used_codes.into_iter().fold(
+            Default::default(),
+            |mut acc: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>), x| {
+                acc.0.push(x.0);
+                acc.1.push(x.1);
+                acc.2.push(x.2);
+                acc.3.push(x.3);
+                acc
+            },
+        );
         tx.execute(
             "UPDATE claim_codes SET used_by = n.user_id, coupon_id = n.coupon_id, used_at = n.at \
              FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS n (code, user_id, coupon_id, at) WHERE claim_codes.code = n.code",
@@ -354,12 +435,28 @@ async fn claim_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, cmds
     Ok(outcomes)
 }
 
-async fn member_facts(tx: &impl GenericClient, users: &[&str], segment: Option<&str>) -> Result<HashMap<String, MemberFacts>> {
+async fn member_facts(
+    tx: &impl GenericClient,
+    users: &[&str],
+    segment: Option<&str>,
+) -> Result<HashMap<String, MemberFacts>> {
     let mut facts: HashMap<String, MemberFacts> = HashMap::new();
-    for r in tx.query("SELECT id, joined_at, tier, paid_orders FROM members WHERE id = ANY($1)", &[&users]).await? {
+    for r in tx
+        .query(
+            "SELECT id, joined_at, tier, paid_orders FROM members WHERE id = ANY($1)",
+            &[&users],
+        )
+        .await?
+    {
         facts.insert(
             r.get(0),
-            MemberFacts { is_member: true, joined_at: Some(from_micros(r.get(1))), tier: r.get(2), paid_orders: r.get(3), in_segment: false },
+            MemberFacts {
+                is_member: true,
+                joined_at: Some(from_micros(r.get(1))),
+                tier: r.get(2),
+                paid_orders: r.get(3),
+                in_segment: false,
+            },
         );
     }
     if let Some(segment) = segment {
@@ -370,13 +467,16 @@ async fn member_facts(tx: &impl GenericClient, users: &[&str], segment: Option<&
     Ok(facts)
 }
 
-const TEMPLATE_COLS: &str = "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
+const TEMPLATE_COLS: &str =
+    "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
 
 fn template_record(r: &Row) -> Result<TemplateRecord> {
     let id: String = r.get(0);
     Ok(TemplateRecord {
-        spec: serde_json::from_str(r.get(3)).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
-        status: TemplateStatus::parse(r.get(2)).ok_or_else(|| StoreError::Corrupt("template status".into()))?,
+        spec: serde_json::from_str(r.get(3))
+            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
+        status: TemplateStatus::parse(r.get(2))
+            .ok_or_else(|| StoreError::Corrupt("template status".into()))?,
         store_id: r.get(1),
         remaining: r.get(4),
         issued: r.get(5),
@@ -388,9 +488,20 @@ fn template_record(r: &Row) -> Result<TemplateRecord> {
     })
 }
 
-async fn get_template(c: &impl GenericClient, id: &str, lock: bool) -> Result<Option<TemplateRecord>> {
-    let sql = format!("SELECT {TEMPLATE_COLS} FROM templates WHERE id = $1{}", if lock { " FOR UPDATE" } else { "" });
-    c.query_opt(&sql, &[&id]).await?.as_ref().map(template_record).transpose()
+async fn get_template(
+    c: &impl GenericClient,
+    id: &str,
+    lock: bool,
+) -> Result<Option<TemplateRecord>> {
+    let sql = format!(
+        "SELECT {TEMPLATE_COLS} FROM templates WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    c.query_opt(&sql, &[&id])
+        .await?
+        .as_ref()
+        .map(template_record)
+        .transpose()
 }
 
 const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
@@ -402,7 +513,8 @@ fn coupon_record(r: &Row) -> Result<CouponRecord> {
         store_id: r.get(2),
         user_id: r.get(3),
         code: r.get(4),
-        status: CouponStatus::parse(r.get(5)).ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
+        status: CouponStatus::parse(r.get(5))
+            .ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
         route: r.get(6),
         claimed_at: from_micros(r.get(7)),
         valid_from: from_micros(r.get(8)),
@@ -413,8 +525,15 @@ fn coupon_record(r: &Row) -> Result<CouponRecord> {
 }
 
 async fn get_coupon(c: &impl GenericClient, id: &str, lock: bool) -> Result<Option<CouponRecord>> {
-    let sql = format!("SELECT {COUPON_COLS} FROM coupons WHERE id = $1{}", if lock { " FOR UPDATE" } else { "" });
-    c.query_opt(&sql, &[&id]).await?.as_ref().map(coupon_record).transpose()
+    let sql = format!(
+        "SELECT {COUPON_COLS} FROM coupons WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    c.query_opt(&sql, &[&id])
+        .await?
+        .as_ref()
+        .map(coupon_record)
+        .transpose()
 }
 
 async fn append_ledger(c: &impl GenericClient, e: &LedgerWrite<'_>) -> Result<()> {
@@ -427,7 +546,12 @@ async fn append_ledger(c: &impl GenericClient, e: &LedgerWrite<'_>) -> Result<()
     Ok(())
 }
 
-fn page_of<T>(mut items: Vec<T>, limit: u32, total: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+fn page_of<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    total: i64,
+    cursor_of: impl Fn(&T) -> String,
+) -> Page<T> {
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(&cursor_of)
@@ -445,8 +569,16 @@ impl Store for PgStore {
 
     async fn setting_or_init(&self, name: &str, init: String) -> Result<String> {
         let c = self.pool.get().await?;
-        c.execute("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", &[&name, &init]).await?;
-        Ok(c.query_one("SELECT value FROM settings WHERE name = $1", &[&name]).await?.get(0))
+        c.execute(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&name, &init],
+        )
+        .await?;
+        Ok(
+            c.query_one("SELECT value FROM settings WHERE name = $1", &[&name])
+                .await?
+                .get(0),
+        )
     }
 
     async fn insert_key(&self, key: NewKey) -> Result<KeyRecord> {
@@ -457,17 +589,30 @@ impl Store for PgStore {
             &[&key.id, &key.key_hash, &key.role.as_str(), &stores, &key.user_id, &micros(key.created_at)],
         )
         .await?;
-        Ok(KeyRecord { id: key.id, role: key.role, store_ids: key.store_ids, user_id: key.user_id, created_at: key.created_at })
+        Ok(KeyRecord {
+            id: key.id,
+            role: key.role,
+            store_ids: key.store_ids,
+            user_id: key.user_id,
+            created_at: key.created_at,
+        })
     }
 
     async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>> {
         let c = self.pool.get().await?;
-        let row = c.query_opt("SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = $1", &[&key_hash]).await?;
+        let row = c
+            .query_opt(
+                "SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = $1",
+                &[&key_hash],
+            )
+            .await?;
         row.map(|r| {
             Ok(KeyRecord {
                 id: r.get(0),
-                role: Role::parse(r.get(1)).ok_or_else(|| StoreError::Corrupt("key role".into()))?,
-                store_ids: serde_json::from_str(r.get(2)).map_err(|_| StoreError::Corrupt("key stores".into()))?,
+                role: Role::parse(r.get(1))
+                    .ok_or_else(|| StoreError::Corrupt("key role".into()))?,
+                store_ids: serde_json::from_str(r.get(2))
+                    .map_err(|_| StoreError::Corrupt("key stores".into()))?,
                 user_id: r.get(3),
                 created_at: from_micros(r.get(4)),
             })
@@ -485,7 +630,9 @@ impl Store for PgStore {
             &[&new.id, &spec.scope.store_id(), &json, &spec.stock, &new.created_by, &micros(new.now)],
         )
         .await?;
-        get_template(&c, &new.id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))
+        get_template(&c, &new.id, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("template vanished".into()))
     }
 
     async fn template(&self, id: &str) -> Result<Option<TemplateRecord>> {
@@ -496,23 +643,38 @@ impl Store for PgStore {
     async fn list_templates(&self, f: TemplateFilter) -> Result<Page<TemplateRecord>> {
         let c = self.pool.get().await?;
         let status = f.status.map(|s| s.as_str());
-        let filter = "($1::text[] IS NULL OR store_id = ANY($1)) AND ($2::text IS NULL OR status = $2) \
+        let filter =
+            "($1::text[] IS NULL OR store_id = ANY($1)) AND ($2::text IS NULL OR status = $2) \
                       AND ($3::text IS NULL OR (spec::jsonb -> 'scope' ->> 'kind') = $3)";
-        let total: i64 = c.query_one(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"), &[&f.stores, &status, &f.scope_kind]).await?.get(0);
+        let total: i64 = c
+            .query_one(
+                &format!("SELECT COUNT(*) FROM templates WHERE {filter}"),
+                &[&f.stores, &status, &f.scope_kind],
+            )
+            .await?
+            .get(0);
         let rows = c
             .query(
                 &format!("SELECT {TEMPLATE_COLS} FROM templates WHERE {filter} AND ($4::text IS NULL OR id > $4) ORDER BY id LIMIT $5"),
                 &[&f.stores, &status, &f.scope_kind, &f.cursor, &(i64::from(f.limit) + 1)],
             )
             .await?;
-        let items = rows.iter().map(template_record).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .iter()
+            .map(template_record)
+            .collect::<Result<Vec<_>>>()?;
         Ok(page_of(items, f.limit, total, |t| t.id.clone()))
     }
 
-    async fn update_template(&self, u: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>> {
+    async fn update_template(
+        &self,
+        u: TemplateUpdate,
+    ) -> Result<Result<TemplateRecord, ErrorCode>> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        let Some(current) = get_template(&tx, &u.id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
+        let Some(current) = get_template(&tx, &u.id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
         if current.status != TemplateStatus::Draft {
             return Ok(Err(ErrorCode::InvalidState));
         }
@@ -523,29 +685,53 @@ impl Store for PgStore {
             &[&u.id, &json, &spec.scope.store_id(), &spec.stock, &micros(u.now)],
         )
         .await?;
-        let t = get_template(&tx, &u.id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
+        let t = get_template(&tx, &u.id, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
         tx.commit().await?;
         Ok(Ok(t))
     }
 
-    async fn set_template_status(&self, id: &str, action: StatusAction, now: Timestamp) -> Result<Result<TemplateRecord, ErrorCode>> {
+    async fn set_template_status(
+        &self,
+        id: &str,
+        action: StatusAction,
+        now: Timestamp,
+    ) -> Result<Result<TemplateRecord, ErrorCode>> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        let Some(current) = get_template(&tx, id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
-        let Some(next) = current.status.apply(action) else { return Ok(Err(ErrorCode::InvalidState)) };
-        tx.execute("UPDATE templates SET status = $2, updated_at = $3 WHERE id = $1", &[&id, &next.as_str(), &micros(now)]).await?;
-        let t = get_template(&tx, id, false).await?.ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
+        let Some(current) = get_template(&tx, id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
+        let Some(next) = current.status.apply(action) else {
+            return Ok(Err(ErrorCode::InvalidState));
+        };
+        tx.execute(
+            "UPDATE templates SET status = $2, updated_at = $3 WHERE id = $1",
+            &[&id, &next.as_str(), &micros(now)],
+        )
+        .await?;
+        let t = get_template(&tx, id, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("template vanished".into()))?;
         tx.commit().await?;
         Ok(Ok(t))
     }
 
     async fn claim(&self, cmd: ClaimCommand) -> Result<ClaimOutcome> {
         let (tx, rx) = oneshot::channel();
-        self.claims.send((cmd, tx)).map_err(|_| StoreError::WriterGone)?;
+        self.claims
+            .send((cmd, tx))
+            .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>> {
+    async fn make_claim_codes(
+        &self,
+        template_id: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, ErrorCode>> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
         let n = i64::from(count);
@@ -582,7 +768,13 @@ impl Store for PgStore {
              OR ($4 = 'claimed' AND status = 'claimed' AND valid_until > $3) \
              OR ($4 = 'expired' AND (status = 'expired' OR (status = 'claimed' AND valid_until <= $3))) \
              OR ($4 NOT IN ('claimed', 'expired') AND status = $4))";
-        let total: i64 = c.query_one(&format!("SELECT COUNT(*) FROM coupons WHERE {filter}"), &[&q.user_id, &q.stores, &now, &status]).await?.get(0);
+        let total: i64 = c
+            .query_one(
+                &format!("SELECT COUNT(*) FROM coupons WHERE {filter}"),
+                &[&q.user_id, &q.stores, &now, &status],
+            )
+            .await?
+            .get(0);
         let rows = c
             .query(
                 &format!("SELECT {COUPON_COLS} FROM coupons WHERE {filter} AND ($5::text IS NULL OR id > $5) ORDER BY id LIMIT $6"),
@@ -593,14 +785,26 @@ impl Store for PgStore {
         Ok(page_of(items, q.limit, total, |c| c.id.clone()))
     }
 
-    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>> {
+    async fn revoke_coupon(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Result<CouponRecord, ErrorCode>> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        let Some(coupon) = get_coupon(&tx, id, true).await? else { return Ok(Err(ErrorCode::NotFound)) };
+        let Some(coupon) = get_coupon(&tx, id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
         if coupon.status != CouponStatus::Claimed {
             return Ok(Err(ErrorCode::InvalidState));
         }
-        tx.execute("UPDATE coupons SET status = 'revoked', updated_at = $2 WHERE id = $1", &[&id, &micros(now)]).await?;
+        tx.execute(
+            "UPDATE coupons SET status = 'revoked', updated_at = $2 WHERE id = $1",
+            &[&id, &micros(now)],
+        )
+        .await?;
         append_ledger(
             &tx,
             &LedgerWrite {
@@ -617,7 +821,9 @@ impl Store for PgStore {
             },
         )
         .await?;
-        let out = get_coupon(&tx, id, false).await?.ok_or_else(|| StoreError::Corrupt("coupon vanished".into()))?;
+        let out = get_coupon(&tx, id, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("coupon vanished".into()))?;
         tx.commit().await?;
         Ok(Ok(out))
     }
@@ -634,7 +840,8 @@ impl Store for PgStore {
             )
             .await?;
         for r in &rows {
-            let (id, template_id, user_id): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            let (id, template_id, user_id): (String, String, String) =
+                (r.get(0), r.get(1), r.get(2));
             append_ledger(
                 &tx,
                 &LedgerWrite {
@@ -685,12 +892,19 @@ impl Store for PgStore {
 
     async fn ledger_count(&self) -> Result<i64> {
         let c = self.pool.get().await?;
-        Ok(c.query_one("SELECT COUNT(*) FROM coupon_ledger", &[]).await?.get(0))
+        Ok(c.query_one("SELECT COUNT(*) FROM coupon_ledger", &[])
+            .await?
+            .get(0))
     }
 
     async fn coupon_count(&self, template_id: &str) -> Result<i64> {
         let c = self.pool.get().await?;
-        Ok(c.query_one("SELECT COUNT(*) FROM coupons WHERE template_id = $1", &[&template_id]).await?.get(0))
+        Ok(c.query_one(
+            "SELECT COUNT(*) FROM coupons WHERE template_id = $1",
+            &[&template_id],
+        )
+        .await?
+        .get(0))
     }
 
     async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
@@ -718,7 +932,8 @@ impl Store for PgStore {
                 region: r.get(3),
                 paid_orders: r.get(4),
                 total_spent: r.get(5),
-                attributes: serde_json::from_str(r.get(6)).map_err(|_| StoreError::Corrupt("member attributes".into()))?,
+                attributes: serde_json::from_str(r.get(6))
+                    .map_err(|_| StoreError::Corrupt("member attributes".into()))?,
                 updated_at: from_micros(r.get(7)),
             })
         })
@@ -733,7 +948,11 @@ impl Store for PgStore {
             &[&s.id, &s.name, &micros(s.created_at)],
         )
         .await?;
-        tx.execute("DELETE FROM segment_members WHERE segment_id = $1", &[&s.id]).await?;
+        tx.execute(
+            "DELETE FROM segment_members WHERE segment_id = $1",
+            &[&s.id],
+        )
+        .await?;
         tx.execute(
             "INSERT INTO segment_members (segment_id, member_id) SELECT DISTINCT $1, m FROM unnest($2::text[]) AS m",
             &[&s.id, &s.member_ids],
@@ -743,7 +962,11 @@ impl Store for PgStore {
         Ok(s)
     }
 
-    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart> {
+    async fn begin_idempotent(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<IdempotencyStart> {
         let c = self.pool.get().await?;
         let inserted = c
             .execute(
@@ -765,12 +988,20 @@ impl Store for PgStore {
 
     async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()> {
         let c = self.pool.get().await?;
-        c.execute("UPDATE idempotency SET response = $3 WHERE key_id = $1 AND idem_key = $2", &[&key.key_id, &key.key, &response]).await?;
+        c.execute(
+            "UPDATE idempotency SET response = $3 WHERE key_id = $1 AND idem_key = $2",
+            &[&key.key_id, &key.key, &response],
+        )
+        .await?;
         Ok(())
     }
 
     async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64> {
         let c = self.pool.get().await?;
-        Ok(c.execute("DELETE FROM idempotency WHERE created_at < $1", &[&micros(before)]).await?)
+        Ok(c.execute(
+            "DELETE FROM idempotency WHERE created_at < $1",
+            &[&micros(before)],
+        )
+        .await?)
     }
 }

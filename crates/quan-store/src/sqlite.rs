@@ -58,10 +58,17 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")?;
     for (version, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))?;
+        let done: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+            [version],
+            |r| r.get(0),
+        )?;
         if !done {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", params![version, Timestamp::now().as_microsecond()])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, Timestamp::now().as_microsecond()],
+            )?;
         }
         tx.commit()?;
     }
@@ -70,14 +77,21 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 impl SqliteStore {
     pub async fn open(path: &str, zone: TenantZone) -> Result<Self> {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Corrupt(format!("cannot create {}: {e}", dir.display())))?;
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let path = path.to_string();
         let (mut writer, readers) = tokio::task::spawn_blocking(move || -> Result<_> {
             let mut writer = connect(&path)?;
             migrate(&mut writer)?;
-            let readers = (0..READERS).map(|_| connect(&path).map(Mutex::new)).collect::<Result<Vec<_>>>()?;
+            let readers = (0..READERS)
+                .map(|_| connect(&path).map(Mutex::new))
+                .collect::<Result<Vec<_>>>()?;
             Ok((writer, readers))
         })
         .await
@@ -89,7 +103,11 @@ impl SqliteStore {
             .name("quan-sqlite-writer".into())
             .spawn(move || writer_loop(&mut writer, rx, ctx))
             .expect("spawn writer");
-        Ok(Self { jobs: tx, readers: Arc::new(readers), next_reader: AtomicUsize::new(0) })
+        Ok(Self {
+            jobs: tx,
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+        })
     }
 
     /// Runs `f` in the writer's next group transaction; answers after the commit.
@@ -181,18 +199,43 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())
 }
 
-const TEMPLATE_COLS: &str = "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
+const TEMPLATE_COLS: &str =
+    "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
 
-fn template_row(r: &Row) -> rusqlite::Result<(String, Option<String>, String, String, Option<i64>, i64, i64, i64, i64, i64)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+fn template_row(r: &Row) -> rusqlite::Result<TemplateRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
 }
 
-type TemplateRow = (String, Option<String>, String, String, Option<i64>, i64, i64, i64, i64, i64);
+type TemplateRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
 
 fn template_record(row: TemplateRow) -> Result<TemplateRecord> {
-    let (id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at) = row;
+    let (id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at) =
+        row;
     Ok(TemplateRecord {
-        spec: serde_json::from_str(&spec).map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
+        spec: serde_json::from_str(&spec)
+            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
         status: TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?,
         id,
         store_id,
@@ -207,7 +250,9 @@ fn template_record(row: TemplateRow) -> Result<TemplateRecord> {
 
 fn get_template(conn: &Connection, id: &str) -> Result<Option<TemplateRecord>> {
     let row = conn
-        .prepare_cached(&format!("SELECT {TEMPLATE_COLS} FROM templates WHERE id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {TEMPLATE_COLS} FROM templates WHERE id = ?1"
+        ))?
         .query_row([id], template_row)
         .optional()?;
     row.map(template_record).transpose()
@@ -266,7 +311,13 @@ fn append_ledger(conn: &Connection, e: &LedgerWrite) -> Result<()> {
 fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>) -> Result<MemberFacts> {
     let row = conn
         .prepare_cached("SELECT joined_at, tier, paid_orders FROM members WHERE id = ?1")?
-        .query_row([user_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))
+        .query_row([user_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
         .optional()?;
     let in_segment = match segment {
         Some(s) => conn
@@ -275,12 +326,26 @@ fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>) -> Resu
         None => false,
     };
     Ok(match row {
-        Some((joined, tier, paid)) => MemberFacts { is_member: true, joined_at: Some(ts(joined)), tier, paid_orders: paid, in_segment },
-        None => MemberFacts { in_segment, ..MemberFacts::default() },
+        Some((joined, tier, paid)) => MemberFacts {
+            is_member: true,
+            joined_at: Some(ts(joined)),
+            tier,
+            paid_orders: paid,
+            in_segment,
+        },
+        None => MemberFacts {
+            in_segment,
+            ..MemberFacts::default()
+        },
     })
 }
 
-fn save_idempotent(conn: &Connection, key: &IdempotencyKey, response: &str, now: Timestamp) -> Result<()> {
+fn save_idempotent(
+    conn: &Connection,
+    key: &IdempotencyKey,
+    response: &str,
+    now: Timestamp,
+) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (key_id, idem_key) DO UPDATE SET response = excluded.response",
@@ -301,14 +366,23 @@ fn claim_in(conn: &Connection, ctx: &WriterCtx, cmd: &ClaimCommand) -> Result<Cl
                 return Ok(ClaimOutcome::IdempotencyMismatch);
             }
             if let Some(response) = response {
-                return serde_json::from_str(&response).map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")));
+                return serde_json::from_str(&response)
+                    .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")));
             }
         }
     }
     let row = conn
-        .prepare_cached("SELECT store_id, status, spec, version, remaining FROM templates WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT store_id, status, spec, version, remaining FROM templates WHERE id = ?1",
+        )?
         .query_row([&cmd.template_id], |r| {
-            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, Option<i64>>(4)?))
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+            ))
         })
         .optional()?;
     let Some((store_id, status, spec, version, remaining)) = row else {
@@ -363,7 +437,11 @@ fn claim_in(conn: &Connection, ctx: &WriterCtx, cmd: &ClaimCommand) -> Result<Cl
                 conn.prepare_cached("UPDATE claim_codes SET used_by = ?2, coupon_id = ?3, used_at = ?4 WHERE code = ?1")?
                     .execute(params![code, cmd.user_id, coupon.coupon_id, now])?;
             }
-            let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) { LedgerEvent::Granted } else { LedgerEvent::Claimed };
+            let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) {
+                LedgerEvent::Granted
+            } else {
+                LedgerEvent::Claimed
+            };
             append_ledger(
                 conn,
                 &LedgerWrite {
@@ -383,12 +461,22 @@ fn claim_in(conn: &Connection, ctx: &WriterCtx, cmd: &ClaimCommand) -> Result<Cl
         }
     };
     if let Some(key) = &cmd.idempotency {
-        save_idempotent(conn, key, &serde_json::to_string(&outcome).expect("outcome serializes"), cmd.now)?;
+        save_idempotent(
+            conn,
+            key,
+            &serde_json::to_string(&outcome).expect("outcome serializes"),
+            cmd.now,
+        )?;
     }
     Ok(outcome)
 }
 
-fn page_of<T>(mut items: Vec<T>, limit: u32, total: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+fn page_of<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    total: i64,
+    cursor_of: impl Fn(&T) -> String,
+) -> Page<T> {
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(&cursor_of)
@@ -407,8 +495,15 @@ impl Store for SqliteStore {
     async fn setting_or_init(&self, name: &str, init: String) -> Result<String> {
         let name = name.to_string();
         self.write(move |tx, _| {
-            tx.execute("INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [&name, &init])?;
-            Ok(tx.query_row("SELECT value FROM settings WHERE name = ?1", [&name], |r| r.get(0))?)
+            tx.execute(
+                "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                [&name, &init],
+            )?;
+            Ok(
+                tx.query_row("SELECT value FROM settings WHERE name = ?1", [&name], |r| {
+                    r.get(0)
+                })?,
+            )
         })
         .await
     }
@@ -485,7 +580,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_template(&self, u: TemplateUpdate) -> Result<Result<TemplateRecord, ErrorCode>> {
+    async fn update_template(
+        &self,
+        u: TemplateUpdate,
+    ) -> Result<Result<TemplateRecord, ErrorCode>> {
         self.write(move |tx, _| {
             let Some(current) = get_template(tx, &u.id)? else { return Ok(Err(ErrorCode::NotFound)) };
             if current.status != TemplateStatus::Draft {
@@ -501,13 +599,27 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_template_status(&self, id: &str, action: StatusAction, now: Timestamp) -> Result<Result<TemplateRecord, ErrorCode>> {
+    async fn set_template_status(
+        &self,
+        id: &str,
+        action: StatusAction,
+        now: Timestamp,
+    ) -> Result<Result<TemplateRecord, ErrorCode>> {
         let id = id.to_string();
         self.write(move |tx, _| {
-            let Some(current) = get_template(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
-            let Some(next) = current.status.apply(action) else { return Ok(Err(ErrorCode::InvalidState)) };
-            tx.execute("UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1", params![id, next.as_str(), micros(now)])?;
-            Ok(Ok(get_template(tx, &id)?.ok_or_else(|| corrupt("template vanished"))?))
+            let Some(current) = get_template(tx, &id)? else {
+                return Ok(Err(ErrorCode::NotFound));
+            };
+            let Some(next) = current.status.apply(action) else {
+                return Ok(Err(ErrorCode::InvalidState));
+            };
+            tx.execute(
+                "UPDATE templates SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, next.as_str(), micros(now)],
+            )?;
+            Ok(Ok(
+                get_template(tx, &id)?.ok_or_else(|| corrupt("template vanished"))?
+            ))
         })
         .await
     }
@@ -516,7 +628,12 @@ impl Store for SqliteStore {
         self.write(move |tx, ctx| claim_in(tx, ctx, &cmd)).await
     }
 
-    async fn make_claim_codes(&self, template_id: &str, count: u32, now: Timestamp) -> Result<Result<Vec<String>, ErrorCode>> {
+    async fn make_claim_codes(
+        &self,
+        template_id: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, ErrorCode>> {
         let template_id = template_id.to_string();
         self.write(move |tx, _| {
             let n = i64::from(count);
@@ -564,14 +681,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn revoke_coupon(&self, id: &str, actor: &str, reason: &str, now: Timestamp) -> Result<Result<CouponRecord, ErrorCode>> {
+    async fn revoke_coupon(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Result<CouponRecord, ErrorCode>> {
         let (id, actor, reason) = (id.to_string(), actor.to_string(), reason.to_string());
         self.write(move |tx, _| {
-            let Some(c) = get_coupon(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            let Some(c) = get_coupon(tx, &id)? else {
+                return Ok(Err(ErrorCode::NotFound));
+            };
             if c.status != CouponStatus::Claimed {
                 return Ok(Err(ErrorCode::InvalidState));
             }
-            tx.execute("UPDATE coupons SET status = 'revoked', updated_at = ?2 WHERE id = ?1", params![id, micros(now)])?;
+            tx.execute(
+                "UPDATE coupons SET status = 'revoked', updated_at = ?2 WHERE id = ?1",
+                params![id, micros(now)],
+            )?;
             append_ledger(
                 tx,
                 &LedgerWrite {
@@ -587,7 +715,9 @@ impl Store for SqliteStore {
                     order_id: None,
                 },
             )?;
-            Ok(Ok(get_coupon(tx, &id)?.ok_or_else(|| corrupt("coupon vanished"))?))
+            Ok(Ok(
+                get_coupon(tx, &id)?.ok_or_else(|| corrupt("coupon vanished"))?
+            ))
         })
         .await
     }
@@ -649,12 +779,22 @@ impl Store for SqliteStore {
     }
 
     async fn ledger_count(&self) -> Result<i64> {
-        self.read(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?)).await
+        self.read(
+            |conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?),
+        )
+        .await
     }
 
     async fn coupon_count(&self, template_id: &str) -> Result<i64> {
         let template_id = template_id.to_string();
-        self.read(move |conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupons WHERE template_id = ?1", [&template_id], |r| r.get(0))?)).await
+        self.read(move |conn| {
+            Ok(conn.query_row(
+                "SELECT COUNT(*) FROM coupons WHERE template_id = ?1",
+                [&template_id],
+                |r| r.get(0),
+            )?)
+        })
+        .await
     }
 
     async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
@@ -722,7 +862,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn begin_idempotent(&self, key: &IdempotencyKey, now: Timestamp) -> Result<IdempotencyStart> {
+    async fn begin_idempotent(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<IdempotencyStart> {
         let key = key.clone();
         self.write(move |tx, _| {
             let prior: Option<(String, Option<String>)> = tx
@@ -749,13 +893,22 @@ impl Store for SqliteStore {
     async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()> {
         let (key, response) = (key.clone(), response.to_string());
         self.write(move |tx, _| {
-            tx.execute("UPDATE idempotency SET response = ?3 WHERE key_id = ?1 AND idem_key = ?2", params![key.key_id, key.key, response])?;
+            tx.execute(
+                "UPDATE idempotency SET response = ?3 WHERE key_id = ?1 AND idem_key = ?2",
+                params![key.key_id, key.key, response],
+            )?;
             Ok(())
         })
         .await
     }
 
     async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64> {
-        self.write(move |tx, _| Ok(tx.execute("DELETE FROM idempotency WHERE created_at < ?1", [micros(before)])? as u64)).await
+        self.write(move |tx, _| {
+            Ok(tx.execute(
+                "DELETE FROM idempotency WHERE created_at < ?1",
+                [micros(before)],
+            )? as u64)
+        })
+        .await
     }
 }

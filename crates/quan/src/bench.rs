@@ -59,16 +59,32 @@ struct Conn {
 
 impl Conn {
     async fn open(url: &str, key: &str) -> anyhow::Result<Conn> {
-        let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-        let stream = tokio::net::TcpStream::connect(&host).await.with_context(|| format!("connecting to {host}"))?;
+        let host = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let stream = tokio::net::TcpStream::connect(&host)
+            .await
+            .with_context(|| format!("connecting to {host}"))?;
         stream.set_nodelay(true)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        Ok(Conn { sender, host, key: key.to_string() })
+        Ok(Conn {
+            sender,
+            host,
+            key: key.to_string(),
+        })
     }
 
-    async fn send(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
-        let bytes = body.map(|b| Bytes::from(serde_json::to_vec(b).expect("json"))).unwrap_or_default();
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let bytes = body
+            .map(|b| Bytes::from(serde_json::to_vec(b).expect("json")))
+            .unwrap_or_default();
         let req = Request::builder()
             .method(method)
             .uri(path)
@@ -80,7 +96,11 @@ impl Conn {
         let res = self.sender.send_request(req).await?;
         let status = res.status().as_u16();
         let body = res.into_body().collect().await?.to_bytes();
-        let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+        let value = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body).unwrap_or(Value::Null)
+        };
         Ok((status, value))
     }
 }
@@ -109,7 +129,9 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
         bail!("creating the template answered {st}: {t}");
     }
     let id = t["id"].as_str().context("template id")?.to_string();
-    let (st, _) = admin.send("POST", &format!("/v1/templates/{id}/activate"), None).await?;
+    let (st, _) = admin
+        .send("POST", &format!("/v1/templates/{id}/activate"), None)
+        .await?;
     if st != 200 {
         bail!("activating answered {st}");
     }
@@ -122,7 +144,13 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     for c in 0..args.connections {
         let mut conn = Conn::open(&args.url, &args.key).await?;
-        let (next, ok, refused, failed, path) = (next.clone(), ok.clone(), refused.clone(), failed.clone(), path.clone());
+        let (next, ok, refused, failed, path) = (
+            next.clone(),
+            ok.clone(),
+            refused.clone(),
+            failed.clone(),
+            path.clone(),
+        );
         let (users, total, warmup) = (args.users, args.claims, args.warmup);
         tasks.push(tokio::spawn(async move {
             for w in 0..warmup {
@@ -156,7 +184,9 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     all.sort_unstable();
-    let (_, t) = admin.send("GET", &format!("/v1/templates/{id}"), None).await?;
+    let (_, t) = admin
+        .send("GET", &format!("/v1/templates/{id}"), None)
+        .await?;
     let claimed = t["claimed"].as_i64().unwrap_or(-1);
     let warm = args.connections as u64 * args.warmup;
     let answered = ok.load(Ordering::Relaxed);
@@ -167,11 +197,29 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
     println!("409 refused         {}", refused.load(Ordering::Relaxed));
     println!("errors              {}", failed.load(Ordering::Relaxed));
     println!("elapsed             {:.2} s", elapsed.as_secs_f64());
-    println!("claims/s            {:.0}", args.claims as f64 / elapsed.as_secs_f64().max(Duration::from_micros(1).as_secs_f64()));
-    println!("latency p50         {:.2} ms", percentile(&all, 0.50) as f64 / 1000.0);
-    println!("latency p99         {:.2} ms", percentile(&all, 0.99) as f64 / 1000.0);
-    println!("latency max         {:.2} ms", all.last().copied().unwrap_or(0) as f64 / 1000.0);
-    println!("template claimed    {claimed} (expected {})", answered + warm);
+    println!(
+        "claims/s            {:.0}",
+        args.claims as f64
+            / elapsed
+                .as_secs_f64()
+                .max(Duration::from_micros(1).as_secs_f64())
+    );
+    println!(
+        "latency p50         {:.2} ms",
+        percentile(&all, 0.50) as f64 / 1000.0
+    );
+    println!(
+        "latency p99         {:.2} ms",
+        percentile(&all, 0.99) as f64 / 1000.0
+    );
+    println!(
+        "latency max         {:.2} ms",
+        all.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "template claimed    {claimed} (expected {})",
+        answered + warm
+    );
     if claimed != (answered + warm) as i64 {
         bail!("the template's counter does not match the answered claims");
     }

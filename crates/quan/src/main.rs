@@ -23,7 +23,11 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 pub struct DbArgs {
     /// `sqlite://path` (created on first use) or `postgres://user:pass@host:port/db`.
-    #[arg(long, env = "QUAN_DATABASE_URL", default_value = "sqlite://./quan-data/quan.db")]
+    #[arg(
+        long,
+        env = "QUAN_DATABASE_URL",
+        default_value = "sqlite://./quan-data/quan.db"
+    )]
     pub database_url: String,
     /// The tenant's time zone: "per day" limits count its local days.
     #[arg(long, env = "QUAN_TIME_ZONE", default_value = "Asia/Shanghai")]
@@ -36,7 +40,9 @@ impl DbArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
-        quan_store::open(&self.database_url, self.zone()?).await.with_context(|| format!("opening {}", redact(&self.database_url)))
+        quan_store::open(&self.database_url, self.zone()?)
+            .await
+            .with_context(|| format!("opening {}", redact(&self.database_url)))
     }
 }
 
@@ -146,13 +152,17 @@ fn print_template(t: &quan_store::TemplateRecord) {
         t.issued,
         t.claimed,
         t.used,
-        t.remaining.map_or("unlimited".to_string(), |r| r.to_string())
+        t.remaining
+            .map_or("unlimited".to_string(), |r| r.to_string())
     );
 }
 
 async fn status(db: &DbArgs, id: &str, action: StatusAction) -> anyhow::Result<()> {
     let store = db.open().await?;
-    match store.set_template_status(id, action, jiff::Timestamp::now()).await? {
+    match store
+        .set_template_status(id, action, jiff::Timestamp::now())
+        .await?
+    {
         Ok(t) => print_template(&t),
         Err(code) => bail!("{}: {}", code.as_str(), code.meaning()),
     }
@@ -162,7 +172,10 @@ async fn status(db: &DbArgs, id: &str, action: StatusAction) -> anyhow::Result<(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
@@ -172,8 +185,17 @@ async fn main() -> anyhow::Result<()> {
             println!("{} database is at the latest schema", store.backend());
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { db, role, stores, user } } => {
-            let role = Role::parse(&role).context("--role must be platform, merchant, guide or customer")?;
+        Command::Keys {
+            command:
+                KeysCommand::Create {
+                    db,
+                    role,
+                    stores,
+                    user,
+                },
+        } => {
+            let role = Role::parse(&role)
+                .context("--role must be platform, merchant, guide or customer")?;
             if matches!(role, Role::Merchant | Role::Guide) && stores.is_empty() {
                 bail!("a {} key needs at least one --store", role.as_str());
             }
@@ -198,29 +220,51 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Templates { command } => match command {
             TemplatesCommand::Create { db, file, activate } => {
-                let text = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-                let spec: TemplateSpec = serde_json::from_slice(&text).with_context(|| format!("{} is not a template", file.display()))?;
-                let template = Template::parse(spec).map_err(|e| anyhow::anyhow!("{}: {} ({})", e.field, e.message, e.code.as_str()))?;
+                let text =
+                    std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let spec: TemplateSpec = serde_json::from_slice(&text)
+                    .with_context(|| format!("{} is not a template", file.display()))?;
+                let template = Template::parse(spec).map_err(|e| {
+                    anyhow::anyhow!("{}: {} ({})", e.field, e.message, e.code.as_str())
+                })?;
                 let store = db.open().await?;
                 let now = jiff::Timestamp::now();
                 let id = quan_store::new_id("tpl", now.as_millisecond());
-                let mut t = store.insert_template(quan_store::NewTemplate { id: id.clone(), template, created_by: "cli".into(), now }).await?;
+                let mut t = store
+                    .insert_template(quan_store::NewTemplate {
+                        id: id.clone(),
+                        template,
+                        created_by: "cli".into(),
+                        now,
+                    })
+                    .await?;
                 if activate {
-                    t = store.set_template_status(&id, StatusAction::Activate, now).await?.map_err(|c| anyhow::anyhow!(c.as_str()))?;
+                    t = store
+                        .set_template_status(&id, StatusAction::Activate, now)
+                        .await?
+                        .map_err(|c| anyhow::anyhow!(c.as_str()))?;
                 }
                 print_template(&t);
                 Ok(())
             }
             TemplatesCommand::Get { db, id } => {
                 let store = db.open().await?;
-                let t = store.template(&id).await?.with_context(|| format!("no template {id}"))?;
+                let t = store
+                    .template(&id)
+                    .await?
+                    .with_context(|| format!("no template {id}"))?;
                 print_template(&t);
                 println!("{}", serde_json::to_string_pretty(&t.spec)?);
                 Ok(())
             }
             TemplatesCommand::List { db, limit } => {
                 let store = db.open().await?;
-                let page = store.list_templates(quan_store::TemplateFilter { limit: limit.clamp(1, 500), ..Default::default() }).await?;
+                let page = store
+                    .list_templates(quan_store::TemplateFilter {
+                        limit: limit.clamp(1, 500),
+                        ..Default::default()
+                    })
+                    .await?;
                 page.items.iter().for_each(print_template);
                 println!("{} of {}", page.items.len(), page.total);
                 Ok(())
@@ -237,7 +281,10 @@ async fn main() -> anyhow::Result<()> {
 mod tests {
     #[test]
     fn passwords_are_hidden() {
-        assert_eq!(super::redact("postgres://quan:secret@127.0.0.1:5432/db"), "postgres://quan:***@127.0.0.1:5432/db");
+        assert_eq!(
+            super::redact("postgres://quan:secret@127.0.0.1:5432/db"),
+            "postgres://quan:***@127.0.0.1:5432/db"
+        );
         assert_eq!(super::redact("sqlite://./x.db"), "sqlite://./x.db");
     }
 }

@@ -24,25 +24,41 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
-    let admin_hash = match std::env::var("QUAN_ADMIN_KEY").ok().filter(|k| !k.is_empty()) {
+    let admin_hash = match std::env::var("QUAN_ADMIN_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+    {
         Some(key) => hash_secret(&key),
         None => {
             let key = quan_store::new_secret();
             let fresh = hash_secret(&key);
-            let kept = store.setting_or_init("admin_key_hash", fresh.clone()).await?;
+            let kept = store
+                .setting_or_init("admin_key_hash", fresh.clone())
+                .await?;
             if kept == fresh {
                 println!("quan: bootstrap admin key (shown once, keep it): {key}");
             }
             kept
         }
     };
-    let listener = tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
-    let state = AppState::new(store.clone(), args.db.zone()?, Arc::new(SystemClock), admin_hash, public_url).await?;
+    let state = AppState::new(
+        store.clone(),
+        args.db.zone()?,
+        Arc::new(SystemClock),
+        admin_hash,
+        public_url,
+    )
+    .await?;
     tokio::spawn(sweep(store.clone()));
     tracing::info!(%addr, backend = store.backend(), "quan serving");
-    axum::serve(listener, quan_http::router(state)).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, quan_http::router(state))
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
@@ -62,7 +78,10 @@ async fn sweep(store: Arc<dyn quan_store::Store>) {
                 }
             }
         }
-        if let Err(e) = store.sweep_idempotency(now - SignedDuration::from_hours(24)).await {
+        if let Err(e) = store
+            .sweep_idempotency(now - SignedDuration::from_hours(24))
+            .await
+        {
             tracing::warn!(error = %e, "idempotency sweep failed");
         }
     }
@@ -70,7 +89,8 @@ async fn sweep(store: Arc<dyn quan_store::Store>) {
 
 async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},

@@ -15,30 +15,74 @@ async fn every_refusal_reason_in_order(backend: Backend) {
     let app = TestApp::start(backend).await;
     let reason = |r: (u16, Value)| -> String {
         assert!(r.0 == 409 || r.0 == 201, "{r:?}");
-        if r.0 == 201 { "ok".into() } else { code(&r.1).to_string() }
+        if r.0 == 201 {
+            "ok".into()
+        } else {
+            code(&r.1).to_string()
+        }
     };
 
     // not_claimable_now: a draft, a paused template, outside the claim window; it comes first.
     let draft = app.draft(json!({"channels": ["web"]})).await;
-    assert_eq!(reason(app.claim(&draft, user("u1")).await), "not_claimable_now");
+    assert_eq!(
+        reason(app.claim(&draft, user("u1")).await),
+        "not_claimable_now"
+    );
     let paused = app.active(json!({})).await;
-    app.post(&format!("/v1/templates/{paused}/pause"), json!({})).await;
-    assert_eq!(reason(app.claim(&paused, user("u1")).await), "not_claimable_now");
-    let later = app.active(json!({"claim_window": {"from": "2026-03-03T00:00:00Z"}})).await;
-    assert_eq!(reason(app.claim(&later, user("u1")).await), "not_claimable_now");
-    let over = app.active(json!({"claim_window": {"until": "2026-03-02T02:00:00Z"}})).await;
-    assert_eq!(reason(app.claim(&over, user("u1")).await), "not_claimable_now");
+    app.post(&format!("/v1/templates/{paused}/pause"), json!({}))
+        .await;
+    assert_eq!(
+        reason(app.claim(&paused, user("u1")).await),
+        "not_claimable_now"
+    );
+    let later = app
+        .active(json!({"claim_window": {"from": "2026-03-03T00:00:00Z"}}))
+        .await;
+    assert_eq!(
+        reason(app.claim(&later, user("u1")).await),
+        "not_claimable_now"
+    );
+    let over = app
+        .active(json!({"claim_window": {"until": "2026-03-02T02:00:00Z"}}))
+        .await;
+    assert_eq!(
+        reason(app.claim(&over, user("u1")).await),
+        "not_claimable_now"
+    );
 
     // route_not_allowed: public claims of service-only and campaign-only templates, non-members.
-    let service = app.active(json!({"distribution": "service_only", "channels": ["web"]})).await;
-    assert_eq!(reason(app.claim(&service, user("u1")).await), "route_not_allowed");
-    let (st, _) = app.post(&format!("/v1/templates/{service}/grant"), json!({"user_id": "u1", "channel": "web"})).await;
+    let service = app
+        .active(json!({"distribution": "service_only", "channels": ["web"]}))
+        .await;
+    assert_eq!(
+        reason(app.claim(&service, user("u1")).await),
+        "route_not_allowed"
+    );
+    let (st, _) = app
+        .post(
+            &format!("/v1/templates/{service}/grant"),
+            json!({"user_id": "u1", "channel": "web"}),
+        )
+        .await;
     assert_eq!(st, 201, "a guide's grant is the service route");
     let campaign = app.active(json!({"distribution": ["campaign_only"]})).await;
-    assert_eq!(reason(app.claim(&campaign, user("u1")).await), "route_not_allowed");
+    assert_eq!(
+        reason(app.claim(&campaign, user("u1")).await),
+        "route_not_allowed"
+    );
     let members = app.active(json!({"distribution": ["member_only"]})).await;
-    assert_eq!(reason(app.claim(&members, user("stranger")).await), "route_not_allowed");
-    app.call("PUT", "/v1/members/m1", Some(ADMIN), Some(json!({"joined_at": "2026-01-01T00:00:00Z"})), &[]).await;
+    assert_eq!(
+        reason(app.claim(&members, user("stranger")).await),
+        "route_not_allowed"
+    );
+    app.call(
+        "PUT",
+        "/v1/members/m1",
+        Some(ADMIN),
+        Some(json!({"joined_at": "2026-01-01T00:00:00Z"})),
+        &[],
+    )
+    .await;
     assert_eq!(reason(app.claim(&members, user("m1")).await), "ok");
 
     // needs_link and invalid_link.
@@ -47,56 +91,156 @@ async fn every_refusal_reason_in_order(backend: Backend) {
     let forged = json!({"user_id": "u1", "channel": "app", "link": "eyJ0IjoieCJ9.AAAA"});
     let (st, b) = app.claim(&hidden, forged).await;
     assert_eq!((st, code(&b), field(&b)), (409, "invalid_link", "link"));
-    let (st, b) = app.claim(&hidden, json!({"user_id": "u1", "channel": "app", "claim_code": "NOPE"})).await;
-    assert_eq!((st, code(&b), field(&b)), (409, "invalid_link", "claim_code"));
+    let (st, b) = app
+        .claim(
+            &hidden,
+            json!({"user_id": "u1", "channel": "app", "claim_code": "NOPE"}),
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (409, "invalid_link", "claim_code")
+    );
 
     // channel_not_allowed (a request without a channel fails a template that restricts it).
-    let web = app.active(json!({"channels": ["web"], "regions": ["11"]})).await;
-    assert_eq!(reason(app.claim(&web, user("u1")).await), "channel_not_allowed");
-    assert_eq!(reason(app.claim(&web, json!({"user_id": "u1"})).await), "channel_not_allowed");
+    let web = app
+        .active(json!({"channels": ["web"], "regions": ["11"]}))
+        .await;
+    assert_eq!(
+        reason(app.claim(&web, user("u1")).await),
+        "channel_not_allowed"
+    );
+    assert_eq!(
+        reason(app.claim(&web, json!({"user_id": "u1"})).await),
+        "channel_not_allowed"
+    );
     // region_not_allowed, after the channel passes.
-    assert_eq!(reason(app.claim(&web, json!({"user_id": "u1", "channel": "web", "region": "44"})).await), "region_not_allowed");
-    assert_eq!(reason(app.claim(&web, json!({"user_id": "u1", "channel": "web"})).await), "region_not_allowed");
-    assert_eq!(reason(app.claim(&web, json!({"user_id": "u1", "channel": "web", "region": "11-01"})).await), "ok");
+    assert_eq!(
+        reason(
+            app.claim(
+                &web,
+                json!({"user_id": "u1", "channel": "web", "region": "44"})
+            )
+            .await
+        ),
+        "region_not_allowed"
+    );
+    assert_eq!(
+        reason(
+            app.claim(&web, json!({"user_id": "u1", "channel": "web"}))
+                .await
+        ),
+        "region_not_allowed"
+    );
+    assert_eq!(
+        reason(
+            app.claim(
+                &web,
+                json!({"user_id": "u1", "channel": "web", "region": "11-01"})
+            )
+            .await
+        ),
+        "ok"
+    );
 
     // not_in_audience, for every audience kind that can refuse.
-    app.call("PUT", "/v1/members/buyer", Some(ADMIN), Some(json!({"joined_at": "2025-01-01T00:00:00Z", "tier": "gold", "paid_orders": 3})), &[]).await;
-    app.call("PUT", "/v1/members/newbie", Some(ADMIN), Some(json!({"joined_at": "2026-03-01T00:00:00Z"})), &[]).await;
-    app.call("PUT", "/v1/segments/vips", Some(ADMIN), Some(json!({"name": "VIPs", "member_ids": ["buyer"]})), &[]).await;
+    app.call(
+        "PUT",
+        "/v1/members/buyer",
+        Some(ADMIN),
+        Some(json!({"joined_at": "2025-01-01T00:00:00Z", "tier": "gold", "paid_orders": 3})),
+        &[],
+    )
+    .await;
+    app.call(
+        "PUT",
+        "/v1/members/newbie",
+        Some(ADMIN),
+        Some(json!({"joined_at": "2026-03-01T00:00:00Z"})),
+        &[],
+    )
+    .await;
+    app.call(
+        "PUT",
+        "/v1/segments/vips",
+        Some(ADMIN),
+        Some(json!({"name": "VIPs", "member_ids": ["buyer"]})),
+        &[],
+    )
+    .await;
     for (audience, yes, no) in [
         (json!({"kind": "new"}), "newbie", "buyer"),
         (json!({"kind": "returning"}), "buyer", "newbie"),
-        (json!({"kind": "tiers", "tiers": ["gold", "vip"]}), "buyer", "newbie"),
-        (json!({"kind": "segment", "segment_id": "vips"}), "buyer", "newbie"),
-        (json!({"kind": "users", "user_ids": ["newbie"]}), "newbie", "buyer"),
-        (json!({"kind": "new_members", "within_days": 7}), "newbie", "buyer"),
+        (
+            json!({"kind": "tiers", "tiers": ["gold", "vip"]}),
+            "buyer",
+            "newbie",
+        ),
+        (
+            json!({"kind": "segment", "segment_id": "vips"}),
+            "buyer",
+            "newbie",
+        ),
+        (
+            json!({"kind": "users", "user_ids": ["newbie"]}),
+            "newbie",
+            "buyer",
+        ),
+        (
+            json!({"kind": "new_members", "within_days": 7}),
+            "newbie",
+            "buyer",
+        ),
     ] {
         let t = app.active(json!({"audience": audience})).await;
-        assert_eq!(reason(app.claim(&t, user(no)).await), "not_in_audience", "{audience}");
+        assert_eq!(
+            reason(app.claim(&t, user(no)).await),
+            "not_in_audience",
+            "{audience}"
+        );
         assert_eq!(reason(app.claim(&t, user(yes)).await), "ok", "{audience}");
     }
     let t = app.active(json!({"audience": {"kind": "returning"}})).await;
-    assert_eq!(reason(app.claim(&t, user("nobody")).await), "not_in_audience", "no member row: no paid order");
+    assert_eq!(
+        reason(app.claim(&t, user("nobody")).await),
+        "not_in_audience",
+        "no member row: no paid order"
+    );
 
     // user_limit, daily_limit, out_of_stock.
     let limited = app.active(json!({"per_user_limit": 1})).await;
     assert_eq!(reason(app.claim(&limited, user("u1")).await), "ok");
     assert_eq!(reason(app.claim(&limited, user("u1")).await), "user_limit");
-    let daily = app.active(json!({"per_user_limit": 5, "per_user_daily_limit": 1})).await;
+    let daily = app
+        .active(json!({"per_user_limit": 5, "per_user_daily_limit": 1}))
+        .await;
     assert_eq!(reason(app.claim(&daily, user("u1")).await), "ok");
     assert_eq!(reason(app.claim(&daily, user("u1")).await), "daily_limit");
     let scarce = app.active(json!({"stock": 1, "per_user_limit": 1})).await;
     assert_eq!(reason(app.claim(&scarce, user("u1")).await), "ok");
-    assert_eq!(reason(app.claim(&scarce, user("u1")).await), "user_limit", "the limit is checked before the stock");
+    assert_eq!(
+        reason(app.claim(&scarce, user("u1")).await),
+        "user_limit",
+        "the limit is checked before the stock"
+    );
     assert_eq!(reason(app.claim(&scarce, user("u2")).await), "out_of_stock");
     let t = app.template(&scarce).await;
-    assert_eq!((t["issued"].as_i64(), t["claimed"].as_i64(), t["remaining"].as_i64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (
+            t["issued"].as_i64(),
+            t["claimed"].as_i64(),
+            t["remaining"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
 }
 both!(every_refusal_reason_in_order);
 
 async fn daily_limit_turns_at_local_midnight(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let t = app.active(json!({"per_user_limit": 3, "per_user_daily_limit": 1})).await;
+    let t = app
+        .active(json!({"per_user_limit": 3, "per_user_daily_limit": 1}))
+        .await;
     // 23:59:59 on March 2 in Shanghai is 15:59:59 UTC.
     app.set_now("2026-03-02T15:59:59Z").await;
     assert_eq!(app.claim(&t, user("u1")).await.0, 201);
@@ -110,22 +254,39 @@ async fn daily_limit_turns_at_local_midnight(backend: Backend) {
     assert_eq!(code(&app.claim(&t, user("u1")).await.1), "daily_limit");
     app.set_now("2026-03-03T16:00:00Z").await;
     assert_eq!(app.claim(&t, user("u1")).await.0, 201);
-    assert_eq!(code(&app.claim(&t, user("u1")).await.1), "user_limit", "three in all");
+    assert_eq!(
+        code(&app.claim(&t, user("u1")).await.1),
+        "user_limit",
+        "three in all"
+    );
 }
 both!(daily_limit_turns_at_local_midnight);
 
 async fn validity_windows_and_expiry(backend: Backend) {
     let app = TestApp::start(backend).await;
     // Claimed at 10:00 local on March 2 (02:00 UTC).
-    let relative = app.active(json!({"validity": {"kind": "relative", "days": 3}})).await;
+    let relative = app
+        .active(json!({"validity": {"kind": "relative", "days": 3}}))
+        .await;
     let (_, c) = app.claim(&relative, user("u1")).await;
-    assert_eq!((c["valid_from"].as_str(), c["valid_until"].as_str()), (Some("2026-03-02T02:00:00Z"), Some("2026-03-05T02:00:00Z")));
-    let next_day = app.active(json!({"validity": {"kind": "relative", "days": 2, "from_next_day": true}})).await;
+    assert_eq!(
+        (c["valid_from"].as_str(), c["valid_until"].as_str()),
+        (Some("2026-03-02T02:00:00Z"), Some("2026-03-05T02:00:00Z"))
+    );
+    let next_day = app
+        .active(json!({"validity": {"kind": "relative", "days": 2, "from_next_day": true}}))
+        .await;
     let (_, n) = app.claim(&next_day, user("u1")).await;
-    assert_eq!((n["valid_from"].as_str(), n["valid_until"].as_str()), (Some("2026-03-02T16:00:00Z"), Some("2026-03-04T16:00:00Z")));
+    assert_eq!(
+        (n["valid_from"].as_str(), n["valid_until"].as_str()),
+        (Some("2026-03-02T16:00:00Z"), Some("2026-03-04T16:00:00Z"))
+    );
     let fixed = app.active(json!({"validity": {"kind": "fixed", "valid_from": "2026-04-01T00:00:00Z", "valid_until": "2026-05-01T00:00:00Z"}})).await;
     let (_, f) = app.claim(&fixed, user("u1")).await;
-    assert_eq!((f["valid_from"].as_str(), f["valid_until"].as_str()), (Some("2026-04-01T00:00:00Z"), Some("2026-05-01T00:00:00Z")));
+    assert_eq!(
+        (f["valid_from"].as_str(), f["valid_until"].as_str()),
+        (Some("2026-04-01T00:00:00Z"), Some("2026-05-01T00:00:00Z"))
+    );
 
     let (_, w) = app.get("/v1/users/u1/coupons?status=claimed").await;
     assert_eq!(w["total"], 3);
@@ -139,11 +300,22 @@ async fn validity_windows_and_expiry(backend: Backend) {
     // The sweeper writes the expiry with its ledger entry.
     let swept = app.store.expire_due(app.clock_now(), 100).await.unwrap();
     assert_eq!(swept, 1);
-    let (_, detail) = app.get(&format!("/v1/coupons/{}", n["coupon_id"].as_str().unwrap())).await;
+    let (_, detail) = app
+        .get(&format!("/v1/coupons/{}", n["coupon_id"].as_str().unwrap()))
+        .await;
     assert_eq!(detail["status"], "expired");
-    let events: Vec<&str> = detail["ledger"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> = detail["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     assert_eq!(events, ["claimed", "expired"]);
-    assert_eq!(app.store.expire_due(app.clock_now(), 100).await.unwrap(), 0, "expiry happens once");
+    assert_eq!(
+        app.store.expire_due(app.clock_now(), 100).await.unwrap(),
+        0,
+        "expiry happens once"
+    );
 }
 both!(validity_windows_and_expiry);
 
@@ -152,89 +324,217 @@ async fn idempotent_retries_replay_the_first_answer(backend: Backend) {
     let t = app.active(json!({"stock": 10})).await;
     let path = format!("/v1/templates/{t}/claim");
     let key = [("Idempotency-Key", "retry-1")];
-    let a = app.call("POST", &path, Some(ADMIN), Some(user("u1")), &key).await;
-    let b = app.call("POST", &path, Some(ADMIN), Some(user("u1")), &key).await;
+    let a = app
+        .call("POST", &path, Some(ADMIN), Some(user("u1")), &key)
+        .await;
+    let b = app
+        .call("POST", &path, Some(ADMIN), Some(user("u1")), &key)
+        .await;
     assert_eq!((a.0, b.0), (201, 201));
     assert_eq!(a.1, b.1, "the retry answers exactly the first answer");
     assert_eq!(app.template(&t).await["claimed"], 1);
-    let (st, m) = app.call("POST", &path, Some(ADMIN), Some(user("u2")), &key).await;
+    let (st, m) = app
+        .call("POST", &path, Some(ADMIN), Some(user("u2")), &key)
+        .await;
     assert_eq!((st, code(&m)), (422, "idempotency_mismatch"));
     // The same key from another API key is another request.
     let other = app.key("platform", &[], None).await;
-    let (st, c) = app.call("POST", &path, Some(&other), Some(user("u1")), &key).await;
+    let (st, c) = app
+        .call("POST", &path, Some(&other), Some(user("u1")), &key)
+        .await;
     assert_eq!(st, 201);
     assert_ne!(c["coupon_id"], a.1["coupon_id"]);
 
     // A refusal is replayed too, even after the reason went away.
     let paused = app.draft(json!({})).await;
     let ppath = format!("/v1/templates/{paused}/claim");
-    let first = app.call("POST", &ppath, Some(ADMIN), Some(user("u3")), &[("Idempotency-Key", "retry-2")]).await;
+    let first = app
+        .call(
+            "POST",
+            &ppath,
+            Some(ADMIN),
+            Some(user("u3")),
+            &[("Idempotency-Key", "retry-2")],
+        )
+        .await;
     assert_eq!(code(&first.1), "not_claimable_now");
-    app.post(&format!("/v1/templates/{paused}/activate"), json!({})).await;
-    let again = app.call("POST", &ppath, Some(ADMIN), Some(user("u3")), &[("Idempotency-Key", "retry-2")]).await;
+    app.post(&format!("/v1/templates/{paused}/activate"), json!({}))
+        .await;
+    let again = app
+        .call(
+            "POST",
+            &ppath,
+            Some(ADMIN),
+            Some(user("u3")),
+            &[("Idempotency-Key", "retry-2")],
+        )
+        .await;
     assert_eq!(again, first);
     assert_eq!(app.template(&paused).await["claimed"], 0);
 
     // Concurrent retries of one key claim once.
     let conc = app.active(json!({})).await;
     let cpath = format!("/v1/templates/{conc}/claim");
-    let answers = join_all((0..20).map(|_| app.call("POST", &cpath, Some(ADMIN), Some(user("u4")), &[("Idempotency-Key", "retry-3")]))).await;
-    let ids: std::collections::HashSet<String> = answers.iter().filter(|a| a.0 == 201).map(|a| a.1["coupon_id"].as_str().unwrap().to_string()).collect();
+    let answers = join_all((0..20).map(|_| {
+        app.call(
+            "POST",
+            &cpath,
+            Some(ADMIN),
+            Some(user("u4")),
+            &[("Idempotency-Key", "retry-3")],
+        )
+    }))
+    .await;
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|a| a.0 == 201)
+        .map(|a| a.1["coupon_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), 1, "{answers:?}");
     assert_eq!(app.template(&conc).await["claimed"], 1);
 
     // Other mutating calls take the header as well.
     let body = common::template(json!({"name": "once"}));
     let k = [("Idempotency-Key", "create-1")];
-    let x = app.call("POST", "/v1/templates", Some(ADMIN), Some(body.clone()), &k).await;
-    let y = app.call("POST", "/v1/templates", Some(ADMIN), Some(body), &k).await;
+    let x = app
+        .call("POST", "/v1/templates", Some(ADMIN), Some(body.clone()), &k)
+        .await;
+    let y = app
+        .call("POST", "/v1/templates", Some(ADMIN), Some(body), &k)
+        .await;
     assert_eq!((x.0, y.0, &x.1["id"]), (201, 201, &y.1["id"]));
 }
 both!(idempotent_retries_replay_the_first_answer);
 
 async fn signed_links_and_claim_codes(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let hidden = app.active(json!({"distribution": ["link_only", "member_only"], "stock": 5})).await;
+    let hidden = app
+        .active(json!({"distribution": ["link_only", "member_only"], "stock": 5}))
+        .await;
     let other = app.active(json!({"distribution": ["link_only"]})).await;
     for m in ["m1", "m2", "m3"] {
-        app.call("PUT", &format!("/v1/members/{m}"), Some(ADMIN), Some(json!({})), &[]).await;
+        app.call(
+            "PUT",
+            &format!("/v1/members/{m}"),
+            Some(ADMIN),
+            Some(json!({})),
+            &[],
+        )
+        .await;
     }
-    let (st, l) = app.post(&format!("/v1/templates/{hidden}/links"), json!({"expires_at": "2026-03-09T00:00:00Z"})).await;
+    let (st, l) = app
+        .post(
+            &format!("/v1/templates/{hidden}/links"),
+            json!({"expires_at": "2026-03-09T00:00:00Z"}),
+        )
+        .await;
     assert_eq!(st, 201, "{l}");
     let link = l["link"].as_str().unwrap().to_string();
     assert!(l["url"].as_str().unwrap().contains(&link));
     let with = |u: &str, link: &str| json!({"user_id": u, "channel": "sms", "link": link});
     assert_eq!(app.claim(&hidden, with("m1", &link)).await.0, 201);
-    assert_eq!(code(&app.claim(&hidden, with("outsider", &link)).await.1), "route_not_allowed", "member_only still holds");
-    assert_eq!(code(&app.claim(&other, with("m2", &link)).await.1), "invalid_link", "a link opens only its template");
+    assert_eq!(
+        code(&app.claim(&hidden, with("outsider", &link)).await.1),
+        "route_not_allowed",
+        "member_only still holds"
+    );
+    assert_eq!(
+        code(&app.claim(&other, with("m2", &link)).await.1),
+        "invalid_link",
+        "a link opens only its template"
+    );
     let (payload, sig) = link.split_once('.').unwrap();
     let mut bytes = payload.as_bytes().to_vec();
     bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
     let tampered = format!("{}.{sig}", String::from_utf8(bytes).unwrap());
-    assert_eq!(code(&app.claim(&hidden, with("m2", &tampered)).await.1), "invalid_link");
-    let (_, bound) = app.post(&format!("/v1/templates/{hidden}/links"), json!({"user_id": "m3"})).await;
+    assert_eq!(
+        code(&app.claim(&hidden, with("m2", &tampered)).await.1),
+        "invalid_link"
+    );
+    let (_, bound) = app
+        .post(
+            &format!("/v1/templates/{hidden}/links"),
+            json!({"user_id": "m3"}),
+        )
+        .await;
     let bound = bound["link"].as_str().unwrap();
-    assert_eq!(code(&app.claim(&hidden, with("m2", bound)).await.1), "invalid_link", "a link bound to one user");
+    assert_eq!(
+        code(&app.claim(&hidden, with("m2", bound)).await.1),
+        "invalid_link",
+        "a link bound to one user"
+    );
     assert_eq!(app.claim(&hidden, with("m3", bound)).await.0, 201);
     app.set_now("2026-03-09T00:00:00Z").await;
-    assert_eq!(code(&app.claim(&hidden, with("m2", &link)).await.1), "invalid_link", "expired");
-    let (st, b) = app.post(&format!("/v1/templates/{hidden}/links"), json!({"expires_at": "2026-03-01T00:00:00Z"})).await;
+    assert_eq!(
+        code(&app.claim(&hidden, with("m2", &link)).await.1),
+        "invalid_link",
+        "expired"
+    );
+    let (st, b) = app
+        .post(
+            &format!("/v1/templates/{hidden}/links"),
+            json!({"expires_at": "2026-03-01T00:00:00Z"}),
+        )
+        .await;
     assert_eq!((st, field(&b)), (422, "expires_at"));
 
     // Claim codes take stock when made, and each works once.
-    let (st, c) = app.post(&format!("/v1/templates/{hidden}/claim-codes"), json!({"count": 2})).await;
+    let (st, c) = app
+        .post(
+            &format!("/v1/templates/{hidden}/claim-codes"),
+            json!({"count": 2}),
+        )
+        .await;
     assert_eq!(st, 201, "{c}");
-    let codes: Vec<String> = c["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let codes: Vec<String> = c["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
     let t = app.template(&hidden).await;
-    assert_eq!((t["issued"].as_i64(), t["claimed"].as_i64(), t["remaining"].as_i64()), (Some(4), Some(2), Some(1)));
-    let (st, b) = app.post(&format!("/v1/templates/{hidden}/claim-codes"), json!({"count": 2})).await;
+    assert_eq!(
+        (
+            t["issued"].as_i64(),
+            t["claimed"].as_i64(),
+            t["remaining"].as_i64()
+        ),
+        (Some(4), Some(2), Some(1))
+    );
+    let (st, b) = app
+        .post(
+            &format!("/v1/templates/{hidden}/claim-codes"),
+            json!({"count": 2}),
+        )
+        .await;
     assert_eq!((st, code(&b)), (409, "out_of_stock"));
     let by_code = |u: &str, c: &str| json!({"user_id": u, "channel": "app", "claim_code": c});
-    assert_eq!(app.claim(&hidden, by_code("m2", &codes[0].to_lowercase())).await.0, 201, "codes read case-insensitively");
-    assert_eq!(code(&app.claim(&hidden, by_code("m1", &codes[0])).await.1), "invalid_link", "used");
-    assert_eq!(code(&app.claim(&other, by_code("m1", &codes[1])).await.1), "invalid_link", "another template's code");
+    assert_eq!(
+        app.claim(&hidden, by_code("m2", &codes[0].to_lowercase()))
+            .await
+            .0,
+        201,
+        "codes read case-insensitively"
+    );
+    assert_eq!(
+        code(&app.claim(&hidden, by_code("m1", &codes[0])).await.1),
+        "invalid_link",
+        "used"
+    );
+    assert_eq!(
+        code(&app.claim(&other, by_code("m1", &codes[1])).await.1),
+        "invalid_link",
+        "another template's code"
+    );
     let t = app.template(&hidden).await;
-    assert_eq!((t["issued"].as_i64(), t["claimed"].as_i64(), t["remaining"].as_i64()), (Some(4), Some(3), Some(1)));
+    assert_eq!(
+        (
+            t["issued"].as_i64(),
+            t["claimed"].as_i64(),
+            t["remaining"].as_i64()
+        ),
+        (Some(4), Some(3), Some(1))
+    );
 }
 both!(signed_links_and_claim_codes);
 
@@ -255,33 +555,96 @@ async fn wallets_codes_and_the_ledger(backend: Backend) {
     }
     assert_eq!(codes.len(), 5, "every coupon has its own code");
     let guide = app.key("guide", &["s1"], None).await;
-    let (st, b) = app.call("POST", &format!("/v1/templates/{s}/grant"), Some(&guide), Some(json!({"user_id": "u1"})), &[]).await;
-    assert_eq!((st, code(&b)), (404, "not_found"), "a guide grants its own stores' coupons only");
-    let (st, g) = app.post(&format!("/v1/templates/{s}/grant"), json!({"user_id": "u1"})).await;
+    let (st, b) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{s}/grant"),
+            Some(&guide),
+            Some(json!({"user_id": "u1"})),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (404, "not_found"),
+        "a guide grants its own stores' coupons only"
+    );
+    let (st, g) = app
+        .post(
+            &format!("/v1/templates/{s}/grant"),
+            json!({"user_id": "u1"}),
+        )
+        .await;
     assert_eq!(st, 201);
-    let (st, r) = app.post(&format!("/v1/coupons/{}/revoke", ids[0]), json!({"reason": "fraud check"})).await;
+    let (st, r) = app
+        .post(
+            &format!("/v1/coupons/{}/revoke", ids[0]),
+            json!({"reason": "fraud check"}),
+        )
+        .await;
     assert_eq!((st, r["status"].as_str()), (200, Some("revoked")));
-    let (st, b) = app.post(&format!("/v1/coupons/{}/revoke", ids[0]), json!({"reason": "again"})).await;
+    let (st, b) = app
+        .post(
+            &format!("/v1/coupons/{}/revoke", ids[0]),
+            json!({"reason": "again"}),
+        )
+        .await;
     assert_eq!((st, code(&b)), (409, "invalid_state"));
-    let events = |d: &Value| d["ledger"].as_array().unwrap().iter().map(|e| (e["event"].as_str().unwrap().to_string(), e["to_status"].as_str().unwrap().to_string())).collect::<Vec<_>>();
-    assert_eq!(events(&r), [("claimed".to_string(), "claimed".to_string()), ("revoked".into(), "revoked".into())]);
+    let events = |d: &Value| {
+        d["ledger"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap().to_string(),
+                    e["to_status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        events(&r),
+        [
+            ("claimed".to_string(), "claimed".to_string()),
+            ("revoked".into(), "revoked".into())
+        ]
+    );
     assert_eq!(r["ledger"][1]["reason"], "fraud check");
     assert_eq!(r["ledger"][1]["actor"], "admin");
-    let (_, gd) = app.get(&format!("/v1/coupons/{}", g["coupon_id"].as_str().unwrap())).await;
-    assert_eq!(events(&gd), [("granted".to_string(), "claimed".to_string())]);
+    let (_, gd) = app
+        .get(&format!("/v1/coupons/{}", g["coupon_id"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        events(&gd),
+        [("granted".to_string(), "claimed".to_string())]
+    );
     let (_, w) = app.get("/v1/users/u1/coupons").await;
     assert_eq!(w["total"], 6);
     let (_, w) = app.get("/v1/users/u1/coupons?status=revoked").await;
     assert_eq!(w["total"], 1);
     let (_, w) = app.get("/v1/users/u1/coupons?status=claimed&limit=2").await;
-    assert_eq!((w["total"].as_i64(), w["items"].as_array().unwrap().len()), (Some(5), 2));
+    assert_eq!(
+        (w["total"].as_i64(), w["items"].as_array().unwrap().len()),
+        (Some(5), 2)
+    );
     assert!(w["next"].is_string());
     // Every change is in the ledger: 6 claims or grants and 1 revocation.
     assert_eq!(app.store.ledger_count().await.unwrap(), 7);
     let customer = app.key("customer", &[], Some("u1")).await;
-    let (st, own) = app.call("GET", "/v1/users/u1/coupons", Some(&customer), None, &[]).await;
+    let (st, own) = app
+        .call("GET", "/v1/users/u1/coupons", Some(&customer), None, &[])
+        .await;
     assert_eq!((st, own["total"].as_i64()), (200, Some(6)));
-    let (st, c) = app.call("POST", &format!("/v1/templates/{t}/claim"), Some(&customer), Some(user("u1")), &[]).await;
+    let (st, c) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{t}/claim"),
+            Some(&customer),
+            Some(user("u1")),
+            &[],
+        )
+        .await;
     assert_eq!(st, 201, "a customer claims for itself: {c}");
 }
 both!(wallets_codes_and_the_ledger);

@@ -8,55 +8,234 @@ use serde_json::{json, Value};
 async fn validation_errors_name_their_field(backend: Backend) {
     let app = TestApp::start(backend).await;
     let cases: Vec<(Value, u16, &str, &str)> = vec![
-        (json!({"benefit": {"kind": "reduction", "threshold": 500, "off": 1000}}), 422, "reduction_exceeds_threshold", "benefit.off"),
-        (json!({"benefit": {"kind": "reduction", "threshold": 500, "off": 0}}), 422, "not_positive", "benefit.off"),
-        (json!({"benefit": {"kind": "reduction", "threshold": -1, "off": 10}}), 422, "negative", "benefit.threshold"),
-        (json!({"benefit": {"kind": "percent", "rate_bp": 0}}), 422, "rate_out_of_range", "benefit.rate_bp"),
-        (json!({"benefit": {"kind": "percent", "rate_bp": 10000}}), 422, "rate_out_of_range", "benefit.rate_bp"),
-        (json!({"benefit": {"kind": "percent", "rate_bp": 8000, "cap": 0}}), 422, "not_positive", "benefit.cap"),
-        (json!({"benefit": {"kind": "percent", "rate_bp": 8000, "min_amount": 1, "min_items": 2}}), 422, "invalid_value", "benefit.min_items"),
-        (json!({"benefit": {"kind": "tiered", "tiers": []}}), 422, "empty_list", "benefit.tiers"),
-        (json!({"benefit": {"kind": "tiered", "tiers": [{"min_items": 3, "rate_bp": 8000}, {"min_items": 2, "rate_bp": 7000}]}}), 422, "invalid_value", "benefit.tiers[1].min_items"),
-        (json!({"benefit": {"kind": "tiered", "tiers": [{"min_items": 2, "rate_bp": 0}]}}), 422, "rate_out_of_range", "benefit.tiers[0].rate_bp"),
-        (json!({"benefit": {"kind": "free_shipping", "threshold": 0, "cap": -5}}), 422, "not_positive", "benefit.cap"),
-        (json!({"scope": {"kind": "product", "store_id": "s1", "skus": ["a"]}, "benefit": {"kind": "gift", "threshold": 100, "gift_sku": "g"}}), 422, "scope_not_allowed", "scope.kind"),
-        (json!({"scope": {"kind": "category", "store_id": "s1", "categories": ["c"]}, "benefit": {"kind": "free_shipping", "threshold": 0}}), 422, "scope_not_allowed", "scope.kind"),
-        (json!({"scope": {"kind": "product", "store_id": "s1", "skus": []}}), 422, "empty_list", "scope.skus"),
-        (json!({"scope": {"kind": "store", "store_id": " "}}), 422, "invalid_value", "scope.store_id"),
-        (json!({"validity": {"kind": "fixed", "valid_from": "2026-05-01T00:00:00Z", "valid_until": "2026-05-01T00:00:00Z"}}), 422, "window_inverted", "validity.valid_until"),
-        (json!({"validity": {"kind": "relative", "days": 0}}), 422, "not_positive", "validity.days"),
-        (json!({"usable_hours": [{"from": "25:00", "until": "26:00"}]}), 422, "invalid_value", "usable_hours[0].from"),
-        (json!({"usable_hours": [{"from": "12:00", "until": "11:00"}]}), 422, "window_inverted", "usable_hours[0].until"),
-        (json!({"usable_weekdays": [0]}), 422, "invalid_value", "usable_weekdays[0]"),
-        (json!({"usable_on_orders": [0]}), 422, "not_positive", "usable_on_orders[0]"),
-        (json!({"audience": {"kind": "new_members", "within_days": 0}}), 422, "not_positive", "audience.within_days"),
-        (json!({"audience": {"kind": "users", "user_ids": []}}), 422, "empty_list", "audience.user_ids"),
+        (
+            json!({"benefit": {"kind": "reduction", "threshold": 500, "off": 1000}}),
+            422,
+            "reduction_exceeds_threshold",
+            "benefit.off",
+        ),
+        (
+            json!({"benefit": {"kind": "reduction", "threshold": 500, "off": 0}}),
+            422,
+            "not_positive",
+            "benefit.off",
+        ),
+        (
+            json!({"benefit": {"kind": "reduction", "threshold": -1, "off": 10}}),
+            422,
+            "negative",
+            "benefit.threshold",
+        ),
+        (
+            json!({"benefit": {"kind": "percent", "rate_bp": 0}}),
+            422,
+            "rate_out_of_range",
+            "benefit.rate_bp",
+        ),
+        (
+            json!({"benefit": {"kind": "percent", "rate_bp": 10000}}),
+            422,
+            "rate_out_of_range",
+            "benefit.rate_bp",
+        ),
+        (
+            json!({"benefit": {"kind": "percent", "rate_bp": 8000, "cap": 0}}),
+            422,
+            "not_positive",
+            "benefit.cap",
+        ),
+        (
+            json!({"benefit": {"kind": "percent", "rate_bp": 8000, "min_amount": 1, "min_items": 2}}),
+            422,
+            "invalid_value",
+            "benefit.min_items",
+        ),
+        (
+            json!({"benefit": {"kind": "tiered", "tiers": []}}),
+            422,
+            "empty_list",
+            "benefit.tiers",
+        ),
+        (
+            json!({"benefit": {"kind": "tiered", "tiers": [{"min_items": 3, "rate_bp": 8000}, {"min_items": 2, "rate_bp": 7000}]}}),
+            422,
+            "invalid_value",
+            "benefit.tiers[1].min_items",
+        ),
+        (
+            json!({"benefit": {"kind": "tiered", "tiers": [{"min_items": 2, "rate_bp": 0}]}}),
+            422,
+            "rate_out_of_range",
+            "benefit.tiers[0].rate_bp",
+        ),
+        (
+            json!({"benefit": {"kind": "free_shipping", "threshold": 0, "cap": -5}}),
+            422,
+            "not_positive",
+            "benefit.cap",
+        ),
+        (
+            json!({"scope": {"kind": "product", "store_id": "s1", "skus": ["a"]}, "benefit": {"kind": "gift", "threshold": 100, "gift_sku": "g"}}),
+            422,
+            "scope_not_allowed",
+            "scope.kind",
+        ),
+        (
+            json!({"scope": {"kind": "category", "store_id": "s1", "categories": ["c"]}, "benefit": {"kind": "free_shipping", "threshold": 0}}),
+            422,
+            "scope_not_allowed",
+            "scope.kind",
+        ),
+        (
+            json!({"scope": {"kind": "product", "store_id": "s1", "skus": []}}),
+            422,
+            "empty_list",
+            "scope.skus",
+        ),
+        (
+            json!({"scope": {"kind": "store", "store_id": " "}}),
+            422,
+            "invalid_value",
+            "scope.store_id",
+        ),
+        (
+            json!({"validity": {"kind": "fixed", "valid_from": "2026-05-01T00:00:00Z", "valid_until": "2026-05-01T00:00:00Z"}}),
+            422,
+            "window_inverted",
+            "validity.valid_until",
+        ),
+        (
+            json!({"validity": {"kind": "relative", "days": 0}}),
+            422,
+            "not_positive",
+            "validity.days",
+        ),
+        (
+            json!({"usable_hours": [{"from": "25:00", "until": "26:00"}]}),
+            422,
+            "invalid_value",
+            "usable_hours[0].from",
+        ),
+        (
+            json!({"usable_hours": [{"from": "12:00", "until": "11:00"}]}),
+            422,
+            "window_inverted",
+            "usable_hours[0].until",
+        ),
+        (
+            json!({"usable_weekdays": [0]}),
+            422,
+            "invalid_value",
+            "usable_weekdays[0]",
+        ),
+        (
+            json!({"usable_on_orders": [0]}),
+            422,
+            "not_positive",
+            "usable_on_orders[0]",
+        ),
+        (
+            json!({"audience": {"kind": "new_members", "within_days": 0}}),
+            422,
+            "not_positive",
+            "audience.within_days",
+        ),
+        (
+            json!({"audience": {"kind": "users", "user_ids": []}}),
+            422,
+            "empty_list",
+            "audience.user_ids",
+        ),
         (json!({"channels": []}), 422, "empty_list", "channels"),
         (json!({"regions": [""]}), 422, "invalid_value", "regions[0]"),
         (json!({"stock": 0}), 422, "not_positive", "stock"),
         (json!({"stock": -5}), 422, "not_positive", "stock"),
-        (json!({"stock": 1_000_000_000_000_001i64}), 422, "too_large", "stock"),
-        (json!({"per_user_limit": 0}), 422, "not_positive", "per_user_limit"),
-        (json!({"per_user_daily_limit": 0}), 422, "not_positive", "per_user_daily_limit"),
-        (json!({"claim_window": {"from": "2026-05-02T00:00:00Z", "until": "2026-05-01T00:00:00Z"}}), 422, "window_inverted", "claim_window.until"),
-        (json!({"distribution": []}), 422, "empty_list", "distribution"),
-        (json!({"distribution": ["public", "link_only"]}), 422, "distribution_conflict", "distribution"),
-        (json!({"funding": {"platform_bp": 5000, "merchant_bp": 4000}}), 422, "funding_not_whole", "funding"),
-        (json!({"funding": {"platform_bp": 12000, "merchant_bp": -2000}}), 422, "funding_not_whole", "funding.platform_bp"),
+        (
+            json!({"stock": 1_000_000_000_000_001i64}),
+            422,
+            "too_large",
+            "stock",
+        ),
+        (
+            json!({"per_user_limit": 0}),
+            422,
+            "not_positive",
+            "per_user_limit",
+        ),
+        (
+            json!({"per_user_daily_limit": 0}),
+            422,
+            "not_positive",
+            "per_user_daily_limit",
+        ),
+        (
+            json!({"claim_window": {"from": "2026-05-02T00:00:00Z", "until": "2026-05-01T00:00:00Z"}}),
+            422,
+            "window_inverted",
+            "claim_window.until",
+        ),
+        (
+            json!({"distribution": []}),
+            422,
+            "empty_list",
+            "distribution",
+        ),
+        (
+            json!({"distribution": ["public", "link_only"]}),
+            422,
+            "distribution_conflict",
+            "distribution",
+        ),
+        (
+            json!({"funding": {"platform_bp": 5000, "merchant_bp": 4000}}),
+            422,
+            "funding_not_whole",
+            "funding",
+        ),
+        (
+            json!({"funding": {"platform_bp": 12000, "merchant_bp": -2000}}),
+            422,
+            "funding_not_whole",
+            "funding.platform_bp",
+        ),
         (json!({"face_value": -1}), 422, "negative", "face_value"),
         (json!({"name": ""}), 422, "invalid_value", "name"),
         (json!({"colour": "red"}), 400, "unknown_field", "colour"),
-        (json!({"benefit": {"kind": "reduction", "threshold": 0, "off": 10, "extra": 1}}), 400, "unknown_field", "benefit.extra"),
-        (json!({"benefit": {"kind": "bogus"}}), 400, "invalid_type", "benefit.kind"),
+        (
+            json!({"benefit": {"kind": "reduction", "threshold": 0, "off": 10, "extra": 1}}),
+            400,
+            "unknown_field",
+            "benefit.extra",
+        ),
+        (
+            json!({"benefit": {"kind": "bogus"}}),
+            400,
+            "invalid_type",
+            "benefit.kind",
+        ),
         (json!({"stock": "many"}), 400, "invalid_type", "stock"),
         (json!({"stock": 1.5}), 400, "invalid_type", "stock"),
         (json!({"stock": 1e30}), 400, "invalid_type", "stock"),
-        (json!({"channels": ["carrier_pigeon"]}), 400, "invalid_type", "channels[0]"),
-        (json!({"validity": {"kind": "fixed", "valid_from": "yesterday", "valid_until": "2026-05-01T00:00:00Z"}}), 400, "invalid_type", "validity"),
+        (
+            json!({"channels": ["carrier_pigeon"]}),
+            400,
+            "invalid_type",
+            "channels[0]",
+        ),
+        (
+            json!({"validity": {"kind": "fixed", "valid_from": "yesterday", "valid_until": "2026-05-01T00:00:00Z"}}),
+            400,
+            "invalid_type",
+            "validity",
+        ),
     ];
     for (edits, status, want_code, want_field) in cases {
         let (st, b) = app.post("/v1/templates", template(edits.clone())).await;
-        assert_eq!((st, code(&b), field(&b)), (status, want_code, want_field), "{edits} -> {b}");
+        assert_eq!(
+            (st, code(&b), field(&b)),
+            (status, want_code, want_field),
+            "{edits} -> {b}"
+        );
     }
     let mut missing = template(json!({}));
     missing.as_object_mut().unwrap().remove("benefit");
@@ -71,20 +250,66 @@ async fn lifecycle_and_editing(backend: Backend) {
     let app = TestApp::start(backend).await;
     let id = app.draft(json!({"stock": 5})).await;
     let t = app.template(&id).await;
-    assert_eq!((t["status"].as_str(), t["issued"].as_i64(), t["claimed"].as_i64(), t["used"].as_i64()), (Some("draft"), Some(0), Some(0), Some(0)));
+    assert_eq!(
+        (
+            t["status"].as_str(),
+            t["issued"].as_i64(),
+            t["claimed"].as_i64(),
+            t["used"].as_i64()
+        ),
+        (Some("draft"), Some(0), Some(0), Some(0))
+    );
     assert_eq!(t["remaining"], 5);
-    let (st, b) = app.call("PUT", &format!("/v1/templates/{id}"), Some(ADMIN), Some(template(json!({"name": "renamed", "stock": 7}))), &[]).await;
-    assert_eq!((st, b["name"].as_str(), b["remaining"].as_i64()), (200, Some("renamed"), Some(7)));
-    let (st, b) = app.post(&format!("/v1/templates/{id}/pause"), json!({})).await;
-    assert_eq!((st, code(&b)), (409, "invalid_state"), "a draft cannot pause");
-    for (action, status) in [("activate", "active"), ("pause", "paused"), ("activate", "active"), ("end", "ended")] {
-        let (st, b) = app.post(&format!("/v1/templates/{id}/{action}"), json!({})).await;
+    let (st, b) = app
+        .call(
+            "PUT",
+            &format!("/v1/templates/{id}"),
+            Some(ADMIN),
+            Some(template(json!({"name": "renamed", "stock": 7}))),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (st, b["name"].as_str(), b["remaining"].as_i64()),
+        (200, Some("renamed"), Some(7))
+    );
+    let (st, b) = app
+        .post(&format!("/v1/templates/{id}/pause"), json!({}))
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (409, "invalid_state"),
+        "a draft cannot pause"
+    );
+    for (action, status) in [
+        ("activate", "active"),
+        ("pause", "paused"),
+        ("activate", "active"),
+        ("end", "ended"),
+    ] {
+        let (st, b) = app
+            .post(&format!("/v1/templates/{id}/{action}"), json!({}))
+            .await;
         assert_eq!((st, b["status"].as_str()), (200, Some(status)));
     }
-    let (st, b) = app.post(&format!("/v1/templates/{id}/activate"), json!({})).await;
+    let (st, b) = app
+        .post(&format!("/v1/templates/{id}/activate"), json!({}))
+        .await;
     assert_eq!((st, code(&b)), (409, "invalid_state"), "ended is final");
-    let (st, b) = app.call("PUT", &format!("/v1/templates/{id}"), Some(ADMIN), Some(template(json!({}))), &[]).await;
-    assert_eq!((st, code(&b)), (409, "invalid_state"), "only drafts are edited");
+    let (st, b) = app
+        .call(
+            "PUT",
+            &format!("/v1/templates/{id}"),
+            Some(ADMIN),
+            Some(template(json!({}))),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (409, "invalid_state"),
+        "only drafts are edited"
+    );
     let (st, b) = app.post("/v1/templates/tpl_nope/activate", json!({})).await;
     assert_eq!((st, code(&b)), (404, "not_found"));
 }
@@ -98,17 +323,39 @@ async fn lists_filter_and_page(backend: Backend) {
     }
     let store = app.active(json!({"scope": {"kind": "store", "store_id": "s1"}, "funding": {"platform_bp": 0, "merchant_bp": 10000}})).await;
     let (_, page) = app.get("/v1/templates?limit=2").await;
-    assert_eq!((page["items"].as_array().unwrap().len(), page["total"].as_i64()), (2, Some(6)));
-    let mut seen: Vec<String> = page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        (
+            page["items"].as_array().unwrap().len(),
+            page["total"].as_i64()
+        ),
+        (2, Some(6))
+    );
+    let mut seen: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
     let mut next = page["next"].as_str().map(str::to_string);
     while let Some(cursor) = next {
-        let (_, p) = app.get(&format!("/v1/templates?limit=2&cursor={cursor}")).await;
-        seen.extend(p["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()));
+        let (_, p) = app
+            .get(&format!("/v1/templates?limit=2&cursor={cursor}"))
+            .await;
+        seen.extend(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_string()),
+        );
         next = p["next"].as_str().map(str::to_string);
     }
     let mut all = ids.clone();
     all.push(store.clone());
-    assert_eq!(seen, all, "pages walk every template once, in creation order");
+    assert_eq!(
+        seen, all,
+        "pages walk every template once, in creation order"
+    );
     let (_, active) = app.get("/v1/templates?status=active").await;
     assert_eq!(active["total"], 1);
     let (_, by_scope) = app.get("/v1/templates?scope=store").await;
@@ -124,12 +371,48 @@ async fn merchants_are_isolated(backend: Backend) {
     let app = TestApp::start(backend).await;
     let m1 = app.key("merchant", &["s1"], None).await;
     let m2 = app.key("merchant", &["s2"], None).await;
-    let store_coupon = |s: &str| template(json!({"scope": {"kind": "store", "store_id": s}, "funding": {"platform_bp": 0, "merchant_bp": 10000}}));
-    let (st, b) = app.call("POST", "/v1/templates", Some(&m1), Some(template(json!({}))), &[]).await;
-    assert_eq!((st, code(&b), field(&b)), (403, "forbidden", "scope.kind"), "a merchant cannot create platform coupons");
-    let (st, b) = app.call("POST", "/v1/templates", Some(&m1), Some(store_coupon("s2")), &[]).await;
-    assert_eq!((st, code(&b)), (403, "forbidden"), "nor coupons of another merchant's store");
-    let (st, b) = app.call("POST", "/v1/templates", Some(&m1), Some(store_coupon("s1")), &[]).await;
+    let store_coupon = |s: &str| {
+        template(
+            json!({"scope": {"kind": "store", "store_id": s}, "funding": {"platform_bp": 0, "merchant_bp": 10000}}),
+        )
+    };
+    let (st, b) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(&m1),
+            Some(template(json!({}))),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (403, "forbidden", "scope.kind"),
+        "a merchant cannot create platform coupons"
+    );
+    let (st, b) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(&m1),
+            Some(store_coupon("s2")),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b)),
+        (403, "forbidden"),
+        "nor coupons of another merchant's store"
+    );
+    let (st, b) = app
+        .call(
+            "POST",
+            "/v1/templates",
+            Some(&m1),
+            Some(store_coupon("s1")),
+            &[],
+        )
+        .await;
     assert_eq!(st, 201, "{b}");
     let mine = b["id"].as_str().unwrap().to_string();
     let platform = app.active(json!({})).await;
@@ -154,22 +437,66 @@ async fn merchants_are_isolated(backend: Backend) {
                 _ => Some(json!({})),
             };
             let (st, b) = app.call(method, &path, Some(&m2), body, &[]).await;
-            assert_eq!((st, code(&b)), (404, "not_found"), "{method} {path} by another merchant: {b}");
+            assert_eq!(
+                (st, code(&b)),
+                (404, "not_found"),
+                "{method} {path} by another merchant: {b}"
+            );
         }
     }
-    app.post(&format!("/v1/templates/{mine}/activate"), json!({})).await;
-    let (st, _) = app.call("POST", &format!("/v1/templates/{platform}/claim"), Some(&m2), Some(json!({"user_id": "u1"})), &[]).await;
+    app.post(&format!("/v1/templates/{mine}/activate"), json!({}))
+        .await;
+    let (st, _) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{platform}/claim"),
+            Some(&m2),
+            Some(json!({"user_id": "u1"})),
+            &[],
+        )
+        .await;
     assert_eq!(st, 404, "a merchant cannot issue platform coupons");
-    let (st, c) = app.call("POST", &format!("/v1/templates/{mine}/claim"), Some(&m1), Some(json!({"user_id": "u1"})), &[]).await;
+    let (st, c) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{mine}/claim"),
+            Some(&m1),
+            Some(json!({"user_id": "u1"})),
+            &[],
+        )
+        .await;
     assert_eq!(st, 201, "{c}");
     let coupon = c["coupon_id"].as_str().unwrap();
-    let (st, _) = app.call("GET", &format!("/v1/coupons/{coupon}"), Some(&m2), None, &[]).await;
+    let (st, _) = app
+        .call(
+            "GET",
+            &format!("/v1/coupons/{coupon}"),
+            Some(&m2),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(st, 404);
-    let (st, _) = app.call("POST", &format!("/v1/coupons/{coupon}/revoke"), Some(&m2), Some(json!({"reason": "x"})), &[]).await;
+    let (st, _) = app
+        .call(
+            "POST",
+            &format!("/v1/coupons/{coupon}/revoke"),
+            Some(&m2),
+            Some(json!({"reason": "x"})),
+            &[],
+        )
+        .await;
     assert_eq!(st, 404);
-    let (_, wallet) = app.call("GET", "/v1/users/u1/coupons", Some(&m2), None, &[]).await;
-    assert_eq!(wallet["total"], 0, "another merchant's coupons are not listed: {wallet}");
-    let (_, wallet) = app.call("GET", "/v1/users/u1/coupons", Some(&m1), None, &[]).await;
+    let (_, wallet) = app
+        .call("GET", "/v1/users/u1/coupons", Some(&m2), None, &[])
+        .await;
+    assert_eq!(
+        wallet["total"], 0,
+        "another merchant's coupons are not listed: {wallet}"
+    );
+    let (_, wallet) = app
+        .call("GET", "/v1/users/u1/coupons", Some(&m1), None, &[])
+        .await;
     assert_eq!(wallet["total"], 1);
     let (_, list) = app.call("GET", "/v1/templates", Some(&m2), None, &[]).await;
     assert_eq!(list["total"], 0, "{list}");
@@ -178,11 +505,29 @@ async fn merchants_are_isolated(backend: Backend) {
     let t = app.template(&mine).await;
     assert_eq!(t["claimed"], 1, "the refused calls changed nothing");
     let customer = app.key("customer", &[], Some("u1")).await;
-    let (st, b) = app.call("POST", "/v1/keys", Some(&m1), Some(json!({"role": "platform"})), &[]).await;
+    let (st, b) = app
+        .call(
+            "POST",
+            "/v1/keys",
+            Some(&m1),
+            Some(json!({"role": "platform"})),
+            &[],
+        )
+        .await;
     assert_eq!((st, code(&b)), (403, "forbidden"));
-    let (st, _) = app.call("GET", "/v1/users/u2/coupons", Some(&customer), None, &[]).await;
+    let (st, _) = app
+        .call("GET", "/v1/users/u2/coupons", Some(&customer), None, &[])
+        .await;
     assert_eq!(st, 403, "a customer reads only its own wallet");
-    let (st, _) = app.call("POST", &format!("/v1/templates/{platform}/claim"), Some(&customer), Some(json!({"user_id": "u2"})), &[]).await;
+    let (st, _) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{platform}/claim"),
+            Some(&customer),
+            Some(json!({"user_id": "u2"})),
+            &[],
+        )
+        .await;
     assert_eq!(st, 403, "a customer claims only for itself");
 }
 both!(merchants_are_isolated);
@@ -198,18 +543,42 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
         ("POST", "/v1/templates", b"[1, 2]".to_vec()),
         ("POST", "/v1/templates", b"\"text\"".to_vec()),
         ("POST", &claim, b"{\"user_id\": 5}".to_vec()),
-        ("POST", &claim, b"{\"user_id\": \"u\", \"channel\": 3}".to_vec()),
-        ("POST", &claim, b"{\"user_id\": \"u\", \"size\": 3}".to_vec()),
+        (
+            "POST",
+            &claim,
+            b"{\"user_id\": \"u\", \"channel\": 3}".to_vec(),
+        ),
+        (
+            "POST",
+            &claim,
+            b"{\"user_id\": \"u\", \"size\": 3}".to_vec(),
+        ),
         ("POST", &claim, b"{\"user_id\": \"\"}".to_vec()),
         ("POST", &claim, b"{}".to_vec()),
-        ("POST", &claim, format!("{{\"user_id\": \"{}\"}}", "x".repeat(1024 * 1024)).into_bytes()),
+        (
+            "POST",
+            &claim,
+            format!("{{\"user_id\": \"{}\"}}", "x".repeat(1024 * 1024)).into_bytes(),
+        ),
         ("POST", "/v1/templates", vec![b' '; 1024 * 1024]),
-        ("POST", "/v1/templates/tpl_unknown/claim", b"{\"user_id\": \"u\"}".to_vec()),
+        (
+            "POST",
+            "/v1/templates/tpl_unknown/claim",
+            b"{\"user_id\": \"u\"}".to_vec(),
+        ),
         ("GET", "/v1/templates/tpl_unknown", vec![]),
-        ("POST", "/v1/templates/tpl_unknown/claim-codes", b"{\"count\": 5}".to_vec()),
+        (
+            "POST",
+            "/v1/templates/tpl_unknown/claim-codes",
+            b"{\"count\": 5}".to_vec(),
+        ),
         ("POST", &codes, b"{\"count\": -1}".to_vec()),
         ("POST", &codes, b"{\"count\": 100000000000}".to_vec()),
-        ("POST", &codes, b"{\"count\": 99999999999999999999999999}".to_vec()),
+        (
+            "POST",
+            &codes,
+            b"{\"count\": 99999999999999999999999999}".to_vec(),
+        ),
         ("POST", "/v1/keys", b"{\"role\": \"emperor\"}".to_vec()),
         ("POST", "/v1/keys", b"{\"role\": \"merchant\"}".to_vec()),
         ("DELETE", "/v1/templates", vec![]),
@@ -217,15 +586,31 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend) {
     ];
     for (method, path, body) in cases {
         let (st, b) = app.raw(method, path, body.clone()).await;
-        assert!((400..500).contains(&st), "{method} {path} {}: {st} {b}", String::from_utf8_lossy(&body[..body.len().min(60)]));
-        assert!(b["error"]["code"].is_string() && b["error"]["message"].is_string(), "{method} {path}: no error body: {b}");
+        assert!(
+            (400..500).contains(&st),
+            "{method} {path} {}: {st} {b}",
+            String::from_utf8_lossy(&body[..body.len().min(60)])
+        );
+        assert!(
+            b["error"]["code"].is_string() && b["error"]["message"].is_string(),
+            "{method} {path}: no error body: {b}"
+        );
     }
     let (st, b) = app.call("GET", "/v1/templates", None, None, &[]).await;
     assert_eq!((st, code(&b)), (401, "unauthorized"));
-    let (st, b) = app.call("GET", "/v1/templates", Some("qk_wrong"), None, &[]).await;
+    let (st, b) = app
+        .call("GET", "/v1/templates", Some("qk_wrong"), None, &[])
+        .await;
     assert_eq!((st, code(&b)), (401, "unauthorized"));
     let t = app.template(&id).await;
-    assert_eq!((t["issued"].as_i64(), t["claimed"].as_i64(), t["remaining"].as_i64()), (Some(0), Some(0), Some(10)));
+    assert_eq!(
+        (
+            t["issued"].as_i64(),
+            t["claimed"].as_i64(),
+            t["remaining"].as_i64()
+        ),
+        (Some(0), Some(0), Some(10))
+    );
     assert_eq!(app.store.ledger_count().await.unwrap(), before);
     let (_, list) = app.get("/v1/templates").await;
     assert_eq!(list["total"], 1);
@@ -237,12 +622,24 @@ async fn openapi_lists_every_path_and_code(backend: Backend) {
     let (st, doc) = app.call("GET", "/openapi.json", None, None, &[]).await;
     assert_eq!(st, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with('3'));
-    for p in ["/v1/templates", "/v1/templates/{id}", "/v1/templates/{id}/claim", "/v1/templates/{id}/links", "/v1/templates/{id}/claim-codes", "/v1/users/{user_id}/coupons", "/v1/keys"] {
+    for p in [
+        "/v1/templates",
+        "/v1/templates/{id}",
+        "/v1/templates/{id}/claim",
+        "/v1/templates/{id}/links",
+        "/v1/templates/{id}/claim-codes",
+        "/v1/users/{user_id}/coupons",
+        "/v1/keys",
+    ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing");
     }
     let description = doc["info"]["description"].as_str().unwrap();
     for c in quan_core::ErrorCode::ALL {
-        assert!(description.contains(&format!("`{}`", c.as_str())), "{} missing from the code table", c.as_str());
+        assert!(
+            description.contains(&format!("`{}`", c.as_str())),
+            "{} missing from the code table",
+            c.as_str()
+        );
     }
     let (st, h) = app.call("GET", "/healthz", None, None, &[]).await;
     assert_eq!((st, h["status"].as_str()), (200, Some("ok")));

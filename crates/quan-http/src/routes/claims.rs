@@ -62,7 +62,11 @@ pub struct ClaimedBody {
 
 fn user_id(field: &str, v: &str) -> ApiResult<()> {
     if v.trim().is_empty() || v.len() > 128 {
-        return Err(ApiError::field(ErrorCode::InvalidValue, field, "must be 1..128 characters"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            field,
+            "must be 1..128 characters",
+        ));
     }
     Ok(())
 }
@@ -85,7 +89,9 @@ fn answer(outcome: ClaimOutcome, route: &ClaimRoute) -> Response {
             let field = match code {
                 ErrorCode::ChannelNotAllowed => Some("channel"),
                 ErrorCode::RegionNotAllowed => Some("region"),
-                ErrorCode::InvalidLink if matches!(route, ClaimRoute::Code(_)) => Some("claim_code"),
+                ErrorCode::InvalidLink if matches!(route, ClaimRoute::Code(_)) => {
+                    Some("claim_code")
+                }
                 ErrorCode::InvalidLink => Some("link"),
                 _ => None,
             };
@@ -96,9 +102,12 @@ fn answer(outcome: ClaimOutcome, route: &ClaimRoute) -> Response {
             .into_response()
         }
         ClaimOutcome::NotFound => ApiError::not_found("template").into_response(),
-        ClaimOutcome::IdempotencyMismatch => {
-            ApiError::field(ErrorCode::IdempotencyMismatch, "Idempotency-Key", "this key was used with another request").into_response()
-        }
+        ClaimOutcome::IdempotencyMismatch => ApiError::field(
+            ErrorCode::IdempotencyMismatch,
+            "Idempotency-Key",
+            "this key was used with another request",
+        )
+        .into_response(),
     }
 }
 
@@ -110,28 +119,54 @@ fn confined(principal: &Principal) -> Option<Vec<String>> {
     }
 }
 
-async fn run(state: &AppState, principal: &Principal, headers: &HeaderMap, raw: &[u8], cmd: ClaimCommand) -> ApiResult<Response> {
+async fn run(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    raw: &[u8],
+    cmd: ClaimCommand,
+) -> ApiResult<Response> {
     let what = format!("claim {} {}", cmd.template_id, cmd.route.as_str());
     let idempotency = super::idempotency_key(headers, &principal.key_id, &what, raw)?;
     let route = cmd.route.clone();
-    let outcome = state.store.claim(ClaimCommand { idempotency, ..cmd }).await?;
+    let outcome = state
+        .store
+        .claim(ClaimCommand { idempotency, ..cmd })
+        .await?;
     Ok(answer(outcome, &route))
 }
 
 /// Claims a coupon for a user: the rules of domain.md section 5, in order.
 #[utoipa::path(post, path = "/v1/templates/{id}/claim", tag = "claims", params(("id" = String, Path)), request_body = ClaimBody,
     responses((status = 201, body = ClaimedBody), (status = 404, body = ErrorBody), (status = 409, description = "A claim rule refused it", body = ErrorBody)))]
-pub async fn claim(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, Body(body, raw): Body<ClaimBody>) -> ApiResult<Response> {
+pub async fn claim(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body, raw): Body<ClaimBody>,
+) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant, Role::Customer])?;
     user_id("user_id", &body.user_id)?;
     if !principal.speaks_for(&body.user_id) {
-        return Err(ApiError::field(ErrorCode::Forbidden, "user_id", "a customer key claims for its own user only"));
+        return Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "user_id",
+            "a customer key claims for its own user only",
+        ));
     }
     let now = state.now();
     let route = match (body.link, body.claim_code) {
-        (Some(_), Some(_)) => return Err(ApiError::field(ErrorCode::InvalidValue, "claim_code", "give a link or a claim code, not both")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                ErrorCode::InvalidValue,
+                "claim_code",
+                "give a link or a claim code, not both",
+            ))
+        }
         (Some(l), None) => {
-            let valid = link::verify(&state.link_secret, &l, &id, &body.user_id, now.as_second()).is_ok();
+            let valid =
+                link::verify(&state.link_secret, &l, &id, &body.user_id, now.as_second()).is_ok();
             ClaimRoute::Link { valid }
         }
         (None, Some(code)) => ClaimRoute::Code(code.trim().to_ascii_uppercase()),
@@ -154,7 +189,13 @@ pub async fn claim(State(state): State<AppState>, caller: Caller, headers: Heade
 /// Grants a coupon to a user as customer service or a store guide (`service_only` templates).
 #[utoipa::path(post, path = "/v1/templates/{id}/grant", tag = "claims", params(("id" = String, Path)), request_body = GrantBody,
     responses((status = 201, body = ClaimedBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn grant(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, Body(body, raw): Body<GrantBody>) -> ApiResult<Response> {
+pub async fn grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body, raw): Body<GrantBody>,
+) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant, Role::Guide])?;
     user_id("user_id", &body.user_id)?;
     let cmd = ClaimCommand {
@@ -196,22 +237,50 @@ pub struct LinkAnswer {
 /// Signs a claim link for a template (the "own channel promotion link").
 #[utoipa::path(post, path = "/v1/templates/{id}/links", tag = "claims", params(("id" = String, Path)), request_body = LinkBody,
     responses((status = 201, body = LinkAnswer), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_link(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(body, _): Body<LinkBody>) -> ApiResult<(StatusCode, Json<LinkAnswer>)> {
+pub async fn create_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body, _): Body<LinkBody>,
+) -> ApiResult<(StatusCode, Json<LinkAnswer>)> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     super::templates::visible(&state, principal, &id).await?;
     let now = state.now();
-    let expires_at = body.expires_at.unwrap_or_else(|| now + SignedDuration::from_hours(24 * 30));
+    let expires_at = body
+        .expires_at
+        .unwrap_or_else(|| now + SignedDuration::from_hours(24 * 30));
     if expires_at <= now {
-        return Err(ApiError::field(ErrorCode::WindowInverted, "expires_at", "must be in the future"));
+        return Err(ApiError::field(
+            ErrorCode::WindowInverted,
+            "expires_at",
+            "must be in the future",
+        ));
     }
     if let Some(u) = &body.user_id {
         user_id("user_id", u)?;
     }
     let nonce: u64 = rand::rng().random();
-    let claims = LinkClaims { template_id: id.clone(), expires_at: expires_at.as_second(), user_id: body.user_id, nonce: format!("{nonce:x}") };
+    let claims = LinkClaims {
+        template_id: id.clone(),
+        expires_at: expires_at.as_second(),
+        user_id: body.user_id,
+        nonce: format!("{nonce:x}"),
+    };
     let signed = link::sign(&state.link_secret, &claims);
-    let url = format!("{}/claim?template={}&link={}", state.public_url.trim_end_matches('/'), id, signed);
-    Ok((StatusCode::CREATED, Json(LinkAnswer { link: signed, url, expires_at })))
+    let url = format!(
+        "{}/claim?template={}&link={}",
+        state.public_url.trim_end_matches('/'),
+        id,
+        signed
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkAnswer {
+            link: signed,
+            url,
+            expires_at,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -229,16 +298,38 @@ pub struct ClaimCodesAnswer {
 /// Makes pre-made, single-use claim codes; they count as issued and take stock at once.
 #[utoipa::path(post, path = "/v1/templates/{id}/claim-codes", tag = "claims", params(("id" = String, Path)), request_body = ClaimCodesBody,
     responses((status = 201, body = ClaimCodesAnswer), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_claim_codes(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, Body(body, raw): Body<ClaimCodesBody>) -> ApiResult<Response> {
+pub async fn create_claim_codes(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body, raw): Body<ClaimCodesBody>,
+) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     super::templates::visible(&state, principal, &id).await?;
     if !(1..=10_000).contains(&body.count) {
-        return Err(ApiError::field(ErrorCode::TooLarge, "count", "must be within 1..10000 per call"));
+        return Err(ApiError::field(
+            ErrorCode::TooLarge,
+            "count",
+            "must be within 1..10000 per call",
+        ));
     }
-    let idem = super::idempotency_key(&headers, &principal.key_id, &format!("claim-codes {id}"), &raw)?;
+    let idem = super::idempotency_key(
+        &headers,
+        &principal.key_id,
+        &format!("claim-codes {id}"),
+        &raw,
+    )?;
     Ok(super::once(&state, idem, || async {
-        match state.store.make_claim_codes(&id, body.count as u32, state.now()).await? {
-            Ok(codes) => Ok((StatusCode::CREATED, serde_json::to_value(ClaimCodesAnswer { codes }).expect("serializes"))),
+        match state
+            .store
+            .make_claim_codes(&id, body.count as u32, state.now())
+            .await?
+        {
+            Ok(codes) => Ok((
+                StatusCode::CREATED,
+                serde_json::to_value(ClaimCodesAnswer { codes }).expect("serializes"),
+            )),
             Err(code) => Err(ApiError::code(code)),
         }
     })

@@ -39,20 +39,37 @@ pub struct KeyBody {
 /// Makes an API key (platform operators only).
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = NewKeyBody,
     responses((status = 201, body = KeyBody), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Body(body, raw): Body<NewKeyBody>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(body, raw): Body<NewKeyBody>,
+) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform])?;
     let store_ids = body.store_ids.unwrap_or_default();
     match body.role {
         Role::Merchant | Role::Guide if store_ids.is_empty() => {
-            return Err(ApiError::field(ErrorCode::EmptyList, "store_ids", "merchant and guide keys need their stores"))
+            return Err(ApiError::field(
+                ErrorCode::EmptyList,
+                "store_ids",
+                "merchant and guide keys need their stores",
+            ))
         }
         Role::Customer if body.user_id.as_deref().is_none_or(str::is_empty) => {
-            return Err(ApiError::field(ErrorCode::MissingField, "user_id", "customer keys speak for one user"))
+            return Err(ApiError::field(
+                ErrorCode::MissingField,
+                "user_id",
+                "customer keys speak for one user",
+            ))
         }
         _ => {}
     }
     if store_ids.iter().any(|s| s.trim().is_empty()) {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "store_ids", "store ids must not be blank"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "store_ids",
+            "store ids must not be blank",
+        ));
     }
     let idem = super::idempotency_key(&headers, &principal.key_id, "POST /v1/keys", &raw)?;
     Ok(super::once(&state, idem, || async {
@@ -69,8 +86,17 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
                 created_at: now,
             })
             .await?;
-        let out = KeyBody { id: record.id, key: secret, role: record.role, store_ids: record.store_ids, user_id: record.user_id };
-        Ok((StatusCode::CREATED, serde_json::to_value(out).expect("serializes")))
+        let out = KeyBody {
+            id: record.id,
+            key: secret,
+            role: record.role,
+            store_ids: record.store_ids,
+            user_id: record.user_id,
+        };
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(out).expect("serializes"),
+        ))
     })
     .await)
 }

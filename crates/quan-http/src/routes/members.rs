@@ -49,23 +49,47 @@ pub struct MemberView {
 
 impl From<MemberRecord> for MemberView {
     fn from(m: MemberRecord) -> Self {
-        MemberView { id: m.id, joined_at: m.joined_at, tier: m.tier, region: m.region, orders_count: m.paid_orders, total_spent: m.total_spent, attributes: m.attributes }
+        MemberView {
+            id: m.id,
+            joined_at: m.joined_at,
+            tier: m.tier,
+            region: m.region,
+            orders_count: m.paid_orders,
+            total_spent: m.total_spent,
+            attributes: m.attributes,
+        }
     }
 }
 
 /// Creates or replaces a member.
 #[utoipa::path(put, path = "/v1/members/{id}", tag = "members", params(("id" = String, Path)), request_body = MemberBody,
     responses((status = 200, body = MemberView), (status = 422, body = ErrorBody)))]
-pub async fn put(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(body, _): Body<MemberBody>) -> ApiResult<Json<MemberView>> {
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body, _): Body<MemberBody>,
+) -> ApiResult<Json<MemberView>> {
     caller.require(&[Role::Platform])?;
-    for (field, v) in [("paid_orders", body.paid_orders), ("total_spent", body.total_spent)] {
+    for (field, v) in [
+        ("paid_orders", body.paid_orders),
+        ("total_spent", body.total_spent),
+    ] {
         if v < 0 {
-            return Err(ApiError::field(ErrorCode::Negative, field, "must not be negative"));
+            return Err(ApiError::field(
+                ErrorCode::Negative,
+                field,
+                "must not be negative",
+            ));
         }
     }
     let attributes = body.attributes.unwrap_or_else(|| serde_json::json!({}));
     if !attributes.is_object() {
-        return Err(ApiError::field(ErrorCode::InvalidType, "attributes", "must be an object"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidType,
+            "attributes",
+            "must be an object",
+        ));
     }
     let now = state.now();
     let m = MemberRecord {
@@ -84,9 +108,18 @@ pub async fn put(State(state): State<AppState>, caller: Caller, Path(id): Path<S
 /// One member.
 #[utoipa::path(get, path = "/v1/members/{id}", tag = "members", params(("id" = String, Path)),
     responses((status = 200, body = MemberView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<MemberView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MemberView>> {
     caller.require(&[Role::Platform])?;
-    state.store.member(&id).await?.map(|m| Json(m.into())).ok_or_else(|| ApiError::not_found("member"))
+    state
+        .store
+        .member(&id)
+        .await?
+        .map(|m| Json(m.into()))
+        .ok_or_else(|| ApiError::not_found("member"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -107,14 +140,39 @@ pub struct SegmentView {
 /// Creates or replaces a listed segment (for `segment` audiences).
 #[utoipa::path(put, path = "/v1/segments/{id}", tag = "members", params(("id" = String, Path)), request_body = SegmentBody,
     responses((status = 200, body = SegmentView), (status = 422, body = ErrorBody)))]
-pub async fn put_segment(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(body, _): Body<SegmentBody>) -> ApiResult<Json<SegmentView>> {
+pub async fn put_segment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body, _): Body<SegmentBody>,
+) -> ApiResult<Json<SegmentView>> {
     caller.require(&[Role::Platform])?;
     if body.name.trim().is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "name", "must not be blank"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "name",
+            "must not be blank",
+        ));
     }
     if body.member_ids.len() > 100_000 {
-        return Err(ApiError::field(ErrorCode::TooLarge, "member_ids", "at most 100000 per call"));
+        return Err(ApiError::field(
+            ErrorCode::TooLarge,
+            "member_ids",
+            "at most 100000 per call",
+        ));
     }
-    let s = state.store.upsert_segment(SegmentRecord { id, name: body.name, member_ids: body.member_ids, created_at: state.now() }).await?;
-    Ok(Json(SegmentView { id: s.id, name: s.name, size: s.member_ids.len() }))
+    let s = state
+        .store
+        .upsert_segment(SegmentRecord {
+            id,
+            name: body.name,
+            member_ids: body.member_ids,
+            created_at: state.now(),
+        })
+        .await?;
+    Ok(Json(SegmentView {
+        id: s.id,
+        name: s.name,
+        size: s.member_ids.len(),
+    }))
 }

@@ -27,15 +27,24 @@ pub fn routes() -> Router<AppState> {
         .route("/healthz", get(system::healthz))
         .route("/openapi.json", get(system::openapi))
         .route("/v1/keys", post(keys::create))
-        .route("/v1/templates", post(templates::create).get(templates::list))
-        .route("/v1/templates/{id}", get(templates::get).put(templates::update))
+        .route(
+            "/v1/templates",
+            post(templates::create).get(templates::list),
+        )
+        .route(
+            "/v1/templates/{id}",
+            get(templates::get).put(templates::update),
+        )
         .route("/v1/templates/{id}/activate", post(templates::activate))
         .route("/v1/templates/{id}/pause", post(templates::pause))
         .route("/v1/templates/{id}/end", post(templates::end))
         .route("/v1/templates/{id}/claim", post(claims::claim))
         .route("/v1/templates/{id}/grant", post(claims::grant))
         .route("/v1/templates/{id}/links", post(claims::create_link))
-        .route("/v1/templates/{id}/claim-codes", post(claims::create_claim_codes))
+        .route(
+            "/v1/templates/{id}/claim-codes",
+            post(claims::create_claim_codes),
+        )
         .route("/v1/users/{user_id}/coupons", get(wallet::wallet))
         .route("/v1/coupons/{id}", get(wallet::coupon))
         .route("/v1/coupons/{id}/revoke", post(wallet::revoke))
@@ -72,7 +81,11 @@ impl Paging {
         match self.limit {
             None => Ok(50),
             Some(n @ 1..=500) => Ok(n),
-            Some(_) => Err(ApiError::field(ErrorCode::InvalidValue, "limit", "must be within 1..500")),
+            Some(_) => Err(ApiError::field(
+                ErrorCode::InvalidValue,
+                "limit",
+                "must be within 1..500",
+            )),
         }
     }
 }
@@ -87,24 +100,45 @@ pub struct PageBody<T> {
 
 impl<T> PageBody<T> {
     pub fn from<R>(page: Page<R>, f: impl FnMut(R) -> T) -> Json<Self> {
-        Json(PageBody { items: page.items.into_iter().map(f).collect(), total: page.total, next: page.next })
+        Json(PageBody {
+            items: page.items.into_iter().map(f).collect(),
+            total: page.total,
+            next: page.next,
+        })
     }
 }
 
 /// The `Idempotency-Key` of a request, scoped to the API key and tied to the body.
-pub fn idempotency_key(headers: &HeaderMap, key_id: &str, what: &str, body: &[u8]) -> ApiResult<Option<IdempotencyKey>> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    key_id: &str,
+    what: &str,
+    body: &[u8],
+) -> ApiResult<Option<IdempotencyKey>> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let key = value
         .to_str()
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 255)
-        .ok_or_else(|| ApiError::field(ErrorCode::BadRequest, "Idempotency-Key", "must be 1..255 visible characters"))?;
+        .ok_or_else(|| {
+            ApiError::field(
+                ErrorCode::BadRequest,
+                "Idempotency-Key",
+                "must be 1..255 visible characters",
+            )
+        })?;
     let mut hash = Sha256::new();
     hash.update(what.as_bytes());
     hash.update([0]);
     hash.update(body);
     let request_hash = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some(IdempotencyKey { key_id: key_id.to_string(), key: key.to_string(), request_hash }))
+    Ok(Some(IdempotencyKey {
+        key_id: key_id.to_string(),
+        key: key.to_string(),
+        request_hash,
+    }))
 }
 
 /// A stored answer: the status and the JSON body.
@@ -115,7 +149,11 @@ struct Stored {
 }
 
 /// Runs a mutating call at most once per idempotency key, replaying its first answer.
-pub async fn once<F, Fut>(state: &AppState, key: Option<IdempotencyKey>, run: F) -> axum::response::Response
+pub async fn once<F, Fut>(
+    state: &AppState,
+    key: Option<IdempotencyKey>,
+    run: F,
+) -> axum::response::Response
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
@@ -137,18 +175,30 @@ where
         .into_response(),
         Ok(IdempotencyStart::InFlight) => ApiError::code(ErrorCode::InFlight).into_response(),
         Ok(IdempotencyStart::Replay(stored)) => match serde_json::from_str::<Stored>(&stored) {
-            Ok(s) => (axum::http::StatusCode::from_u16(s.status).unwrap_or(axum::http::StatusCode::OK), Json(s.body)).into_response(),
+            Ok(s) => (
+                axum::http::StatusCode::from_u16(s.status).unwrap_or(axum::http::StatusCode::OK),
+                Json(s.body),
+            )
+                .into_response(),
             Err(_) => ApiError::code(ErrorCode::Internal).into_response(),
         },
         Ok(IdempotencyStart::Started) => {
             let (status, body) = match run().await {
                 Ok((status, body)) => (status, body),
                 Err(e) => {
-                    let status = axum::http::StatusCode::from_u16(e.code.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-                    (status, serde_json::to_value(e.body()).expect("error serializes"))
+                    let status = axum::http::StatusCode::from_u16(e.code.status())
+                        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+                    (
+                        status,
+                        serde_json::to_value(e.body()).expect("error serializes"),
+                    )
                 }
             };
-            let stored = serde_json::to_string(&Stored { status: status.as_u16(), body: body.clone() }).expect("serializes");
+            let stored = serde_json::to_string(&Stored {
+                status: status.as_u16(),
+                body: body.clone(),
+            })
+            .expect("serializes");
             if let Err(e) = state.store.finish_idempotent(&key, &stored).await {
                 return ApiError::from(e).into_response();
             }

@@ -11,7 +11,9 @@ use crate::AppState;
 #[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "Can serve")))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     state.store.template("healthz-probe").await?;
-    Ok(Json(serde_json::json!({"status": "ok", "backend": state.store.backend()})))
+    Ok(Json(
+        serde_json::json!({"status": "ok", "backend": state.store.backend()}),
+    ))
 }
 
 /// The OpenAPI 3 document of the whole API.
@@ -25,5 +27,8 @@ pub async fn not_found() -> ApiError {
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, "the path does not take this method")
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "the path does not take this method",
+    )
 }

@@ -63,15 +63,29 @@ fn may_author(principal: &Principal, template: &Template) -> ApiResult<()> {
     let scope = &template.spec().scope;
     match principal.role {
         Role::Platform => Ok(()),
-        Role::Merchant if scope.is_platform() => Err(ApiError::field(ErrorCode::Forbidden, "scope.kind", "a merchant cannot create platform coupons")),
+        Role::Merchant if scope.is_platform() => Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "scope.kind",
+            "a merchant cannot create platform coupons",
+        )),
         Role::Merchant if principal.owns_store(scope.store_id()) => Ok(()),
-        Role::Merchant => Err(ApiError::field(ErrorCode::Forbidden, "scope.store_id", "not one of this key's stores")),
-        _ => Err(ApiError::forbidden("only operators and merchants author templates")),
+        Role::Merchant => Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "scope.store_id",
+            "not one of this key's stores",
+        )),
+        _ => Err(ApiError::forbidden(
+            "only operators and merchants author templates",
+        )),
     }
 }
 
 /// Loads a template the caller may see; another merchant's reads as not found.
-pub(crate) async fn visible(state: &AppState, principal: &Principal, id: &str) -> ApiResult<TemplateRecord> {
+pub(crate) async fn visible(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<TemplateRecord> {
     match state.store.template(id).await? {
         Some(t) if principal.owns_store(t.store_id.as_deref()) => Ok(t),
         _ => Err(ApiError::not_found("template")),
@@ -81,7 +95,12 @@ pub(crate) async fn visible(state: &AppState, principal: &Principal, id: &str) -
 /// Creates a template as a draft.
 #[utoipa::path(post, path = "/v1/templates", tag = "templates", request_body = TemplateSpec,
     responses((status = 201, body = TemplateView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Body(spec, raw): Body<TemplateSpec>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(spec, raw): Body<TemplateSpec>,
+) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?.clone();
     let template = Template::parse(spec)?;
     may_author(&principal, &template)?;
@@ -90,7 +109,12 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         let now = state.now();
         let record = state
             .store
-            .insert_template(NewTemplate { id: new_id("tpl", now.as_millisecond()), template, created_by: principal.key_id.clone(), now })
+            .insert_template(NewTemplate {
+                id: new_id("tpl", now.as_millisecond()),
+                template,
+                created_by: principal.key_id.clone(),
+                now,
+            })
             .await?;
         Ok((StatusCode::CREATED, view(record)))
     })
@@ -100,7 +124,11 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
 /// A template with its live counters.
 #[utoipa::path(get, path = "/v1/templates/{id}", tag = "templates", params(("id" = String, Path)),
     responses((status = 200, body = TemplateView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<TemplateView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TemplateView>> {
     let principal = caller.require(&[Role::Platform, Role::Merchant, Role::Guide])?;
     Ok(Json(visible(&state, principal, &id).await?.into()))
 }
@@ -119,12 +147,24 @@ pub struct TemplateQuery {
 /// Lists templates, newest last, filtered by status, scope kind and store.
 #[utoipa::path(get, path = "/v1/templates", tag = "templates", params(TemplateQuery),
     responses((status = 200, body = PageBody<TemplateView>)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, Q(q): Q<TemplateQuery>) -> ApiResult<Json<PageBody<TemplateView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Q(q): Q<TemplateQuery>,
+) -> ApiResult<Json<PageBody<TemplateView>>> {
     let principal = caller.require(&[Role::Platform, Role::Merchant, Role::Guide])?;
-    let limit = Paging { limit: q.limit, cursor: None }.limit()?;
+    let limit = Paging {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     if let Some(kind) = &q.scope {
         if !["platform", "store", "category", "product"].contains(&kind.as_str()) {
-            return Err(ApiError::field(ErrorCode::InvalidValue, "scope", "one of platform, store, category, product"));
+            return Err(ApiError::field(
+                ErrorCode::InvalidValue,
+                "scope",
+                "one of platform, store, category, product",
+            ));
         }
     }
     let stores = match (principal.store_filter(), q.store_id) {
@@ -135,7 +175,13 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Q(q): Q<Templat
     };
     let page = state
         .store
-        .list_templates(TemplateFilter { stores, status: q.status, scope_kind: q.scope, limit, cursor: q.cursor })
+        .list_templates(TemplateFilter {
+            stores,
+            status: q.status,
+            scope_kind: q.scope,
+            limit,
+            cursor: q.cursor,
+        })
         .await?;
     Ok(PageBody::from(page, TemplateView::from))
 }
@@ -143,24 +189,52 @@ pub async fn list(State(state): State<AppState>, caller: Caller, Q(q): Q<Templat
 /// Replaces a draft template's content.
 #[utoipa::path(put, path = "/v1/templates/{id}", tag = "templates", params(("id" = String, Path)), request_body = TemplateSpec,
     responses((status = 200, body = TemplateView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(spec, _): Body<TemplateSpec>) -> ApiResult<Json<TemplateView>> {
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(spec, _): Body<TemplateSpec>,
+) -> ApiResult<Json<TemplateView>> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     visible(&state, principal, &id).await?;
     let template = Template::parse(spec)?;
     may_author(principal, &template)?;
-    match state.store.update_template(TemplateUpdate { id, template, now: state.now() }).await? {
+    match state
+        .store
+        .update_template(TemplateUpdate {
+            id,
+            template,
+            now: state.now(),
+        })
+        .await?
+    {
         Ok(t) => Ok(Json(t.into())),
-        Err(ErrorCode::InvalidState) => Err(ApiError::new(ErrorCode::InvalidState, "only a draft template can be edited")),
+        Err(ErrorCode::InvalidState) => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "only a draft template can be edited",
+        )),
         Err(code) => Err(ApiError::code(code)),
     }
 }
 
-async fn change(state: AppState, caller: Caller, id: String, action: StatusAction) -> ApiResult<Json<TemplateView>> {
+async fn change(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    action: StatusAction,
+) -> ApiResult<Json<TemplateView>> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     visible(&state, principal, &id).await?;
-    match state.store.set_template_status(&id, action, state.now()).await? {
+    match state
+        .store
+        .set_template_status(&id, action, state.now())
+        .await?
+    {
         Ok(t) => Ok(Json(t.into())),
-        Err(ErrorCode::InvalidState) => Err(ApiError::new(ErrorCode::InvalidState, format!("cannot {action:?} from this status").to_lowercase())),
+        Err(ErrorCode::InvalidState) => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            format!("cannot {action:?} from this status").to_lowercase(),
+        )),
         Err(code) => Err(ApiError::code(code)),
     }
 }
@@ -168,20 +242,32 @@ async fn change(state: AppState, caller: Caller, id: String, action: StatusActio
 /// Makes a template claimable (from draft or paused).
 #[utoipa::path(post, path = "/v1/templates/{id}/activate", tag = "templates", params(("id" = String, Path)),
     responses((status = 200, body = TemplateView), (status = 409, body = ErrorBody)))]
-pub async fn activate(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<TemplateView>> {
+pub async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::Activate).await
 }
 
 /// Stops claims for a while.
 #[utoipa::path(post, path = "/v1/templates/{id}/pause", tag = "templates", params(("id" = String, Path)),
     responses((status = 200, body = TemplateView), (status = 409, body = ErrorBody)))]
-pub async fn pause(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<TemplateView>> {
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::Pause).await
 }
 
 /// Ends a template for good; coupons already claimed stay usable.
 #[utoipa::path(post, path = "/v1/templates/{id}/end", tag = "templates", params(("id" = String, Path)),
     responses((status = 200, body = TemplateView), (status = 409, body = ErrorBody)))]
-pub async fn end(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<TemplateView>> {
+pub async fn end(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::End).await
 }

@@ -70,7 +70,16 @@ pub struct LedgerView {
 
 impl From<LedgerEntry> for LedgerView {
     fn from(e: LedgerEntry) -> Self {
-        LedgerView { seq: e.seq, event: e.event, from_status: e.from_status, to_status: e.to_status, at: e.at, actor: e.actor, reason: e.reason, order_id: e.order_id }
+        LedgerView {
+            seq: e.seq,
+            event: e.event,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            at: e.at,
+            actor: e.actor,
+            reason: e.reason,
+            order_id: e.order_id,
+        }
     }
 }
 
@@ -93,26 +102,60 @@ pub struct WalletParams {
 /// A user's coupons, optionally by status.
 #[utoipa::path(get, path = "/v1/users/{user_id}/coupons", tag = "wallet", params(("user_id" = String, Path), WalletParams),
     responses((status = 200, body = PageBody<CouponView>), (status = 403, body = ErrorBody)))]
-pub async fn wallet(State(state): State<AppState>, caller: Caller, Path(user_id): Path<String>, Q(q): Q<WalletParams>) -> ApiResult<Json<PageBody<CouponView>>> {
+pub async fn wallet(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+    Q(q): Q<WalletParams>,
+) -> ApiResult<Json<PageBody<CouponView>>> {
     let principal = &caller.0;
     if !principal.speaks_for(&user_id) {
-        return Err(ApiError::forbidden("a customer key reads its own wallet only"));
+        return Err(ApiError::forbidden(
+            "a customer key reads its own wallet only",
+        ));
     }
-    let limit = Paging { limit: q.limit, cursor: None }.limit()?;
+    let limit = Paging {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     let now = state.now();
     let stores = match principal.role {
         Role::Merchant | Role::Guide => principal.store_filter().map(<[String]>::to_vec),
         _ => None,
     };
-    let page = state.store.wallet(WalletQuery { user_id, status: q.status, stores, now, limit, cursor: q.cursor }).await?;
+    let page = state
+        .store
+        .wallet(WalletQuery {
+            user_id,
+            status: q.status,
+            stores,
+            now,
+            limit,
+            cursor: q.cursor,
+        })
+        .await?;
     Ok(PageBody::from(page, |c| CouponView::new(c, now)))
 }
 
-async fn visible_coupon(state: &AppState, principal: &Principal, id: &str) -> ApiResult<CouponRecord> {
+async fn visible_coupon(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<CouponRecord> {
     let found = state.store.coupon(id).await?;
     match found {
-        Some(c) if principal.role == Role::Customer && principal.user_id.as_deref() == Some(&c.user_id) => Ok(c),
-        Some(c) if principal.role != Role::Customer && principal.owns_store(c.store_id.as_deref()) => Ok(c),
+        Some(c)
+            if principal.role == Role::Customer
+                && principal.user_id.as_deref() == Some(&c.user_id) =>
+        {
+            Ok(c)
+        }
+        Some(c)
+            if principal.role != Role::Customer && principal.owns_store(c.store_id.as_deref()) =>
+        {
+            Ok(c)
+        }
         _ => Err(ApiError::not_found("coupon")),
     }
 }
@@ -120,10 +163,23 @@ async fn visible_coupon(state: &AppState, principal: &Principal, id: &str) -> Ap
 /// One coupon with its ledger.
 #[utoipa::path(get, path = "/v1/coupons/{id}", tag = "wallet", params(("id" = String, Path)),
     responses((status = 200, body = CouponDetail), (status = 404, body = ErrorBody)))]
-pub async fn coupon(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<CouponDetail>> {
+pub async fn coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CouponDetail>> {
     let c = visible_coupon(&state, &caller.0, &id).await?;
-    let ledger = state.store.ledger(&id).await?.into_iter().map(LedgerView::from).collect();
-    Ok(Json(CouponDetail { coupon: CouponView::new(c, state.now()), ledger }))
+    let ledger = state
+        .store
+        .ledger(&id)
+        .await?
+        .into_iter()
+        .map(LedgerView::from)
+        .collect();
+    Ok(Json(CouponDetail {
+        coupon: CouponView::new(c, state.now()),
+        ledger,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,18 +192,43 @@ pub struct RevokeBody {
 /// Revokes a claimed coupon (operators and the owning merchant).
 #[utoipa::path(post, path = "/v1/coupons/{id}/revoke", tag = "wallet", params(("id" = String, Path)), request_body = RevokeBody,
     responses((status = 200, body = CouponDetail), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Body(body, _): Body<RevokeBody>) -> ApiResult<Json<CouponDetail>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body, _): Body<RevokeBody>,
+) -> ApiResult<Json<CouponDetail>> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     visible_coupon(&state, principal, &id).await?;
     if body.reason.trim().is_empty() || body.reason.len() > 500 {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "reason", "must be 1..500 characters"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "reason",
+            "must be 1..500 characters",
+        ));
     }
-    match state.store.revoke_coupon(&id, &principal.key_id, &body.reason, state.now()).await? {
+    match state
+        .store
+        .revoke_coupon(&id, &principal.key_id, &body.reason, state.now())
+        .await?
+    {
         Ok(c) => {
-            let ledger = state.store.ledger(&id).await?.into_iter().map(LedgerView::from).collect();
-            Ok(Json(CouponDetail { coupon: CouponView::new(c, state.now()), ledger }))
+            let ledger = state
+                .store
+                .ledger(&id)
+                .await?
+                .into_iter()
+                .map(LedgerView::from)
+                .collect();
+            Ok(Json(CouponDetail {
+                coupon: CouponView::new(c, state.now()),
+                ledger,
+            }))
         }
-        Err(ErrorCode::InvalidState) => Err(ApiError::new(ErrorCode::InvalidState, "only a claimed coupon can be revoked")),
+        Err(ErrorCode::InvalidState) => Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "only a claimed coupon can be revoked",
+        )),
         Err(code) => Err(ApiError::code(code)),
     }
 }

@@ -4,6 +4,8 @@
 //! the server named by `QUAN_TEST_DATABASE_URL` (scripts/with-postgres.sh starts one).
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -43,18 +45,29 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
-            (format!("sqlite://{}/quan.db", dir.path().display()), Some(dir))
+            (
+                format!("sqlite://{}/quan.db", dir.path().display()),
+                Some(dir),
+            )
         }
         Backend::Postgres => {
             let admin = std::env::var("QUAN_TEST_DATABASE_URL").expect(
                 "QUAN_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh (it starts PostgreSQL), \
                  or point it at a server where the user may CREATE DATABASE",
             );
-            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to the test server");
+            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                .await
+                .expect("connect to the test server");
             tokio::spawn(conn);
             let name = format!("quan_test_{:016x}", rand::random::<u64>());
-            client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).expect("URL has a database");
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .expect("URL has a database");
             (format!("{base}/{name}"), None)
         }
     }
@@ -78,18 +91,44 @@ impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
         let (database_url, dir) = fresh_database(backend).await;
         let zone = TenantZone::parse(ZONE).unwrap();
-        let store = quan_store::open(&database_url, zone.clone()).await.expect("open store");
+        let store = quan_store::open(&database_url, zone.clone())
+            .await
+            .expect("open store");
         let clock = Arc::new(ManualClock::new(start_time()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(store.clone(), zone, clock.clone(), hash_secret(ADMIN), url.clone()).await.unwrap();
+        let state = AppState::new(
+            store.clone(),
+            zone,
+            clock.clone(),
+            hash_secret(ADMIN),
+            url.clone(),
+        )
+        .await
+        .unwrap();
         tokio::spawn(async move { axum::serve(listener, quan_http::router(state)).await });
-        TestApp { url, database_url, http: reqwest::Client::new(), clock, store, _dir: dir }
+        TestApp {
+            url,
+            database_url,
+            http: reqwest::Client::new(),
+            clock,
+            store,
+            _dir: dir,
+        }
     }
 
     /// Any call: `key` None sends no Authorization header.
-    pub async fn call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.url));
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.url));
         if let Some(k) = key {
             req = req.bearer_auth(k);
         }
@@ -102,7 +141,10 @@ impl TestApp {
         let res = req.send().await.expect("request");
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn raw(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
@@ -117,7 +159,10 @@ impl TestApp {
             .expect("request");
         let status = res.status().as_u16();
         let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
@@ -130,7 +175,12 @@ impl TestApp {
 
     /// Makes an API key and returns its secret.
     pub async fn key(&self, role: &str, stores: &[&str], user: Option<&str>) -> String {
-        let (st, b) = self.post("/v1/keys", json!({"role": role, "store_ids": stores, "user_id": user})).await;
+        let (st, b) = self
+            .post(
+                "/v1/keys",
+                json!({"role": role, "store_ids": stores, "user_id": user}),
+            )
+            .await;
         assert_eq!(st, 201, "{b}");
         b["key"].as_str().unwrap().to_string()
     }
@@ -144,13 +194,16 @@ impl TestApp {
 
     pub async fn active(&self, edits: Value) -> String {
         let id = self.draft(edits).await;
-        let (st, b) = self.post(&format!("/v1/templates/{id}/activate"), json!({})).await;
+        let (st, b) = self
+            .post(&format!("/v1/templates/{id}/activate"), json!({}))
+            .await;
         assert_eq!(st, 200, "{b}");
         id
     }
 
     pub async fn claim(&self, template: &str, body: Value) -> (u16, Value) {
-        self.post(&format!("/v1/templates/{template}/claim"), body).await
+        self.post(&format!("/v1/templates/{template}/claim"), body)
+            .await
     }
 
     pub async fn template(&self, id: &str) -> Value {
