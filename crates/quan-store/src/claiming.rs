@@ -1,16 +1,17 @@
-//! The backend-neutral parts of a claim: the template cache, the facts a claim needs, and the
-//! coupon a successful claim creates.
+//! The backend-neutral parts of claiming: the template cache, the core's view of a claim, and
+//! the decision of a whole batch ([`plan_batch`]) that both backends write.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use quan_core::claim::{ClaimAsk, MemberFacts, Route};
-use quan_core::coupon::validity_window;
-use quan_core::template::{Audience, DistributionMode, Template, TemplateSpec};
+use quan_core::claim::{ClaimAsk, ClaimBook, Counts, MemberFacts, Route};
+use quan_core::coupon::{validity_window, LedgerEvent};
+use quan_core::template::{Audience, DistributionMode, Template, TemplateSpec, TemplateStatus};
 use quan_core::zone::TenantZone;
+use quan_core::ErrorCode;
 
 use crate::ids::{new_code, new_id};
-use crate::model::{ClaimCommand, ClaimRoute, ClaimedCoupon};
+use crate::model::{ClaimCommand, ClaimOutcome, ClaimRoute, ClaimedCoupon};
 use crate::{Result, StoreError};
 
 /// Parsed templates by id and version, so a hot template's JSON is parsed once, not per claim.
@@ -102,4 +103,184 @@ pub(crate) fn hidden_from(cmd: &ClaimCommand, store_id: Option<&str>) -> bool {
     cmd.stores
         .as_ref()
         .is_some_and(|stores| !store_id.is_some_and(|s| stores.iter().any(|o| o == s)))
+}
+
+/// What a batch of claims of one template needs from the database, read under its lock.
+pub(crate) struct BatchFacts {
+    pub store_id: Option<String>,
+    pub status: TemplateStatus,
+    pub remaining: Option<i64>,
+    /// Committed idempotency records of the batch's keys: (API key, key) → (body hash, answer).
+    pub prior: HashMap<(String, String), (String, Option<String>)>,
+    /// The batch's claim codes that exist for this template and are unused.
+    pub usable_codes: HashSet<String>,
+    pub members: HashMap<String, MemberFacts>,
+    /// Committed claims of this template per (user, local day).
+    pub counts: HashMap<(String, i64), i64>,
+}
+
+/// Rows to insert for the accepted claims of a batch, column by column.
+#[derive(Default)]
+pub(crate) struct NewCoupons {
+    pub id: Vec<String>,
+    pub user: Vec<String>,
+    pub code: Vec<String>,
+    pub route: Vec<String>,
+    pub claimed_at: Vec<i64>,
+    pub day: Vec<i64>,
+    pub from: Vec<i64>,
+    pub until: Vec<i64>,
+    pub actor: Vec<String>,
+    pub event: Vec<String>,
+}
+
+/// Claim codes a batch uses up, column by column.
+#[derive(Default)]
+pub(crate) struct UsedCodes {
+    pub code: Vec<String>,
+    pub user: Vec<String>,
+    pub coupon: Vec<String>,
+    pub at: Vec<i64>,
+}
+
+/// Idempotency records a batch writes, column by column.
+#[derive(Default)]
+pub(crate) struct IdemRows {
+    pub key_id: Vec<String>,
+    pub key: Vec<String>,
+    pub hash: Vec<String>,
+    pub response: Vec<String>,
+    pub at: Vec<i64>,
+}
+
+/// The decided batch: one outcome per claim, and what to write.
+pub(crate) struct BatchPlan {
+    pub outcomes: Vec<ClaimOutcome>,
+    pub coupons: NewCoupons,
+    pub codes: UsedCodes,
+    pub idem: IdemRows,
+    /// Stock left after the batch.
+    pub remaining: Option<i64>,
+    pub claimed: i64,
+    /// Claims that took stock (claim-code claims were issued when the code was made).
+    pub issued: i64,
+}
+
+/// Decides every claim of a batch in order, with the rules of the core and the batch's own
+/// earlier claims counted: the same answer as deciding them one by one.
+pub(crate) fn plan_batch(
+    template: &Template,
+    facts: BatchFacts,
+    cmds: &[ClaimCommand],
+    zone: &TenantZone,
+) -> Result<BatchPlan> {
+    let BatchFacts {
+        store_id,
+        status,
+        remaining,
+        prior,
+        mut usable_codes,
+        members,
+        counts,
+    } = facts;
+    let mut totals: HashMap<&str, i64> = HashMap::new();
+    for ((user, _), n) in &counts {
+        *totals.entry(user.as_str()).or_default() += n;
+    }
+    let mut book = ClaimBook::new(template, status, remaining);
+    let mut outcomes: Vec<ClaimOutcome> = Vec::with_capacity(cmds.len());
+    let mut first_of_key: HashMap<(&str, &str), (&str, usize)> = HashMap::new();
+    let mut new = NewCoupons::default();
+    let mut used = UsedCodes::default();
+    let mut idem = IdemRows::default();
+    let no_member = MemberFacts::default();
+    for (i, cmd) in cmds.iter().enumerate() {
+        if hidden_from(cmd, store_id.as_deref()) {
+            outcomes.push(ClaimOutcome::NotFound);
+            continue;
+        }
+        if let Some(key) = &cmd.idempotency {
+            if let Some((hash, response)) = prior.get(&(key.key_id.clone(), key.key.clone())) {
+                outcomes.push(if *hash != key.request_hash {
+                    ClaimOutcome::IdempotencyMismatch
+                } else if let Some(r) = response {
+                    serde_json::from_str(r)
+                        .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?
+                } else {
+                    ClaimOutcome::Refused(ErrorCode::InFlight)
+                });
+                continue;
+            }
+            if let Some((hash, first)) = first_of_key.get(&(key.key_id.as_str(), key.key.as_str()))
+            {
+                outcomes.push(if *hash == key.request_hash {
+                    outcomes[*first].clone()
+                } else {
+                    ClaimOutcome::IdempotencyMismatch
+                });
+                continue;
+            }
+            first_of_key.insert((&key.key_id, &key.key), (&key.request_hash, i));
+        }
+        let code_valid = match &cmd.route {
+            ClaimRoute::Code(code) => usable_codes.remove(code),
+            _ => false,
+        };
+        let member = members.get(&cmd.user_id).unwrap_or(&no_member);
+        let stored = Counts {
+            total: totals.get(cmd.user_id.as_str()).copied().unwrap_or(0),
+            today: counts
+                .get(&(cmd.user_id.clone(), zone.day_number(cmd.now)))
+                .copied()
+                .unwrap_or(0),
+        };
+        let outcome = match book.decide(&ask(cmd, member, code_valid), stored, cmd.now) {
+            Err(reason) => ClaimOutcome::Refused(reason),
+            Ok(()) => {
+                let (coupon, day) = new_coupon(cmd, template, zone);
+                new.id.push(coupon.coupon_id.clone());
+                new.user.push(cmd.user_id.clone());
+                new.code.push(coupon.code.clone());
+                new.route.push(cmd.route.as_str().to_string());
+                new.claimed_at.push(cmd.now.as_microsecond());
+                new.day.push(day);
+                new.from.push(coupon.valid_from.as_microsecond());
+                new.until.push(coupon.valid_until.as_microsecond());
+                new.actor.push(cmd.actor.clone());
+                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) {
+                    LedgerEvent::Granted
+                } else {
+                    LedgerEvent::Claimed
+                };
+                new.event.push(event.as_str().to_string());
+                if let ClaimRoute::Code(code) = &cmd.route {
+                    used.code.push(code.clone());
+                    used.user.push(cmd.user_id.clone());
+                    used.coupon.push(coupon.coupon_id.clone());
+                    used.at.push(cmd.now.as_microsecond());
+                }
+                ClaimOutcome::Claimed(coupon)
+            }
+        };
+        if let Some(key) = &cmd.idempotency {
+            idem.key_id.push(key.key_id.clone());
+            idem.key.push(key.key.clone());
+            idem.hash.push(key.request_hash.clone());
+            idem.response
+                .push(serde_json::to_string(&outcome).expect("outcome serializes"));
+            idem.at.push(cmd.now.as_microsecond());
+        }
+        outcomes.push(outcome);
+    }
+    let claimed = new.id.len() as i64;
+    let issued = claimed - used.code.len() as i64;
+    Ok(BatchPlan {
+        outcomes,
+        coupons: new,
+        codes: used,
+        idem,
+        remaining: book.remaining(),
+        claimed,
+        issued,
+    })
 }

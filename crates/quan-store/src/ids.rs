@@ -74,6 +74,6 @@ mod tests {
         assert_eq!(a.len(), 4 + 22);
         let codes: std::collections::HashSet<_> = (0..1000).map(|_| new_code()).collect();
         assert_eq!(codes.len(), 1000);
-        assert!(codes.iter().all(|c| c.len() == 16));
+        assert!(codes.iter().all(|c| c.len() == 18));
     }
 }

@@ -8,21 +8,21 @@
 //! are decided together, in one transaction per template, with a few set-based statements.
 //! A batch that meets a deadlock, a serialisation failure or a unique-key race is retried whole.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use jiff::Timestamp;
 use quan_core::access::Role;
-use quan_core::claim::{ClaimBook, Counts, MemberFacts};
+use quan_core::claim::MemberFacts;
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::template::{StatusAction, TemplateStatus};
 use quan_core::zone::TenantZone;
 use quan_core::ErrorCode;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::oneshot;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
@@ -36,14 +36,13 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 )];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;
-const CONCURRENT_BATCHES: usize = 8;
 const ATTEMPTS: usize = 8;
 
 type ClaimJob = (ClaimCommand, oneshot::Sender<Result<ClaimOutcome>>);
 
 pub struct PgStore {
     pool: Pool,
-    claims: mpsc::UnboundedSender<ClaimJob>,
+    claimer: Claimer,
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
@@ -80,14 +79,13 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         migrate(&pool).await?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(
-            pool.clone(),
+        let claimer = Claimer {
+            pool: pool.clone(),
             zone,
-            Arc::new(TemplateCache::default()),
-            rx,
-        ));
-        Ok(Self { pool, claims: tx })
+            cache: Arc::new(TemplateCache::default()),
+            lanes: Arc::default(),
+        };
+        Ok(Self { pool, claimer })
     }
 }
 
@@ -117,41 +115,50 @@ async fn migrate(pool: &Pool) -> Result<()> {
     result
 }
 
-/// Collects the claims that wait together and hands each template's share to one batch.
-async fn dispatch(
+/// One claim lane per template: while a batch of a template is in flight, its next claims
+/// queue here and go together in the next batch (they would wait on the row lock anyway).
+#[derive(Default)]
+struct Lanes(Mutex<HashMap<String, Vec<ClaimJob>>>);
+
+/// What a lane's runner needs.
+#[derive(Clone)]
+struct Claimer {
     pool: Pool,
     zone: TenantZone,
     cache: Arc<TemplateCache>,
-    mut rx: mpsc::UnboundedReceiver<ClaimJob>,
-) {
-    let permits = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
-    while let Some(first) = rx.recv().await {
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("semaphore open");
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
+    lanes: Arc<Lanes>,
+}
+
+impl Claimer {
+    fn submit(&self, job: ClaimJob) {
+        let mut lanes = self.lanes.0.lock().expect("lanes lock");
+        match lanes.get_mut(&job.0.template_id) {
+            Some(queue) => queue.push(job),
+            None => {
+                let template_id = job.0.template_id.clone();
+                lanes.insert(template_id.clone(), vec![job]);
+                tokio::spawn(self.clone().run_lane(template_id));
             }
         }
-        let mut groups: HashMap<String, Vec<ClaimJob>> = HashMap::new();
-        for job in jobs {
-            groups
-                .entry(job.0.template_id.clone())
-                .or_default()
-                .push(job);
+    }
+
+    /// Runs batches for one template until its queue is empty, then retires the lane.
+    async fn run_lane(self, template_id: String) {
+        loop {
+            let batch = {
+                let mut lanes = self.lanes.0.lock().expect("lanes lock");
+                let queue = lanes
+                    .get_mut(&template_id)
+                    .expect("lane exists while it runs");
+                if queue.is_empty() {
+                    lanes.remove(&template_id);
+                    return;
+                }
+                let n = queue.len().min(MAX_BATCH);
+                queue.drain(..n).collect::<Vec<_>>()
+            };
+            run_batch(&self.pool, &self.zone, &self.cache, batch).await;
         }
-        let (pool, zone, cache) = (pool.clone(), zone.clone(), cache.clone());
-        tokio::spawn(async move {
-            for (_, group) in groups {
-                run_batch(&pool, &zone, &cache, group).await;
-            }
-            drop(permit);
-        });
     }
 }
 
@@ -186,22 +193,31 @@ async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: 
     }
 }
 
-/// Rows to insert for the accepted claims of a batch, column by column (for `unnest`).
-#[derive(Default)]
-struct NewCoupons {
-    id: Vec<String>,
-    user: Vec<String>,
-    code: Vec<String>,
-    route: Vec<String>,
-    claimed_at: Vec<i64>,
-    day: Vec<i64>,
-    from: Vec<i64>,
-    until: Vec<i64>,
-    actor: Vec<String>,
-    event: Vec<String>,
-}
+const LOCK_TEMPLATE: &str =
+    "SELECT store_id, status, spec, version, remaining FROM templates WHERE id = $1 FOR UPDATE";
+const READ_IDEMPOTENCY: &str =
+    "SELECT i.key_id, i.idem_key, i.request_hash, i.response FROM idempotency i \
+     JOIN unnest($1::text[], $2::text[]) AS k (key_id, idem_key) USING (key_id, idem_key)";
+const LOCK_CODES: &str = "SELECT code FROM claim_codes WHERE code = ANY($1) AND template_id = $2 AND used_by IS NULL FOR UPDATE";
+const READ_COUNTS: &str = "SELECT user_id, claim_day, COUNT(*) FROM coupons WHERE user_id = ANY($2) AND template_id = $1 GROUP BY user_id, claim_day";
+const INSERT_COUPONS: &str = "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+     SELECT id, $1, $2, user_id, code, 'claimed', route, claimed_at, claim_day, valid_from, valid_until, claimed_at \
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
+     AS n (id, user_id, code, route, claimed_at, claim_day, valid_from, valid_until)";
+const INSERT_LEDGER: &str = "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
+     SELECT id, $1, user_id, event, NULL, 'claimed', at, actor, route \
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS n (id, user_id, event, at, actor, route)";
+const UPDATE_COUNTERS: &str = "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1";
+const USE_CODES: &str = "UPDATE claim_codes SET used_by = n.user_id, coupon_id = n.coupon_id, used_at = n.at \
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS n (code, user_id, coupon_id, at) WHERE claim_codes.code = n.code";
+// A key used at the same moment for another template conflicts here; the batch retries.
+const INSERT_IDEMPOTENCY: &str =
+    "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])";
 
-/// Decides and writes one template's batch of claims in one transaction.
+/// Decides and writes one template's batch of claims in one transaction. After the template's
+/// row lock, the reads go out together and so do the writes (tokio-postgres pipelines queries
+/// issued concurrently on one connection), so a batch costs a few round trips and one commit.
 async fn claim_batch(
     pool: &Pool,
     zone: &TenantZone,
@@ -210,11 +226,10 @@ async fn claim_batch(
 ) -> Result<Vec<ClaimOutcome>> {
     let template_id = &cmds[0].template_id;
     let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
-    let row = tx
-        .query_opt("SELECT store_id, status, spec, version, remaining FROM templates WHERE id = $1 FOR UPDATE", &[template_id])
-        .await?;
-    let Some(row) = row else {
+    let txn = client.transaction().await?;
+    let tx = &txn;
+    let lock = tx.prepare_cached(LOCK_TEMPLATE).await?;
+    let Some(row) = tx.query_opt(&lock, &[template_id]).await? else {
         return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
     };
     let store_id: Option<String> = row.get(0);
@@ -223,26 +238,11 @@ async fn claim_batch(
     let template = cache.get(template_id, row.get(3), row.get(2))?;
     let remaining: Option<i64> = row.get(4);
 
-    // Idempotency records already committed for the keys of this batch.
     let (key_ids, keys): (Vec<&str>, Vec<&str>) = cmds
         .iter()
         .filter_map(|c| c.idempotency.as_ref())
         .map(|k| (k.key_id.as_str(), k.key.as_str()))
         .unzip();
-    let mut prior: HashMap<(String, String), (String, Option<String>)> = HashMap::new();
-    if !keys.is_empty() {
-        for r in tx
-            .query(
-                "SELECT i.key_id, i.idem_key, i.request_hash, i.response FROM idempotency i \
-                 JOIN unnest($1::text[], $2::text[]) AS k (key_id, idem_key) USING (key_id, idem_key)",
-                &[&key_ids, &keys],
-            )
-            .await?
-        {
-            prior.insert((r.get(0), r.get(1)), (r.get(2), r.get(3)));
-        }
-    }
-    // Claim codes that are still unused, locked for this transaction.
     let codes: Vec<&str> = cmds
         .iter()
         .filter_map(|c| {
@@ -253,185 +253,127 @@ async fn claim_batch(
             }
         })
         .collect();
-    let mut usable_codes: HashSet<String> = HashSet::new();
-    if !codes.is_empty() {
-        for r in tx
-            .query("SELECT code FROM claim_codes WHERE code = ANY($1) AND template_id = $2 AND used_by IS NULL FOR UPDATE", &[&codes, template_id])
-            .await?
-        {
-            usable_codes.insert(r.get(0));
-        }
-    }
     let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
-    let members = if claiming::needs_member(&template) {
-        member_facts(&tx, &users, claiming::audience_segment(&template)).await?
-    } else {
-        HashMap::new()
+    let (prior_rows, code_rows, members, count_rows) = tokio::try_join!(
+        async {
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            let st = tx.prepare_cached(READ_IDEMPOTENCY).await?;
+            Ok::<_, StoreError>(tx.query(&st, &[&key_ids, &keys]).await?)
+        },
+        async {
+            if codes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let st = tx.prepare_cached(LOCK_CODES).await?;
+            Ok(tx.query(&st, &[&codes, template_id]).await?)
+        },
+        async {
+            if !claiming::needs_member(&template) {
+                return Ok(HashMap::new());
+            }
+            member_facts(tx, &users, claiming::audience_segment(&template)).await
+        },
+        async {
+            let st = tx.prepare_cached(READ_COUNTS).await?;
+            Ok(tx.query(&st, &[template_id, &users]).await?)
+        },
+    )?;
+    let mut counts: HashMap<(String, i64), i64> = HashMap::new();
+    for r in &count_rows {
+        counts.insert((r.get(0), r.get(1)), r.get(2));
+    }
+    let facts = claiming::BatchFacts {
+        store_id: store_id.clone(),
+        status,
+        remaining,
+        prior: prior_rows
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), (r.get(2), r.get(3))))
+            .collect(),
+        usable_codes: code_rows.iter().map(|r| r.get(0)).collect(),
+        members,
+        counts,
     };
-    let days: Vec<i64> = cmds.iter().map(|c| zone.day_number(c.now)).collect();
-    let mut totals: HashMap<String, i64> = HashMap::new();
-    let mut per_day: HashMap<(String, i64), i64> = HashMap::new();
-    for r in tx
-        .query(
-            "SELECT user_id, claim_day, COUNT(*) FROM coupons WHERE template_id = $1 AND user_id = ANY($2) GROUP BY user_id, claim_day",
-            &[template_id, &users],
-        )
-        .await?
-    {
-        let (user, day, n): (String, i64, i64) = (r.get(0), r.get(1), r.get(2));
-        *totals.entry(user.clone()).or_default() += n;
-        per_day.insert((user, day), n);
-    }
-
-    let mut book = ClaimBook::new(&template, status, remaining);
-    let mut outcomes: Vec<ClaimOutcome> = Vec::with_capacity(cmds.len());
-    let mut in_batch_keys: HashMap<(String, String), (String, usize)> = HashMap::new();
-    let mut new = NewCoupons::default();
-    let mut used_codes: Vec<(String, String, String, i64)> = Vec::new();
-    let mut idem_rows: Vec<(String, String, String, usize)> = Vec::new();
-    let mut issued = 0i64;
-    let no_member = MemberFacts::default();
-    for (i, cmd) in cmds.iter().enumerate() {
-        if claiming::hidden_from(cmd, store_id.as_deref()) {
-            outcomes.push(ClaimOutcome::NotFound);
-            continue;
-        }
-        if let Some(key) = &cmd.idempotency {
-            let id = (key.key_id.clone(), key.key.clone());
-            if let Some((hash, response)) = prior.get(&id) {
-                outcomes.push(if *hash != key.request_hash {
-                    ClaimOutcome::IdempotencyMismatch
-                } else if let Some(r) = response {
-                    serde_json::from_str(r)
-                        .map_err(|e| StoreError::Corrupt(format!("idempotency record: {e}")))?
-                } else {
-                    ClaimOutcome::Refused(ErrorCode::InFlight)
-                });
-                continue;
+    let claiming::BatchPlan {
+        outcomes,
+        coupons: new,
+        codes: used,
+        idem,
+        remaining: left,
+        claimed,
+        issued,
+    } = claiming::plan_batch(&template, facts, cmds, zone)?;
+    tokio::try_join!(
+        async {
+            if new.id.is_empty() {
+                return Ok(());
             }
-            if let Some((hash, first)) = in_batch_keys.get(&id) {
-                outcomes.push(if *hash == key.request_hash {
-                    outcomes[*first].clone()
-                } else {
-                    ClaimOutcome::IdempotencyMismatch
-                });
-                continue;
+            let (coupons, ledger, counters) = tokio::try_join!(
+                tx.prepare_cached(INSERT_COUPONS),
+                tx.prepare_cached(INSERT_LEDGER),
+                tx.prepare_cached(UPDATE_COUNTERS)
+            )?;
+            let coupon_params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+                template_id,
+                &store_id,
+                &new.id,
+                &new.user,
+                &new.code,
+                &new.route,
+                &new.claimed_at,
+                &new.day,
+                &new.from,
+                &new.until,
+            ];
+            let ledger_params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                template_id,
+                &new.id,
+                &new.user,
+                &new.event,
+                &new.claimed_at,
+                &new.actor,
+                &new.route,
+            ];
+            let counter_params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+                [template_id, &left, &issued, &claimed];
+            tokio::try_join!(
+                tx.execute(&coupons, &coupon_params),
+                tx.execute(&ledger, &ledger_params),
+                tx.execute(&counters, &counter_params),
+            )?;
+            Ok::<_, StoreError>(())
+        },
+        async {
+            if used.code.is_empty() {
+                return Ok(());
             }
-            in_batch_keys.insert(id, (key.request_hash.clone(), i));
-        }
-        let code_valid = match &cmd.route {
-            ClaimRoute::Code(code) => usable_codes.remove(code),
-            _ => false,
-        };
-        let member = members.get(&cmd.user_id).unwrap_or(&no_member);
-        let stored = Counts {
-            total: totals.get(&cmd.user_id).copied().unwrap_or(0),
-            today: per_day
-                .get(&(cmd.user_id.clone(), days[i]))
-                .copied()
-                .unwrap_or(0),
-        };
-        let outcome = match book.decide(&claiming::ask(cmd, member, code_valid), stored, cmd.now) {
-            Err(reason) => ClaimOutcome::Refused(reason),
-            Ok(()) => {
-                let (coupon, day) = claiming::new_coupon(cmd, &template, zone);
-                new.id.push(coupon.coupon_id.clone());
-                new.user.push(cmd.user_id.clone());
-                new.code.push(coupon.code.clone());
-                new.route.push(cmd.route.as_str().to_string());
-                new.claimed_at.push(micros(cmd.now));
-                new.day.push(day);
-                new.from.push(micros(coupon.valid_from));
-                new.until.push(micros(coupon.valid_until));
-                new.actor.push(cmd.actor.clone());
-                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) {
-                    LedgerEvent::Granted
-                } else {
-                    LedgerEvent::Claimed
-                };
-                new.event.push(event.as_str().to_string());
-                if let ClaimRoute::Code(code) = &cmd.route {
-                    used_codes.push((
-                        code.clone(),
-                        cmd.user_id.clone(),
-                        coupon.coupon_id.clone(),
-                        micros(cmd.now),
-                    ));
-                } else {
-                    issued += 1;
-                }
-                ClaimOutcome::Claimed(coupon)
+            let st = tx.prepare_cached(USE_CODES).await?;
+            tx.execute(&st, &[&used.code, &used.user, &used.coupon, &used.at])
+                .await?;
+            Ok(())
+        },
+        async {
+            if idem.key.is_empty() {
+                return Ok(());
             }
-        };
-        if let Some(key) = &cmd.idempotency {
-            idem_rows.push((
-                key.key_id.clone(),
-                key.key.clone(),
-                key.request_hash.clone(),
-                i,
-            ));
-        }
-        outcomes.push(outcome);
-    }
-
-    if !new.id.is_empty() {
-        tx.execute(
-            "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
-             SELECT id, $1, $2, user_id, code, 'claimed', route, claimed_at, claim_day, valid_from, valid_until, claimed_at \
-             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
-             AS n (id, user_id, code, route, claimed_at, claim_day, valid_from, valid_until)",
-            &[template_id, &store_id, &new.id, &new.user, &new.code, &new.route, &new.claimed_at, &new.day, &new.from, &new.until],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
-             SELECT id, $1, user_id, event, NULL, 'claimed', at, actor, route \
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS n (id, user_id, event, at, actor, route)",
-            &[template_id, &new.id, &new.user, &new.event, &new.claimed_at, &new.actor, &new.route],
-        )
-        .await?;
-        tx.execute(
-            "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1",
-            &[template_id, &book.remaining(), &issued, &(new.id.len() as i64)],
-        )
-        .await?;
-    }
-    if !used_codes.is_empty() {
-        let (c, u, p, t): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = used_codes.into_iter().fold(
-            Default::default(),
-            |mut acc: (Vec<String>, Vec<String>, Vec<String>, Vec<i64>), x| {
-                acc.0.push(x.0);
-                acc.1.push(x.1);
-                acc.2.push(x.2);
-                acc.3.push(x.3);
-                acc
-            },
-        );
-        tx.execute(
-            "UPDATE claim_codes SET used_by = n.user_id, coupon_id = n.coupon_id, used_at = n.at \
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS n (code, user_id, coupon_id, at) WHERE claim_codes.code = n.code",
-            &[&c, &u, &p, &t],
-        )
-        .await?;
-    }
-    if !idem_rows.is_empty() {
-        let mut k = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (key_id, key, hash, i) in idem_rows {
-            k.0.push(key_id);
-            k.1.push(key);
-            k.2.push(hash);
-            k.3.push(serde_json::to_string(&outcomes[i]).expect("outcome serializes"));
-            k.4.push(micros(cmds[i].now));
-        }
-        // A key used at the same moment for another template conflicts here; the batch retries.
-        tx.execute(
-            "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])",
-            &[&k.0, &k.1, &k.2, &k.3, &k.4],
-        )
-        .await?;
-    }
-    tx.commit().await?;
+            let st = tx.prepare_cached(INSERT_IDEMPOTENCY).await?;
+            tx.execute(
+                &st,
+                &[
+                    &idem.key_id,
+                    &idem.key,
+                    &idem.hash,
+                    &idem.response,
+                    &idem.at,
+                ],
+            )
+            .await?;
+            Ok(())
+        },
+    )?;
+    txn.commit().await?;
     Ok(outcomes)
 }
 
@@ -720,9 +662,7 @@ impl Store for PgStore {
 
     async fn claim(&self, cmd: ClaimCommand) -> Result<ClaimOutcome> {
         let (tx, rx) = oneshot::channel();
-        self.claims
-            .send((cmd, tx))
-            .map_err(|_| StoreError::WriterGone)?;
+        self.claimer.submit((cmd, tx));
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 

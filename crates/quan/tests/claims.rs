@@ -548,7 +548,7 @@ async fn wallets_codes_and_the_ledger(backend: Backend) {
         let (st, c) = app.claim(&t, user("u1")).await;
         assert_eq!(st, 201);
         let code = c["code"].as_str().unwrap().to_string();
-        assert_eq!(code.len(), 16);
+        assert_eq!(code.len(), 18);
         assert!(!code.contains(c["coupon_id"].as_str().unwrap()));
         codes.insert(code);
         ids.push(c["coupon_id"].as_str().unwrap().to_string());

@@ -49,8 +49,8 @@ CREATE TABLE coupons (
     order_id    TEXT,
     updated_at  INTEGER NOT NULL
 );
-CREATE INDEX coupons_template_user ON coupons (template_id, user_id, claim_day);
-CREATE INDEX coupons_user ON coupons (user_id, id);
+-- One index serves both the wallet (by user) and the per-user, per-day counts (by user and template).
+CREATE INDEX coupons_user ON coupons (user_id, template_id, claim_day);
 CREATE INDEX coupons_expiry ON coupons (status, valid_until);
 
 CREATE TABLE coupon_ledger (
