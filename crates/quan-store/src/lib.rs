@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use quan_core::{access::Principal, template::StatusAction, ErrorCode};
 
-pub use ids::{hash_secret, new_code, new_id, new_secret};
+pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use model::*;
 
 /// Failures of the storage layer itself (the domain's refusals are values, not errors).

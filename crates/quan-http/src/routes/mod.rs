@@ -133,7 +133,7 @@ pub fn idempotency_key(
     hash.update(what.as_bytes());
     hash.update([0]);
     hash.update(body);
-    let request_hash = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let request_hash = quan_store::hex(&hash.finalize());
     Ok(Some(IdempotencyKey {
         key_id: key_id.to_string(),
         key: key.to_string(),
