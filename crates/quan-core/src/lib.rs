@@ -6,6 +6,7 @@
 //!
 //! - [`template`]: the coupon template (券模板) and its validation into a [`template::Template`].
 //! - [`access`]: roles and the principal behind an API key.
+//! - [`checkout`]: carts, benefit arithmetic, apportionment and the exact best-combination solver.
 //! - [`claim`]: the claim rules of domain.md section 5, in their fixed order, and the batch
 //!   decision that a store runs inside one transaction.
 //! - [`coupon`]: coupon statuses, validity windows and ledger events.
@@ -14,6 +15,7 @@
 //! - [`zone`]: the tenant's time zone: local days and midnights.
 
 pub mod access;
+pub mod checkout;
 pub mod claim;
 pub mod coupon;
 pub mod error;

@@ -1,0 +1,16 @@
+//! Checkout (结算): carts, the arithmetic of every benefit, apportionment, and the solver that
+//! finds the best legal combination of a member's coupons (domain.md sections 3 and 6).
+//!
+//! - [`cart`]: a validated cart; a line's base amount.
+//! - [`money`]: benefit arithmetic and largest-remainder apportionment, exact to the minor unit.
+//! - [`solver`]: eligibility, the stacking rules and the exact search with its tie-breaks.
+
+pub mod cart;
+pub mod money;
+pub mod solver;
+
+#[cfg(test)]
+mod examples;
+
+pub use cart::{Cart, Line};
+pub use solver::{quote, Applied, GiftLine, LineShare, NotApplied, Offer, Quote, QuoteContext, QuoteError};
