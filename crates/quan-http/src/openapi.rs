@@ -3,16 +3,17 @@
 use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
-use crate::routes::{claims, keys, members, system, templates, wallet};
+use crate::routes::{checkout, claims, keys, members, system, templates, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "quan", description = "quan (券): coupon templates, claiming and wallets."),
+    info(title = "quan", description = "quan (券): coupon templates, claiming, wallets and checkout."),
     paths(
         system::healthz, system::openapi, keys::create,
         templates::create, templates::get, templates::list, templates::update,
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
+        checkout::quote,
         wallet::wallet, wallet::coupon, wallet::revoke,
         members::put, members::get, members::put_segment,
     ),
@@ -42,7 +43,7 @@ impl utoipa::Modify for Security {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     let mut table = String::from(
-        "quan (券): coupon templates, claiming and wallets.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
+        "quan (券): coupon templates, claiming, wallets and checkout quotes.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
     );
     for code in ErrorCode::ALL {
         table.push_str(&format!(

@@ -1,5 +1,6 @@
 //! The handlers, one module per resource, and the pieces they share (paging, idempotency).
 
+pub mod checkout;
 pub mod claims;
 pub mod keys;
 pub mod members;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/templates/{id}/claim-codes",
             post(claims::create_claim_codes),
         )
+        .route("/v1/checkout/quote", post(checkout::quote))
         .route("/v1/users/{user_id}/coupons", get(wallet::wallet))
         .route("/v1/coupons/{id}", get(wallet::coupon))
         .route("/v1/coupons/{id}/revoke", post(wallet::revoke))
