@@ -53,6 +53,7 @@ codes! {
     DailyLimit = ("daily_limit", 409, "The user has reached the per-day limit for today (tenant's local day)."),
     OutOfStock = ("out_of_stock", 409, "The template's stock is exhausted."),
     InvalidState = ("invalid_state", 409, "The resource's status does not allow this change."),
+    CouponNotUsable = ("coupon_not_usable", 409, "A coupon of the order is not the member's, not claimed, not valid, or cannot apply to the cart; its id is in `field`."),
     PinNotApplicable = ("pin_not_applicable", 409, "A pinned coupon cannot legally be used on this cart; its id is in `field`."),
     TooComplex = ("too_complex", 422, "The wallet has too many combinations for this cart; pin or exclude coupons."),
     Conflict = ("conflict", 409, "The resource already exists with other content."),

@@ -3,7 +3,7 @@
 use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
-use crate::routes::{checkout, claims, keys, members, system, templates, wallet};
+use crate::routes::{checkout, claims, keys, members, orders, system, templates, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,6 +14,7 @@ use crate::routes::{checkout, claims, keys, members, system, templates, wallet};
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
         checkout::quote,
+        orders::create, orders::get, orders::pay, orders::cancel, orders::refund,
         wallet::wallet, wallet::coupon, wallet::revoke,
         members::put, members::get, members::put_segment,
     ),

@@ -24,7 +24,8 @@ mod sqlite;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use quan_core::{access::Principal, template::StatusAction, ErrorCode};
+use quan_core::checkout::refund::{RefundAsk, RefundPlan};
+use quan_core::{access::Principal, template::StatusAction, ErrorCode, FieldError};
 
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use model::*;
@@ -101,6 +102,36 @@ pub trait Store: Send + Sync + 'static {
     async fn ledger_count(&self) -> Result<i64>;
     /// How many coupon rows a template has (for audits and tests: it must equal `claimed`).
     async fn coupon_count(&self, template_id: &str) -> Result<i64>;
+
+    /// Prices are the caller's; this locks exactly `order.coupon_ids` for the order, all or none.
+    /// A retry of the same request returns the order as it is.
+    async fn lock_order(&self, order: NewOrder) -> Result<Result<OrderRecord, LockRefusal>>;
+    async fn order(&self, id: &str) -> Result<Option<OrderRecord>>;
+    /// Redeems the order's locked coupons; `InvalidState` if cancelled or its lock lapsed.
+    async fn pay_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>>;
+    /// Releases the order's coupons; `InvalidState` once paid.
+    async fn cancel_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>>;
+    /// Refunds units of a paid order's lines and gives back the coupons whose lines are all
+    /// refunded (claimed again while valid, else expired).
+    async fn refund_order(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>>;
+    /// Expires orders whose lock lapsed and releases their coupons; returns how many.
+    async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64>;
 
     async fn upsert_member(&self, member: MemberRecord) -> Result<MemberRecord>;
     async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;

@@ -239,3 +239,43 @@ pub(crate) fn micros(t: Timestamp) -> i64 {
 pub(crate) fn from_micros(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or(Timestamp::MAX)
 }
+
+/// An order about to lock its coupons.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: String,
+    pub user_id: String,
+    pub request_hash: String,
+    /// The priced quote as JSON (the apportionment refunds use).
+    pub quote: String,
+    pub lines: Vec<quan_core::checkout::refund::PaidLine>,
+    pub coupon_ids: Vec<String>,
+    pub payable: i64,
+    pub lock_until: Timestamp,
+    pub now: Timestamp,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub id: String,
+    pub user_id: String,
+    /// `locked`, `paid`, `cancelled` or `expired` (the lock lapsed before payment).
+    pub status: String,
+    pub quote: String,
+    pub lines: Vec<quan_core::checkout::refund::PaidLine>,
+    pub coupon_ids: Vec<String>,
+    pub payable: i64,
+    pub lock_until: Timestamp,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Why an order could not lock its coupons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockRefusal {
+    /// The order id exists with another request.
+    Conflict,
+    /// This coupon is not the member's, not claimed, or no longer valid.
+    CouponNotUsable(String),
+}

@@ -17,11 +17,12 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use jiff::Timestamp;
 use quan_core::access::Role;
+use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::claim::MemberFacts;
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::template::{StatusAction, TemplateStatus};
 use quan_core::zone::TenantZone;
-use quan_core::ErrorCode;
+use quan_core::{ErrorCode, FieldError};
 use tokio::sync::oneshot;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -30,10 +31,13 @@ use crate::claiming::{self, TemplateCache};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (2, include_str!("../migrations/postgres/0002_orders.sql")),
+];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;
 const ATTEMPTS: usize = 8;
@@ -847,6 +851,46 @@ impl Store for PgStore {
         .get(0))
     }
 
+    async fn lock_order(&self, order: NewOrder) -> Result<Result<OrderRecord, LockRefusal>> {
+        self.lock_order_impl(order).await
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<OrderRecord>> {
+        self.order_impl(id).await
+    }
+
+    async fn pay_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        self.pay_order_impl(id, now, actor).await
+    }
+
+    async fn cancel_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        self.cancel_order_impl(id, now, actor).await
+    }
+
+    async fn refund_order(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
+        self.refund_order_impl(id, ask, now, actor).await
+    }
+
+    async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64> {
+        self.release_lapsed_locks_impl(now).await
+    }
+
     async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
         let c = self.pool.get().await?;
         c.execute(
@@ -943,5 +987,377 @@ impl Store for PgStore {
             &[&micros(before)],
         )
         .await?)
+    }
+}
+
+const ORDER_COLS: &str = "id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash";
+
+async fn get_order(
+    c: &impl GenericClient,
+    id: &str,
+    lock: bool,
+) -> Result<Option<(OrderRecord, String)>> {
+    let sql = format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE id = $1{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let Some(r) = c.query_opt(&sql, &[&id]).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        OrderRecord {
+            id: r.get(0),
+            user_id: r.get(1),
+            status: r.get(2),
+            quote: r.get(3),
+            lines: serde_json::from_str(r.get(4))
+                .map_err(|_| StoreError::Corrupt("order lines".into()))?,
+            coupon_ids: serde_json::from_str(r.get(5))
+                .map_err(|_| StoreError::Corrupt("order coupons".into()))?,
+            payable: r.get(6),
+            lock_until: from_micros(r.get(7)),
+            created_at: from_micros(r.get(8)),
+            updated_at: from_micros(r.get(9)),
+        },
+        r.get(10),
+    )))
+}
+
+async fn order_of(c: &impl GenericClient, id: &str) -> Result<OrderRecord> {
+    get_order(c, id, false)
+        .await?
+        .map(|(o, _)| o)
+        .ok_or_else(|| StoreError::Corrupt("order vanished".into()))
+}
+
+/// Moves the coupons an order still holds back to the wallet, with a ledger entry each.
+async fn release_coupons(
+    c: &impl GenericClient,
+    order: &OrderRecord,
+    now: Timestamp,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    let rows = c
+        .query(
+            "UPDATE coupons SET status = 'claimed', order_id = NULL, locked_until = NULL, updated_at = $3 \
+             WHERE id = ANY($1) AND order_id = $2 AND status = 'locked' RETURNING id, template_id, user_id",
+            &[&order.coupon_ids, &order.id, &micros(now)],
+        )
+        .await?;
+    for r in rows {
+        let (id, template_id, user_id): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+        append_ledger(
+            c,
+            &LedgerWrite {
+                coupon_id: &id,
+                template_id: &template_id,
+                user_id: &user_id,
+                event: LedgerEvent::Released,
+                from: Some(CouponStatus::Locked),
+                to: CouponStatus::Claimed,
+                at: now,
+                actor,
+                reason: Some(reason),
+                order_id: Some(&order.id),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn set_order_status(
+    c: &impl GenericClient,
+    id: &str,
+    status: &str,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "UPDATE orders SET status = $2, updated_at = $3 WHERE id = $1",
+        &[&id, &status, &micros(now)],
+    )
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    pub(crate) async fn lock_order_impl(
+        &self,
+        o: NewOrder,
+    ) -> Result<Result<OrderRecord, LockRefusal>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Claim the order id first: a concurrent retry of the same order waits here.
+        let inserted = tx
+            .execute(
+                "INSERT INTO orders (id, user_id, status, request_hash, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at) \
+                 VALUES ($1, $2, 'locked', $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &o.id,
+                    &o.user_id,
+                    &o.request_hash,
+                    &o.quote,
+                    &serde_json::to_string(&o.lines).expect("lines serialize"),
+                    &serde_json::to_string(&o.coupon_ids).expect("ids serialize"),
+                    &o.payable,
+                    &micros(o.lock_until),
+                    &micros(o.now),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            let (existing, hash) = get_order(&tx, &o.id, false)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("order vanished".into()))?;
+            return Ok(if hash == o.request_hash {
+                Ok(existing)
+            } else {
+                Err(LockRefusal::Conflict)
+            });
+        }
+        // Lock every coupon in one statement; the row locks make racing orders take turns, and
+        // the second finds the coupon no longer claimable.
+        let rows = tx
+            .query(
+                "UPDATE coupons c SET status = 'locked', order_id = $2, locked_until = $3, updated_at = $4 \
+                 FROM (SELECT id, status FROM coupons WHERE id = ANY($1) ORDER BY id FOR UPDATE) old \
+                 WHERE c.id = old.id AND c.user_id = $5 AND c.valid_until > $4 \
+                 AND (c.status = 'claimed' OR (c.status = 'locked' AND c.locked_until <= $4)) \
+                 RETURNING c.id, c.template_id, old.status",
+                &[&o.coupon_ids, &o.id, &micros(o.lock_until), &micros(o.now), &o.user_id],
+            )
+            .await?;
+        if rows.len() != o.coupon_ids.len() {
+            let locked: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            let missing = o
+                .coupon_ids
+                .iter()
+                .find(|id| !locked.contains(id))
+                .cloned()
+                .unwrap_or_default();
+            return Ok(Err(LockRefusal::CouponNotUsable(missing))); // dropping `tx` rolls back
+        }
+        for r in &rows {
+            let (id, template_id, from): (String, String, String) = (r.get(0), r.get(1), r.get(2));
+            append_ledger(
+                &tx,
+                &LedgerWrite {
+                    coupon_id: &id,
+                    template_id: &template_id,
+                    user_id: &o.user_id,
+                    event: LedgerEvent::Locked,
+                    from: CouponStatus::parse(&from),
+                    to: CouponStatus::Locked,
+                    at: o.now,
+                    actor: &o.actor,
+                    reason: None,
+                    order_id: Some(&o.id),
+                },
+            )
+            .await?;
+        }
+        let order = order_of(&tx, &o.id).await?;
+        tx.commit().await?;
+        Ok(Ok(order))
+    }
+
+    pub(crate) async fn order_impl(&self, id: &str) -> Result<Option<OrderRecord>> {
+        let c = self.pool.get().await?;
+        Ok(get_order(&c, id, false).await?.map(|(o, _)| o))
+    }
+
+    pub(crate) async fn pay_order_impl(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some((order, _)) = get_order(&tx, id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
+        match order.status.as_str() {
+            "paid" => return Ok(Ok(order)),
+            "locked" if order.lock_until > now => {}
+            "locked" => {
+                release_coupons(&tx, &order, now, "system", "lock lapsed").await?;
+                set_order_status(&tx, id, "expired", now).await?;
+                tx.commit().await?;
+                return Ok(Err(ErrorCode::InvalidState));
+            }
+            _ => return Ok(Err(ErrorCode::InvalidState)),
+        }
+        let rows = tx
+            .query(
+                "UPDATE coupons SET status = 'redeemed', locked_until = NULL, updated_at = $3 \
+                 WHERE id = ANY($1) AND order_id = $2 AND status = 'locked' RETURNING id, template_id, user_id",
+                &[&order.coupon_ids, &id, &micros(now)],
+            )
+            .await?;
+        if rows.len() != order.coupon_ids.len() {
+            return Ok(Err(ErrorCode::InvalidState)); // dropping `tx` rolls back
+        }
+        for r in &rows {
+            let (cid, template_id, user_id): (String, String, String) =
+                (r.get(0), r.get(1), r.get(2));
+            tx.execute(
+                "UPDATE templates SET used = used + 1 WHERE id = $1",
+                &[&template_id],
+            )
+            .await?;
+            append_ledger(
+                &tx,
+                &LedgerWrite {
+                    coupon_id: &cid,
+                    template_id: &template_id,
+                    user_id: &user_id,
+                    event: LedgerEvent::Redeemed,
+                    from: Some(CouponStatus::Locked),
+                    to: CouponStatus::Redeemed,
+                    at: now,
+                    actor,
+                    reason: None,
+                    order_id: Some(id),
+                },
+            )
+            .await?;
+        }
+        set_order_status(&tx, id, "paid", now).await?;
+        tx.execute(
+            "UPDATE members SET paid_orders = paid_orders + 1, total_spent = total_spent + $2, updated_at = $3 WHERE id = $1",
+            &[&order.user_id, &order.payable, &micros(now)],
+        )
+        .await?;
+        let out = order_of(&tx, id).await?;
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
+    pub(crate) async fn cancel_order_impl(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some((order, _)) = get_order(&tx, id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
+        match order.status.as_str() {
+            "paid" => Ok(Err(ErrorCode::InvalidState)),
+            "cancelled" | "expired" => Ok(Ok(order)),
+            _ => {
+                release_coupons(&tx, &order, now, actor, "order cancelled").await?;
+                set_order_status(&tx, id, "cancelled", now).await?;
+                let out = order_of(&tx, id).await?;
+                tx.commit().await?;
+                Ok(Ok(out))
+            }
+        }
+    }
+
+    pub(crate) async fn refund_order_impl(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some((order, _)) = get_order(&tx, id, true).await? else {
+            return Ok(Err(FieldError::new(
+                ErrorCode::NotFound,
+                "order_id",
+                "no such order",
+            )));
+        };
+        if order.status != "paid" {
+            return Ok(Err(FieldError::new(
+                ErrorCode::InvalidState,
+                "status",
+                "only a paid order is refunded",
+            )));
+        }
+        let quote: quan_core::checkout::Quote = serde_json::from_str(&order.quote)
+            .map_err(|_| StoreError::Corrupt("order quote".into()))?;
+        let plan = match quan_core::checkout::refund::plan(&order.lines, &quote, &ask) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        for cid in &plan.coupons_back {
+            let Some(c) = get_coupon(&tx, cid, true).await? else {
+                continue;
+            };
+            if c.status != CouponStatus::Redeemed {
+                continue;
+            }
+            let to = if c.valid_until > now {
+                CouponStatus::Claimed
+            } else {
+                CouponStatus::Expired
+            };
+            tx.execute(
+                "UPDATE coupons SET status = $2, order_id = NULL, updated_at = $3 WHERE id = $1",
+                &[cid, &to.as_str(), &micros(now)],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE templates SET used = used - 1 WHERE id = $1",
+                &[&c.template_id],
+            )
+            .await?;
+            append_ledger(
+                &tx,
+                &LedgerWrite {
+                    coupon_id: cid,
+                    template_id: &c.template_id,
+                    user_id: &c.user_id,
+                    event: if to == CouponStatus::Claimed {
+                        LedgerEvent::Restored
+                    } else {
+                        LedgerEvent::Expired
+                    },
+                    from: Some(CouponStatus::Redeemed),
+                    to,
+                    at: now,
+                    actor,
+                    reason: Some("order refunded"),
+                    order_id: Some(id),
+                },
+            )
+            .await?;
+        }
+        tx.execute(
+            "UPDATE orders SET lines = $2, updated_at = $3 WHERE id = $1",
+            &[
+                &id,
+                &serde_json::to_string(&plan.after).expect("lines serialize"),
+                &micros(now),
+            ],
+        )
+        .await?;
+        let out = order_of(&tx, id).await?;
+        tx.commit().await?;
+        Ok(Ok((out, plan)))
+    }
+
+    pub(crate) async fn release_lapsed_locks_impl(&self, now: Timestamp) -> Result<u64> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let rows = tx
+            .query("SELECT id FROM orders WHERE status = 'locked' AND lock_until <= $1 LIMIT 1000 FOR UPDATE SKIP LOCKED", &[&micros(now)])
+            .await?;
+        for r in &rows {
+            let id: String = r.get(0);
+            let order = order_of(&tx, &id).await?;
+            release_coupons(&tx, &order, now, "system", "lock lapsed").await?;
+            set_order_status(&tx, &id, "expired", now).await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 }

@@ -20,11 +20,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use quan_core::access::Role;
+use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::claim::MemberFacts;
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::template::{StatusAction, TemplateStatus};
 use quan_core::zone::TenantZone;
-use quan_core::ErrorCode;
+use quan_core::{ErrorCode, FieldError};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,7 +33,10 @@ use crate::claiming::{self, TemplateCache};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
+    (2, include_str!("../migrations/sqlite/0002_orders.sql")),
+];
 const READERS: usize = 4;
 const MAX_GROUP: usize = 1024;
 
@@ -956,6 +960,46 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn lock_order(&self, order: NewOrder) -> Result<Result<OrderRecord, LockRefusal>> {
+        self.lock_order_impl(order).await
+    }
+
+    async fn order(&self, id: &str) -> Result<Option<OrderRecord>> {
+        self.order_impl(id).await
+    }
+
+    async fn pay_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        self.pay_order_impl(id, now, actor).await
+    }
+
+    async fn cancel_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        self.cancel_order_impl(id, now, actor).await
+    }
+
+    async fn refund_order(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
+        self.refund_order_impl(id, ask, now, actor).await
+    }
+
+    async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64> {
+        self.release_lapsed_locks_impl(now).await
+    }
+
     async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
         self.write(move |tx, _| {
             tx.execute(
@@ -1067,6 +1111,331 @@ impl Store for SqliteStore {
                 "DELETE FROM idempotency WHERE created_at < ?1",
                 [micros(before)],
             )? as u64)
+        })
+        .await
+    }
+}
+
+const ORDER_COLS: &str = "id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash";
+
+fn get_order(conn: &Connection, id: &str) -> Result<Option<(OrderRecord, String)>> {
+    let row = conn
+        .prepare_cached(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?1"))?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+                r.get::<_, i64>(9)?,
+                r.get::<_, String>(10)?,
+            ))
+        })
+        .optional()?;
+    row.map(
+        |(
+            id,
+            user_id,
+            status,
+            quote,
+            lines,
+            coupons,
+            payable,
+            lock_until,
+            created,
+            updated,
+            hash,
+        )| {
+            Ok((
+                OrderRecord {
+                    id,
+                    user_id,
+                    status,
+                    quote,
+                    lines: serde_json::from_str(&lines).map_err(|_| corrupt("order lines"))?,
+                    coupon_ids: serde_json::from_str(&coupons)
+                        .map_err(|_| corrupt("order coupons"))?,
+                    payable,
+                    lock_until: ts(lock_until),
+                    created_at: ts(created),
+                    updated_at: ts(updated),
+                },
+                hash,
+            ))
+        },
+    )
+    .transpose()
+}
+
+fn order_of(conn: &Connection, id: &str) -> Result<OrderRecord> {
+    get_order(conn, id)?
+        .map(|(o, _)| o)
+        .ok_or_else(|| corrupt("order vanished"))
+}
+
+/// Moves the coupons an order still holds back to the wallet, with a ledger entry each.
+fn release_coupons(
+    conn: &Connection,
+    order: &OrderRecord,
+    now: Timestamp,
+    actor: &str,
+    reason: &str,
+) -> Result<()> {
+    for id in &order.coupon_ids {
+        let Some(c) = get_coupon(conn, id)? else {
+            continue;
+        };
+        if c.status != CouponStatus::Locked || c.order_id.as_deref() != Some(order.id.as_str()) {
+            continue;
+        }
+        conn.prepare_cached("UPDATE coupons SET status = 'claimed', order_id = NULL, locked_until = NULL, updated_at = ?2 WHERE id = ?1")?
+            .execute(params![id, micros(now)])?;
+        append_ledger(
+            conn,
+            &LedgerWrite {
+                coupon_id: id,
+                template_id: &c.template_id,
+                user_id: &c.user_id,
+                event: LedgerEvent::Released,
+                from: Some(CouponStatus::Locked),
+                to: CouponStatus::Claimed,
+                at: now,
+                actor,
+                reason: Some(reason),
+                order_id: Some(&order.id),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn set_order_status(conn: &Connection, id: &str, status: &str, now: Timestamp) -> Result<()> {
+    conn.prepare_cached("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, status, micros(now)])?;
+    Ok(())
+}
+
+impl SqliteStore {
+    pub(crate) async fn lock_order_impl(
+        &self,
+        o: NewOrder,
+    ) -> Result<Result<OrderRecord, LockRefusal>> {
+        self.write(move |tx, _| {
+            if let Some((existing, hash)) = get_order(tx, &o.id)? {
+                return Ok(if hash == o.request_hash { Ok(existing) } else { Err(LockRefusal::Conflict) });
+            }
+            // Check every coupon before changing any: the lock is all or nothing.
+            let mut held = Vec::with_capacity(o.coupon_ids.len());
+            for id in &o.coupon_ids {
+                let usable = get_coupon(tx, id)?.filter(|c| {
+                    let lapsed: Option<i64> = tx
+                        .query_row("SELECT locked_until FROM coupons WHERE id = ?1", [id], |r| r.get(0))
+                        .ok()
+                        .flatten();
+                    c.user_id == o.user_id
+                        && c.valid_until > o.now
+                        && (c.status == CouponStatus::Claimed || (c.status == CouponStatus::Locked && lapsed.is_some_and(|l| l <= micros(o.now))))
+                });
+                match usable {
+                    Some(c) => held.push(c),
+                    None => return Ok(Err(LockRefusal::CouponNotUsable(id.clone()))),
+                }
+            }
+            for c in &held {
+                tx.prepare_cached("UPDATE coupons SET status = 'locked', order_id = ?2, locked_until = ?3, updated_at = ?4 WHERE id = ?1")?
+                    .execute(params![c.id, o.id, micros(o.lock_until), micros(o.now)])?;
+                append_ledger(
+                    tx,
+                    &LedgerWrite {
+                        coupon_id: &c.id,
+                        template_id: &c.template_id,
+                        user_id: &c.user_id,
+                        event: LedgerEvent::Locked,
+                        from: Some(c.status),
+                        to: CouponStatus::Locked,
+                        at: o.now,
+                        actor: &o.actor,
+                        reason: None,
+                        order_id: Some(&o.id),
+                    },
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO orders (id, user_id, status, request_hash, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at) \
+                 VALUES (?1, ?2, 'locked', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![
+                    o.id,
+                    o.user_id,
+                    o.request_hash,
+                    o.quote,
+                    serde_json::to_string(&o.lines).expect("lines serialize"),
+                    json_list(&o.coupon_ids),
+                    o.payable,
+                    micros(o.lock_until),
+                    micros(o.now)
+                ],
+            )?;
+            Ok(Ok(order_of(tx, &o.id)?))
+        })
+        .await
+    }
+
+    pub(crate) async fn order_impl(&self, id: &str) -> Result<Option<OrderRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| Ok(get_order(conn, &id)?.map(|(o, _)| o)))
+            .await
+    }
+
+    pub(crate) async fn pay_order_impl(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |tx, _| {
+            let Some((order, _)) = get_order(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            match order.status.as_str() {
+                "paid" => return Ok(Ok(order)),
+                "locked" if order.lock_until > now => {}
+                "locked" => {
+                    release_coupons(tx, &order, now, "system", "lock lapsed")?;
+                    set_order_status(tx, &id, "expired", now)?;
+                    return Ok(Err(ErrorCode::InvalidState));
+                }
+                _ => return Ok(Err(ErrorCode::InvalidState)),
+            }
+            let mut coupons = Vec::new();
+            for cid in &order.coupon_ids {
+                match get_coupon(tx, cid)? {
+                    Some(c) if c.status == CouponStatus::Locked && c.order_id.as_deref() == Some(id.as_str()) => coupons.push(c),
+                    _ => return Ok(Err(ErrorCode::InvalidState)),
+                }
+            }
+            for c in &coupons {
+                tx.prepare_cached("UPDATE coupons SET status = 'redeemed', locked_until = NULL, updated_at = ?2 WHERE id = ?1")?
+                    .execute(params![c.id, micros(now)])?;
+                tx.prepare_cached("UPDATE templates SET used = used + 1 WHERE id = ?1")?.execute([&c.template_id])?;
+                append_ledger(
+                    tx,
+                    &LedgerWrite {
+                        coupon_id: &c.id,
+                        template_id: &c.template_id,
+                        user_id: &c.user_id,
+                        event: LedgerEvent::Redeemed,
+                        from: Some(CouponStatus::Locked),
+                        to: CouponStatus::Redeemed,
+                        at: now,
+                        actor: &actor,
+                        reason: None,
+                        order_id: Some(&id),
+                    },
+                )?;
+            }
+            set_order_status(tx, &id, "paid", now)?;
+            // A paid checkout order is an order of the member's history.
+            tx.prepare_cached("UPDATE members SET paid_orders = paid_orders + 1, total_spent = total_spent + ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![order.user_id, order.payable, micros(now)])?;
+            Ok(Ok(order_of(tx, &id)?))
+        })
+        .await
+    }
+
+    pub(crate) async fn cancel_order_impl(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |tx, _| {
+            let Some((order, _)) = get_order(tx, &id)? else {
+                return Ok(Err(ErrorCode::NotFound));
+            };
+            match order.status.as_str() {
+                "paid" => Ok(Err(ErrorCode::InvalidState)),
+                "cancelled" | "expired" => Ok(Ok(order)),
+                _ => {
+                    release_coupons(tx, &order, now, &actor, "order cancelled")?;
+                    set_order_status(tx, &id, "cancelled", now)?;
+                    Ok(Ok(order_of(tx, &id)?))
+                }
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn refund_order_impl(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
+        let (id, actor) = (id.to_string(), actor.to_string());
+        self.write(move |tx, _| {
+            let Some((order, _)) = get_order(tx, &id)? else {
+                return Ok(Err(FieldError::new(ErrorCode::NotFound, "order_id", "no such order")));
+            };
+            if order.status != "paid" {
+                return Ok(Err(FieldError::new(ErrorCode::InvalidState, "status", "only a paid order is refunded")));
+            }
+            let quote: quan_core::checkout::Quote = serde_json::from_str(&order.quote).map_err(|_| corrupt("order quote"))?;
+            let plan = match quan_core::checkout::refund::plan(&order.lines, &quote, &ask) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
+            };
+            for cid in &plan.coupons_back {
+                let Some(c) = get_coupon(tx, cid)? else { continue };
+                if c.status != CouponStatus::Redeemed {
+                    continue;
+                }
+                let to = if c.valid_until > now { CouponStatus::Claimed } else { CouponStatus::Expired };
+                tx.prepare_cached("UPDATE coupons SET status = ?2, order_id = NULL, updated_at = ?3 WHERE id = ?1")?
+                    .execute(params![cid, to.as_str(), micros(now)])?;
+                tx.prepare_cached("UPDATE templates SET used = used - 1 WHERE id = ?1")?.execute([&c.template_id])?;
+                append_ledger(
+                    tx,
+                    &LedgerWrite {
+                        coupon_id: cid,
+                        template_id: &c.template_id,
+                        user_id: &c.user_id,
+                        event: if to == CouponStatus::Claimed { LedgerEvent::Restored } else { LedgerEvent::Expired },
+                        from: Some(CouponStatus::Redeemed),
+                        to,
+                        at: now,
+                        actor: &actor,
+                        reason: Some("order refunded"),
+                        order_id: Some(&id),
+                    },
+                )?;
+            }
+            tx.prepare_cached("UPDATE orders SET lines = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![id, serde_json::to_string(&plan.after).expect("lines serialize"), micros(now)])?;
+            Ok(Ok((order_of(tx, &id)?, plan)))
+        })
+        .await
+    }
+
+    pub(crate) async fn release_lapsed_locks_impl(&self, now: Timestamp) -> Result<u64> {
+        self.write(move |tx, _| {
+            let ids: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT id FROM orders WHERE status = 'locked' AND lock_until <= ?1 LIMIT 1000",
+                )?
+                .query_map([micros(now)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in &ids {
+                let order = order_of(tx, id)?;
+                release_coupons(tx, &order, now, "system", "lock lapsed")?;
+                set_order_status(tx, id, "expired", now)?;
+            }
+            Ok(ids.len() as u64)
         })
         .await
     }

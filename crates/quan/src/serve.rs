@@ -62,7 +62,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Expires coupons whose validity ended and forgets idempotency keys older than 24 h.
+/// Expires coupons whose validity ended, releases the coupons of orders whose lock lapsed, and
+/// forgets idempotency keys older than 24 h.
 async fn sweep(store: Arc<dyn quan_store::Store>) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {

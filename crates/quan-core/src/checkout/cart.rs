@@ -51,48 +51,100 @@ impl Cart {
     /// activity prices above the unit price, and fees for stores with no line.
     pub fn parse(lines: Vec<Line>, shipping: BTreeMap<String, i64>) -> Result<Cart, FieldError> {
         if lines.is_empty() {
-            return Err(bad(ErrorCode::EmptyList, "lines".into(), "a cart needs at least one line"));
+            return Err(bad(
+                ErrorCode::EmptyList,
+                "lines".into(),
+                "a cart needs at least one line",
+            ));
         }
         if lines.len() > MAX_LINES {
-            return Err(bad(ErrorCode::TooLarge, "lines".into(), "a cart has at most 1000 lines"));
+            return Err(bad(
+                ErrorCode::TooLarge,
+                "lines".into(),
+                "a cart has at most 1000 lines",
+            ));
         }
         let mut ids = HashSet::new();
         let mut total: i64 = 0;
         for (i, l) in lines.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
-            for (name, v) in [("line_id", &l.line_id), ("sku", &l.sku), ("store_id", &l.store_id)] {
+            for (name, v) in [
+                ("line_id", &l.line_id),
+                ("sku", &l.sku),
+                ("store_id", &l.store_id),
+            ] {
                 if v.trim().is_empty() || v.len() > 128 {
-                    return Err(bad(ErrorCode::InvalidValue, f(name), "must be 1..128 characters"));
+                    return Err(bad(
+                        ErrorCode::InvalidValue,
+                        f(name),
+                        "must be 1..128 characters",
+                    ));
                 }
             }
             if !ids.insert(l.line_id.as_str()) {
-                return Err(bad(ErrorCode::InvalidValue, f("line_id"), "line ids must be unique"));
+                return Err(bad(
+                    ErrorCode::InvalidValue,
+                    f("line_id"),
+                    "line ids must be unique",
+                ));
             }
             if l.qty < 1 || l.qty > 100_000 {
-                return Err(bad(ErrorCode::NotPositive, f("qty"), "must be within 1..100000"));
+                return Err(bad(
+                    ErrorCode::NotPositive,
+                    f("qty"),
+                    "must be within 1..100000",
+                ));
             }
             if l.unit_price < 1 || l.unit_price > MAX_AMOUNT {
-                return Err(bad(ErrorCode::NotPositive, f("unit_price"), "must be a positive amount"));
+                return Err(bad(
+                    ErrorCode::NotPositive,
+                    f("unit_price"),
+                    "must be a positive amount",
+                ));
             }
             if let Some(a) = l.activity_price {
                 if a < 1 {
-                    return Err(bad(ErrorCode::NotPositive, f("activity_price"), "must be a positive amount"));
+                    return Err(bad(
+                        ErrorCode::NotPositive,
+                        f("activity_price"),
+                        "must be a positive amount",
+                    ));
                 }
                 if a > l.unit_price {
-                    return Err(bad(ErrorCode::InvalidValue, f("activity_price"), "must not exceed unit_price"));
+                    return Err(bad(
+                        ErrorCode::InvalidValue,
+                        f("activity_price"),
+                        "must not exceed unit_price",
+                    ));
                 }
             }
-            total = total.saturating_add(l.activity_price.unwrap_or(l.unit_price).saturating_mul(l.qty));
+            total = total.saturating_add(
+                l.activity_price
+                    .unwrap_or(l.unit_price)
+                    .saturating_mul(l.qty),
+            );
             if total > MAX_AMOUNT {
-                return Err(bad(ErrorCode::TooLarge, f("qty"), "the cart's total is too large"));
+                return Err(bad(
+                    ErrorCode::TooLarge,
+                    f("qty"),
+                    "the cart's total is too large",
+                ));
             }
         }
         for (store, fee) in &shipping {
             if !lines.iter().any(|l| &l.store_id == store) {
-                return Err(bad(ErrorCode::InvalidValue, format!("shipping.{store}"), "no line of the cart is from this store"));
+                return Err(bad(
+                    ErrorCode::InvalidValue,
+                    format!("shipping.{store}"),
+                    "no line of the cart is from this store",
+                ));
             }
             if *fee < 0 || *fee > MAX_AMOUNT {
-                return Err(bad(ErrorCode::Negative, format!("shipping.{store}"), "must be a non-negative amount"));
+                return Err(bad(
+                    ErrorCode::Negative,
+                    format!("shipping.{store}"),
+                    "must be a non-negative amount",
+                ));
             }
         }
         Ok(Cart { lines, shipping })

@@ -7,10 +7,13 @@
 
 pub mod cart;
 pub mod money;
+pub mod refund;
 pub mod solver;
 
 #[cfg(test)]
 mod examples;
 
 pub use cart::{Cart, Line};
-pub use solver::{quote, Applied, GiftLine, LineShare, NotApplied, Offer, Quote, QuoteContext, QuoteError};
+pub use solver::{
+    quote, Applied, GiftLine, LineShare, NotApplied, Offer, Quote, QuoteContext, QuoteError,
+};

@@ -7,12 +7,24 @@ use crate::template::Benefit;
 pub fn discount(benefit: &Benefit, b: i64, n: i64) -> Option<i64> {
     let off = |rate_bp: i64| (i128::from(b) * i128::from(10_000 - rate_bp) / 10_000) as i64;
     match benefit {
-        Benefit::Reduction { threshold, off: amount } => (b >= *threshold).then(|| (*amount).min(b)),
-        Benefit::Percent { min_amount, min_items, rate_bp, cap } => {
+        Benefit::Reduction {
+            threshold,
+            off: amount,
+        } => (b >= *threshold).then(|| (*amount).min(b)),
+        Benefit::Percent {
+            min_amount,
+            min_items,
+            rate_bp,
+            cap,
+        } => {
             let met = min_amount.is_none_or(|m| b >= m) && min_items.is_none_or(|m| n >= m);
             met.then(|| cap.map_or(off(*rate_bp), |c| off(*rate_bp).min(c)))
         }
-        Benefit::Tiered { tiers } => tiers.iter().filter(|t| t.min_items <= n).max_by_key(|t| t.min_items).map(|t| off(t.rate_bp)),
+        Benefit::Tiered { tiers } => tiers
+            .iter()
+            .filter(|t| t.min_items <= n)
+            .max_by_key(|t| t.min_items)
+            .map(|t| off(t.rate_bp)),
         Benefit::Gift { .. } | Benefit::FreeShipping { .. } => None,
     }
 }
@@ -56,16 +68,46 @@ mod tests {
 
     #[test]
     fn reductions_percentages_and_tiers() {
-        let r = Benefit::Reduction { threshold: 9900, off: 1000 };
+        let r = Benefit::Reduction {
+            threshold: 9900,
+            off: 1000,
+        };
         assert_eq!(discount(&r, 9899, 1), None);
         assert_eq!(discount(&r, 9900, 1), Some(1000));
-        let direct = Benefit::Reduction { threshold: 0, off: 1000 };
-        assert_eq!(discount(&direct, 600, 1), Some(600), "never more than the base");
-        let p = Benefit::Percent { min_amount: Some(10000), min_items: None, rate_bp: 8500, cap: Some(2000) };
-        assert_eq!(discount(&p, 10001, 1), Some(1500), "floor(10001 × 15%) = 1500");
+        let direct = Benefit::Reduction {
+            threshold: 0,
+            off: 1000,
+        };
+        assert_eq!(
+            discount(&direct, 600, 1),
+            Some(600),
+            "never more than the base"
+        );
+        let p = Benefit::Percent {
+            min_amount: Some(10000),
+            min_items: None,
+            rate_bp: 8500,
+            cap: Some(2000),
+        };
+        assert_eq!(
+            discount(&p, 10001, 1),
+            Some(1500),
+            "floor(10001 × 15%) = 1500"
+        );
         assert_eq!(discount(&p, 50000, 1), Some(2000), "capped");
         assert_eq!(discount(&p, 9999, 1), None);
-        let t = Benefit::Tiered { tiers: vec![Tier { min_items: 2, rate_bp: 9000 }, Tier { min_items: 3, rate_bp: 8000 }] };
+        let t = Benefit::Tiered {
+            tiers: vec![
+                Tier {
+                    min_items: 2,
+                    rate_bp: 9000,
+                },
+                Tier {
+                    min_items: 3,
+                    rate_bp: 8000,
+                },
+            ],
+        };
         assert_eq!(discount(&t, 30000, 1), None);
         assert_eq!(discount(&t, 30000, 2), Some(3000));
         assert_eq!(discount(&t, 30000, 5), Some(6000));

@@ -44,7 +44,7 @@ pub struct QuoteContext {
 }
 
 /// A coupon in the chosen combination, with its share of every line it applies to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Applied {
     pub coupon_id: String,
     /// Money off, or the shipping fee waived for a free-shipping coupon.
@@ -55,14 +55,14 @@ pub struct Applied {
     pub store_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct LineShare {
     pub line_id: String,
     pub amount: i64,
 }
 
 /// A gift line a gift coupon adds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct GiftLine {
     pub coupon_id: String,
     pub store_id: Option<String>,
@@ -71,7 +71,7 @@ pub struct GiftLine {
 }
 
 /// A wallet coupon left out, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct NotApplied {
     pub coupon_id: String,
     /// `not_yet_valid`, `expired`, `outside_usable_hours`, `wrong_channel`, `wrong_region`,
@@ -81,13 +81,16 @@ pub struct NotApplied {
 }
 
 /// The priced cart: `payable = subtotal − discount + shipping − shipping_waived`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Quote {
     pub subtotal: i64,
     pub discount: i64,
     pub shipping: i64,
     pub shipping_waived: i64,
     pub payable: i64,
+    /// The shipping fee of each store's shipment, as asked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shipping_by_store: BTreeMap<String, i64>,
     pub coupons: Vec<Applied>,
     pub gifts: Vec<GiftLine>,
     pub not_applied: Vec<NotApplied>,
@@ -128,11 +131,36 @@ struct Cand<'a, 't> {
     pinned: bool,
 }
 
+/// A discount coupon in use: (candidate index, discount, share per line index).
+type Use = (usize, i64, Vec<(usize, i64)>);
+/// A free-shipping coupon placed: (candidate index, store, fee waived).
+type Placed = (usize, String, i64);
+
+/// A placement of free-shipping coupons, ranked as section 6.4 ranks combinations.
+struct Placement {
+    total: i64,
+    expiries: Vec<Timestamp>,
+    ids: Vec<String>,
+    placed: Vec<Placed>,
+}
+
+impl Placement {
+    fn better_than(&self, other: &Placement) -> bool {
+        other
+            .total
+            .cmp(&self.total)
+            .then(self.placed.len().cmp(&other.placed.len()))
+            .then_with(|| self.expiries.cmp(&other.expiries))
+            .then_with(|| self.ids.cmp(&other.ids))
+            == Ordering::Less
+    }
+}
+
 /// One store's merchant layer: which coupons, with which discounts on which lines.
 #[derive(Debug, Clone, Default)]
 struct Config {
     /// (candidate index, discount, shares per line index)
-    used: Vec<(usize, i64, Vec<(usize, i64)>)>,
+    used: Vec<Use>,
     total: i64,
 }
 
@@ -155,7 +183,12 @@ impl Rank {
             .cmp(&self.total)
             .then(self.count.cmp(&other.count))
             .then_with(|| self.expiries.cmp(&other.expiries))
-            .then_with(|| self.ids.iter().map(|s| s.as_bytes()).cmp(other.ids.iter().map(|s| s.as_bytes())))
+            .then_with(|| {
+                self.ids
+                    .iter()
+                    .map(|s| s.as_bytes())
+                    .cmp(other.ids.iter().map(|s| s.as_bytes()))
+            })
             .then_with(|| self.assignment.cmp(&other.assignment))
     }
 }
@@ -176,7 +209,11 @@ fn usable(offer: &Offer, ctx: &QuoteContext) -> Result<(), &'static str> {
         }
     }
     let hours = offer.template.usable_hours();
-    if !hours.is_empty() && !hours.iter().any(|(from, until)| *from <= local.time() && local.time() < *until) {
+    if !hours.is_empty()
+        && !hours
+            .iter()
+            .any(|(from, until)| *from <= local.time() && local.time() < *until)
+    {
         return Err("outside_usable_hours");
     }
     if let Some(channels) = &spec.channels {
@@ -185,7 +222,11 @@ fn usable(offer: &Offer, ctx: &QuoteContext) -> Result<(), &'static str> {
         }
     }
     if let Some(regions) = &spec.regions {
-        if !ctx.region.as_deref().is_some_and(|r| regions.iter().any(|a| region_within(r, a))) {
+        if !ctx
+            .region
+            .as_deref()
+            .is_some_and(|r| regions.iter().any(|a| region_within(r, a)))
+        {
             return Err("wrong_region");
         }
     }
@@ -206,28 +247,43 @@ fn line_eligible(template: &Template, line: &super::Line) -> bool {
     match &spec.scope {
         Scope::Platform { categories } => categories.as_deref().is_none_or(in_categories),
         Scope::Store { store_id } => &line.store_id == store_id,
-        Scope::Category { store_id, categories } => &line.store_id == store_id && in_categories(categories),
+        Scope::Category {
+            store_id,
+            categories,
+        } => &line.store_id == store_id && in_categories(categories),
         Scope::Product { store_id, skus } => &line.store_id == store_id && skus.contains(&line.sku),
     }
 }
 
 /// Prices `cart` with the best legal combination of `offers`. `pin`: coupons that must be used;
 /// `exclude`: coupons that must not.
-pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], exclude: &[String]) -> Result<Quote, QuoteError> {
+pub fn quote(
+    cart: &Cart,
+    offers: &[Offer],
+    ctx: &QuoteContext,
+    pin: &[String],
+    exclude: &[String],
+) -> Result<Quote, QuoteError> {
     let lines = cart.lines();
     let mut not_applied = Vec::new();
     let mut cands: Vec<Cand> = Vec::new();
     for offer in offers {
         let pinned = pin.contains(&offer.coupon_id);
         if exclude.contains(&offer.coupon_id) && !pinned {
-            not_applied.push(NotApplied { coupon_id: offer.coupon_id.clone(), reason: "excluded".into() });
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: "excluded".into(),
+            });
             continue;
         }
         if let Err(reason) = usable(offer, ctx) {
             if pinned {
                 return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
             }
-            not_applied.push(NotApplied { coupon_id: offer.coupon_id.clone(), reason: reason.into() });
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: reason.into(),
+            });
             continue;
         }
         let spec = offer.template.spec();
@@ -237,12 +293,17 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
             (_, true) => Role::Platform,
             (_, false) => Role::Merchant,
         };
-        let eligible: Vec<usize> = (0..lines.len()).filter(|&i| line_eligible(offer.template, &lines[i])).collect();
+        let eligible: Vec<usize> = (0..lines.len())
+            .filter(|&i| line_eligible(offer.template, &lines[i]))
+            .collect();
         if eligible.is_empty() {
             if pinned {
                 return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
             }
-            not_applied.push(NotApplied { coupon_id: offer.coupon_id.clone(), reason: "wrong_store".into() });
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: "wrong_store".into(),
+            });
             continue;
         }
         cands.push(Cand {
@@ -261,16 +322,27 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
     stores.dedup();
     let mut per_store: Vec<Vec<Config>> = Vec::with_capacity(stores.len());
     for store in &stores {
-        let mine: Vec<usize> = (0..cands.len()).filter(|&c| cands[c].role == Role::Merchant && cands[c].store == Some(store)).collect();
+        let mine: Vec<usize> = (0..cands.len())
+            .filter(|&c| cands[c].role == Role::Merchant && cands[c].store == Some(store))
+            .collect();
         let configs = merchant_configs(&cands, &mine, cart)?;
         if configs.is_empty() {
-            let pinned = mine.iter().find(|&&c| cands[c].pinned).expect("only pins empty a store");
-            return Err(QuoteError::PinNotApplicable(cands[*pinned].offer.coupon_id.clone()));
+            let pinned = mine
+                .iter()
+                .find(|&&c| cands[c].pinned)
+                .expect("only pins empty a store");
+            return Err(QuoteError::PinNotApplicable(
+                cands[*pinned].offer.coupon_id.clone(),
+            ));
         }
         per_store.push(configs);
     }
-    let platforms: Vec<usize> = (0..cands.len()).filter(|&c| cands[c].role == Role::Platform).collect();
-    let shippers: Vec<usize> = (0..cands.len()).filter(|&c| cands[c].role == Role::Shipping).collect();
+    let platforms: Vec<usize> = (0..cands.len())
+        .filter(|&c| cands[c].role == Role::Platform)
+        .collect();
+    let shippers: Vec<usize> = (0..cands.len())
+        .filter(|&c| cands[c].role == Role::Shipping)
+        .collect();
     let bases: Vec<i64> = lines.iter().map(super::Line::base).collect();
 
     let mut search = Search {
@@ -291,7 +363,11 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
     let mut chosen = Vec::with_capacity(stores.len());
     search.walk(&mut chosen)?;
     let Some(best) = search.best else {
-        let pinned = cands.iter().find(|c| c.pinned).map(|c| c.offer.coupon_id.clone()).unwrap_or_default();
+        let pinned = cands
+            .iter()
+            .find(|c| c.pinned)
+            .map(|c| c.offer.coupon_id.clone())
+            .unwrap_or_default();
         return Err(QuoteError::PinNotApplicable(pinned));
     };
 
@@ -299,11 +375,19 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
     // base before coupons meets.
     let mut gifts = Vec::new();
     let mut gift_used = vec![false; cands.len()];
-    let mut gift_scopes: Vec<Option<&str>> = cands.iter().filter(|c| c.role == Role::Gift).map(|c| c.store).collect();
+    let mut gift_scopes: Vec<Option<&str>> = cands
+        .iter()
+        .filter(|c| c.role == Role::Gift)
+        .map(|c| c.store)
+        .collect();
     gift_scopes.sort_unstable();
     gift_scopes.dedup();
     for scope in gift_scopes {
-        let base: i64 = lines.iter().filter(|l| scope.is_none_or(|s| l.store_id == s)).map(super::Line::base).sum();
+        let base: i64 = lines
+            .iter()
+            .filter(|l| scope.is_none_or(|s| l.store_id == s))
+            .map(super::Line::base)
+            .sum();
         let pick = (0..cands.len())
             .filter(|&c| cands[c].role == Role::Gift && cands[c].store == scope)
             .filter(|&c| matches!(&cands[c].offer.template.spec().benefit, Benefit::Gift { threshold, .. } if base >= *threshold))
@@ -313,13 +397,26 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
             });
         if let Some(c) = pick {
             if let Benefit::Gift { gift_sku, .. } = &cands[c].offer.template.spec().benefit {
-                gifts.push(GiftLine { coupon_id: cands[c].offer.coupon_id.clone(), store_id: scope.map(str::to_string), sku: gift_sku.clone(), qty: 1 });
+                gifts.push(GiftLine {
+                    coupon_id: cands[c].offer.coupon_id.clone(),
+                    store_id: scope.map(str::to_string),
+                    sku: gift_sku.clone(),
+                    qty: 1,
+                });
                 gift_used[c] = true;
             }
         }
     }
 
-    let used: Vec<bool> = (0..cands.len()).map(|c| gift_used[c] || best.coupons.iter().any(|a| a.coupon_id == cands[c].offer.coupon_id)).collect();
+    let used: Vec<bool> = (0..cands.len())
+        .map(|c| {
+            gift_used[c]
+                || best
+                    .coupons
+                    .iter()
+                    .any(|a| a.coupon_id == cands[c].offer.coupon_id)
+        })
+        .collect();
     for (c, cand) in cands.iter().enumerate() {
         if used[c] {
             continue;
@@ -327,8 +424,15 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
         if cand.pinned {
             return Err(QuoteError::PinNotApplicable(cand.offer.coupon_id.clone()));
         }
-        let reason = if below_threshold_alone(cand, cart) { "below_threshold" } else { "not_best" };
-        not_applied.push(NotApplied { coupon_id: cand.offer.coupon_id.clone(), reason: reason.into() });
+        let reason = if below_threshold_alone(cand, cart) {
+            "below_threshold"
+        } else {
+            "not_best"
+        };
+        not_applied.push(NotApplied {
+            coupon_id: cand.offer.coupon_id.clone(),
+            reason: reason.into(),
+        });
     }
     let subtotal = cart.subtotal();
     let shipping: i64 = cart.shipping().values().sum();
@@ -338,6 +442,7 @@ pub fn quote(cart: &Cart, offers: &[Offer], ctx: &QuoteContext, pin: &[String], 
         shipping,
         shipping_waived: best.waived,
         payable: subtotal - best.money_off + shipping - best.waived,
+        shipping_by_store: cart.shipping().clone(),
         coupons: best.coupons,
         gifts,
         not_applied,
@@ -358,7 +463,11 @@ fn below_threshold_alone(cand: &Cand, cart: &Cart) -> bool {
 /// Every legal merchant configuration of one store: subsets of its coupons (at most one
 /// store-wide), each line eligible for a used coupon given to exactly one of them, every used
 /// coupon with at least one line and its threshold met on exactly its lines. Pins must be used.
-fn merchant_configs(cands: &[Cand], mine: &[usize], cart: &Cart) -> Result<Vec<Config>, QuoteError> {
+fn merchant_configs(
+    cands: &[Cand],
+    mine: &[usize],
+    cart: &Cart,
+) -> Result<Vec<Config>, QuoteError> {
     let lines = cart.lines();
     let mut out = Vec::new();
     let n = mine.len();
@@ -366,7 +475,10 @@ fn merchant_configs(cands: &[Cand], mine: &[usize], cart: &Cart) -> Result<Vec<C
         return Err(QuoteError::TooComplex);
     }
     for mask in 0u32..(1 << n) {
-        let set: Vec<usize> = (0..n).filter(|b| mask & (1 << b) != 0).map(|b| mine[b]).collect();
+        let set: Vec<usize> = (0..n)
+            .filter(|b| mask & (1 << b) != 0)
+            .map(|b| mine[b])
+            .collect();
         if set.iter().filter(|&&c| cands[c].store_wide).count() > 1 {
             continue;
         }
@@ -376,9 +488,19 @@ fn merchant_configs(cands: &[Cand], mine: &[usize], cart: &Cart) -> Result<Vec<C
         // Lines any used coupon may take, with their choices (in coupon-id order).
         let mut contested: Vec<(usize, Vec<usize>)> = Vec::new();
         for i in 0..lines.len() {
-            let mut takers: Vec<usize> = set.iter().copied().filter(|&c| cands[c].lines.contains(&i)).collect();
+            let mut takers: Vec<usize> = set
+                .iter()
+                .copied()
+                .filter(|&c| cands[c].lines.contains(&i))
+                .collect();
             if !takers.is_empty() {
-                takers.sort_by(|&a, &b| cands[a].offer.coupon_id.as_bytes().cmp(cands[b].offer.coupon_id.as_bytes()));
+                takers.sort_by(|&a, &b| {
+                    cands[a]
+                        .offer
+                        .coupon_id
+                        .as_bytes()
+                        .cmp(cands[b].offer.coupon_id.as_bytes())
+                });
                 contested.push((i, takers));
             }
         }
@@ -408,11 +530,22 @@ fn merchant_configs(cands: &[Cand], mine: &[usize], cart: &Cart) -> Result<Vec<C
     Ok(out)
 }
 
-fn evaluate(cands: &[Cand], set: &[usize], contested: &[(usize, Vec<usize>)], pick: &[usize], cart: &Cart) -> Option<Config> {
+fn evaluate(
+    cands: &[Cand],
+    set: &[usize],
+    contested: &[(usize, Vec<usize>)],
+    pick: &[usize],
+    cart: &Cart,
+) -> Option<Config> {
     let lines = cart.lines();
     let mut config = Config::default();
     for &c in set {
-        let taken: Vec<usize> = contested.iter().zip(pick).filter(|((_, takers), &p)| takers[p] == c).map(|((i, _), _)| *i).collect();
+        let taken: Vec<usize> = contested
+            .iter()
+            .zip(pick)
+            .filter(|((_, takers), &p)| takers[p] == c)
+            .map(|((i, _), _)| *i)
+            .collect();
         if taken.is_empty() {
             return None;
         }
@@ -422,7 +555,9 @@ fn evaluate(cands: &[Cand], set: &[usize], contested: &[(usize, Vec<usize>)], pi
         let weights: Vec<i64> = taken.iter().map(|&i| lines[i].base()).collect();
         let shares = apportion(d, &weights);
         config.total += d;
-        config.used.push((c, d, taken.into_iter().zip(shares).collect()));
+        config
+            .used
+            .push((c, d, taken.into_iter().zip(shares).collect()));
     }
     Some(config)
 }
@@ -455,7 +590,11 @@ struct Search<'s, 'a, 't> {
 
 impl Search<'_, '_, '_> {
     fn prepare(&mut self) {
-        let maxes: Vec<i64> = self.per_store.iter().map(|cs| cs.iter().map(|c| c.total).max().unwrap_or(0)).collect();
+        let maxes: Vec<i64> = self
+            .per_store
+            .iter()
+            .map(|cs| cs.iter().map(|c| c.total).max().unwrap_or(0))
+            .collect();
         self.suffix_max = vec![0; maxes.len() + 1];
         for k in (0..maxes.len()).rev() {
             self.suffix_max[k] = self.suffix_max[k + 1] + maxes[k];
@@ -477,8 +616,13 @@ impl Search<'_, '_, '_> {
     fn walk(&mut self, chosen: &mut Vec<usize>) -> Result<(), QuoteError> {
         let k = chosen.len();
         if let Some(best) = &self.best {
-            let so_far: i64 = chosen.iter().enumerate().map(|(s, &c)| self.per_store[s][c].total).sum();
-            if so_far + self.suffix_max[k] + self.platform_max + self.shipping_max < best.rank.total {
+            let so_far: i64 = chosen
+                .iter()
+                .enumerate()
+                .map(|(s, &c)| self.per_store[s][c].total)
+                .sum();
+            if so_far + self.suffix_max[k] + self.platform_max + self.shipping_max < best.rank.total
+            {
                 return Ok(());
             }
         }
@@ -497,7 +641,7 @@ impl Search<'_, '_, '_> {
         let lines = self.cart.lines();
         let mut merchant_share = vec![0i64; lines.len()];
         let mut assignment = vec![String::new(); lines.len()];
-        let mut applied: Vec<(usize, i64, Vec<(usize, i64)>)> = Vec::new();
+        let mut applied: Vec<Use> = Vec::new();
         for (s, &c) in chosen.iter().enumerate() {
             for (cand, d, shares) in &self.per_store[s][c].used {
                 for &(i, a) in shares {
@@ -508,10 +652,16 @@ impl Search<'_, '_, '_> {
             }
         }
         let merchant_total: i64 = applied.iter().map(|a| a.1).sum();
-        let pinned_platform = self.platforms.iter().copied().find(|&p| self.cands[p].pinned);
+        let pinned_platform = self
+            .platforms
+            .iter()
+            .copied()
+            .find(|&p| self.cands[p].pinned);
         let options: Vec<Option<usize>> = match pinned_platform {
             Some(p) => vec![Some(p)],
-            None => std::iter::once(None).chain(self.platforms.iter().map(|&p| Some(p))).collect(),
+            None => std::iter::once(None)
+                .chain(self.platforms.iter().map(|&p| Some(p)))
+                .collect(),
         };
         for platform in options {
             self.leaves += 1;
@@ -523,10 +673,15 @@ impl Search<'_, '_, '_> {
             let mut money_off = merchant_total;
             if let Some(p) = platform {
                 let eligible = &self.cands[p].lines;
-                let weights: Vec<i64> = eligible.iter().map(|&i| self.bases[i] - merchant_share[i]).collect();
+                let weights: Vec<i64> = eligible
+                    .iter()
+                    .map(|&i| self.bases[i] - merchant_share[i])
+                    .collect();
                 let b: i64 = weights.iter().sum();
                 let n: i64 = eligible.iter().map(|&i| lines[i].qty).sum();
-                let Some(d) = discount(&self.cands[p].offer.template.spec().benefit, b, n) else { continue };
+                let Some(d) = discount(&self.cands[p].offer.template.spec().benefit, b, n) else {
+                    continue;
+                };
                 let shares = apportion(d, &weights);
                 for (&i, &a) in eligible.iter().zip(&shares) {
                     line_discount[i] += a;
@@ -534,7 +689,9 @@ impl Search<'_, '_, '_> {
                 money_off += d;
                 all.push((p, d, eligible.iter().copied().zip(shares).collect()));
             }
-            let Some((waived, shipping)) = self.place_shipping(&line_discount) else { continue };
+            let Some((waived, shipping)) = self.place_shipping(&line_discount) else {
+                continue;
+            };
             self.consider(all, shipping, money_off, waived, &assignment);
         }
         Ok(())
@@ -543,12 +700,26 @@ impl Search<'_, '_, '_> {
     /// The best placement of free-shipping coupons on shipments (each coupon on at most one
     /// shipment, each shipment waived by at most one coupon), with pins placed; `None` when a
     /// pinned coupon cannot be placed. Ties: fewer coupons, earlier expiries, smaller ids.
-    fn place_shipping(&self, line_discount: &[i64]) -> Option<(i64, Vec<(usize, String, i64)>)> {
+    fn place_shipping(&self, line_discount: &[i64]) -> Option<(i64, Vec<Placed>)> {
         let lines = self.cart.lines();
-        let fees: Vec<(&str, i64)> = self.stores.iter().filter_map(|s| self.cart.shipping().get(*s).map(|f| (*s, *f))).collect();
+        let fees: Vec<(&str, i64)> = self
+            .stores
+            .iter()
+            .filter_map(|s| self.cart.shipping().get(*s).map(|f| (*s, *f)))
+            .collect();
         let after: BTreeMap<&str, i64> = fees
             .iter()
-            .map(|(s, _)| (*s, lines.iter().enumerate().filter(|(_, l)| l.store_id == *s).map(|(i, _)| self.bases[i] - line_discount[i]).sum()))
+            .map(|(s, _)| {
+                (
+                    *s,
+                    lines
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, l)| l.store_id == *s)
+                        .map(|(i, _)| self.bases[i] - line_discount[i])
+                        .sum(),
+                )
+            })
             .collect();
         // Each shipper may go to any shipment it can serve, or to none.
         let options: Vec<Vec<Option<usize>>> = self
@@ -562,7 +733,11 @@ impl Search<'_, '_, '_> {
                 let mut o: Vec<Option<usize>> = fees
                     .iter()
                     .enumerate()
-                    .filter(|(_, (s, fee))| *fee > 0 && self.cands[c].store.is_none_or(|own| own == *s) && after[s] >= threshold)
+                    .filter(|(_, (s, fee))| {
+                        *fee > 0
+                            && self.cands[c].store.is_none_or(|own| own == *s)
+                            && after[s] >= threshold
+                    })
                     .map(|(k, _)| Some(k))
                     .collect();
                 let _ = cap;
@@ -572,7 +747,7 @@ impl Search<'_, '_, '_> {
                 o
             })
             .collect();
-        let mut best: Option<(i64, usize, Vec<Timestamp>, Vec<String>, Vec<(usize, String, i64)>)> = None;
+        let mut best: Option<Placement> = None;
         let mut pick = vec![0usize; options.len()];
         if options.iter().any(Vec::is_empty) {
             return None;
@@ -598,17 +773,24 @@ impl Search<'_, '_, '_> {
             }
             if ok {
                 let total: i64 = placed.iter().map(|p| p.2).sum();
-                let mut expiries: Vec<Timestamp> = placed.iter().map(|p| self.cands[p.0].offer.valid_until).collect();
+                let mut expiries: Vec<Timestamp> = placed
+                    .iter()
+                    .map(|p| self.cands[p.0].offer.valid_until)
+                    .collect();
                 expiries.sort();
-                let mut ids: Vec<String> = placed.iter().map(|p| self.cands[p.0].offer.coupon_id.clone()).collect();
+                let mut ids: Vec<String> = placed
+                    .iter()
+                    .map(|p| self.cands[p.0].offer.coupon_id.clone())
+                    .collect();
                 ids.sort();
-                let better = match &best {
-                    None => true,
-                    Some((t, n, e, i, _)) => (total, std::cmp::Reverse(placed.len()), std::cmp::Reverse(&expiries), std::cmp::Reverse(&ids))
-                        > (*t, std::cmp::Reverse(*n), std::cmp::Reverse(e), std::cmp::Reverse(i)),
+                let candidate = Placement {
+                    total,
+                    expiries,
+                    ids,
+                    placed,
                 };
-                if better {
-                    best = Some((total, placed.len(), expiries, ids, placed));
+                if best.as_ref().is_none_or(|b| candidate.better_than(b)) {
+                    best = Some(candidate);
                 }
             }
             let mut k = 0;
@@ -624,16 +806,45 @@ impl Search<'_, '_, '_> {
                 break;
             }
         }
-        best.map(|(total, _, _, _, placed)| (total, placed))
+        best.map(|b| (b.total, b.placed))
     }
 
-    fn consider(&mut self, discounts: Vec<(usize, i64, Vec<(usize, i64)>)>, shipping: Vec<(usize, String, i64)>, money_off: i64, waived: i64, assignment: &[String]) {
-        let mut expiries: Vec<Timestamp> = discounts.iter().map(|d| self.cands[d.0].offer.valid_until).chain(shipping.iter().map(|s| self.cands[s.0].offer.valid_until)).collect();
+    fn consider(
+        &mut self,
+        discounts: Vec<Use>,
+        shipping: Vec<Placed>,
+        money_off: i64,
+        waived: i64,
+        assignment: &[String],
+    ) {
+        let mut expiries: Vec<Timestamp> = discounts
+            .iter()
+            .map(|d| self.cands[d.0].offer.valid_until)
+            .chain(shipping.iter().map(|s| self.cands[s.0].offer.valid_until))
+            .collect();
         expiries.sort();
-        let mut ids: Vec<String> = discounts.iter().map(|d| self.cands[d.0].offer.coupon_id.clone()).chain(shipping.iter().map(|s| self.cands[s.0].offer.coupon_id.clone())).collect();
+        let mut ids: Vec<String> = discounts
+            .iter()
+            .map(|d| self.cands[d.0].offer.coupon_id.clone())
+            .chain(
+                shipping
+                    .iter()
+                    .map(|s| self.cands[s.0].offer.coupon_id.clone()),
+            )
+            .collect();
         ids.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-        let rank = Rank { total: money_off + waived, count: ids.len(), expiries, ids, assignment: assignment.to_vec() };
-        if self.best.as_ref().is_some_and(|b| rank.cmp_better(&b.rank) != Ordering::Less) {
+        let rank = Rank {
+            total: money_off + waived,
+            count: ids.len(),
+            expiries,
+            ids,
+            assignment: assignment.to_vec(),
+        };
+        if self
+            .best
+            .as_ref()
+            .is_some_and(|b| rank.cmp_better(&b.rank) != Ordering::Less)
+        {
             return;
         }
         let lines = self.cart.lines();
@@ -642,12 +853,28 @@ impl Search<'_, '_, '_> {
             .map(|(c, d, shares)| Applied {
                 coupon_id: self.cands[c].offer.coupon_id.clone(),
                 discount: d,
-                lines: shares.into_iter().map(|(i, amount)| LineShare { line_id: lines[i].line_id.clone(), amount }).collect(),
+                lines: shares
+                    .into_iter()
+                    .map(|(i, amount)| LineShare {
+                        line_id: lines[i].line_id.clone(),
+                        amount,
+                    })
+                    .collect(),
                 store_id: None,
             })
             .collect();
-        coupons.extend(shipping.into_iter().map(|(c, store, waived)| Applied { coupon_id: self.cands[c].offer.coupon_id.clone(), discount: waived, lines: vec![], store_id: Some(store) }));
-        self.best = Some(Best { rank, money_off, waived, coupons });
+        coupons.extend(shipping.into_iter().map(|(c, store, waived)| Applied {
+            coupon_id: self.cands[c].offer.coupon_id.clone(),
+            discount: waived,
+            lines: vec![],
+            store_id: Some(store),
+        }));
+        self.best = Some(Best {
+            rank,
+            money_off,
+            waived,
+            coupons,
+        });
     }
 }
 

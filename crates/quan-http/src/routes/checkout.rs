@@ -50,39 +50,91 @@ const WALLET_LIMIT: u32 = 200;
 /// Prices a cart with the best legal combination of the member's coupons (domain.md section 6).
 #[utoipa::path(post, path = "/v1/checkout/quote", tag = "checkout", request_body = QuoteBody,
     responses((status = 200, body = Quote), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn quote(State(state): State<AppState>, caller: Caller, Body(body, _): Body<QuoteBody>) -> ApiResult<Json<Quote>> {
+pub async fn quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body, _): Body<QuoteBody>,
+) -> ApiResult<Json<Quote>> {
     let principal = caller.require(&[Role::Platform, Role::Customer])?;
     if !principal.speaks_for(&body.user_id) {
-        return Err(ApiError::field(ErrorCode::Forbidden, "user_id", "a customer key quotes for its own user only"));
+        return Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "user_id",
+            "a customer key quotes for its own user only",
+        ));
     }
     let cart = Cart::parse(body.lines, body.shipping.unwrap_or_default())?;
     let at = body.at.unwrap_or_else(|| state.now());
     let wallet = state
         .store
-        .wallet(WalletQuery { user_id: body.user_id.clone(), status: Some(CouponStatus::Claimed), stores: None, now: at, limit: WALLET_LIMIT, cursor: None })
+        .wallet(WalletQuery {
+            user_id: body.user_id.clone(),
+            status: Some(CouponStatus::Claimed),
+            stores: None,
+            now: at,
+            limit: WALLET_LIMIT,
+            cursor: None,
+        })
         .await?;
     let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
     for c in &wallet.items {
         if !templates.contains_key(&c.template_id) {
-            let record = state.store.template(&c.template_id).await?.ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
-            let template = Template::parse(record.spec).map_err(|_| ApiError::code(ErrorCode::Internal))?;
+            let record = state
+                .store
+                .template(&c.template_id)
+                .await?
+                .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
+            let template =
+                Template::parse(record.spec).map_err(|_| ApiError::code(ErrorCode::Internal))?;
             templates.insert(c.template_id.clone(), Arc::new(template));
         }
     }
     let offers: Vec<Offer> = wallet
         .items
         .iter()
-        .map(|c| Offer { coupon_id: c.id.clone(), template: &templates[&c.template_id], valid_from: c.valid_from, valid_until: c.valid_until })
+        .map(|c| Offer {
+            coupon_id: c.id.clone(),
+            template: &templates[&c.template_id],
+            valid_from: c.valid_from,
+            valid_until: c.valid_until,
+        })
         .collect();
     let pin = body.pin.unwrap_or_default();
-    if let Some(foreign) = pin.iter().find(|p| !offers.iter().any(|o| &o.coupon_id == *p)) {
-        return Err(ApiError::field(ErrorCode::PinNotApplicable, foreign.clone(), "not a usable coupon of this member's wallet"));
+    if let Some(foreign) = pin
+        .iter()
+        .find(|p| !offers.iter().any(|o| &o.coupon_id == *p))
+    {
+        return Err(ApiError::field(
+            ErrorCode::PinNotApplicable,
+            foreign.clone(),
+            "not a usable coupon of this member's wallet",
+        ));
     }
-    let order_number = state.store.member(&body.user_id).await?.map_or(1, |m| m.paid_orders + 1);
-    let ctx = QuoteContext { at, zone: state.zone.clone(), channel: body.channel, region: body.region, order_number };
-    match checkout::quote(&cart, &offers, &ctx, &pin, &body.exclude.unwrap_or_default()) {
+    let order_number = state
+        .store
+        .member(&body.user_id)
+        .await?
+        .map_or(1, |m| m.paid_orders + 1);
+    let ctx = QuoteContext {
+        at,
+        zone: state.zone.clone(),
+        channel: body.channel,
+        region: body.region,
+        order_number,
+    };
+    match checkout::quote(
+        &cart,
+        &offers,
+        &ctx,
+        &pin,
+        &body.exclude.unwrap_or_default(),
+    ) {
         Ok(q) => Ok(Json(q)),
-        Err(QuoteError::PinNotApplicable(id)) => Err(ApiError::field(ErrorCode::PinNotApplicable, id, "this pinned coupon cannot be used on this cart")),
+        Err(QuoteError::PinNotApplicable(id)) => Err(ApiError::field(
+            ErrorCode::PinNotApplicable,
+            id,
+            "this pinned coupon cannot be used on this cart",
+        )),
         Err(QuoteError::TooComplex) => Err(ApiError::code(ErrorCode::TooComplex)),
     }
 }

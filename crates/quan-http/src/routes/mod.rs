@@ -4,6 +4,7 @@ pub mod checkout;
 pub mod claims;
 pub mod keys;
 pub mod members;
+pub mod orders;
 pub mod system;
 pub mod templates;
 pub mod wallet;
@@ -47,6 +48,11 @@ pub fn routes() -> Router<AppState> {
             post(claims::create_claim_codes),
         )
         .route("/v1/checkout/quote", post(checkout::quote))
+        .route("/v1/orders", post(orders::create))
+        .route("/v1/orders/{order_id}", get(orders::get))
+        .route("/v1/orders/{order_id}/pay", post(orders::pay))
+        .route("/v1/orders/{order_id}/cancel", post(orders::cancel))
+        .route("/v1/orders/{order_id}/refund", post(orders::refund))
         .route("/v1/users/{user_id}/coupons", get(wallet::wallet))
         .route("/v1/coupons/{id}", get(wallet::coupon))
         .route("/v1/coupons/{id}/revoke", post(wallet::revoke))

@@ -1,0 +1,265 @@
+//! Refunds (domain.md section 6.6): money back per line from the stored apportionment, and which
+//! coupons and shipments come back.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Line, Quote};
+use crate::error::{ErrorCode, FieldError};
+
+/// A line of a paid order and how much of it has been refunded so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaidLine {
+    pub line_id: String,
+    pub store_id: String,
+    pub qty: i64,
+    /// What the line paid: its base amount less every coupon's share of it.
+    pub paid: i64,
+    pub refunded_qty: i64,
+    pub refunded: i64,
+}
+
+/// The paid lines of an order priced by `quote`.
+pub fn paid_lines(lines: &[Line], quote: &Quote) -> Vec<PaidLine> {
+    lines
+        .iter()
+        .map(|l| {
+            let off: i64 = quote
+                .coupons
+                .iter()
+                .flat_map(|c| &c.lines)
+                .filter(|s| s.line_id == l.line_id)
+                .map(|s| s.amount)
+                .sum();
+            PaidLine {
+                line_id: l.line_id.clone(),
+                store_id: l.store_id.clone(),
+                qty: l.qty,
+                paid: l.base() - off,
+                refunded_qty: 0,
+                refunded: 0,
+            }
+        })
+        .collect()
+}
+
+/// One line of a refund request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundAsk {
+    pub line_id: String,
+    pub qty: i64,
+}
+
+/// Money returned for one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LineRefund {
+    pub line_id: String,
+    pub qty: i64,
+    pub amount: i64,
+}
+
+/// What a refund returns, and the order's lines after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundPlan {
+    pub lines: Vec<LineRefund>,
+    /// Shipping refunded with a store's last line: (store, what its shipment cost the member).
+    pub shipping: Vec<(String, i64)>,
+    /// Coupons all of whose lines are now fully refunded.
+    pub coupons_back: Vec<String>,
+    pub after: Vec<PaidLine>,
+}
+
+/// Refunding k of a line's q units returns floor(paid × K / q) less what was already returned,
+/// K being the units refunded in all, so the last unit takes the remainder and a fully refunded
+/// line returns exactly what it paid.
+pub fn plan(
+    before: &[PaidLine],
+    quote: &Quote,
+    ask: &[RefundAsk],
+) -> Result<RefundPlan, FieldError> {
+    if ask.is_empty() {
+        return Err(FieldError::new(
+            ErrorCode::EmptyList,
+            "lines",
+            "name at least one line to refund",
+        ));
+    }
+    let mut after = before.to_vec();
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, a) in ask.iter().enumerate() {
+        if !seen.insert(a.line_id.as_str()) {
+            return Err(FieldError::new(
+                ErrorCode::InvalidValue,
+                format!("lines[{i}].line_id"),
+                "each line once per refund",
+            ));
+        }
+        let Some(line) = after.iter_mut().find(|l| l.line_id == a.line_id) else {
+            return Err(FieldError::new(
+                ErrorCode::NotFound,
+                format!("lines[{i}].line_id"),
+                "no such line in this order",
+            ));
+        };
+        if a.qty < 1 {
+            return Err(FieldError::new(
+                ErrorCode::NotPositive,
+                format!("lines[{i}].qty"),
+                "must be at least 1",
+            ));
+        }
+        if line.refunded_qty + a.qty > line.qty {
+            return Err(FieldError::new(
+                ErrorCode::TooLarge,
+                format!("lines[{i}].qty"),
+                "more than the units not yet refunded",
+            ));
+        }
+        let total = line.refunded_qty + a.qty;
+        let due = (i128::from(line.paid) * i128::from(total) / i128::from(line.qty)) as i64
+            - line.refunded;
+        line.refunded_qty = total;
+        line.refunded += due;
+        out.push(LineRefund {
+            line_id: a.line_id.clone(),
+            qty: a.qty,
+            amount: due,
+        });
+    }
+    let full = |id: &str, lines: &[PaidLine]| {
+        lines
+            .iter()
+            .find(|l| l.line_id == id)
+            .is_some_and(|l| l.refunded_qty == l.qty)
+    };
+    let coupons_back = quote
+        .coupons
+        .iter()
+        .filter(|c| !c.lines.is_empty())
+        .filter(|c| {
+            c.lines.iter().any(|s| !full(&s.line_id, before))
+                && c.lines.iter().all(|s| full(&s.line_id, &after))
+        })
+        .map(|c| c.coupon_id.clone())
+        .collect::<Vec<_>>();
+    // A store's shipment comes back with its last line; a free-shipping coupon with it.
+    let mut stores: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for (b, a) in before.iter().zip(&after) {
+        let e = stores.entry(b.store_id.as_str()).or_insert((true, true));
+        e.0 &= b.refunded_qty == b.qty;
+        e.1 &= a.refunded_qty == a.qty;
+    }
+    let mut shipping = Vec::new();
+    let mut coupons_back = coupons_back;
+    for (store, (was_full, is_full)) in stores {
+        if was_full || !is_full {
+            continue;
+        }
+        let waived: i64 = quote
+            .coupons
+            .iter()
+            .filter(|c| c.store_id.as_deref() == Some(store))
+            .map(|c| c.discount)
+            .sum();
+        coupons_back.extend(
+            quote
+                .coupons
+                .iter()
+                .filter(|c| c.store_id.as_deref() == Some(store))
+                .map(|c| c.coupon_id.clone()),
+        );
+        let fee = quote.shipping_by_store.get(store).copied().unwrap_or(0);
+        if fee > 0 {
+            shipping.push((store.to_string(), fee - waived));
+        }
+    }
+    Ok(RefundPlan {
+        lines: out,
+        shipping,
+        coupons_back,
+        after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkout::{Applied, LineShare};
+
+    fn quote() -> Quote {
+        Quote {
+            subtotal: 10000,
+            discount: 1000,
+            shipping: 0,
+            shipping_waived: 0,
+            payable: 9000,
+            shipping_by_store: BTreeMap::new(),
+            coupons: vec![Applied {
+                coupon_id: "c1".into(),
+                discount: 1000,
+                lines: vec![LineShare {
+                    line_id: "a".into(),
+                    amount: 1000,
+                }],
+                store_id: None,
+            }],
+            gifts: vec![],
+            not_applied: vec![],
+        }
+    }
+
+    fn lines() -> Vec<PaidLine> {
+        vec![PaidLine {
+            line_id: "a".into(),
+            store_id: "s".into(),
+            qty: 3,
+            paid: 9000 - 1,
+            refunded_qty: 0,
+            refunded: 0,
+        }]
+    }
+
+    #[test]
+    fn partial_refunds_add_up_to_what_was_paid() {
+        let q = quote();
+        let p1 = plan(
+            &lines(),
+            &q,
+            &[RefundAsk {
+                line_id: "a".into(),
+                qty: 1,
+            }],
+        )
+        .unwrap();
+        assert_eq!(p1.lines[0].amount, 2999, "floor(8999 × 1 / 3)");
+        assert!(p1.coupons_back.is_empty());
+        let p2 = plan(
+            &p1.after,
+            &q,
+            &[RefundAsk {
+                line_id: "a".into(),
+                qty: 2,
+            }],
+        )
+        .unwrap();
+        assert_eq!(p1.lines[0].amount + p2.lines[0].amount, 8999);
+        assert_eq!(p2.coupons_back, vec!["c1".to_string()]);
+        let e = plan(
+            &p2.after,
+            &q,
+            &[RefundAsk {
+                line_id: "a".into(),
+                qty: 1,
+            }],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_str()),
+            (ErrorCode::TooLarge, "lines[0].qty")
+        );
+    }
+}
