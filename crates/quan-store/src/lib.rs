@@ -87,6 +87,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Result<Vec<String>, ErrorCode>>;
 
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
+    async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>>;
+    /// Redeems a claimed coupon outside checkout (at a store counter); `InvalidState` unless it
+    /// is claimed and valid at `now`.
+    async fn redeem_coupon(
+        &self,
+        id: &str,
+        order_id: Option<&str>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<CouponRecord, ErrorCode>>;
     async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
     /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
     async fn revoke_coupon(

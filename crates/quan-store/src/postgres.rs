@@ -703,6 +703,66 @@ impl Store for PgStore {
         get_coupon(&c, id, false).await
     }
 
+    async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>> {
+        let c = self.pool.get().await?;
+        c.query_opt(
+            &format!("SELECT {COUPON_COLS} FROM coupons WHERE code = $1"),
+            &[&code],
+        )
+        .await?
+        .as_ref()
+        .map(coupon_record)
+        .transpose()
+    }
+
+    async fn redeem_coupon(
+        &self,
+        id: &str,
+        order_id: Option<&str>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<CouponRecord, ErrorCode>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let Some(c) = get_coupon(&tx, id, true).await? else {
+            return Ok(Err(ErrorCode::NotFound));
+        };
+        if c.status != CouponStatus::Claimed || c.valid_from > now || c.valid_until <= now {
+            return Ok(Err(ErrorCode::InvalidState));
+        }
+        tx.execute(
+            "UPDATE coupons SET status = 'redeemed', order_id = $2, updated_at = $3 WHERE id = $1",
+            &[&id, &order_id, &micros(now)],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE templates SET used = used + 1 WHERE id = $1",
+            &[&c.template_id],
+        )
+        .await?;
+        append_ledger(
+            &tx,
+            &LedgerWrite {
+                coupon_id: id,
+                template_id: &c.template_id,
+                user_id: &c.user_id,
+                event: LedgerEvent::Redeemed,
+                from: Some(CouponStatus::Claimed),
+                to: CouponStatus::Redeemed,
+                at: now,
+                actor,
+                reason: Some("redeemed by code"),
+                order_id,
+            },
+        )
+        .await?;
+        let out = get_coupon(&tx, id, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("coupon vanished".into()))?;
+        tx.commit().await?;
+        Ok(Ok(out))
+    }
+
     async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
         let c = self.pool.get().await?;
         let status = q.status.map(CouponStatus::as_str).unwrap_or("");

@@ -822,6 +822,59 @@ impl Store for SqliteStore {
         self.read(move |conn| get_coupon(conn, &id)).await
     }
 
+    async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>> {
+        let code = code.to_string();
+        self.read(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {COUPON_COLS} FROM coupons WHERE code = ?1"
+            ))?
+            .query_row([&code], coupon_row)
+            .optional()?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn redeem_coupon(
+        &self,
+        id: &str,
+        order_id: Option<&str>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<CouponRecord, ErrorCode>> {
+        let (id, order_id, actor) = (
+            id.to_string(),
+            order_id.map(str::to_string),
+            actor.to_string(),
+        );
+        self.write(move |tx, _| {
+            let Some(c) = get_coupon(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
+            if c.status != CouponStatus::Claimed || c.valid_from > now || c.valid_until <= now {
+                return Ok(Err(ErrorCode::InvalidState));
+            }
+            tx.prepare_cached("UPDATE coupons SET status = 'redeemed', order_id = ?2, updated_at = ?3 WHERE id = ?1")?
+                .execute(params![id, order_id, micros(now)])?;
+            tx.prepare_cached("UPDATE templates SET used = used + 1 WHERE id = ?1")?.execute([&c.template_id])?;
+            append_ledger(
+                tx,
+                &LedgerWrite {
+                    coupon_id: &id,
+                    template_id: &c.template_id,
+                    user_id: &c.user_id,
+                    event: LedgerEvent::Redeemed,
+                    from: Some(CouponStatus::Claimed),
+                    to: CouponStatus::Redeemed,
+                    at: now,
+                    actor: &actor,
+                    reason: Some("redeemed by code"),
+                    order_id: order_id.as_deref(),
+                },
+            )?;
+            Ok(Ok(get_coupon(tx, &id)?.ok_or_else(|| corrupt("coupon vanished"))?))
+        })
+        .await
+    }
+
     async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
         self.read(move |conn| {
             let stores = q.stores.as_ref().map(|s| json_list(s));

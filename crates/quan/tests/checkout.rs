@@ -402,3 +402,62 @@ async fn two_processes_race_for_one_coupon_on_postgres() {
         "{answers:?}"
     );
 }
+
+async fn a_guide_redeems_by_code_at_the_counter(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.active(store_coupon("s1", 5000, 800)).await;
+    let (_, c) = app.claim(&t, json!({"user_id": "u1"})).await;
+    let code_of = c["code"].as_str().unwrap().to_lowercase();
+    let guide = app.key("guide", &["s1"], None).await;
+    let other = app.key("guide", &["s2"], None).await;
+    let redeem = |key: String, body: Value| {
+        let app = &app;
+        async move {
+            app.call("POST", "/v1/coupons/redeem", Some(&key), Some(body), &[])
+                .await
+        }
+    };
+    let (st, b) = redeem(
+        other.clone(),
+        json!({"code": code_of, "store_id": "s1", "amount": 6000}),
+    )
+    .await;
+    assert_eq!((st, code(&b), field(&b)), (403, "forbidden", "store_id"));
+    let (st, b) = redeem(
+        guide.clone(),
+        json!({"code": code_of, "store_id": "s1", "amount": 4000}),
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (409, "coupon_not_usable", "amount")
+    );
+    let (st, b) = redeem(
+        guide.clone(),
+        json!({"code": "NOPE", "store_id": "s1", "amount": 6000}),
+    )
+    .await;
+    assert_eq!((st, field(&b)), (404, "code"));
+    let (st, r) = redeem(
+        guide.clone(),
+        json!({"code": code_of, "store_id": "s1", "amount": 6000, "order_id": "pos-1"}),
+    )
+    .await;
+    assert_eq!(
+        (st, r["discount"].as_i64(), r["payable"].as_i64()),
+        (200, Some(800), Some(5200)),
+        "{r}"
+    );
+    let (st, b) = redeem(
+        guide,
+        json!({"code": code_of, "store_id": "s1", "amount": 6000}),
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b)),
+        (409, "coupon_not_usable"),
+        "a coupon is redeemed once"
+    );
+    assert_eq!(app.template(&t).await["used"], 1);
+}
+both!(a_guide_redeems_by_code_at_the_counter);

@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/orders/{order_id}/cancel", post(orders::cancel))
         .route("/v1/orders/{order_id}/refund", post(orders::refund))
         .route("/v1/users/{user_id}/coupons", get(wallet::wallet))
+        .route("/v1/coupons/redeem", post(wallet::redeem_by_code))
         .route("/v1/coupons/{id}", get(wallet::coupon))
         .route("/v1/coupons/{id}/revoke", post(wallet::revoke))
         .route("/v1/members/{id}", put(members::put).get(members::get))

@@ -232,3 +232,136 @@ pub async fn revoke(
         Err(code) => Err(ApiError::code(code)),
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    /// The coupon's own code, as the member shows it at the counter.
+    pub code: String,
+    /// The store where it is redeemed.
+    pub store_id: String,
+    /// The purchase at the counter, minor units: the coupon's threshold is checked on it.
+    pub amount: i64,
+    /// Items in the purchase, for item thresholds (default 1).
+    #[serde(default)]
+    pub items: Option<i64>,
+    /// The point-of-sale order, for the ledger.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RedeemView {
+    pub coupon_id: String,
+    /// Money off the purchase.
+    pub discount: i64,
+    pub payable: i64,
+}
+
+/// Redeems a coupon by its code at a store counter (the offline channel).
+#[utoipa::path(post, path = "/v1/coupons/redeem", tag = "wallet", request_body = RedeemBody,
+    responses((status = 200, body = RedeemView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn redeem_by_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(body, _): Body<RedeemBody>,
+) -> ApiResult<Json<RedeemView>> {
+    use quan_core::checkout::money::discount;
+    use quan_core::template::{Benefit, Channel, Scope};
+    let principal = caller.require(&[Role::Platform, Role::Merchant, Role::Guide])?;
+    if !principal.owns_store(Some(&body.store_id)) {
+        return Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "store_id",
+            "not one of this key's stores",
+        ));
+    }
+    if body.amount < 1 || body.amount > quan_core::template::MAX_AMOUNT {
+        return Err(ApiError::field(
+            ErrorCode::NotPositive,
+            "amount",
+            "must be a positive amount",
+        ));
+    }
+    let items = body.items.unwrap_or(1);
+    if !(1..=100_000).contains(&items) {
+        return Err(ApiError::field(
+            ErrorCode::NotPositive,
+            "items",
+            "must be within 1..100000",
+        ));
+    }
+    let code = body.code.trim().to_ascii_uppercase();
+    let Some(coupon) = state.store.coupon_by_code(&code).await? else {
+        return Err(ApiError::field(
+            ErrorCode::NotFound,
+            "code",
+            "no coupon has this code",
+        ));
+    };
+    let template = state
+        .store
+        .template(&coupon.template_id)
+        .await?
+        .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
+    let spec = &template.spec;
+    let applies = match &spec.scope {
+        Scope::Platform { .. } => true,
+        Scope::Store { store_id } => *store_id == body.store_id,
+        Scope::Category { store_id, .. } | Scope::Product { store_id, .. } => {
+            *store_id == body.store_id
+        }
+    };
+    if !applies {
+        return Err(ApiError::field(
+            ErrorCode::CouponNotUsable,
+            "store_id",
+            "the coupon is not for this store",
+        ));
+    }
+    if spec
+        .channels
+        .as_ref()
+        .is_some_and(|c| !c.contains(&Channel::OfflineStore))
+    {
+        return Err(ApiError::field(
+            ErrorCode::CouponNotUsable,
+            "code",
+            "the coupon is not usable in stores",
+        ));
+    }
+    let off = match &spec.benefit {
+        Benefit::Gift { threshold, .. } => (body.amount >= *threshold).then_some(0),
+        Benefit::FreeShipping { .. } => None,
+        benefit => discount(benefit, body.amount, items),
+    };
+    let Some(off) = off else {
+        return Err(ApiError::field(
+            ErrorCode::CouponNotUsable,
+            "amount",
+            "below the coupon's threshold",
+        ));
+    };
+    match state
+        .store
+        .redeem_coupon(
+            &coupon.id,
+            body.order_id.as_deref(),
+            state.now(),
+            &principal.key_id,
+        )
+        .await?
+    {
+        Ok(c) => Ok(Json(RedeemView {
+            coupon_id: c.id,
+            discount: off,
+            payable: body.amount - off,
+        })),
+        Err(ErrorCode::InvalidState) => Err(ApiError::field(
+            ErrorCode::CouponNotUsable,
+            "code",
+            "the coupon is used, expired, revoked or not yet valid",
+        )),
+        Err(code) => Err(ApiError::code(code)),
+    }
+}
