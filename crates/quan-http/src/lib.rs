@@ -39,6 +39,11 @@ pub struct AppState {
     pub link_secret: Arc<Vec<u8>>,
     /// The public base URL claim links point at.
     pub public_url: String,
+    /// Parsed templates of coupons, for pricing. A template's content is fixed once it can have
+    /// coupons (only drafts are edited, and drafts are never claimed), so entries never go stale.
+    pub priced: Arc<
+        std::sync::RwLock<std::collections::HashMap<String, Arc<quan_core::template::Template>>>,
+    >,
 }
 
 impl AppState {
@@ -60,7 +65,32 @@ impl AppState {
             keys: Arc::new(auth::KeyRing::new(admin_key_hash)),
             link_secret: Arc::new(secret.into_bytes()),
             public_url,
+            priced: Arc::default(),
         })
+    }
+
+    /// The parsed template of a coupon's template id, from the cache or the store.
+    pub async fn priced_template(
+        &self,
+        id: &str,
+    ) -> Result<Arc<quan_core::template::Template>, error::ApiError> {
+        if let Some(t) = self.priced.read().expect("template cache").get(id) {
+            return Ok(t.clone());
+        }
+        let record = self
+            .store
+            .template(id)
+            .await?
+            .ok_or_else(|| error::ApiError::code(quan_core::ErrorCode::Internal))?;
+        let template = Arc::new(
+            quan_core::template::Template::parse(record.spec)
+                .map_err(|_| error::ApiError::code(quan_core::ErrorCode::Internal))?,
+        );
+        self.priced
+            .write()
+            .expect("template cache")
+            .insert(id.to_string(), template.clone());
+        Ok(template)
     }
 
     pub fn now(&self) -> jiff::Timestamp {

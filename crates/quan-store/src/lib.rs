@@ -98,6 +98,16 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
     ) -> Result<Result<CouponRecord, ErrorCode>>;
     async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
+    /// The member's coupons that checkout may use at `now`: claimed and not yet expired, and,
+    /// with `with_locked`, locked ones too (a lapsed lock can be taken over). At most `limit`,
+    /// soonest-expiring first.
+    async fn usable_coupons(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+        with_locked: bool,
+        limit: u32,
+    ) -> Result<Vec<CouponRecord>>;
     /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
     async fn revoke_coupon(
         &self,

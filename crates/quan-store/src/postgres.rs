@@ -763,6 +763,26 @@ impl Store for PgStore {
         Ok(Ok(out))
     }
 
+    async fn usable_coupons(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+        with_locked: bool,
+        limit: u32,
+    ) -> Result<Vec<CouponRecord>> {
+        let c = self.pool.get().await?;
+        let rows = c
+            .query(
+                &format!(
+                    "SELECT {COUPON_COLS} FROM coupons WHERE user_id = $1 AND valid_until > $2 \
+                     AND (status = 'claimed' OR ($3 AND status = 'locked')) ORDER BY valid_until, id LIMIT $4"
+                ),
+                &[&user_id, &micros(now), &with_locked, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter().map(coupon_record).collect()
+    }
+
     async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
         let c = self.pool.get().await?;
         let status = q.status.map(CouponStatus::as_str).unwrap_or("");

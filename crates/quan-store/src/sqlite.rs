@@ -875,6 +875,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn usable_coupons(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+        with_locked: bool,
+        limit: u32,
+    ) -> Result<Vec<CouponRecord>> {
+        let user_id = user_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COUPON_COLS} FROM coupons WHERE user_id = ?1 AND valid_until > ?2 \
+                 AND (status = 'claimed' OR (?3 AND status = 'locked')) ORDER BY valid_until, id LIMIT ?4"
+            ))?;
+            let rows = stmt.query_map(params![user_id, micros(now), with_locked, limit], coupon_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().collect()
+        })
+        .await
+    }
+
     async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
         self.read(move |conn| {
             let stores = q.stores.as_ref().map(|s| json_list(s));

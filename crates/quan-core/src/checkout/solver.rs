@@ -27,6 +27,8 @@ use crate::zone::TenantZone;
 #[derive(Debug, Clone)]
 pub struct Offer<'t> {
     pub coupon_id: String,
+    /// Coupons of one template must share one `&Template`: the solver tells templates apart by
+    /// address to use at most one coupon of any one template (domain.md 6).
     pub template: &'t Template,
     pub valid_from: Timestamp,
     pub valid_until: Timestamp,
@@ -449,6 +451,11 @@ pub fn quote(
     })
 }
 
+/// Whether two candidates are coupons of one template (see [`Offer::template`]).
+fn same_template(a: &Cand, b: &Cand) -> bool {
+    std::ptr::eq(a.offer.template, b.offer.template)
+}
+
 /// Whether a coupon misses its threshold even on every line it could take, alone.
 fn below_threshold_alone(cand: &Cand, cart: &Cart) -> bool {
     let lines = cart.lines();
@@ -480,6 +487,15 @@ fn merchant_configs(
             .map(|b| mine[b])
             .collect();
         if set.iter().filter(|&&c| cands[c].store_wide).count() > 1 {
+            continue;
+        }
+        // At most one coupon of any one template (domain.md 6): a wallet may hold two coupons of
+        // one template, and without this both were used (e.g. on different lines).
+        if set.iter().enumerate().any(|(k, &a)| {
+            set[k + 1..]
+                .iter()
+                .any(|&b| same_template(&cands[a], &cands[b]))
+        }) {
             continue;
         }
         if mine.iter().any(|&c| cands[c].pinned && !set.contains(&c)) {
@@ -758,7 +774,14 @@ impl Search<'_, '_, '_> {
             let mut placed = Vec::new();
             for (j, &c) in self.shippers.iter().enumerate() {
                 if let Some(k) = options[j][pick[j]] {
-                    if taken[k] {
+                    // One shipment per coupon, one coupon per shipment, and at most one coupon
+                    // of any one template (two free-shipping coupons of one template on two
+                    // shipments were allowed before).
+                    if taken[k]
+                        || placed
+                            .iter()
+                            .any(|p: &Placed| same_template(&self.cands[p.0], &self.cands[c]))
+                    {
                         ok = false;
                         break;
                     }

@@ -8,10 +8,8 @@ use axum::Json;
 use jiff::Timestamp;
 use quan_core::access::Role;
 use quan_core::checkout::{self, Cart, Line, Offer, Quote, QuoteContext, QuoteError};
-use quan_core::coupon::CouponStatus;
 use quan_core::template::{Channel, Template};
 use quan_core::ErrorCode;
-use quan_store::WalletQuery;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -67,34 +65,19 @@ pub async fn quote(
     let at = body.at.unwrap_or_else(|| state.now());
     let wallet = state
         .store
-        .wallet(WalletQuery {
-            user_id: body.user_id.clone(),
-            status: Some(CouponStatus::Claimed),
-            stores: None,
-            now: at,
-            limit: WALLET_LIMIT,
-            cursor: None,
-        })
+        .usable_coupons(&body.user_id, at, false, WALLET_LIMIT)
         .await?;
-    let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
-    for c in &wallet.items {
-        if !templates.contains_key(&c.template_id) {
-            let record = state
-                .store
-                .template(&c.template_id)
-                .await?
-                .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
-            let template =
-                Template::parse(record.spec).map_err(|_| ApiError::code(ErrorCode::Internal))?;
-            templates.insert(c.template_id.clone(), Arc::new(template));
+    let mut templates: HashMap<&str, Arc<Template>> = HashMap::new();
+    for c in &wallet {
+        if !templates.contains_key(c.template_id.as_str()) {
+            templates.insert(&c.template_id, state.priced_template(&c.template_id).await?);
         }
     }
     let offers: Vec<Offer> = wallet
-        .items
         .iter()
         .map(|c| Offer {
             coupon_id: c.id.clone(),
-            template: &templates[&c.template_id],
+            template: &templates[c.template_id.as_str()],
             valid_from: c.valid_from,
             valid_until: c.valid_until,
         })
@@ -110,11 +93,7 @@ pub async fn quote(
             "not a usable coupon of this member's wallet",
         ));
     }
-    let order_number = state
-        .store
-        .member(&body.user_id)
-        .await?
-        .map_or(1, |m| m.paid_orders + 1);
+    let order_number = super::orders::order_number(&state, &body.user_id, &offers).await?;
     let ctx = QuoteContext {
         at,
         zone: state.zone.clone(),

@@ -12,10 +12,9 @@ use jiff::{SignedDuration, Timestamp};
 use quan_core::access::{Principal, Role};
 use quan_core::checkout::refund::{paid_lines, LineRefund, RefundAsk};
 use quan_core::checkout::{self, Cart, Line, Offer, Quote, QuoteContext, QuoteError};
-use quan_core::coupon::CouponStatus;
 use quan_core::template::{Channel, Template};
 use quan_core::ErrorCode;
-use quan_store::{LockRefusal, NewOrder, OrderRecord, WalletQuery};
+use quan_store::{LockRefusal, NewOrder, OrderRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -146,60 +145,34 @@ pub async fn create(
     )?;
     let now = state.now();
     // Locked coupons are candidates too: a lock that lapsed is taken over (the store checks).
-    let mut wallet = state
+    let wallet = state
         .store
-        .wallet(WalletQuery {
-            user_id: body.user_id.clone(),
-            status: None,
-            stores: None,
-            now,
-            limit: 500,
-            cursor: None,
-        })
+        .usable_coupons(&body.user_id, now, true, 500)
         .await?;
-    wallet.items.retain(|c| {
-        matches!(c.status, CouponStatus::Claimed | CouponStatus::Locked) && c.valid_until > now
-    });
-    let mut templates: HashMap<String, Arc<Template>> = HashMap::new();
+    let mut templates: HashMap<&str, Arc<Template>> = HashMap::new();
     for (i, id) in body.coupon_ids.iter().enumerate() {
-        let Some(c) = wallet.items.iter().find(|c| &c.id == id) else {
+        let Some(c) = wallet.iter().find(|c| &c.id == id) else {
             return Err(ApiError::field(
                 ErrorCode::CouponNotUsable,
                 format!("coupon_ids[{i}]"),
                 "not a usable coupon of this member's wallet",
             ));
         };
-        if !templates.contains_key(&c.template_id) {
-            let record = state
-                .store
-                .template(&c.template_id)
-                .await?
-                .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
-            templates.insert(
-                c.template_id.clone(),
-                Arc::new(
-                    Template::parse(record.spec)
-                        .map_err(|_| ApiError::code(ErrorCode::Internal))?,
-                ),
-            );
+        if !templates.contains_key(c.template_id.as_str()) {
+            templates.insert(&c.template_id, state.priced_template(&c.template_id).await?);
         }
     }
     let offers: Vec<Offer> = wallet
-        .items
         .iter()
         .filter(|c| body.coupon_ids.contains(&c.id))
         .map(|c| Offer {
             coupon_id: c.id.clone(),
-            template: &templates[&c.template_id],
+            template: &templates[c.template_id.as_str()],
             valid_from: c.valid_from,
             valid_until: c.valid_until,
         })
         .collect();
-    let order_number = state
-        .store
-        .member(&body.user_id)
-        .await?
-        .map_or(1, |m| m.paid_orders + 1);
+    let order_number = order_number(&state, &body.user_id, &offers).await?;
     let ctx = QuoteContext {
         at: now,
         zone: state.zone.clone(),
@@ -247,6 +220,25 @@ pub async fn create(
             ))
         }
     }
+}
+
+/// Which paid order of the member this would be, read only when a coupon asks (`usable_on_orders`).
+pub(crate) async fn order_number(
+    state: &AppState,
+    user_id: &str,
+    offers: &[Offer<'_>],
+) -> ApiResult<i64> {
+    if offers
+        .iter()
+        .all(|o| o.template.spec().usable_on_orders.is_none())
+    {
+        return Ok(1);
+    }
+    Ok(state
+        .store
+        .member(user_id)
+        .await?
+        .map_or(1, |m| m.paid_orders + 1))
 }
 
 fn hash(raw: &[u8]) -> String {
