@@ -12,6 +12,8 @@ pub mod solver;
 
 #[cfg(test)]
 mod examples;
+#[cfg(test)]
+mod proptests;
 
 pub use cart::{Cart, Line};
 pub use solver::{

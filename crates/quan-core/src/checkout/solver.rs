@@ -112,7 +112,9 @@ pub enum QuoteError {
 /// The most merchant configurations one store may have before the quote is refused.
 const MAX_CONFIGS: usize = 20_000;
 /// The most complete combinations evaluated before the quote is refused.
-const MAX_LEAVES: usize = 2_000_000;
+const MAX_LEAVES: usize = 200_000;
+/// The most line assignments tried for one store's merchant layer before the quote is refused.
+const MAX_ASSIGNMENTS: usize = 200_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -477,6 +479,7 @@ fn merchant_configs(
 ) -> Result<Vec<Config>, QuoteError> {
     let lines = cart.lines();
     let mut out = Vec::new();
+    let mut tried = 0usize;
     let n = mine.len();
     if n > 16 {
         return Err(QuoteError::TooComplex);
@@ -522,6 +525,10 @@ fn merchant_configs(
         }
         let mut pick = vec![0usize; contested.len()];
         loop {
+            tried += 1;
+            if tried > MAX_ASSIGNMENTS {
+                return Err(QuoteError::TooComplex);
+            }
             if let Some(config) = evaluate(cands, &set, &contested, &pick, cart) {
                 out.push(config);
                 if out.len() > MAX_CONFIGS {

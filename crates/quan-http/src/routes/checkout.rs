@@ -67,21 +67,7 @@ pub async fn quote(
         .store
         .usable_coupons(&body.user_id, at, false, WALLET_LIMIT)
         .await?;
-    let mut templates: HashMap<&str, Arc<Template>> = HashMap::new();
-    for c in &wallet {
-        if !templates.contains_key(c.template_id.as_str()) {
-            templates.insert(&c.template_id, state.priced_template(&c.template_id).await?);
-        }
-    }
-    let offers: Vec<Offer> = wallet
-        .iter()
-        .map(|c| Offer {
-            coupon_id: c.id.clone(),
-            template: &templates[c.template_id.as_str()],
-            valid_from: c.valid_from,
-            valid_until: c.valid_until,
-        })
-        .collect();
+    let offers = owned_offers(&state, &wallet).await?;
     let pin = body.pin.unwrap_or_default();
     if let Some(foreign) = pin
         .iter()
@@ -93,7 +79,7 @@ pub async fn quote(
             "not a usable coupon of this member's wallet",
         ));
     }
-    let order_number = super::orders::order_number(&state, &body.user_id, &offers).await?;
+    let order_number = order_number(&state, &body.user_id, &offers).await?;
     let ctx = QuoteContext {
         at,
         zone: state.zone.clone(),
@@ -101,13 +87,7 @@ pub async fn quote(
         region: body.region,
         order_number,
     };
-    match checkout::quote(
-        &cart,
-        &offers,
-        &ctx,
-        &pin,
-        &body.exclude.unwrap_or_default(),
-    ) {
+    match price(cart, offers, ctx, pin, body.exclude.unwrap_or_default()).await? {
         Ok(q) => Ok(Json(q)),
         Err(QuoteError::PinNotApplicable(id)) => Err(ApiError::field(
             ErrorCode::PinNotApplicable,
@@ -116,4 +96,78 @@ pub async fn quote(
         )),
         Err(QuoteError::TooComplex) => Err(ApiError::code(ErrorCode::TooComplex)),
     }
+}
+
+/// A wallet coupon with its parsed template, owned, so pricing can run off the async workers.
+pub(crate) struct OwnedOffer {
+    pub coupon_id: String,
+    pub template: Arc<Template>,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+}
+
+/// The coupons with their templates; coupons of one template share one `Arc` (the solver
+/// tells templates apart by address).
+pub(crate) async fn owned_offers(
+    state: &AppState,
+    coupons: &[quan_store::CouponRecord],
+) -> ApiResult<Vec<OwnedOffer>> {
+    let mut templates: HashMap<&str, Arc<Template>> = HashMap::new();
+    let mut out = Vec::with_capacity(coupons.len());
+    for c in coupons {
+        if !templates.contains_key(c.template_id.as_str()) {
+            templates.insert(&c.template_id, state.priced_template(&c.template_id).await?);
+        }
+        out.push(OwnedOffer {
+            coupon_id: c.id.clone(),
+            template: templates[c.template_id.as_str()].clone(),
+            valid_from: c.valid_from,
+            valid_until: c.valid_until,
+        });
+    }
+    Ok(out)
+}
+
+/// Which paid order of the member this would be, read only when a coupon asks (`usable_on_orders`).
+pub(crate) async fn order_number(
+    state: &AppState,
+    user_id: &str,
+    offers: &[OwnedOffer],
+) -> ApiResult<i64> {
+    if offers
+        .iter()
+        .all(|o| o.template.spec().usable_on_orders.is_none())
+    {
+        return Ok(1);
+    }
+    Ok(state
+        .store
+        .member(user_id)
+        .await?
+        .map_or(1, |m| m.paid_orders + 1))
+}
+
+/// Runs the solver on a blocking thread: a hard cart can take a while and must not stall the
+/// async workers.
+pub(crate) async fn price(
+    cart: Cart,
+    offers: Vec<OwnedOffer>,
+    ctx: QuoteContext,
+    pin: Vec<String>,
+    exclude: Vec<String>,
+) -> ApiResult<Result<Quote, QuoteError>> {
+    tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<Offer> = offers
+            .iter()
+            .map(|o| Offer {
+                coupon_id: o.coupon_id.clone(),
+                template: &o.template,
+                valid_from: o.valid_from,
+                valid_until: o.valid_until,
+            })
+            .collect();
+        checkout::quote(&cart, &borrowed, &ctx, &pin, &exclude)
+    })
+    .await
+    .map_err(|_| ApiError::code(ErrorCode::Internal))
 }

@@ -1,8 +1,7 @@
 //! Orders: lock the chosen coupons to an order, redeem them on payment, release them on cancel,
 //! and give money and coupons back on refund.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,13 +10,14 @@ use axum::Json;
 use jiff::{SignedDuration, Timestamp};
 use quan_core::access::{Principal, Role};
 use quan_core::checkout::refund::{paid_lines, LineRefund, RefundAsk};
-use quan_core::checkout::{self, Cart, Line, Offer, Quote, QuoteContext, QuoteError};
-use quan_core::template::{Channel, Template};
+use quan_core::checkout::{Cart, Line, Quote, QuoteContext, QuoteError};
+use quan_core::template::Channel;
 use quan_core::ErrorCode;
 use quan_store::{LockRefusal, NewOrder, OrderRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::checkout::{order_number, owned_offers, price};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::Body;
@@ -149,29 +149,20 @@ pub async fn create(
         .store
         .usable_coupons(&body.user_id, now, true, 500)
         .await?;
-    let mut templates: HashMap<&str, Arc<Template>> = HashMap::new();
     for (i, id) in body.coupon_ids.iter().enumerate() {
-        let Some(c) = wallet.iter().find(|c| &c.id == id) else {
+        if !wallet.iter().any(|c| &c.id == id) {
             return Err(ApiError::field(
                 ErrorCode::CouponNotUsable,
                 format!("coupon_ids[{i}]"),
                 "not a usable coupon of this member's wallet",
             ));
-        };
-        if !templates.contains_key(c.template_id.as_str()) {
-            templates.insert(&c.template_id, state.priced_template(&c.template_id).await?);
         }
     }
-    let offers: Vec<Offer> = wallet
-        .iter()
+    let chosen: Vec<_> = wallet
+        .into_iter()
         .filter(|c| body.coupon_ids.contains(&c.id))
-        .map(|c| Offer {
-            coupon_id: c.id.clone(),
-            template: &templates[c.template_id.as_str()],
-            valid_from: c.valid_from,
-            valid_until: c.valid_until,
-        })
         .collect();
+    let offers = owned_offers(&state, &chosen).await?;
     let order_number = order_number(&state, &body.user_id, &offers).await?;
     let ctx = QuoteContext {
         at: now,
@@ -180,7 +171,7 @@ pub async fn create(
         region: body.region.clone(),
         order_number,
     };
-    let quote = match checkout::quote(&cart, &offers, &ctx, &body.coupon_ids, &[]) {
+    let quote = match price(cart.clone(), offers, ctx, body.coupon_ids.clone(), vec![]).await? {
         Ok(q) => q,
         Err(QuoteError::PinNotApplicable(id)) => {
             let i = body.coupon_ids.iter().position(|c| *c == id).unwrap_or(0);
@@ -220,25 +211,6 @@ pub async fn create(
             ))
         }
     }
-}
-
-/// Which paid order of the member this would be, read only when a coupon asks (`usable_on_orders`).
-pub(crate) async fn order_number(
-    state: &AppState,
-    user_id: &str,
-    offers: &[Offer<'_>],
-) -> ApiResult<i64> {
-    if offers
-        .iter()
-        .all(|o| o.template.spec().usable_on_orders.is_none())
-    {
-        return Ok(1);
-    }
-    Ok(state
-        .store
-        .member(user_id)
-        .await?
-        .map_or(1, |m| m.paid_orders + 1))
 }
 
 fn hash(raw: &[u8]) -> String {
