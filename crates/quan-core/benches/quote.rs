@@ -105,6 +105,7 @@ impl Case {
             .enumerate()
             .map(|(i, (t, until))| Offer {
                 coupon_id: format!("cp{i:03}"),
+                template_id: format!("t{i:03}"),
                 template: t,
                 valid_from: now() - SignedDuration::from_hours(1),
                 valid_until: *until,

@@ -92,6 +92,7 @@ fn price_with(
         .enumerate()
         .map(|(i, t)| Offer {
             coupon_id: format!("c{}", i + 1),
+            template_id: format!("t{}", i + 1),
             template: t,
             valid_from: now() - jiff::SignedDuration::from_hours(1),
             valid_until: now() + jiff::SignedDuration::from_hours(24),

@@ -675,6 +675,7 @@ fn check(raw: &RawCase) -> Result<(), TestCaseError> {
             };
             Offer {
                 coupon_id: IDS[i].to_string(),
+                template_id: format!("t{}", template_of[i]),
                 template: &templates[template_of[i]],
                 valid_from: from,
                 valid_until: until,

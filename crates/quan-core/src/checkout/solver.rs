@@ -27,8 +27,8 @@ use crate::zone::TenantZone;
 #[derive(Debug, Clone)]
 pub struct Offer<'t> {
     pub coupon_id: String,
-    /// Coupons of one template must share one `&Template`: the solver tells templates apart by
-    /// address to use at most one coupon of any one template (domain.md 6).
+    /// The coupon's template id: a combination holds at most one coupon of any one template.
+    pub template_id: String,
     pub template: &'t Template,
     pub valid_from: Timestamp,
     pub valid_until: Timestamp,
@@ -453,9 +453,9 @@ pub fn quote(
     })
 }
 
-/// Whether two candidates are coupons of one template (see [`Offer::template`]).
+/// Whether two candidates are coupons of one template.
 fn same_template(a: &Cand, b: &Cand) -> bool {
-    std::ptr::eq(a.offer.template, b.offer.template)
+    a.offer.template_id == b.offer.template_id
 }
 
 /// Whether a coupon misses its threshold even on every line it could take, alone.

@@ -101,13 +101,13 @@ pub async fn quote(
 /// A wallet coupon with its parsed template, owned, so pricing can run off the async workers.
 pub(crate) struct OwnedOffer {
     pub coupon_id: String,
+    pub template_id: String,
     pub template: Arc<Template>,
     pub valid_from: Timestamp,
     pub valid_until: Timestamp,
 }
 
-/// The coupons with their templates; coupons of one template share one `Arc` (the solver
-/// tells templates apart by address).
+/// The coupons with their templates, each template parsed (or cached) once.
 pub(crate) async fn owned_offers(
     state: &AppState,
     coupons: &[quan_store::CouponRecord],
@@ -120,6 +120,7 @@ pub(crate) async fn owned_offers(
         }
         out.push(OwnedOffer {
             coupon_id: c.id.clone(),
+            template_id: c.template_id.clone(),
             template: templates[c.template_id.as_str()].clone(),
             valid_from: c.valid_from,
             valid_until: c.valid_until,
@@ -161,6 +162,7 @@ pub(crate) async fn price(
             .iter()
             .map(|o| Offer {
                 coupon_id: o.coupon_id.clone(),
+                template_id: o.template_id.clone(),
                 template: &o.template,
                 valid_from: o.valid_from,
                 valid_until: o.valid_until,
