@@ -1304,14 +1304,16 @@ impl SqliteStore {
             // Check every coupon before changing any: the lock is all or nothing.
             let mut held = Vec::with_capacity(o.coupon_ids.len());
             for id in &o.coupon_ids {
+                let lapsed = |until: Option<i64>| until.is_some_and(|l| l <= micros(o.now));
+                let locked_until: Option<i64> = tx
+                    .prepare_cached("SELECT locked_until FROM coupons WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?
+                    .flatten();
                 let usable = get_coupon(tx, id)?.filter(|c| {
-                    let lapsed: Option<i64> = tx
-                        .query_row("SELECT locked_until FROM coupons WHERE id = ?1", [id], |r| r.get(0))
-                        .ok()
-                        .flatten();
                     c.user_id == o.user_id
                         && c.valid_until > o.now
-                        && (c.status == CouponStatus::Claimed || (c.status == CouponStatus::Locked && lapsed.is_some_and(|l| l <= micros(o.now))))
+                        && (c.status == CouponStatus::Claimed || (c.status == CouponStatus::Locked && lapsed(locked_until)))
                 });
                 match usable {
                     Some(c) => held.push(c),
