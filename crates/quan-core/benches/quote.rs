@@ -171,8 +171,9 @@ fn hard_case(rng: &mut Rng, n_lines: usize, n_stores: usize, n_coupons: usize) -
     for j in 0..n_coupons - n_platform {
         let store = format!("st{}", j % n_stores);
         let mine: Vec<&Line> = lines.iter().filter(|l| l.store_id == store).collect();
-        // Store, category and product coupons in turn, each store getting a mix.
-        let scope = match (j + j / n_stores) % 3 {
+        // Store, category and product coupons in turn: the k-th coupon of store s is of kind
+        // (k + s) mod 3, so every store with two or more coupons gets a mix.
+        let scope = match (j / n_stores + j % n_stores) % 3 {
             0 => Scope::Store {
                 store_id: store.clone(),
             },
@@ -337,6 +338,9 @@ fn greedy_vs_optimal(n: usize, budget: Duration) {
             let t0 = Instant::now();
             let result = quote(&case.cart, &offers, &ctx, &[], &[]);
             let took = t0.elapsed();
+            if took > Duration::from_millis(2) {
+                eprintln!("SLOW {took:?}");
+            }
             let g = greedy(&case);
             match result {
                 Ok(q) => {

@@ -1,0 +1,394 @@
+//! The best combination of a member's coupons for a cart (domain.md section 6), exactly.
+//!
+//! - this module: the answer's types, and which wallet coupons may be used at all (and in which
+//!   layer), gifts, and why the others were left out.
+//! - [`merchant`]: each store's legal merchant configurations, deduplicated by what the rest of
+//!   the cart can see of them.
+//! - [`reach`]: which sums of per-store losses the remaining stores can make (an exact bound).
+//! - [`search`]: for each platform option, a branch and bound over stores with bounds that never
+//!   cut a combination that could tie the best, and the tie-breaks of section 6.4.
+//! - [`shipping`]: the best placement of free-shipping coupons on shipments.
+//!
+//! Why it is exact is written in docs/ARCHITECTURE.md ("The checkout solver").
+
+mod merchant;
+mod reach;
+mod search;
+mod shipping;
+
+#[cfg(test)]
+pub(crate) use search::RELAXED;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::cart::Cart;
+use super::money::{apportion, discount};
+use crate::claim::region_within;
+use crate::template::{Benefit, Channel, Scope, Template};
+use crate::zone::TenantZone;
+
+/// A coupon of the member's wallet, as pricing needs it.
+#[derive(Debug, Clone)]
+pub struct Offer<'t> {
+    pub coupon_id: String,
+    /// The coupon's template id: a combination holds at most one coupon of any one template.
+    pub template_id: String,
+    pub template: &'t Template,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+}
+
+/// When, where and for which order the quote is asked.
+#[derive(Debug, Clone)]
+pub struct QuoteContext {
+    pub at: Timestamp,
+    pub zone: TenantZone,
+    pub channel: Option<Channel>,
+    pub region: Option<String>,
+    /// Which paid order of the member this would be (1 = first), for `usable_on_orders`.
+    pub order_number: i64,
+}
+
+/// A coupon in the chosen combination, with its share of every line it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct Applied {
+    pub coupon_id: String,
+    /// Money off, or the shipping fee waived for a free-shipping coupon.
+    pub discount: i64,
+    pub lines: Vec<LineShare>,
+    /// The store whose shipment a free-shipping coupon waives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct LineShare {
+    pub line_id: String,
+    pub amount: i64,
+}
+
+/// A gift line a gift coupon adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct GiftLine {
+    pub coupon_id: String,
+    pub store_id: Option<String>,
+    pub sku: String,
+    pub qty: i64,
+}
+
+/// A wallet coupon left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct NotApplied {
+    pub coupon_id: String,
+    /// `not_yet_valid`, `expired`, `outside_usable_hours`, `wrong_channel`, `wrong_region`,
+    /// `wrong_order`, `wrong_store` (no line it applies to), `below_threshold`, `excluded`,
+    /// or `not_best` (usable, but the best combination does better without it).
+    pub reason: String,
+}
+
+/// The priced cart: `payable = subtotal − discount + shipping − shipping_waived`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct Quote {
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub shipping_waived: i64,
+    pub payable: i64,
+    /// The shipping fee of each store's shipment, as asked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shipping_by_store: BTreeMap<String, i64>,
+    pub coupons: Vec<Applied>,
+    pub gifts: Vec<GiftLine>,
+    pub not_applied: Vec<NotApplied>,
+}
+
+/// Why a quote cannot be given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    /// A pinned coupon cannot legally be used (with the other pins).
+    #[error("coupon {0} cannot be used on this cart")]
+    PinNotApplicable(String),
+    /// The search grew past its budget (a pathological wallet); pin or exclude coupons.
+    #[error("too many combinations to search")]
+    TooComplex,
+}
+
+/// The layer a usable coupon plays in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Merchant,
+    Platform,
+    Shipping,
+    Gift,
+}
+
+/// A usable coupon, classified, with the lines it may take.
+struct Cand<'a, 't> {
+    offer: &'a Offer<'t>,
+    role: Role,
+    store: Option<&'a str>,
+    store_wide: bool,
+    /// Indices of the cart lines it is eligible for, in cart order.
+    lines: Vec<usize>,
+    pinned: bool,
+    /// 1 + the position of its coupon id among all candidates' ids, compared byte-wise: ids
+    /// compare as their ranks do, and 0 stands for "no coupon" (the empty id sorts first).
+    rank: u32,
+}
+
+impl Cand<'_, '_> {
+    fn benefit(&self) -> &Benefit {
+        &self.offer.template.spec().benefit
+    }
+
+    fn expiry(&self) -> Timestamp {
+        self.offer.valid_until
+    }
+
+    fn same_template(&self, other: &Cand) -> bool {
+        self.offer.template_id == other.offer.template_id
+    }
+}
+
+/// Whether a coupon may be used at all at this time, channel, region and order; the reason if not.
+fn usable(offer: &Offer, ctx: &QuoteContext) -> Result<(), &'static str> {
+    let spec = offer.template.spec();
+    if ctx.at < offer.valid_from {
+        return Err("not_yet_valid");
+    }
+    if ctx.at >= offer.valid_until {
+        return Err("expired");
+    }
+    let local = ctx.zone.zoned(ctx.at);
+    if let Some(days) = &spec.usable_weekdays {
+        if !days.contains(&i64::from(local.weekday().to_monday_one_offset())) {
+            return Err("outside_usable_hours");
+        }
+    }
+    let hours = offer.template.usable_hours();
+    if !hours.is_empty()
+        && !hours
+            .iter()
+            .any(|(from, until)| *from <= local.time() && local.time() < *until)
+    {
+        return Err("outside_usable_hours");
+    }
+    if let Some(channels) = &spec.channels {
+        if !ctx.channel.is_some_and(|c| channels.contains(&c)) {
+            return Err("wrong_channel");
+        }
+    }
+    if let Some(regions) = &spec.regions {
+        if !ctx
+            .region
+            .as_deref()
+            .is_some_and(|r| regions.iter().any(|a| region_within(r, a)))
+        {
+            return Err("wrong_region");
+        }
+    }
+    if let Some(orders) = &spec.usable_on_orders {
+        if !orders.contains(&ctx.order_number) {
+            return Err("wrong_order");
+        }
+    }
+    Ok(())
+}
+
+fn line_eligible(template: &Template, line: &super::Line) -> bool {
+    let spec = template.spec();
+    if spec.excludes_activity_price && line.activity_price.is_some() {
+        return false;
+    }
+    let in_categories = |cats: &[String]| line.category.as_ref().is_some_and(|c| cats.contains(c));
+    match &spec.scope {
+        Scope::Platform { categories } => categories.as_deref().is_none_or(in_categories),
+        Scope::Store { store_id } => &line.store_id == store_id,
+        Scope::Category {
+            store_id,
+            categories,
+        } => &line.store_id == store_id && in_categories(categories),
+        Scope::Product { store_id, skus } => &line.store_id == store_id && skus.contains(&line.sku),
+    }
+}
+
+/// Prices `cart` with the best legal combination of `offers`. `pin`: coupons that must be used;
+/// `exclude`: coupons that must not.
+pub fn quote(
+    cart: &Cart,
+    offers: &[Offer],
+    ctx: &QuoteContext,
+    pin: &[String],
+    exclude: &[String],
+) -> Result<Quote, QuoteError> {
+    let lines = cart.lines();
+    let mut not_applied = Vec::new();
+    let mut cands: Vec<Cand> = Vec::new();
+    for offer in offers {
+        let pinned = pin.contains(&offer.coupon_id);
+        if exclude.contains(&offer.coupon_id) && !pinned {
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: "excluded".into(),
+            });
+            continue;
+        }
+        if let Err(reason) = usable(offer, ctx) {
+            if pinned {
+                return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
+            }
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: reason.into(),
+            });
+            continue;
+        }
+        let spec = offer.template.spec();
+        let role = match (&spec.benefit, spec.scope.is_platform()) {
+            (Benefit::Gift { .. }, _) => Role::Gift,
+            (Benefit::FreeShipping { .. }, _) => Role::Shipping,
+            (_, true) => Role::Platform,
+            (_, false) => Role::Merchant,
+        };
+        let eligible: Vec<usize> = (0..lines.len())
+            .filter(|&i| line_eligible(offer.template, &lines[i]))
+            .collect();
+        if eligible.is_empty() {
+            if pinned {
+                return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
+            }
+            not_applied.push(NotApplied {
+                coupon_id: offer.coupon_id.clone(),
+                reason: "wrong_store".into(),
+            });
+            continue;
+        }
+        cands.push(Cand {
+            offer,
+            role,
+            store: spec.scope.store_id(),
+            store_wide: matches!(spec.scope, Scope::Store { .. }),
+            lines: eligible,
+            pinned,
+            rank: 0,
+        });
+    }
+    let mut by_id: Vec<usize> = (0..cands.len()).collect();
+    by_id.sort_by(|&a, &b| {
+        cands[a]
+            .offer
+            .coupon_id
+            .as_bytes()
+            .cmp(cands[b].offer.coupon_id.as_bytes())
+    });
+    for (r, &c) in by_id.iter().enumerate() {
+        cands[c].rank = r as u32 + 1;
+    }
+
+    let best = search::best(cart, &cands)?;
+
+    // Gifts: per store (platform gifts: per order), the soonest-expiring gift whose threshold the
+    // base before coupons meets.
+    let mut gifts = Vec::new();
+    let mut used = vec![false; cands.len()];
+    for &c in &best.used {
+        used[c] = true;
+    }
+    let mut gift_scopes: Vec<Option<&str>> = cands
+        .iter()
+        .filter(|c| c.role == Role::Gift)
+        .map(|c| c.store)
+        .collect();
+    gift_scopes.sort_unstable();
+    gift_scopes.dedup();
+    for scope in gift_scopes {
+        let base: i64 = lines
+            .iter()
+            .filter(|l| scope.is_none_or(|s| l.store_id == s))
+            .map(super::Line::base)
+            .sum();
+        let pick = (0..cands.len())
+            .filter(|&c| cands[c].role == Role::Gift && cands[c].store == scope)
+            .filter(|&c| matches!(cands[c].benefit(), Benefit::Gift { threshold, .. } if base >= *threshold))
+            .min_by(|&a, &b| {
+                let (a, b) = (cands[a].offer, cands[b].offer);
+                a.valid_until.cmp(&b.valid_until).then_with(|| a.coupon_id.as_bytes().cmp(b.coupon_id.as_bytes()))
+            });
+        if let Some(c) = pick {
+            if let Benefit::Gift { gift_sku, .. } = cands[c].benefit() {
+                gifts.push(GiftLine {
+                    coupon_id: cands[c].offer.coupon_id.clone(),
+                    store_id: scope.map(str::to_string),
+                    sku: gift_sku.clone(),
+                    qty: 1,
+                });
+                used[c] = true;
+            }
+        }
+    }
+
+    for (c, cand) in cands.iter().enumerate() {
+        if used[c] {
+            continue;
+        }
+        if cand.pinned {
+            return Err(QuoteError::PinNotApplicable(cand.offer.coupon_id.clone()));
+        }
+        let reason = if below_threshold_alone(cand, cart) {
+            "below_threshold"
+        } else {
+            "not_best"
+        };
+        not_applied.push(NotApplied {
+            coupon_id: cand.offer.coupon_id.clone(),
+            reason: reason.into(),
+        });
+    }
+    let subtotal = cart.subtotal();
+    let shipping: i64 = cart.shipping().values().sum();
+    Ok(Quote {
+        subtotal,
+        discount: best.money_off,
+        shipping,
+        shipping_waived: best.waived,
+        payable: subtotal - best.money_off + shipping - best.waived,
+        shipping_by_store: cart.shipping().clone(),
+        coupons: best.coupons,
+        gifts,
+        not_applied,
+    })
+}
+
+/// Whether a coupon misses its threshold even on every line it could take, alone.
+fn below_threshold_alone(cand: &Cand, cart: &Cart) -> bool {
+    let lines = cart.lines();
+    let b: i64 = cand.lines.iter().map(|&i| lines[i].base()).sum();
+    let n: i64 = cand.lines.iter().map(|&i| lines[i].qty).sum();
+    match cand.benefit() {
+        Benefit::Gift { threshold, .. } | Benefit::FreeShipping { threshold, .. } => b < *threshold,
+        benefit => discount(benefit, b, n).is_none(),
+    }
+}
+
+/// Each used discount coupon's share of its lines: `apportion` over their bases (`weights`).
+fn shares_of(amount: i64, lines: &[usize], weights: impl Fn(usize) -> i64) -> Vec<(usize, i64)> {
+    let w: Vec<i64> = lines.iter().map(|&i| weights(i)).collect();
+    lines.iter().copied().zip(apportion(amount, &w)).collect()
+}
+
+/// An upper bound of what a discount benefit can give on at most base `b` and `n` items.
+fn upper_discount(benefit: &Benefit, b: i64, n: i64) -> i64 {
+    match benefit {
+        Benefit::Reduction { off, .. } => (*off).min(b),
+        Benefit::Percent { rate_bp, cap, .. } => {
+            let d = (i128::from(b) * i128::from(10_000 - rate_bp) / 10_000) as i64;
+            cap.map_or(d, |c| d.min(c))
+        }
+        Benefit::Tiered { .. } => discount(benefit, b, n).unwrap_or(0),
+        Benefit::Gift { .. } | Benefit::FreeShipping { .. } => 0,
+    }
+}
