@@ -338,9 +338,6 @@ fn greedy_vs_optimal(n: usize, budget: Duration) {
             let t0 = Instant::now();
             let result = quote(&case.cart, &offers, &ctx, &[], &[]);
             let took = t0.elapsed();
-            if took > Duration::from_millis(2) {
-                eprintln!("SLOW {took:?}");
-            }
             let g = greedy(&case);
             match result {
                 Ok(q) => {

@@ -9,7 +9,7 @@
 //! everything else equal, a combination with it ranks better than one with any of the others.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 
@@ -136,37 +136,6 @@ fn needs(benefit: &Benefit) -> (i64, i64) {
     }
 }
 
-/// The base and item count past which a discount benefit gives the same on any more.
-fn saturation(benefit: &Benefit) -> (i64, i64) {
-    match benefit {
-        Benefit::Reduction { threshold, off } => ((*threshold).max(*off), 1),
-        Benefit::Percent {
-            min_amount,
-            min_items,
-            rate_bp,
-            cap,
-        } => {
-            let n = min_items.unwrap_or(1).max(1);
-            let b = match cap {
-                Some(cap) if *rate_bp < 10_000 => {
-                    let off = i128::from(10_000 - rate_bp);
-                    let least = (i128::from(*cap) * 10_000 + off - 1) / off;
-                    i64::try_from(least)
-                        .unwrap_or(i64::MAX)
-                        .max(min_amount.unwrap_or(0))
-                }
-                _ => i64::MAX,
-            };
-            (b, n)
-        }
-        Benefit::Tiered { tiers } => (
-            i64::MAX,
-            tiers.iter().map(|t| t.min_items).max().unwrap_or(1).max(1),
-        ),
-        Benefit::Gift { .. } | Benefit::FreeShipping { .. } => (0, 1),
-    }
-}
-
 /// Every legal configuration of `store`, one per signature (see the module comment), in no
 /// particular order. Empty when the store's pins cannot all be used.
 pub(super) fn configs(
@@ -191,31 +160,59 @@ pub(super) fn configs(
     if usable.len() > MAX_COUPONS {
         return Err(QuoteError::TooComplex);
     }
+    // Bit j of a subset is `usable[j]`; by id, so that walking a line's bits in order tries
+    // its coupons by id.
+    usable.sort_by_key(|&c| cands[c].rank);
+    let store_lines = store.lines;
+    let eligible: Vec<u32> = store_lines
+        .iter()
+        .map(|i| {
+            (0..usable.len())
+                .filter(|&j| cands[usable[j]].lines.binary_search(i).is_ok())
+                .fold(0u32, |m, j| m | 1 << j)
+        })
+        .collect();
+    let rem: Vec<Vec<(i64, i64)>> = (0..usable.len())
+        .map(|j| {
+            let mut rem = vec![(0i64, 0i64); store_lines.len() + 1];
+            for k in (0..store_lines.len()).rev() {
+                let (b, n) = rem[k + 1];
+                let l = &lines[store_lines[k]];
+                rem[k] = if eligible[k] & (1 << j) != 0 {
+                    (b + l.base(), n + l.qty)
+                } else {
+                    (b, n)
+                };
+            }
+            rem
+        })
+        .collect();
+    let pins = (0..usable.len())
+        .filter(|&j| cands[usable[j]].pinned)
+        .fold(0u32, |m, j| m | 1 << j);
     let mut walk = Walk {
         cart,
         cands,
         store,
+        need: usable.iter().map(|&c| needs(cands[c].benefit())).collect(),
+        b: vec![0; usable.len()],
+        n: vec![0; usable.len()],
+        usable,
+        eligible,
+        rem,
         found: HashMap::new(),
         out: Vec::new(),
         nodes: 0,
-        subset: Vec::new(),
-        takers: Vec::new(),
-        rem: Vec::new(),
-        need: Vec::new(),
-        cap: Vec::new(),
-        b: Vec::new(),
-        n: Vec::new(),
-        pick: vec![NONE; store.lines.len()],
-        memo: HashSet::new(),
         mask: 0,
+        pick: vec![NONE; store_lines.len()],
         expiries: Vec::new(),
         ids: Vec::new(),
     };
-    'subsets: for mask in 0u32..(1 << usable.len()) {
-        let set: Vec<usize> = (0..usable.len())
-            .filter(|b| mask & (1 << b) != 0)
-            .map(|b| usable[b])
-            .collect();
+    'subsets: for mask in 0u32..(1 << walk.usable.len()) {
+        if mask & pins != pins {
+            continue;
+        }
+        let set: Vec<usize> = bits(mask).map(|j| walk.usable[j]).collect();
         if set.iter().filter(|&&c| cands[c].store_wide).count() > 1 {
             continue;
         }
@@ -227,13 +224,24 @@ pub(super) fn configs(
                 continue 'subsets;
             }
         }
-        if usable.iter().any(|&c| cands[c].pinned && !set.contains(&c)) {
-            continue;
-        }
-        walk.start(mask, set);
+        walk.mask = mask;
+        walk.expiries = set.iter().map(|&c| cands[c].expiry()).collect();
+        walk.expiries.sort();
+        walk.ids = set.iter().map(|&c| cands[c].rank).collect();
         walk.go(0)?;
     }
     Ok(walk.out)
+}
+
+/// The set bits of `mask`, lowest first.
+fn bits(mut mask: u32) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (mask != 0).then(|| {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            j
+        })
+    })
 }
 
 /// The depth-first enumeration of one subset's line assignments, in lexicographic order of the
@@ -243,119 +251,50 @@ struct Walk<'w, 'a, 't> {
     cart: &'w Cart,
     cands: &'w [Cand<'a, 't>],
     store: &'w Store<'w>,
+    /// The store's coupons that can be used at all, by id: bit j of a subset is `usable[j]`.
+    usable: Vec<usize>,
+    /// Per store line: the usable coupons eligible for it.
+    eligible: Vec<u32>,
+    /// rem[j][k]: base and items of the store lines from k on that coupon j may take.
+    rem: Vec<Vec<(i64, i64)>>,
+    need: Vec<(i64, i64)>,
     found: HashMap<Vec<i64>, usize>,
     out: Vec<Config>,
     nodes: usize,
-    // The subset being walked.
+    // The subset being walked, and the walk's state.
     mask: u32,
-    subset: Vec<usize>,
-    /// Per store line: the subset positions eligible for it, by id.
-    takers: Vec<Vec<u8>>,
-    /// rem[j][k]: base and items of the store lines from k on that subset coupon j may take.
-    rem: Vec<Vec<(i64, i64)>>,
-    need: Vec<(i64, i64)>,
-    cap: Vec<(i64, i64)>,
     b: Vec<i64>,
     n: Vec<i64>,
-    /// Per store line: the subset position taking it, or NONE.
+    /// Per store line: the coupon (bit) taking it, or NONE.
     pick: Vec<u32>,
-    /// States already walked (depth, then each coupon's saturated base and items): only when
-    /// the signature is money off, which such a state fixes for every way to finish it.
-    memo: HashSet<Vec<i64>>,
     expiries: Vec<Timestamp>,
     ids: Vec<u32>,
 }
 
 impl Walk<'_, '_, '_> {
-    fn start(&mut self, mask: u32, subset: Vec<usize>) {
-        let lines = self.cart.lines();
-        let store_lines = self.store.lines;
-        let mut by_id: Vec<u8> = (0..subset.len() as u8).collect();
-        by_id.sort_by_key(|&j| self.cands[subset[j as usize]].rank);
-        self.takers = store_lines
-            .iter()
-            .map(|&i| {
-                by_id
-                    .iter()
-                    .copied()
-                    .filter(|&j| {
-                        self.cands[subset[j as usize]]
-                            .lines
-                            .binary_search(&i)
-                            .is_ok()
-                    })
-                    .collect()
-            })
-            .collect();
-        self.rem = (0..subset.len())
-            .map(|j| {
-                let mut rem = vec![(0i64, 0i64); store_lines.len() + 1];
-                for k in (0..store_lines.len()).rev() {
-                    let (b, n) = rem[k + 1];
-                    rem[k] = if self.takers[k].contains(&(j as u8)) {
-                        let l = &lines[store_lines[k]];
-                        (b + l.base(), n + l.qty)
-                    } else {
-                        (b, n)
-                    };
-                }
-                rem
-            })
-            .collect();
-        self.need = subset
-            .iter()
-            .map(|&c| needs(self.cands[c].benefit()))
-            .collect();
-        self.cap = subset
-            .iter()
-            .map(|&c| saturation(self.cands[c].benefit()))
-            .collect();
-        self.b = vec![0; subset.len()];
-        self.n = vec![0; subset.len()];
-        self.memo.clear();
-        self.expiries = subset.iter().map(|&c| self.cands[c].expiry()).collect();
-        self.expiries.sort();
-        self.ids = subset.iter().map(|&c| self.cands[c].rank).collect();
-        self.ids.sort_unstable();
-        self.mask = mask;
-        self.subset = subset;
-    }
-
     fn go(&mut self, k: usize) -> Result<(), QuoteError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(QuoteError::TooComplex);
         }
         // Cut when a coupon can no longer reach its threshold with the lines left.
-        for j in 0..self.subset.len() {
+        for j in bits(self.mask) {
             let (rb, rn) = self.rem[j][k];
             if self.b[j] + rb < self.need[j].0 || self.n[j] + rn < self.need[j].1 {
                 return Ok(());
             }
         }
-        let lines_left = self.store.lines.len() - k;
-        if lines_left == 0 {
+        if k == self.store.lines.len() {
             return self.leaf();
         }
-        if self.store.signature == Signature::MoneyOff && lines_left > 1 {
-            let mut key = Vec::with_capacity(1 + 2 * self.subset.len());
-            key.push(k as i64);
-            for j in 0..self.subset.len() {
-                key.push(self.b[j].min(self.cap[j].0));
-                key.push(self.n[j].min(self.cap[j].1));
-            }
-            if !self.memo.insert(key) {
-                return Ok(());
-            }
-        }
-        let line = &self.cart.lines()[self.store.lines[k]];
-        let (base, qty) = (line.base(), line.qty);
-        if self.takers[k].is_empty() {
+        let takers = self.eligible[k] & self.mask;
+        if takers == 0 {
             self.pick[k] = NONE;
             return self.go(k + 1);
         }
-        for t in 0..self.takers[k].len() {
-            let j = self.takers[k][t] as usize;
+        let line = &self.cart.lines()[self.store.lines[k]];
+        let (base, qty) = (line.base(), line.qty);
+        for j in bits(takers) {
             self.b[j] += base;
             self.n[j] += qty;
             self.pick[k] = j as u32;
@@ -368,15 +307,17 @@ impl Walk<'_, '_, '_> {
     }
 
     fn leaf(&mut self) -> Result<(), QuoteError> {
-        let mut used = Vec::with_capacity(self.subset.len());
+        let mut used = Vec::with_capacity(self.ids.len());
         let mut total = 0;
-        for (j, &c) in self.subset.iter().enumerate() {
+        for j in bits(self.mask) {
+            let c = self.usable[j];
             let Some(d) = discount(self.cands[c].benefit(), self.b[j], self.n[j]) else {
                 return Ok(());
             };
             total += d;
             used.push((c, d));
         }
+        used.sort_unstable_by_key(|u| u.0);
         let taker: Vec<u32> = self
             .pick
             .iter()
@@ -384,7 +325,7 @@ impl Walk<'_, '_, '_> {
                 if j == NONE {
                     NONE
                 } else {
-                    self.subset[j as usize] as u32
+                    self.usable[j as usize] as u32
                 }
             })
             .collect();

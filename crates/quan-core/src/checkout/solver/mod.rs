@@ -131,6 +131,8 @@ struct Cand<'a, 't> {
     offer: &'a Offer<'t>,
     role: Role,
     store: Option<&'a str>,
+    /// Its store's position in [`Layout::stores`] (merchant, store-scope shipping and gifts).
+    store_idx: Option<usize>,
     store_wide: bool,
     /// Indices of the cart lines it is eligible for, in cart order.
     lines: Vec<usize>,
@@ -151,6 +153,32 @@ impl Cand<'_, '_> {
 
     fn same_template(&self, other: &Cand) -> bool {
         self.offer.template_id == other.offer.template_id
+    }
+}
+
+/// The cart's stores, sorted, and each one's lines in cart order.
+struct Layout<'c> {
+    stores: Vec<&'c str>,
+    store_lines: Vec<Vec<usize>>,
+}
+
+impl<'c> Layout<'c> {
+    fn new(cart: &'c Cart) -> Layout<'c> {
+        let lines = cart.lines();
+        let mut stores: Vec<&str> = lines.iter().map(|l| l.store_id.as_str()).collect();
+        stores.sort_unstable();
+        stores.dedup();
+        let mut store_lines = vec![Vec::new(); stores.len()];
+        for (i, l) in lines.iter().enumerate() {
+            let s = stores
+                .binary_search(&l.store_id.as_str())
+                .expect("every line's store is listed");
+            store_lines[s].push(i);
+        }
+        Layout {
+            stores,
+            store_lines,
+        }
     }
 }
 
@@ -226,6 +254,7 @@ pub fn quote(
     exclude: &[String],
 ) -> Result<Quote, QuoteError> {
     let lines = cart.lines();
+    let layout = Layout::new(cart);
     let mut not_applied = Vec::new();
     let mut cands: Vec<Cand> = Vec::new();
     for offer in offers {
@@ -254,9 +283,21 @@ pub fn quote(
             (_, true) => Role::Platform,
             (_, false) => Role::Merchant,
         };
-        let eligible: Vec<usize> = (0..lines.len())
-            .filter(|&i| line_eligible(offer.template, &lines[i]))
-            .collect();
+        let store_idx = spec
+            .scope
+            .store_id()
+            .and_then(|s| layout.stores.binary_search(&s).ok());
+        let eligible: Vec<usize> = match (spec.scope.store_id(), store_idx) {
+            (None, _) => (0..lines.len())
+                .filter(|&i| line_eligible(offer.template, &lines[i]))
+                .collect(),
+            (Some(_), Some(s)) => layout.store_lines[s]
+                .iter()
+                .copied()
+                .filter(|&i| line_eligible(offer.template, &lines[i]))
+                .collect(),
+            (Some(_), None) => Vec::new(),
+        };
         if eligible.is_empty() {
             if pinned {
                 return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
@@ -271,6 +312,7 @@ pub fn quote(
             offer,
             role,
             store: spec.scope.store_id(),
+            store_idx,
             store_wide: matches!(spec.scope, Scope::Store { .. }),
             lines: eligible,
             pinned,
@@ -289,7 +331,7 @@ pub fn quote(
         cands[c].rank = r as u32 + 1;
     }
 
-    let best = search::best(cart, &cands)?;
+    let best = search::best(cart, &cands, layout)?;
 
     // Gifts: per store (platform gifts: per order), the soonest-expiring gift whose threshold the
     // base before coupons meets.

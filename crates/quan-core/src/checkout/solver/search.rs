@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use super::merchant::{self, Config, Overlap, Signature};
 use super::reach::Reach;
 use super::shipping::{self, Placed};
-use super::{shares_of, Applied, Cand, LineShare, QuoteError, Role};
+use super::{shares_of, Applied, Cand, Layout, LineShare, QuoteError, Role};
 use crate::checkout::cart::Cart;
 use crate::checkout::money::discount;
 use crate::template::Benefit;
@@ -138,19 +138,16 @@ struct Search<'s, 'a, 't> {
 }
 
 /// Finds the best combination of `cands` for `cart`.
-pub(super) fn best(cart: &Cart, cands: &[Cand]) -> Result<Best, QuoteError> {
+pub(super) fn best<'s>(
+    cart: &'s Cart,
+    cands: &[Cand],
+    layout: Layout<'s>,
+) -> Result<Best, QuoteError> {
     let lines = cart.lines();
-    let mut stores: Vec<&str> = lines.iter().map(|l| l.store_id.as_str()).collect();
-    stores.sort_unstable();
-    stores.dedup();
-    let store_lines: Vec<Vec<usize>> = stores
-        .iter()
-        .map(|s| {
-            (0..lines.len())
-                .filter(|&i| lines[i].store_id == *s)
-                .collect()
-        })
-        .collect();
+    let Layout {
+        stores,
+        store_lines,
+    } = layout;
     let platforms: Vec<usize> = (0..cands.len())
         .filter(|&c| cands[c].role == Role::Platform)
         .collect();
@@ -172,9 +169,9 @@ pub(super) fn best(cart: &Cart, cands: &[Cand]) -> Result<Best, QuoteError> {
 
     let mut configs = Vec::with_capacity(stores.len());
     let mut store_overlaps = Vec::with_capacity(stores.len());
-    for (s, store) in stores.iter().enumerate() {
+    for s in 0..stores.len() {
         let coupons: Vec<usize> = (0..cands.len())
-            .filter(|&c| cands[c].role == Role::Merchant && cands[c].store == Some(*store))
+            .filter(|&c| cands[c].role == Role::Merchant && cands[c].store_idx == Some(s))
             .collect();
         let overlaps: Vec<(Overlap, Vec<bool>)> = classes
             .iter()
