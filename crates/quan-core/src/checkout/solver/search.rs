@@ -169,14 +169,14 @@ pub(super) fn best<'s>(
 
     let mut configs = Vec::with_capacity(stores.len());
     let mut store_overlaps = Vec::with_capacity(stores.len());
-    for s in 0..stores.len() {
+    for (s, own_lines) in store_lines.iter().enumerate() {
         let coupons: Vec<usize> = (0..cands.len())
             .filter(|&c| cands[c].role == Role::Merchant && cands[c].store_idx == Some(s))
             .collect();
         let overlaps: Vec<(Overlap, Vec<bool>)> = classes
             .iter()
             .map(|class| {
-                let member: Vec<bool> = store_lines[s]
+                let member: Vec<bool> = own_lines
                     .iter()
                     .map(|i| class.binary_search(i).is_ok())
                     .collect();
@@ -198,7 +198,7 @@ pub(super) fn best<'s>(
             Signature::MoneyOff
         };
         let store = merchant::Store {
-            lines: &store_lines[s],
+            lines: own_lines,
             coupons,
             classes: overlaps,
             signature,
