@@ -37,6 +37,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0001_foundation.sql"),
     ),
     (2, include_str!("../migrations/postgres/0002_orders.sql")),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_wallet_index.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;

@@ -17,5 +17,5 @@ mod proptests;
 
 pub use cart::{Cart, Line};
 pub use solver::{
-    quote, Applied, GiftLine, LineShare, NotApplied, Offer, Quote, QuoteContext, QuoteError,
+    effort, quote, Applied, GiftLine, LineShare, NotApplied, Offer, Quote, QuoteContext, QuoteError,
 };

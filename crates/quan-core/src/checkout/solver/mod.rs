@@ -244,6 +244,50 @@ fn line_eligible(template: &Template, line: &super::Line) -> bool {
     }
 }
 
+/// A cheap upper estimate of the merchant-layer walk `quote` may make for `cart` and `offers`:
+/// per store, 2^(its merchant coupons) × Π over its lines of the coupons eligible for the line.
+/// Callers use it to run small quotes in place and send large ones to a worker thread.
+pub fn effort(cart: &Cart, offers: &[Offer]) -> u64 {
+    let lines = cart.lines();
+    let layout = Layout::new(cart);
+    let mut takers = vec![0u64; lines.len()];
+    let mut coupons = vec![0u32; layout.stores.len()];
+    for offer in offers {
+        let spec = offer.template.spec();
+        if spec.scope.is_platform()
+            || matches!(
+                spec.benefit,
+                Benefit::Gift { .. } | Benefit::FreeShipping { .. }
+            )
+        {
+            continue;
+        }
+        let Some(s) = spec
+            .scope
+            .store_id()
+            .and_then(|id| layout.stores.binary_search(&id).ok())
+        else {
+            continue;
+        };
+        coupons[s] += 1;
+        for &i in &layout.store_lines[s] {
+            if line_eligible(offer.template, &lines[i]) {
+                takers[i] += 1;
+            }
+        }
+    }
+    layout
+        .store_lines
+        .iter()
+        .zip(&coupons)
+        .map(|(own, &n)| {
+            own.iter().fold(1u64 << n.min(63), |acc, &i| {
+                acc.saturating_mul(takers[i].max(1))
+            })
+        })
+        .fold(0u64, u64::saturating_add)
+}
+
 /// Prices `cart` with the best legal combination of `offers`. `pin`: coupons that must be used;
 /// `exclude`: coupons that must not.
 pub fn quote(
