@@ -5,11 +5,13 @@
 //! - [`json`]: the body extractor that names the field of every malformed input.
 //! - [`auth`]: API keys to principals.
 //! - [`routes`]: the handlers, one module per resource.
+//! - [`jobs`]: the background runner of claim-code jobs.
 //! - [`openapi`]: the OpenAPI 3 document, generated from the handlers' annotations.
 
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod jobs;
 pub mod json;
 pub mod openapi;
 pub mod routes;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub priced: Arc<
         std::sync::RwLock<std::collections::HashMap<String, Arc<quan_core::template::Template>>>,
     >,
+    /// Runs this process's background jobs.
+    pub jobs: Arc<jobs::JobRunner>,
 }
 
 impl AppState {
@@ -59,6 +63,11 @@ impl AppState {
             .setting_or_init("link_secret", quan_store::new_secret())
             .await?;
         Ok(Self {
+            jobs: Arc::new(jobs::JobRunner::new(
+                store.clone(),
+                clock.clone(),
+                jobs::DEFAULT_LEASE,
+            )),
             store,
             zone,
             clock,
@@ -67,6 +76,17 @@ impl AppState {
             public_url,
             priced: Arc::default(),
         })
+    }
+
+    /// The same state, with jobs leased for `lease` at a time (how long a job whose runner died
+    /// waits before another runner takes it over).
+    pub fn with_job_lease(mut self, lease: jiff::SignedDuration) -> Self {
+        self.jobs = Arc::new(jobs::JobRunner::new(
+            self.store.clone(),
+            self.clock.clone(),
+            lease,
+        ));
+        self
     }
 
     /// The parsed template of a coupon's template id, from the cache or the store.

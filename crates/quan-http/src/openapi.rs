@@ -3,7 +3,7 @@
 use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
-use crate::routes::{checkout, claims, keys, members, orders, system, templates, wallet};
+use crate::routes::{checkout, claims, jobs, keys, members, orders, system, templates, wallet};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +13,7 @@ use crate::routes::{checkout, claims, keys, members, orders, system, templates, 
         templates::create, templates::get, templates::list, templates::update,
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
+        jobs::get, jobs::codes, jobs::codes_csv,
         checkout::quote,
         orders::create, orders::get, orders::pay, orders::cancel, orders::refund,
         wallet::wallet, wallet::coupon, wallet::revoke, wallet::redeem_by_code,

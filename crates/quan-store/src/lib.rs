@@ -86,6 +86,31 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> Result<Result<Vec<String>, ErrorCode>>;
 
+    /// Stores a job that will make `job.total` claim codes of a template, leased to the runner
+    /// that starts it; `None` when there is no such template.
+    async fn insert_job(&self, job: NewJob) -> Result<Option<JobRecord>>;
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>>;
+    /// A page of the codes a job made, in code order (`cursor`: the last code of the previous
+    /// page); `total` is the job's `done`, read in the same snapshot.
+    async fn job_codes(&self, id: &str, limit: u32, cursor: Option<String>)
+        -> Result<Page<String>>;
+    /// Makes the next batch of a claim-code job in one transaction: takes the batch from the
+    /// stock, writes its codes, advances `done` (finishing the job after its last batch) and
+    /// renews the lease. A batch the stock cannot cover fails the job (`out_of_stock`) and
+    /// leaves the batches before it. `None` when `batch.lease` no longer holds the running job
+    /// at `batch.done` (another runner took it over, or it ended): the caller stops.
+    async fn run_job_batch(&self, batch: JobBatch) -> Result<Option<JobRecord>>;
+    /// Leases one running job whose lease lapsed before `now` (its runner died) to `lease`.
+    async fn take_lapsed_job(&self, now: Timestamp, lease: Lease) -> Result<Option<JobRecord>>;
+    /// Fails a running job that `owner` holds; whether it did.
+    async fn fail_job(
+        &self,
+        id: &str,
+        owner: &str,
+        error: JobError,
+        now: Timestamp,
+    ) -> Result<bool>;
+
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
     async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>>;
     /// Redeems a claimed coupon outside checkout (at a store counter); `InvalidState` unless it

@@ -279,3 +279,127 @@ pub enum LockRefusal {
     /// This coupon is not the member's, not claimed, or no longer valid.
     CouponNotUsable(String),
 }
+
+/// What a background job does. One kind today: making a large batch of claim codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    ClaimCodes,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::ClaimCodes => "claim_codes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobKind> {
+        match s {
+            "claim_codes" => Some(JobKind::ClaimCodes),
+            _ => None,
+        }
+    }
+}
+
+/// `running` until its last batch commits (`succeeded`) or a batch is refused (`failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        Some(match s {
+            "running" => JobStatus::Running,
+            "succeeded" => JobStatus::Succeeded,
+            "failed" => JobStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// A job about to be stored, leased to the runner that will start it.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub id: String,
+    pub kind: JobKind,
+    pub template_id: String,
+    pub total: i64,
+    pub created_by: String,
+    pub now: Timestamp,
+    pub lease: Lease,
+}
+
+/// Who runs a job, and until when without a sign of life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// A token unique to one run of the job.
+    pub owner: String,
+    pub until: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    pub id: String,
+    pub kind: JobKind,
+    pub template_id: String,
+    /// The template's store (`None`: platform), for merchant scoping.
+    pub store_id: Option<String>,
+    pub status: JobStatus,
+    pub total: i64,
+    /// Codes committed so far; always the number of the job's code rows.
+    pub done: i64,
+    pub error: Option<JobError>,
+    pub lease_owner: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// The next batch of a claim-code job: made only if `lease.owner` still holds the job and the
+/// job has exactly `done` codes, so a batch is never made twice, whoever else runs the job.
+#[derive(Debug, Clone)]
+pub struct JobBatch {
+    pub job_id: String,
+    pub done: i64,
+    /// At most this many codes (fewer for the last batch).
+    pub size: i64,
+    pub now: Timestamp,
+    /// The lease, renewed until `lease.until` by the batch's commit.
+    pub lease: Lease,
+}
+
+/// An error code by its stored name.
+pub(crate) fn error_code(s: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
+}
+
+/// The error of a claim-code job whose next batch the stock cannot cover.
+pub(crate) fn out_of_stock(batch: i64, remaining: Option<i64>, done: i64) -> JobError {
+    JobError {
+        code: ErrorCode::OutOfStock,
+        message: format!(
+            "the next batch of {batch} codes exceeds the template's remaining stock ({}); \
+             the job stopped after {done} codes, which stay valid",
+            remaining.map_or_else(|| "unlimited".to_string(), |r| r.to_string())
+        ),
+    }
+}

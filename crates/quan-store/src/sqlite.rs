@@ -36,6 +36,7 @@ use crate::{Result, Store, StoreError};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../migrations/sqlite/0002_orders.sql")),
+    (3, include_str!("../migrations/sqlite/0003_jobs.sql")),
     (
         4,
         include_str!("../migrations/sqlite/0004_wallet_index.sql"),
@@ -838,6 +839,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_job(&self, job: NewJob) -> Result<Option<JobRecord>> {
+        self.insert_job_impl(job).await
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| get_job(conn, &id)).await
+    }
+
+    async fn job_codes(
+        &self,
+        id: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<String>> {
+        self.job_codes_impl(id, limit, cursor).await
+    }
+
+    async fn run_job_batch(&self, batch: JobBatch) -> Result<Option<JobRecord>> {
+        self.run_job_batch_impl(batch).await
+    }
+
+    async fn take_lapsed_job(&self, now: Timestamp, lease: Lease) -> Result<Option<JobRecord>> {
+        self.take_lapsed_job_impl(now, lease).await
+    }
+
+    async fn fail_job(
+        &self,
+        id: &str,
+        owner: &str,
+        error: JobError,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.fail_job_impl(id, owner, error, now).await
+    }
+
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>> {
         let id = id.to_string();
         self.read_point(move |conn| get_coupon(conn, &id)).await
@@ -1534,6 +1571,178 @@ impl SqliteStore {
                 set_order_status(tx, id, "expired", now)?;
             }
             Ok(ids.len() as u64)
+        })
+        .await
+    }
+}
+
+const JOB_COLS: &str =
+    "id, kind, template_id, store_id, status, total, done, error_code, error_message, \
+     lease_owner, created_by, created_at, updated_at, finished_at";
+
+fn job_row(r: &Row) -> rusqlite::Result<Result<JobRecord>> {
+    let (kind, status): (String, String) = (r.get(1)?, r.get(4)?);
+    let (Some(kind), Some(status)) = (JobKind::parse(&kind), JobStatus::parse(&status)) else {
+        return Ok(Err(corrupt("job kind or status")));
+    };
+    let error = match r.get::<_, Option<String>>(7)? {
+        None => None,
+        Some(c) => match error_code(&c) {
+            Some(code) => Some(JobError {
+                code,
+                message: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
+            }),
+            None => return Ok(Err(corrupt("job error code"))),
+        },
+    };
+    Ok(Ok(JobRecord {
+        id: r.get(0)?,
+        kind,
+        template_id: r.get(2)?,
+        store_id: r.get(3)?,
+        status,
+        total: r.get(5)?,
+        done: r.get(6)?,
+        error,
+        lease_owner: r.get(9)?,
+        created_by: r.get(10)?,
+        created_at: ts(r.get(11)?),
+        updated_at: ts(r.get(12)?),
+        finished_at: r.get::<_, Option<i64>>(13)?.map(ts),
+    }))
+}
+
+fn get_job(conn: &Connection, id: &str) -> Result<Option<JobRecord>> {
+    conn.prepare_cached(&format!("SELECT {JOB_COLS} FROM jobs WHERE id = ?1"))?
+        .query_row([id], job_row)
+        .optional()?
+        .transpose()
+}
+
+fn job_of(conn: &Connection, id: &str) -> Result<JobRecord> {
+    get_job(conn, id)?.ok_or_else(|| corrupt("job vanished"))
+}
+
+/// Background jobs. The single writer makes each batch's checks and writes one atomic step;
+/// the lease and `done` checks matter here only when a runner outlived its lease.
+impl SqliteStore {
+    pub(crate) async fn insert_job_impl(&self, job: NewJob) -> Result<Option<JobRecord>> {
+        self.write(move |tx, _| {
+            let now = micros(job.now);
+            let inserted = tx.execute(
+                "INSERT INTO jobs (id, kind, template_id, store_id, status, total, done, lease_owner, lease_until, created_by, created_at, updated_at) \
+                 SELECT ?1, ?2, id, store_id, 'running', ?3, 0, ?4, ?5, ?6, ?7, ?7 FROM templates WHERE id = ?8",
+                params![job.id, job.kind.as_str(), job.total, job.lease.owner, micros(job.lease.until), job.created_by, now, job.template_id],
+            )?;
+            if inserted == 0 {
+                return Ok(None);
+            }
+            Ok(Some(job_of(tx, &job.id)?))
+        })
+        .await
+    }
+
+    pub(crate) async fn job_codes_impl(
+        &self,
+        id: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<String>> {
+        let id = id.to_string();
+        self.read(move |conn| {
+            // One read transaction: the page and its total come from one snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let done: Option<i64> = tx
+                .prepare_cached("SELECT done FROM jobs WHERE id = ?1")?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            let Some(total) = done else {
+                return Ok(Page { items: vec![], total: 0, next: None });
+            };
+            // Every code sorts after "", so the first page needs no other statement.
+            let items = tx
+                .prepare_cached("SELECT code FROM claim_codes WHERE job_id = ?1 AND code > ?2 ORDER BY code LIMIT ?3")?
+                .query_map(params![id, cursor.unwrap_or_default(), i64::from(limit) + 1], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(page_of(items, limit, total, Clone::clone))
+        })
+        .await
+    }
+
+    pub(crate) async fn run_job_batch_impl(&self, b: JobBatch) -> Result<Option<JobRecord>> {
+        self.write(move |tx, _| {
+            let held: Option<(String, i64)> = tx
+                .prepare_cached("SELECT template_id, total FROM jobs WHERE id = ?1 AND status = 'running' AND lease_owner = ?2 AND done = ?3")?
+                .query_row(params![b.job_id, b.lease.owner, b.done], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((template_id, total)) = held else {
+                return Ok(None);
+            };
+            let n = b.size.min(total - b.done);
+            let now = micros(b.now);
+            let taken = tx
+                .prepare_cached("UPDATE templates SET remaining = remaining - ?2, issued = issued + ?2 WHERE id = ?1 AND (remaining IS NULL OR remaining >= ?2)")?
+                .execute(params![template_id, n])?;
+            if taken == 0 {
+                let remaining: Option<i64> = tx.query_row("SELECT remaining FROM templates WHERE id = ?1", [&template_id], |r| r.get(0))?;
+                let error = out_of_stock(n, remaining, b.done);
+                tx.execute(
+                    "UPDATE jobs SET status = 'failed', error_code = ?2, error_message = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?4, finished_at = ?4 WHERE id = ?1",
+                    params![b.job_id, error.code.as_str(), error.message, now],
+                )?;
+                return Ok(Some(job_of(tx, &b.job_id)?));
+            }
+            let mut insert = tx.prepare_cached("INSERT INTO claim_codes (code, template_id, created_at, job_id) VALUES (?1, ?2, ?3, ?4)")?;
+            for _ in 0..n {
+                insert.execute(params![crate::ids::new_code(), template_id, now, b.job_id])?;
+            }
+            // SET expressions read the row as it was, so `done + ?2` is the new count throughout.
+            tx.prepare_cached(
+                "UPDATE jobs SET done = done + ?2, updated_at = ?3, \
+                 status = CASE WHEN done + ?2 = total THEN 'succeeded' ELSE status END, \
+                 finished_at = CASE WHEN done + ?2 = total THEN ?3 END, \
+                 lease_owner = CASE WHEN done + ?2 = total THEN NULL ELSE lease_owner END, \
+                 lease_until = CASE WHEN done + ?2 = total THEN NULL ELSE ?4 END WHERE id = ?1",
+            )?
+            .execute(params![b.job_id, n, now, micros(b.lease.until)])?;
+            Ok(Some(job_of(tx, &b.job_id)?))
+        })
+        .await
+    }
+
+    pub(crate) async fn take_lapsed_job_impl(
+        &self,
+        now: Timestamp,
+        lease: Lease,
+    ) -> Result<Option<JobRecord>> {
+        self.write(move |tx, _| {
+            let id: Option<String> = tx
+                .prepare_cached("SELECT id FROM jobs WHERE status = 'running' AND lease_until < ?1 ORDER BY id LIMIT 1")?
+                .query_row([micros(now)], |r| r.get(0))
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            tx.prepare_cached("UPDATE jobs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1")?
+                .execute(params![id, lease.owner, micros(lease.until)])?;
+            Ok(Some(job_of(tx, &id)?))
+        })
+        .await
+    }
+
+    pub(crate) async fn fail_job_impl(
+        &self,
+        id: &str,
+        owner: &str,
+        error: JobError,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let (id, owner) = (id.to_string(), owner.to_string());
+        self.write(move |tx, _| {
+            let failed = tx.execute(
+                "UPDATE jobs SET status = 'failed', error_code = ?3, error_message = ?4, lease_owner = NULL, lease_until = NULL, updated_at = ?5, finished_at = ?5 \
+                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",
+                params![id, owner, error.code.as_str(), error.message, micros(now)],
+            )?;
+            Ok(failed == 1)
         })
         .await
     }

@@ -1,4 +1,5 @@
-//! `quan serve`: the HTTP API, with the sweepers that expire coupons and old idempotency keys.
+//! `quan serve`: the HTTP API, with the sweepers that expire coupons and old idempotency keys,
+//! and the runner that takes over background jobs whose process died.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,11 @@ pub struct ServeArgs {
     /// The base URL that claim links point at.
     #[arg(long, env = "QUAN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds a background job stays with its process without progress (a batch of 10000 codes
+    /// must fit in it); after that (the process died) another `quan serve` on the database, or
+    /// this one restarted, resumes it from its last committed batch.
+    #[arg(long, env = "QUAN_JOB_LEASE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub job_lease: u32,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -53,8 +59,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         admin_hash,
         public_url,
     )
-    .await?;
+    .await?
+    .with_job_lease(SignedDuration::from_secs(args.job_lease.into()));
     tokio::spawn(sweep(store.clone()));
+    tokio::spawn(state.jobs.clone().resume_lapsed());
     tracing::info!(%addr, backend = store.backend(), "quan serving");
     axum::serve(listener, quan_http::router(state))
         .with_graceful_shutdown(shutdown())

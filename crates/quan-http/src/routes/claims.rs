@@ -1,7 +1,7 @@
 //! Claiming: public claims, grants by service staff, signed links and pre-made claim codes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiff::{SignedDuration, Timestamp};
@@ -9,7 +9,7 @@ use quan_core::access::{Principal, Role};
 use quan_core::link::{self, LinkClaims};
 use quan_core::template::Channel;
 use quan_core::ErrorCode;
-use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute};
+use quan_store::{new_id, ClaimCommand, ClaimOutcome, ClaimRoute, JobKind, NewJob};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -283,10 +283,16 @@ pub async fn create_link(
     ))
 }
 
+/// Counts up to this are made within the call; larger ones by a background job.
+pub const CODES_IN_CALL: i64 = 10_000;
+/// The largest count one job makes.
+pub const CODES_PER_JOB: i64 = 1_000_000;
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimCodesBody {
-    /// How many codes to make (1..=10000 per call); each takes one unit of stock.
+    /// How many codes to make, each taking one unit of stock: up to 10000 within the call
+    /// (201), up to 1000000 by a background job (202).
     pub count: i64,
 }
 
@@ -295,9 +301,19 @@ pub struct ClaimCodesAnswer {
     pub codes: Vec<String>,
 }
 
-/// Makes pre-made, single-use claim codes; they count as issued and take stock at once.
+/// Makes pre-made, single-use claim codes; they count as issued and take stock when made.
+///
+/// Up to 10000 codes are made at once and answered (201). A larger count (up to 1000000)
+/// answers 202 with a job (`Location: /v1/jobs/{job_id}`) that makes the codes in batches of
+/// 10000, each batch taking its stock as it commits; a batch the remaining stock cannot cover
+/// fails the job (`out_of_stock`) and the batches before it stand. Follow the job with
+/// `GET /v1/jobs/{job_id}`, and read its codes with `GET /v1/jobs/{job_id}/codes` or
+/// `GET /v1/jobs/{job_id}/codes.csv`.
 #[utoipa::path(post, path = "/v1/templates/{id}/claim-codes", tag = "claims", params(("id" = String, Path)), request_body = ClaimCodesBody,
-    responses((status = 201, body = ClaimCodesAnswer), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ClaimCodesAnswer),
+        (status = 202, description = "A job makes the codes", body = super::jobs::JobView,
+            headers(("Location" = String, description = "The job: `/v1/jobs/{job_id}`"))),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_claim_codes(
     State(state): State<AppState>,
     caller: Caller,
@@ -307,11 +323,21 @@ pub async fn create_claim_codes(
 ) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?;
     super::templates::visible(&state, principal, &id).await?;
-    if !(1..=10_000).contains(&body.count) {
+    if body.count < 1 {
+        return Err(ApiError::field(
+            ErrorCode::NotPositive,
+            "count",
+            "must be at least 1",
+        ));
+    }
+    if body.count > CODES_PER_JOB {
         return Err(ApiError::field(
             ErrorCode::TooLarge,
             "count",
-            "must be within 1..10000 per call",
+            format!(
+                "must be at most {CODES_PER_JOB} (made by a job; up to {CODES_IN_CALL} are made \
+                 within the call)"
+            ),
         ));
     }
     let idem = super::idempotency_key(
@@ -320,6 +346,37 @@ pub async fn create_claim_codes(
         &format!("claim-codes {id}"),
         &raw,
     )?;
+    if body.count > CODES_IN_CALL {
+        let (status, answer) = super::answer_once(&state, idem, || async {
+            let now = state.now();
+            let lease = state.jobs.new_lease();
+            let owner = lease.owner.clone();
+            let job = state
+                .store
+                .insert_job(NewJob {
+                    id: new_id("job", now.as_millisecond()),
+                    kind: JobKind::ClaimCodes,
+                    template_id: id.clone(),
+                    total: body.count,
+                    created_by: principal.key_id.clone(),
+                    now,
+                    lease,
+                })
+                .await?
+                .ok_or_else(|| ApiError::not_found("template"))?;
+            state.jobs.spawn(job.clone(), owner);
+            Ok((
+                StatusCode::ACCEPTED,
+                serde_json::to_value(super::jobs::JobView::from(job)).expect("serializes"),
+            ))
+        })
+        .await?;
+        let location = answer["job_id"]
+            .as_str()
+            .filter(|_| status == StatusCode::ACCEPTED)
+            .map(|job| [(header::LOCATION, format!("/v1/jobs/{job}"))]);
+        return Ok((status, location, Json(answer)).into_response());
+    }
     Ok(super::once(&state, idem, || async {
         match state
             .store

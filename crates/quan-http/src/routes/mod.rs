@@ -2,6 +2,7 @@
 
 pub mod checkout;
 pub mod claims;
+pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod orders;
@@ -47,6 +48,9 @@ pub fn routes() -> Router<AppState> {
             "/v1/templates/{id}/claim-codes",
             post(claims::create_claim_codes),
         )
+        .route("/v1/jobs/{id}", get(jobs::get))
+        .route("/v1/jobs/{id}/codes", get(jobs::codes))
+        .route("/v1/jobs/{id}/codes.csv", get(jobs::codes_csv))
         .route("/v1/checkout/quote", post(checkout::quote))
         .route("/v1/orders", post(orders::create))
         .route("/v1/orders/{order_id}", get(orders::get))
@@ -168,30 +172,40 @@ where
     Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
 {
     use axum::response::IntoResponse;
+    match answer_once(state, key, run).await {
+        Ok((status, body)) => (status, Json(body)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// [`once`], answering the status and body (first or replayed) for the caller to finish.
+pub async fn answer_once<F, Fut>(
+    state: &AppState,
+    key: Option<IdempotencyKey>,
+    run: F,
+) -> ApiResult<(axum::http::StatusCode, serde_json::Value)>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
+{
     let Some(key) = key else {
-        return match run().await {
-            Ok((status, body)) => (status, Json(body)).into_response(),
-            Err(e) => e.into_response(),
-        };
+        return run().await;
     };
-    match state.store.begin_idempotent(&key, state.now()).await {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(IdempotencyStart::Mismatch) => ApiError::field(
+    match state.store.begin_idempotent(&key, state.now()).await? {
+        IdempotencyStart::Mismatch => Err(ApiError::field(
             ErrorCode::IdempotencyMismatch,
             "Idempotency-Key",
             "this key was used with another request",
-        )
-        .into_response(),
-        Ok(IdempotencyStart::InFlight) => ApiError::code(ErrorCode::InFlight).into_response(),
-        Ok(IdempotencyStart::Replay(stored)) => match serde_json::from_str::<Stored>(&stored) {
-            Ok(s) => (
+        )),
+        IdempotencyStart::InFlight => Err(ApiError::code(ErrorCode::InFlight)),
+        IdempotencyStart::Replay(stored) => match serde_json::from_str::<Stored>(&stored) {
+            Ok(s) => Ok((
                 axum::http::StatusCode::from_u16(s.status).unwrap_or(axum::http::StatusCode::OK),
-                Json(s.body),
-            )
-                .into_response(),
-            Err(_) => ApiError::code(ErrorCode::Internal).into_response(),
+                s.body,
+            )),
+            Err(_) => Err(ApiError::code(ErrorCode::Internal)),
         },
-        Ok(IdempotencyStart::Started) => {
+        IdempotencyStart::Started => {
             let (status, body) = match run().await {
                 Ok((status, body)) => (status, body),
                 Err(e) => {
@@ -208,10 +222,8 @@ where
                 body: body.clone(),
             })
             .expect("serializes");
-            if let Err(e) = state.store.finish_idempotent(&key, &stored).await {
-                return ApiError::from(e).into_response();
-            }
-            (status, Json(body)).into_response()
+            state.store.finish_idempotent(&key, &stored).await?;
+            Ok((status, body))
         }
     }
 }

@@ -21,6 +21,11 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts `quan serve` on `database_url` and waits until it answers `/healthz`.
     pub async fn start(database_url: &str) -> Server {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// [`Server::start`] with more environment variables.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_quan"))
             .args([
@@ -33,6 +38,7 @@ impl Server {
             .env("QUAN_ADMIN_KEY", ADMIN)
             .env("QUAN_TIME_ZONE", super::ZONE)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
