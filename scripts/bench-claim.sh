@@ -2,11 +2,15 @@
 # Measures claim throughput over HTTP on SQLite and PostgreSQL, and, in the same run against the
 # same PostgreSQL server, the naive one-transaction-per-claim design driven by pgbench.
 # Usage: scripts/bench-claim.sh [claims] [connections]     (defaults: 200000, 128)
-# Prints one block per measurement; BENCHMARKS.md records the figures.
+# REPEAT=n (default 3) runs each quan measurement n times on a fresh database, after flushing
+# the disk, and prints the median claims/s. Prints one block per run; BENCHMARKS.md records the
+# figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLAIMS=${1:-200000}
 CONNS=${2:-128}
+REPEAT=${REPEAT:-3}
+export REPEAT
 export QUAN_ADMIN_KEY=bench-admin-key
 cargo build --release -p quan >/dev/null
 QUAN=$PWD/target/release/quan
@@ -22,29 +26,41 @@ wait_up() {
   return 1
 }
 
-run_quan() { # $1 label, $2 database URL, $3 port
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+run_quan() { # $1 label, $2 database URL, $3 port; one run
   RUST_LOG=warn "$QUAN" serve --listen "127.0.0.1:$3" --database-url "$2" &
   local pid=$!
   wait_up "127.0.0.1:$3"
   echo "== quan bench claim: $1 ($CLAIMS claims, $CONNS connections)"
-  "$QUAN" bench claim --url "http://127.0.0.1:$3" --connections "$CONNS" --claims "$CLAIMS" --users 100000
+  "$QUAN" bench claim --url "http://127.0.0.1:$3" --connections "$CONNS" --claims "$CLAIMS" --users 100000 | tee -a "$WORK/$1.out"
   kill "$pid"
   wait "$pid" 2>/dev/null || true
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB"
-run_quan "SQLite" "sqlite://$WORK/bench.db" 18081
+for i in $(seq 1 "$REPEAT"); do
+  sync; sleep 2
+  run_quan "SQLite" "sqlite://$WORK/bench-$i.db" 18081
+  rm -f "$WORK/bench-$i.db"*
+done
+echo "== SQLite median of $REPEAT runs: $(grep '^claims/s' "$WORK/SQLite.out" | awk '{print $2}' | median) claims/s"
 
 scripts/with-postgres.sh bash -c '
   set -euo pipefail
   base=${QUAN_TEST_DATABASE_URL%/*}
-  psql -q "$QUAN_TEST_DATABASE_URL" -c "CREATE DATABASE quan_bench" -c "CREATE DATABASE naive_bench"
-  RUST_LOG=warn "'"$QUAN"'" serve --listen 127.0.0.1:18082 --database-url "$base/quan_bench" &
-  pid=$!
-  for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18082/healthz >/dev/null && break; sleep 0.1; done
-  echo "== quan bench claim: PostgreSQL ('"$CLAIMS"' claims, '"$CONNS"' connections)"
-  "'"$QUAN"'" bench claim --url http://127.0.0.1:18082 --connections '"$CONNS"' --claims '"$CLAIMS"' --users 100000
-  kill $pid; wait $pid 2>/dev/null || true
+  psql -q "$QUAN_TEST_DATABASE_URL" -c "CREATE DATABASE naive_bench"
+  for i in $(seq 1 "$REPEAT"); do
+    sync; sleep 2
+    psql -q "$QUAN_TEST_DATABASE_URL" -c "CREATE DATABASE quan_bench_$i"
+    RUST_LOG=warn "'"$QUAN"'" serve --listen 127.0.0.1:18082 --database-url "$base/quan_bench_$i" &
+    pid=$!
+    for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18082/healthz >/dev/null && break; sleep 0.1; done
+    echo "== quan bench claim: PostgreSQL ('"$CLAIMS"' claims, '"$CONNS"' connections)"
+    "'"$QUAN"'" bench claim --url http://127.0.0.1:18082 --connections '"$CONNS"' --claims '"$CLAIMS"' --users 100000 | tee -a "'"$WORK"'/pg.out"
+    kill $pid; wait $pid 2>/dev/null || true
+  done
+  echo "== PostgreSQL median of $REPEAT runs: $(grep "^claims/s" "'"$WORK"'/pg.out" | awk "{print \$2}" | sort -n | awk "{a[NR]=\$1} END {print a[int((NR+1)/2)]}") claims/s"
 
   echo "== naive baseline: pgbench, one transaction per claim (UPDATE remaining, per-user count, INSERT)"
   psql -q "$base/naive_bench" <<SQL
