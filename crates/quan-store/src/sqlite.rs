@@ -43,6 +43,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 const READERS: usize = 4;
+// Every `LIMIT` binds its parameter as `0 + ?N`: SQLite (3.4x) reads a bare `LIMIT ?N` while
+// planning, which marks the statement to be prepared again whenever that parameter is bound,
+// that is on every execution of a cached statement.
 const MAX_GROUP: usize = 1024;
 
 type Reply = Box<dyn FnOnce(Result<(), Arc<StoreError>>) + Send>;
@@ -750,7 +753,7 @@ impl Store for SqliteStore {
                           AND (?3 IS NULL OR json_extract(spec, '$.scope.kind') = ?3)";
             let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM templates WHERE {filter}"), params![stores, status, f.scope_kind], |r| r.get(0))?;
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {TEMPLATE_COLS} FROM templates WHERE {filter} AND (?4 IS NULL OR id > ?4) ORDER BY id LIMIT ?5"
+                "SELECT {TEMPLATE_COLS} FROM templates WHERE {filter} AND (?4 IS NULL OR id > ?4) ORDER BY id LIMIT 0 + ?5"
             ))?;
             let rows = stmt
                 .query_map(params![stores, status, f.scope_kind, f.cursor, i64::from(f.limit) + 1], template_row)?
@@ -946,7 +949,7 @@ impl Store for SqliteStore {
             // expiry (`coupons_expiry`) instead of this member's.
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {COUPON_COLS} FROM coupons INDEXED BY coupons_wallet WHERE user_id = ?1 \
-                 AND status IN ('claimed', ?3) AND valid_until > ?2 ORDER BY valid_until, id LIMIT ?4"
+                 AND status IN ('claimed', ?3) AND valid_until > ?2 ORDER BY valid_until, id LIMIT 0 + ?4"
             ))?;
             let also = if with_locked { "locked" } else { "claimed" };
             let rows = stmt.query_map(params![user_id, micros(now), also, limit], coupon_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -966,7 +969,7 @@ impl Store for SqliteStore {
                  OR (?4 NOT IN ('claimed', 'expired') AND status = ?4))";
             let status = q.status.map(CouponStatus::as_str).unwrap_or("");
             let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM coupons WHERE {filter}"), params![q.user_id, stores, now, status], |r| r.get(0))?;
-            let mut stmt = conn.prepare_cached(&format!("SELECT {COUPON_COLS} FROM coupons WHERE {filter} AND (?5 IS NULL OR id > ?5) ORDER BY id LIMIT ?6"))?;
+            let mut stmt = conn.prepare_cached(&format!("SELECT {COUPON_COLS} FROM coupons WHERE {filter} AND (?5 IS NULL OR id > ?5) ORDER BY id LIMIT 0 + ?6"))?;
             let items = stmt
                 .query_map(params![q.user_id, stores, now, status, q.cursor, i64::from(q.limit) + 1], coupon_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?
@@ -1021,7 +1024,7 @@ impl Store for SqliteStore {
     async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64> {
         self.write(move |tx, _| {
             let due: Vec<(String, String, String)> = tx
-                .prepare_cached("SELECT id, template_id, user_id FROM coupons WHERE status = 'claimed' AND valid_until <= ?1 LIMIT ?2")?
+                .prepare_cached("SELECT id, template_id, user_id FROM coupons WHERE status = 'claimed' AND valid_until <= ?1 LIMIT 0 + ?2")?
                 .query_map(params![micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             for (id, template_id, user_id) in &due {
@@ -1661,7 +1664,7 @@ impl SqliteStore {
             };
             // Every code sorts after "", so the first page needs no other statement.
             let items = tx
-                .prepare_cached("SELECT code FROM claim_codes WHERE job_id = ?1 AND code > ?2 ORDER BY code LIMIT ?3")?
+                .prepare_cached("SELECT code FROM claim_codes WHERE job_id = ?1 AND code > ?2 ORDER BY code LIMIT 0 + ?3")?
                 .query_map(params![id, cursor.unwrap_or_default(), i64::from(limit) + 1], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(page_of(items, limit, total, Clone::clone))
