@@ -38,10 +38,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (2, include_str!("../migrations/postgres/0002_orders.sql")),
     (3, include_str!("../migrations/postgres/0003_jobs.sql")),
-    (
-        4,
-        include_str!("../migrations/postgres/0004_wallet_index.sql"),
-    ),
 ];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;
