@@ -75,6 +75,16 @@ enum Growth {
     },
 }
 
+impl Growth {
+    /// The base the platform coupon needs before it gives anything.
+    fn need(self) -> i64 {
+        match self {
+            Growth::Fixed { need, .. } | Growth::Linear { need, .. } => need,
+            Growth::Nothing => 0,
+        }
+    }
+}
+
 /// A platform option: no platform coupon, or one.
 struct Platform {
     cand: Option<usize>,
@@ -308,10 +318,7 @@ pub(super) fn best<'s>(
         let Some(p) = o.cand else { continue };
         let lines_base: i64 = cands[p].lines.iter().map(|&i| lines[i].base()).sum();
         let most = super::upper_discount(cands[p].benefit(), lines_base, o.items);
-        let need = match o.growth {
-            Growth::Fixed { need, .. } | Growth::Linear { need, .. } => need,
-            Growth::Nothing => 0,
-        };
+        let need = o.growth.need();
         let e = options_ceiling.entry(o.class).or_insert((0, 0));
         *e = (e.0.max(most), e.1.max(need));
     }
@@ -458,10 +465,7 @@ impl Search<'_, '_, '_> {
             })
         };
         if let (Some(p), Some(exact)) = (option.cand, &suffix.exact) {
-            let need = match option.growth {
-                Growth::Fixed { need, .. } | Growth::Linear { need, .. } => need,
-                Growth::Nothing => 0,
-            };
+            let need = option.growth.need();
             let Some(loss) = exact.reach.least_from(k, need - b - exact.base0[k]) else {
                 return i64::MIN;
             };
