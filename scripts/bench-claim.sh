@@ -27,6 +27,7 @@ wait_up() {
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+export -f median
 
 run_quan() { # $1 label, $2 database URL, $3 port; one run
   RUST_LOG=warn "$QUAN" serve --listen "127.0.0.1:$3" --database-url "$2" &
@@ -65,7 +66,7 @@ scripts/with-postgres.sh bash -c '
     "'"$QUAN"'" bench claim --url http://127.0.0.1:18082 --connections '"$CONNS"' --claims '"$CLAIMS"' --users 100000 | tee -a "'"$WORK"'/pg.out"
     kill $pid; wait $pid 2>/dev/null || true
   done
-  echo "== PostgreSQL median of $REPEAT runs: $(grep "^claims/s" "'"$WORK"'/pg.out" | awk "{print \$2}" | sort -n | awk "{a[NR]=\$1} END {print a[int((NR+1)/2)]}") claims/s"
+  echo "== PostgreSQL median of $REPEAT runs: $(grep "^claims/s" "'"$WORK"'/pg.out" | awk "{print \$2}" | median) claims/s"
 
   echo "== naive baseline: pgbench, one transaction per claim (UPDATE remaining, per-user count, INSERT)"
   psql -q "$base/naive_bench" <<SQL

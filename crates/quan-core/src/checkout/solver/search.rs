@@ -137,6 +137,8 @@ struct Search<'s, 'a, 't> {
     reach: HashMap<usize, Rc<Reach>>,
     shippers: Vec<usize>,
     fees: Vec<(&'s str, i64)>,
+    /// The store of each shipment in `fees`.
+    fee_stores: Vec<usize>,
     /// Whether any free-shipping coupon could waive a fee: leaves then place them.
     shipping: bool,
     /// The most free shipping could waive (thresholds aside).
@@ -170,6 +172,9 @@ pub(super) fn best<'s>(
     let fees: Vec<(&str, i64)> = stores
         .iter()
         .filter_map(|s| cart.shipping().get(*s).map(|f| (*s, *f)))
+        .collect();
+    let fee_stores: Vec<usize> = (0..stores.len())
+        .filter(|&s| cart.shipping().contains_key(stores[s]))
         .collect();
     let unlimited = vec![i64::MAX; fees.len()];
     let loose = shipping::place(cands, &shippers, &fees, &unlimited);
@@ -305,6 +310,7 @@ pub(super) fn best<'s>(
         reach: HashMap::new(),
         shippers,
         fees,
+        fee_stores,
         shipping,
         shipping_max,
         best: None,
@@ -598,11 +604,7 @@ impl Search<'_, '_, '_> {
                     left[first] -= self.configs[s][x].total;
                 }
             }
-            for (k, (store, _)) in self.fees.iter().enumerate() {
-                let s = self
-                    .stores
-                    .binary_search(store)
-                    .expect("fees are of stores");
+            for (k, &s) in self.fee_stores.iter().enumerate() {
                 after[k] = self.store_lines[s].iter().map(|&i| left[i]).sum();
             }
             match shipping::place(self.cands, &self.shippers, &self.fees, &after) {
