@@ -11,6 +11,7 @@
 //!   decision that a store runs inside one transaction.
 //! - [`coupon`]: coupon statuses, validity windows and ledger events.
 //! - [`link`]: signed claim links (HMAC-SHA256 with expiry).
+//! - [`scrm`]: members' order history, lifecycle stages, RFM tiers and segment rules.
 //! - [`error`]: the one table of stable error codes and their HTTP statuses.
 //! - [`zone`]: the tenant's time zone: local days and midnights.
 
@@ -20,6 +21,7 @@ pub mod claim;
 pub mod coupon;
 pub mod error;
 pub mod link;
+pub mod scrm;
 pub mod template;
 pub mod zone;
 

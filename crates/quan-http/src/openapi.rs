@@ -3,7 +3,10 @@
 use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
-use crate::routes::{checkout, claims, jobs, keys, members, orders, system, templates, wallet};
+use crate::routes::{
+    catalog, checkout, claims, events, history, jobs, keys, members, orders, rfm, segments, system, templates,
+    wallet,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +20,13 @@ use crate::routes::{checkout, claims, jobs, keys, members, orders, system, templ
         checkout::quote,
         orders::create, orders::get, orders::pay, orders::cancel, orders::refund,
         wallet::wallet, wallet::coupon, wallet::revoke, wallet::redeem_by_code,
-        members::put, members::get, members::put_segment,
+        members::put, members::create, members::get, members::list, members::view_360,
+        events::create, events::list, history::put, history::list,
+        catalog::put_store, catalog::get_store, catalog::list_stores,
+        catalog::put_product, catalog::get_product, catalog::list_products,
+        segments::put, segments::create, segments::get, segments::list, segments::preview,
+        segments::members, segments::members_csv,
+        rfm::get_config, rfm::put_config, rfm::recompute,
     ),
     components(schemas(crate::error::ErrorBody, ErrorCode)),
     modifiers(&Security),

@@ -20,6 +20,7 @@ mod claiming;
 mod ids;
 mod model;
 mod postgres;
+pub mod scrm;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -29,6 +30,7 @@ use quan_core::{access::Principal, template::StatusAction, ErrorCode, FieldError
 
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use model::*;
+pub use scrm::Scrm;
 
 /// Failures of the storage layer itself (the domain's refusals are values, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +53,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything quan keeps. One implementation per backend; both pass the same tests.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: scrm::Scrm + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 
@@ -178,9 +180,6 @@ pub trait Store: Send + Sync + 'static {
     /// Expires orders whose lock lapsed and releases their coupons; returns how many.
     async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64>;
 
-    async fn upsert_member(&self, member: MemberRecord) -> Result<MemberRecord>;
-    async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
-    async fn upsert_segment(&self, segment: SegmentRecord) -> Result<SegmentRecord>;
 
     /// Starts an idempotent call: `Started` means go on and then [`Store::finish_idempotent`].
     async fn begin_idempotent(

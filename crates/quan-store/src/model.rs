@@ -211,27 +211,6 @@ pub(crate) struct LedgerWrite<'a> {
     pub order_id: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberRecord {
-    pub id: String,
-    pub joined_at: Timestamp,
-    pub tier: Option<String>,
-    pub region: Option<String>,
-    pub paid_orders: i64,
-    pub total_spent: i64,
-    /// Points, origin channel, tags, assigned guide and whatever else the SCRM keeps.
-    pub attributes: serde_json::Value,
-    pub updated_at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentRecord {
-    pub id: String,
-    pub name: String,
-    pub member_ids: Vec<String>,
-    pub created_at: Timestamp,
-}
-
 pub(crate) fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }

@@ -27,6 +27,8 @@ use tokio::sync::oneshot;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
+mod scrm;
+
 use crate::claiming::{self, TemplateCache};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
@@ -38,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (2, include_str!("../migrations/postgres/0002_orders.sql")),
     (3, include_str!("../migrations/postgres/0003_jobs.sql")),
+    (4, include_str!("../migrations/postgres/0004_scrm.sql")),
 ];
 const POOL_SIZE: usize = 24;
 const MAX_BATCH: usize = 1000;
@@ -1006,61 +1009,6 @@ impl Store for PgStore {
 
     async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64> {
         self.release_lapsed_locks_impl(now).await
-    }
-
-    async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
-        let c = self.pool.get().await?;
-        c.execute(
-            "INSERT INTO members (id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, tier = excluded.tier, region = excluded.region, \
-             paid_orders = excluded.paid_orders, total_spent = excluded.total_spent, attributes = excluded.attributes, updated_at = excluded.updated_at",
-            &[&m.id, &micros(m.joined_at), &m.tier, &m.region, &m.paid_orders, &m.total_spent, &m.attributes.to_string(), &micros(m.updated_at)],
-        )
-        .await?;
-        Ok(m)
-    }
-
-    async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
-        let c = self.pool.get().await?;
-        let row = c
-            .query_opt("SELECT id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at FROM members WHERE id = $1", &[&id])
-            .await?;
-        row.map(|r| {
-            Ok(MemberRecord {
-                id: r.get(0),
-                joined_at: from_micros(r.get(1)),
-                tier: r.get(2),
-                region: r.get(3),
-                paid_orders: r.get(4),
-                total_spent: r.get(5),
-                attributes: serde_json::from_str(r.get(6))
-                    .map_err(|_| StoreError::Corrupt("member attributes".into()))?,
-                updated_at: from_micros(r.get(7)),
-            })
-        })
-        .transpose()
-    }
-
-    async fn upsert_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
-        let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
-        tx.execute(
-            "INSERT INTO segments (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-            &[&s.id, &s.name, &micros(s.created_at)],
-        )
-        .await?;
-        tx.execute(
-            "DELETE FROM segment_members WHERE segment_id = $1",
-            &[&s.id],
-        )
-        .await?;
-        tx.execute(
-            "INSERT INTO segment_members (segment_id, member_id) SELECT DISTINCT $1, m FROM unnest($2::text[]) AS m",
-            &[&s.id, &s.member_ids],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(s)
     }
 
     async fn begin_idempotent(

@@ -29,6 +29,8 @@ use quan_core::{ErrorCode, FieldError};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+mod scrm;
+
 use crate::claiming::{self, TemplateCache};
 use crate::model::*;
 use crate::{Result, Store, StoreError};
@@ -37,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_foundation.sql")),
     (2, include_str!("../migrations/sqlite/0002_orders.sql")),
     (3, include_str!("../migrations/sqlite/0003_jobs.sql")),
+    (4, include_str!("../migrations/sqlite/0004_scrm.sql")),
 ];
 const READERS: usize = 4;
 // Every `LIMIT` binds its parameter as `0 + ?N`: SQLite (3.4x) reads a bare `LIMIT ?N` while
@@ -499,7 +502,7 @@ fn append_ledger(conn: &Connection, e: &LedgerWrite) -> Result<()> {
     Ok(())
 }
 
-fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>) -> Result<MemberFacts> {
+fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>, now: Timestamp) -> Result<MemberFacts> {
     let row = conn
         .prepare_cached("SELECT joined_at, tier, paid_orders FROM members WHERE id = ?1")?
         .query_row([user_id], |r| {
@@ -511,9 +514,7 @@ fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>) -> Resu
         })
         .optional()?;
     let in_segment = match segment {
-        Some(s) => conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment_id = ?1 AND member_id = ?2)")?
-            .query_row([s, user_id], |r| r.get(0))?,
+        Some(s) => scrm::in_segment(conn, s, user_id, now)?,
         None => false,
     };
     Ok(match row {
@@ -590,7 +591,7 @@ fn claim_batch(
             continue;
         }
         if needs_member {
-            let facts_of = member_facts(conn, &cmd.user_id, claiming::audience_segment(&template))?;
+            let facts_of = member_facts(conn, &cmd.user_id, claiming::audience_segment(&template), cmd.now)?;
             facts.members.insert(cmd.user_id.clone(), facts_of);
         }
         let mut stmt = conn.prepare_cached("SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day")?;
@@ -1137,71 +1138,6 @@ impl Store for SqliteStore {
         self.release_lapsed_locks_impl(now).await
     }
 
-    async fn upsert_member(&self, m: MemberRecord) -> Result<MemberRecord> {
-        self.write(move |tx, _| {
-            tx.execute(
-                "INSERT INTO members (id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, tier = excluded.tier, region = excluded.region, \
-                 paid_orders = excluded.paid_orders, total_spent = excluded.total_spent, attributes = excluded.attributes, updated_at = excluded.updated_at",
-                params![m.id, micros(m.joined_at), m.tier, m.region, m.paid_orders, m.total_spent, m.attributes.to_string(), micros(m.updated_at)],
-            )?;
-            Ok(m)
-        })
-        .await
-    }
-
-    async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
-        let id = id.to_string();
-        self.read(move |conn| {
-            let row = conn
-                .prepare_cached("SELECT id, joined_at, tier, region, paid_orders, total_spent, attributes, updated_at FROM members WHERE id = ?1")?
-                .query_row([&id], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Option<String>>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                    ))
-                })
-                .optional()?;
-            row.map(|(id, joined, tier, region, paid_orders, total_spent, attributes, updated)| {
-                Ok(MemberRecord {
-                    id,
-                    joined_at: ts(joined),
-                    tier,
-                    region,
-                    paid_orders,
-                    total_spent,
-                    attributes: serde_json::from_str(&attributes).map_err(|_| corrupt("member attributes"))?,
-                    updated_at: ts(updated),
-                })
-            })
-            .transpose()
-        })
-        .await
-    }
-
-    async fn upsert_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
-        self.write(move |tx, _| {
-            tx.execute(
-                "INSERT INTO segments (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-                params![s.id, s.name, micros(s.created_at)],
-            )?;
-            tx.execute("DELETE FROM segment_members WHERE segment_id = ?1", [&s.id])?;
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO segment_members (segment_id, member_id) VALUES (?1, ?2)")?;
-            for m in &s.member_ids {
-                insert.execute([&s.id, m])?;
-            }
-            drop(insert);
-            Ok(s)
-        })
-        .await
-    }
-
     async fn begin_idempotent(
         &self,
         key: &IdempotencyKey,
@@ -1478,8 +1414,9 @@ impl SqliteStore {
             }
             set_order_status(tx, &id, "paid", now)?;
             // A paid checkout order is an order of the member's history.
-            tx.prepare_cached("UPDATE members SET paid_orders = paid_orders + 1, total_spent = total_spent + ?2, updated_at = ?3 WHERE id = ?1")?
-                .execute(params![order.user_id, order.payable, micros(now)])?;
+            let mut touched = std::collections::BTreeSet::new();
+            scrm::write_order(tx, crate::scrm::checkout_history(&order, now), now, &mut touched)?;
+            scrm::refresh(tx, &touched, now)?;
             Ok(Ok(order_of(tx, &id)?))
         })
         .await

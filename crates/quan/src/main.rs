@@ -1,6 +1,8 @@
 //! The `quan` command: run the service, migrate, manage keys and templates, and benchmark.
 
 mod bench;
+mod import;
+mod scrm;
 mod serve;
 
 use std::path::PathBuf;
@@ -77,6 +79,21 @@ enum Command {
     Templates {
         #[command(subcommand)]
         command: TemplatesCommand,
+    },
+    /// Load members, orders, products, stores or events from files, or a whole dataset.
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
+    /// RFM scores: recompute them for every member.
+    Rfm {
+        #[command(subcommand)]
+        command: scrm::RfmCommand,
+    },
+    /// Segments: size a rule.
+    Segments {
+        #[command(subcommand)]
+        command: scrm::SegmentsCommand,
     },
     /// Load generators that measure the running service.
     Bench {
@@ -185,6 +202,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Import { command } => import::run(command).await,
+        Command::Rfm { command } => scrm::rfm(command).await,
+        Command::Segments { command } => scrm::segments(command).await,
         Command::Migrate(db) => {
             let store = db.open().await?;
             println!("{} database is at the latest schema", store.backend());

@@ -13,6 +13,11 @@ use crate::error::{ErrorCode, FieldError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaidLine {
     pub line_id: String,
+    /// The product and its category, for the member's order history.
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     pub store_id: String,
     pub qty: i64,
     /// What the line paid: its base amount less every coupon's share of it.
@@ -35,6 +40,8 @@ pub fn paid_lines(lines: &[Line], quote: &Quote) -> Vec<PaidLine> {
                 .sum();
             PaidLine {
                 line_id: l.line_id.clone(),
+                sku: l.sku.clone(),
+                category: l.category.clone(),
                 store_id: l.store_id.clone(),
                 qty: l.qty,
                 paid: l.base() - off,
@@ -215,6 +222,8 @@ mod tests {
     fn lines() -> Vec<PaidLine> {
         vec![PaidLine {
             line_id: "a".into(),
+            sku: "sku-a".into(),
+            category: None,
             store_id: "s".into(),
             qty: 3,
             paid: 9000 - 1,

@@ -145,7 +145,7 @@ pub(crate) async fn order_number(
         .store
         .member(user_id)
         .await?
-        .map_or(1, |m| m.paid_orders + 1))
+        .map_or(1, |m| m.history.orders + 1))
 }
 
 /// Runs the solver: in place for a small cart, on a blocking thread for one that could take a

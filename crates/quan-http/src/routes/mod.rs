@@ -1,11 +1,16 @@
 //! The handlers, one module per resource, and the pieces they share (paging, idempotency).
 
+pub mod catalog;
 pub mod checkout;
 pub mod claims;
+pub mod events;
+pub mod history;
 pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod orders;
+pub mod rfm;
+pub mod segments;
 pub mod system;
 pub mod templates;
 pub mod wallet;
@@ -52,8 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/jobs/{id}/codes", get(jobs::codes))
         .route("/v1/jobs/{id}/codes.csv", get(jobs::codes_csv))
         .route("/v1/checkout/quote", post(checkout::quote))
-        .route("/v1/orders", post(orders::create))
-        .route("/v1/orders/{order_id}", get(orders::get))
+        .route("/v1/orders", post(orders::create).get(history::list))
+        .route("/v1/orders/{order_id}", get(orders::get).put(history::put))
         .route("/v1/orders/{order_id}/pay", post(orders::pay))
         .route("/v1/orders/{order_id}/cancel", post(orders::cancel))
         .route("/v1/orders/{order_id}/refund", post(orders::refund))
@@ -61,8 +66,22 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/coupons/redeem", post(wallet::redeem_by_code))
         .route("/v1/coupons/{id}", get(wallet::coupon))
         .route("/v1/coupons/{id}/revoke", post(wallet::revoke))
+        .route("/v1/members", post(members::create).get(members::list))
         .route("/v1/members/{id}", put(members::put).get(members::get))
-        .route("/v1/segments/{id}", put(members::put_segment))
+        .route("/v1/members/{id}/360", get(members::view_360))
+        .route("/v1/members/{id}/events", get(events::list))
+        .route("/v1/events", post(events::create))
+        .route("/v1/stores", get(catalog::list_stores))
+        .route("/v1/stores/{id}", put(catalog::put_store).get(catalog::get_store))
+        .route("/v1/products", get(catalog::list_products))
+        .route("/v1/products/{sku}", put(catalog::put_product).get(catalog::get_product))
+        .route("/v1/segments", post(segments::create).get(segments::list))
+        .route("/v1/segments/preview", post(segments::preview))
+        .route("/v1/segments/{id}", put(segments::put).get(segments::get))
+        .route("/v1/segments/{id}/members", get(segments::members))
+        .route("/v1/segments/{id}/members.csv", get(segments::members_csv))
+        .route("/v1/scrm/config", get(rfm::get_config).put(rfm::put_config))
+        .route("/v1/rfm/recompute", post(rfm::recompute))
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
 }

@@ -121,6 +121,13 @@ pub async fn create(
             ))
         };
     }
+    if state.store.history_order(&body.order_id).await?.is_some() {
+        return Err(ApiError::field(
+            ErrorCode::Conflict,
+            "order_id",
+            "an ingested order has this id",
+        ));
+    }
     let lock_seconds = body.lock_seconds.unwrap_or(LOCK_SECONDS);
     if !(60..=86_400).contains(&lock_seconds) {
         return Err(ApiError::field(
@@ -218,16 +225,24 @@ fn hash(raw: &[u8]) -> String {
     quan_store::hex(&Sha256::digest(raw))
 }
 
-/// One order with its pricing.
+/// One order: a checkout order with its pricing, or else an order of a member's history.
 #[utoipa::path(get, path = "/v1/orders/{order_id}", tag = "orders", params(("order_id" = String, Path)),
-    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OrderView, description = "a checkout order (an ingested one answers `HistoryOrderView`)"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<OrderView>> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let principal = caller.require(&[Role::Platform, Role::Customer])?;
-    Ok(Json(view(visible(&state, principal, &id).await?)?))
+    if state.store.order(&id).await?.is_none() {
+        if let Some(h) = super::history::history_view(&state, &id).await? {
+            if principal.speaks_for(&h.order.user_id) {
+                return Ok(Json(h).into_response());
+            }
+        }
+    }
+    Ok(Json(view(visible(&state, principal, &id).await?)?).into_response())
 }
 
 fn state_error(code: ErrorCode, what: &str) -> ApiError {

@@ -37,7 +37,7 @@ pub struct CouponView {
 }
 
 impl CouponView {
-    fn new(c: CouponRecord, now: Timestamp) -> Self {
+    pub(crate) fn new(c: CouponRecord, now: Timestamp) -> Self {
         CouponView {
             status: c.status.as_of(c.valid_until, now),
             id: c.id,
