@@ -148,10 +148,24 @@ async fn every_refusal_reason_in_order(backend: Backend) {
         "PUT",
         "/v1/members/buyer",
         Some(ADMIN),
-        Some(json!({"joined_at": "2025-01-01T00:00:00Z", "tier": "gold", "paid_orders": 3})),
+        Some(json!({"joined_at": "2025-01-01T00:00:00Z", "tier": "gold"})),
         &[],
     )
     .await;
+    // A returning member: three orders in its history.
+    for n in 0..3 {
+        let (st, b) = app
+            .call(
+                "PUT",
+                &format!("/v1/orders/hist-{n}"),
+                Some(ADMIN),
+                Some(json!({"user_id": "buyer", "paid_at": "2026-01-05T00:00:00Z", "status": "completed",
+                    "lines": [{"line_id": "1", "sku": "tea", "store_id": "s1", "qty": 1, "amount": 1500}]})),
+                &[],
+            )
+            .await;
+        assert_eq!(st, 201, "{b}");
+    }
     app.call(
         "PUT",
         "/v1/members/newbie",

@@ -90,7 +90,8 @@ impl Report {
         }
     }
 
-    fn print(&self, what: &str, started: Instant) {
+    fn print(&mut self, what: &str, started: Instant) {
+        self.rejected.sort();
         println!(
             "{what}: {} rows read, {} inserted, {} updated, {} unchanged, {} conflicts, {} rejected ({:.1} s)",
             self.read,
@@ -387,13 +388,7 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
         report.read += 1;
         bar.inc(1);
         match record {
-            Err(e) => {
-                // An unreadable line spoils the order it belongs to, when one is open.
-                match open.as_mut() {
-                    Some(o) if o.3.is_none() => o.3 = Some(format!("row {row} unreadable: {e}")),
-                    _ => report.rejected.push((row, format!("unreadable: {e}"))),
-                }
-            }
+            Err(e) => report.rejected.push((row, format!("unreadable: {e}"))),
             Ok(Either::Full(f)) => {
                 let order = quan_http::json::parse::<history::IngestBody>(&serde_json::to_vec(&f.body).expect("json"))
                     .and_then(|b| history::parse_order(f.order_id, b))
