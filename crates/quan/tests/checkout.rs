@@ -195,11 +195,14 @@ async fn an_order_locks_pays_and_refunds(backend: Backend) {
         (409, "invalid_state"),
         "cancel after pay is refused"
     );
+    // The paid order is now in the member's history: what its lines paid (shipping aside).
     let (_, m) = app.get("/v1/members/u1").await;
     assert_eq!(
         (m["orders_count"].as_i64(), m["total_spent"].as_i64()),
-        (Some(1), Some(14799))
+        (Some(1), Some(14999 - 1000))
     );
+    let (_, h) = app.get("/v1/orders?user_id=u1").await;
+    assert_eq!(h["items"][0]["source"], "checkout");
 
     // Refund line a one unit at a time: the last unit takes the remainder.
     let paid_a = 9999 - shares[0];
