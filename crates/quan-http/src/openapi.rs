@@ -4,8 +4,8 @@ use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    catalog, checkout, claims, events, history, jobs, keys, members, orders, rfm, segments, system, templates,
-    wallet,
+    catalog, checkout, claims, events, history, jobs, keys, members, orders, rfm, segments, system,
+    templates, wallet,
 };
 
 #[derive(OpenApi)]

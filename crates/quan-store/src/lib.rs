@@ -180,7 +180,6 @@ pub trait Store: scrm::Scrm + Send + Sync + 'static {
     /// Expires orders whose lock lapsed and releases their coupons; returns how many.
     async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64>;
 
-
     /// Starts an idempotent call: `Started` means go on and then [`Store::finish_idempotent`].
     async fn begin_idempotent(
         &self,

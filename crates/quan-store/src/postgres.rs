@@ -281,7 +281,7 @@ async fn claim_batch(
             if !claiming::needs_member(&template) {
                 return Ok(HashMap::new());
             }
-            member_facts(tx, &users, claiming::audience_segment(&template)).await
+            member_facts(tx, cmds, claiming::audience_segment(&template)).await
         },
         async {
             let st = tx.prepare_cached(READ_COUNTS).await?;
@@ -385,11 +385,14 @@ async fn claim_batch(
     Ok(outcomes)
 }
 
+/// What deciding the claims of `cmds` needs to know of their members; a member is in a rule
+/// segment as of its (latest) claim's time.
 async fn member_facts(
     tx: &impl GenericClient,
-    users: &[&str],
+    cmds: &[ClaimCommand],
     segment: Option<&str>,
 ) -> Result<HashMap<String, MemberFacts>> {
+    let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
     let mut facts: HashMap<String, MemberFacts> = HashMap::new();
     for r in tx
         .query(
@@ -409,9 +412,35 @@ async fn member_facts(
             },
         );
     }
-    if let Some(segment) = segment {
-        for r in tx.query("SELECT member_id FROM segment_members WHERE segment_id = $1 AND member_id = ANY($2)", &[&segment, &users]).await? {
-            facts.entry(r.get(0)).or_default().in_segment = true;
+    let Some(segment) = segment else {
+        return Ok(facts);
+    };
+    let rule: Option<String> = tx
+        .query_opt("SELECT rule FROM segments WHERE id = $1", &[&segment])
+        .await?
+        .and_then(|r| r.get(0));
+    match rule {
+        None => {
+            for r in tx.query("SELECT member_id FROM segment_members WHERE segment_id = $1 AND member_id = ANY($2)", &[&segment, &users]).await? {
+                facts.entry(r.get(0)).or_default().in_segment = true;
+            }
+        }
+        Some(raw) => {
+            let rule: quan_core::scrm::Rule = serde_json::from_str(&raw)
+                .map_err(|_| StoreError::Corrupt("segment rule".into()))?;
+            let lifecycle = scrm::lifecycle_in(tx).await?;
+            let mut asked: HashMap<&str, Timestamp> = HashMap::new();
+            for c in cmds {
+                let at = asked.entry(&c.user_id).or_insert(c.now);
+                *at = (*at).max(c.now);
+            }
+            for (user, now) in asked {
+                // Only members can meet a rule.
+                let Some(f) = facts.get_mut(user) else {
+                    continue;
+                };
+                f.in_segment = scrm::rule_matches(tx, &rule, &lifecycle, user, now).await?;
+            }
         }
     }
     Ok(facts)
@@ -1290,11 +1319,16 @@ impl PgStore {
             .await?;
         }
         set_order_status(&tx, id, "paid", now).await?;
-        tx.execute(
-            "UPDATE members SET paid_orders = paid_orders + 1, total_spent = total_spent + $2, updated_at = $3 WHERE id = $1",
-            &[&order.user_id, &order.payable, &micros(now)],
+        // A paid checkout order is an order of the member's history.
+        let mut touched = std::collections::BTreeSet::new();
+        scrm::write_order(
+            &tx,
+            crate::scrm::checkout_history(&order, now),
+            now,
+            &mut touched,
         )
         .await?;
+        scrm::refresh(&tx, &touched, now).await?;
         let out = order_of(&tx, id).await?;
         tx.commit().await?;
         Ok(Ok(out))

@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use quan_core::scrm::rfm::{self, Cuts, RfmInput};
-use quan_core::scrm::{lifecycle, History, LifecycleConfig, Member, Purchase, RfmConfig, RfmScore, Rule, Stage};
+use quan_core::scrm::{
+    lifecycle, History, LifecycleConfig, Member, Purchase, RfmConfig, RfmScore, Rule, Stage,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
@@ -39,7 +41,12 @@ pub struct MemberProfile {
 
 impl MemberRecord {
     /// The member as segment rules see it, with its stage as of `as_of` from `history`.
-    pub fn view<'a>(&'a self, history: &History, as_of: Timestamp, lifecycle: &LifecycleConfig) -> Member<'a> {
+    pub fn view<'a>(
+        &'a self,
+        history: &History,
+        as_of: Timestamp,
+        lifecycle: &LifecycleConfig,
+    ) -> Member<'a> {
         let p = &self.profile;
         Member {
             id: &p.id,
@@ -134,7 +141,8 @@ pub enum Written {
     Inserted,
     Updated,
     Unchanged,
-    /// The id belongs to a checkout order (or an order of another member): refused.
+    /// The id belongs to an order of the other source (a checkout order, or an ingested one),
+    /// or an event id to another event: refused. (An ingested order may move to another member.)
     Conflict,
 }
 
@@ -234,9 +242,20 @@ pub async fn recompute_rfm(store: &(impl Scrm + ?Sized), as_of: Timestamp) -> Re
         *tiers.entry(s.tier.as_str().to_string()).or_insert(0) += 1;
     }
     let scored = inputs.len();
-    let rows = inputs.into_iter().map(|i| i.member_id).zip(scores).collect();
+    let rows = inputs
+        .into_iter()
+        .map(|i| i.member_id)
+        .zip(scores)
+        .collect();
     let unscored = store
-        .write_rfm(rows, RfmCuts { as_of, config, cuts })
+        .write_rfm(
+            rows,
+            RfmCuts {
+                as_of,
+                config,
+                cuts,
+            },
+        )
         .await?;
     Ok(RfmRun {
         as_of,
@@ -270,13 +289,22 @@ impl RfmCuts {
         if frequency == 0 {
             return RfmScore::NONE;
         }
-        let input = RfmInput { member_id: member_id.to_string(), last, frequency, monetary };
+        let input = RfmInput {
+            member_id: member_id.to_string(),
+            last,
+            frequency,
+            monetary,
+        };
         self.cuts.score(&input, &self.config)
     }
 }
 
 /// A segment's members as of `as_of`, in id order.
-pub async fn segment_members(store: &(impl Scrm + ?Sized), segment: &SegmentRecord, as_of: Timestamp) -> Result<Vec<String>> {
+pub async fn segment_members(
+    store: &(impl Scrm + ?Sized),
+    segment: &SegmentRecord,
+    as_of: Timestamp,
+) -> Result<Vec<String>> {
     match &segment.definition {
         SegmentDefinition::Listed(ids) => {
             let mut ids = ids.clone();
@@ -290,14 +318,22 @@ pub async fn segment_members(store: &(impl Scrm + ?Sized), segment: &SegmentReco
 
 /// The members a rule selects as of `as_of`, in id order: every member's facts are read once,
 /// each distinct purchase condition is one query for all members.
-pub async fn rule_members(store: &(impl Scrm + ?Sized), rule: &Rule, as_of: Timestamp) -> Result<Vec<String>> {
+pub async fn rule_members(
+    store: &(impl Scrm + ?Sized),
+    rule: &Rule,
+    as_of: Timestamp,
+) -> Result<Vec<String>> {
     let lifecycle = lifecycle_config(store).await?;
     let mut purchases: HashMap<Purchase, HashSet<String>> = HashMap::new();
     for p in rule.purchases() {
         let who = store.purchase_members(&p, as_of).await?;
         purchases.insert(p, who);
     }
-    let histories = if uses_stage(rule) { Some(store.histories(as_of).await?) } else { None };
+    let histories = if uses_stage(rule) {
+        Some(store.histories(as_of).await?)
+    } else {
+        None
+    };
     let none = History::default();
     let members = store.all_members().await?;
     let mut out = Vec::new();
@@ -307,7 +343,9 @@ pub async fn rule_members(store: &(impl Scrm + ?Sized), rule: &Rule, as_of: Time
             None => &m.history,
         };
         let view = m.view(history, as_of, &lifecycle);
-        if rule.matches(&view, as_of, &mut |p| purchases.get(p).is_some_and(|s| s.contains(&m.profile.id))) {
+        if rule.matches(&view, as_of, &mut |p| {
+            purchases.get(p).is_some_and(|s| s.contains(&m.profile.id))
+        }) {
             out.push(m.profile.id.clone());
         }
     }
@@ -325,12 +363,21 @@ fn uses_stage(rule: &Rule) -> bool {
 }
 
 /// Whether one member is in a segment at `as_of` (for `segment` audiences).
-pub async fn in_segment(store: &(impl Scrm + ?Sized), segment_id: &str, member_id: &str, as_of: Timestamp) -> Result<bool> {
-    let Some(segment) = store.segment(segment_id).await? else { return Ok(false) };
+pub async fn in_segment(
+    store: &(impl Scrm + ?Sized),
+    segment_id: &str,
+    member_id: &str,
+    as_of: Timestamp,
+) -> Result<bool> {
+    let Some(segment) = store.segment(segment_id).await? else {
+        return Ok(false);
+    };
     match &segment.definition {
         SegmentDefinition::Listed(ids) => Ok(ids.iter().any(|m| m == member_id)),
         SegmentDefinition::Rule(rule) => {
-            let Some(member) = store.member(member_id).await? else { return Ok(false) };
+            let Some(member) = store.member(member_id).await? else {
+                return Ok(false);
+            };
             let lifecycle = lifecycle_config(store).await?;
             let mut answers = HashMap::new();
             for p in rule.purchases() {
@@ -338,7 +385,9 @@ pub async fn in_segment(store: &(impl Scrm + ?Sized), segment_id: &str, member_i
                 answers.insert(p, yes);
             }
             let view = member.view(&member.history, as_of, &lifecycle);
-            Ok(rule.matches(&view, as_of, &mut |p| answers.get(p).copied().unwrap_or(false)))
+            Ok(rule.matches(&view, as_of, &mut |p| {
+                answers.get(p).copied().unwrap_or(false)
+            }))
         }
     }
 }
@@ -361,9 +410,17 @@ pub trait Scrm: Send + Sync {
     async fn put_setting(&self, name: &str, value: String) -> Result<()>;
 
     /// Creates or updates members' profiles (aggregates are quan's own); what each write did.
-    async fn put_members(&self, members: Vec<MemberProfile>, now: Timestamp) -> Result<Vec<Written>>;
+    async fn put_members(
+        &self,
+        members: Vec<MemberProfile>,
+        now: Timestamp,
+    ) -> Result<Vec<Written>>;
     async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
-    async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<crate::Page<MemberRecord>>;
+    async fn list_members(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<crate::Page<MemberRecord>>;
     /// Every member (segment evaluation).
     async fn all_members(&self) -> Result<Vec<MemberRecord>>;
     /// Every member's history of counted orders paid up to `as_of`.
@@ -374,15 +431,28 @@ pub trait Scrm: Send + Sync {
 
     async fn put_stores(&self, stores: Vec<StoreRecord>) -> Result<Vec<Written>>;
     async fn store_record(&self, id: &str) -> Result<Option<StoreRecord>>;
-    async fn list_stores(&self, limit: u32, cursor: Option<String>) -> Result<crate::Page<StoreRecord>>;
+    async fn list_stores(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<crate::Page<StoreRecord>>;
     async fn put_products(&self, products: Vec<ProductRecord>) -> Result<Vec<Written>>;
     async fn product(&self, id: &str) -> Result<Option<ProductRecord>>;
-    async fn list_products(&self, limit: u32, cursor: Option<String>) -> Result<crate::Page<ProductRecord>>;
+    async fn list_products(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<crate::Page<ProductRecord>>;
 
     /// Writes orders of members' history, idempotent by id (the same content changes nothing);
     /// members unknown so far are created, joined at the order's paid time. Lines without a
     /// category take their product's.
-    async fn put_orders(&self, orders: Vec<HistoryOrder>, now: Timestamp, aggregates: Aggregates) -> Result<Vec<Written>>;
+    async fn put_orders(
+        &self,
+        orders: Vec<HistoryOrder>,
+        now: Timestamp,
+        aggregates: Aggregates,
+    ) -> Result<Vec<Written>>;
     async fn history_order(&self, id: &str) -> Result<Option<(OrderSummary, Vec<HistoryLine>)>>;
     async fn list_orders(&self, filter: OrderFilter) -> Result<crate::Page<OrderSummary>>;
     /// A member's latest orders, newest first.
@@ -393,7 +463,12 @@ pub trait Scrm: Send + Sync {
     /// Stores events, idempotent by id; `signup` creates the member, `tier_changed` sets its
     /// tier (from `data.tier`).
     async fn put_events(&self, events: Vec<EventRecord>, now: Timestamp) -> Result<Vec<Written>>;
-    async fn list_events(&self, user_id: &str, limit: u32, cursor: Option<String>) -> Result<crate::Page<EventRecord>>;
+    async fn list_events(
+        &self,
+        user_id: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<crate::Page<EventRecord>>;
 
     /// Per member with a counted order paid in `(since, as_of]`: last paid time, count, sum.
     async fn rfm_inputs(&self, since: Timestamp, as_of: Timestamp) -> Result<Vec<RfmInput>>;
@@ -402,13 +477,26 @@ pub trait Scrm: Send + Sync {
     async fn write_rfm(&self, rows: Vec<(String, RfmScore)>, cuts: RfmCuts) -> Result<u64>;
 
     /// The members who meet a purchase condition as of `as_of`.
-    async fn purchase_members(&self, purchase: &Purchase, as_of: Timestamp) -> Result<HashSet<String>>;
+    async fn purchase_members(
+        &self,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<HashSet<String>>;
     /// Whether one member meets it.
-    async fn member_purchased(&self, member_id: &str, purchase: &Purchase, as_of: Timestamp) -> Result<bool>;
+    async fn member_purchased(
+        &self,
+        member_id: &str,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<bool>;
 
     async fn put_segment(&self, segment: SegmentRecord) -> Result<SegmentRecord>;
     async fn segment(&self, id: &str) -> Result<Option<SegmentRecord>>;
-    async fn list_segments(&self, limit: u32, cursor: Option<String>) -> Result<crate::Page<SegmentRecord>>;
+    async fn list_segments(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<crate::Page<SegmentRecord>>;
 }
 
 /// A value bound to a shared SCRM query.
@@ -427,7 +515,11 @@ pub(crate) fn purchase_query(
     ph: fn(usize) -> String,
 ) -> (String, Vec<Bind>) {
     let since = p.since(as_of).unwrap_or(Timestamp::MIN).as_microsecond();
-    let window = format!("counted = 1 AND paid_at > {} AND paid_at <= {}", ph(1), ph(2));
+    let window = format!(
+        "counted = 1 AND paid_at > {} AND paid_at <= {}",
+        ph(1),
+        ph(2)
+    );
     let mut binds = vec![Bind::Int(since), Bind::Int(as_of.as_microsecond())];
     let one = |binds: &mut Vec<Bind>| match member {
         Some(m) => {
@@ -444,7 +536,11 @@ pub(crate) fn purchase_query(
             format!("SELECT DISTINCT user_id FROM member_order_lines WHERE category = {cat} AND {window}{one}")
         }
         Purchase::Spent { min, .. } | Purchase::Orders { min, .. } => {
-            let measure = if matches!(p, Purchase::Spent { .. }) { "sum(amount)" } else { "count(*)" };
+            let measure = if matches!(p, Purchase::Spent { .. }) {
+                "sum(amount)"
+            } else {
+                "count(*)"
+            };
             binds.push(Bind::Int(*min));
             let min = ph(binds.len());
             let one = one(&mut binds);

@@ -502,7 +502,12 @@ fn append_ledger(conn: &Connection, e: &LedgerWrite) -> Result<()> {
     Ok(())
 }
 
-fn member_facts(conn: &Connection, user_id: &str, segment: Option<&str>, now: Timestamp) -> Result<MemberFacts> {
+fn member_facts(
+    conn: &Connection,
+    user_id: &str,
+    segment: Option<&str>,
+    now: Timestamp,
+) -> Result<MemberFacts> {
     let row = conn
         .prepare_cached("SELECT joined_at, tier, paid_orders FROM members WHERE id = ?1")?
         .query_row([user_id], |r| {
@@ -591,7 +596,12 @@ fn claim_batch(
             continue;
         }
         if needs_member {
-            let facts_of = member_facts(conn, &cmd.user_id, claiming::audience_segment(&template), cmd.now)?;
+            let facts_of = member_facts(
+                conn,
+                &cmd.user_id,
+                claiming::audience_segment(&template),
+                cmd.now,
+            )?;
             facts.members.insert(cmd.user_id.clone(), facts_of);
         }
         let mut stmt = conn.prepare_cached("SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day")?;

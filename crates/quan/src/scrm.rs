@@ -58,11 +58,18 @@ pub async fn rfm(command: RfmCommand) -> anyhow::Result<()> {
 pub async fn segments(command: SegmentsCommand) -> anyhow::Result<()> {
     let SegmentsCommand::Size { db, file, as_of } = command;
     let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let rule: Rule = serde_json::from_slice(&raw).with_context(|| format!("{} is not a rule", file.display()))?;
-    rule.validate("rule").map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+    let rule: Rule = serde_json::from_slice(&raw)
+        .with_context(|| format!("{} is not a rule", file.display()))?;
+    rule.validate("rule")
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
     let store = db.open().await?;
     let started = Instant::now();
-    let members = scrm::rule_members(store.as_ref(), &rule, as_of.unwrap_or_else(Timestamp::now)).await?;
-    println!("{} members; {:.0} ms", members.len(), started.elapsed().as_secs_f64() * 1000.0);
+    let members =
+        scrm::rule_members(store.as_ref(), &rule, as_of.unwrap_or_else(Timestamp::now)).await?;
+    println!(
+        "{} members; {:.0} ms",
+        members.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     Ok(())
 }

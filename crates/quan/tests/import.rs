@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{
+    ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use common::{fresh_database, Backend};
 use parquet::arrow::ArrowWriter;
 use quan_core::zone::TenantZone;
@@ -20,12 +22,15 @@ fn quan(args: &[&str], database_url: &str) -> (bool, String) {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quan");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
 async fn store(url: &str) -> Arc<dyn quan_store::Store> {
-    quan_store::open(url, TenantZone::parse(common::ZONE).unwrap()).await.unwrap()
+    quan_store::open(url, TenantZone::parse(common::ZONE).unwrap())
+        .await
+        .unwrap()
 }
 
 const ORDERS_CSV: &str = "\
@@ -49,22 +54,34 @@ async fn flat_files_report_broken_rows(backend: Backend) {
     // --atomic: the broken rows are reported and nothing is written.
     let (ok, out) = quan(&["import", "orders", "--atomic", file], &url);
     assert!(!ok, "{out}");
-    assert!(out.contains("row 3: lines[0].qty: must not be negative"), "{out}");
+    assert!(
+        out.contains("row 3: lines[0].qty: must not be negative"),
+        "{out}"
+    );
     assert!(out.contains("row 4: unreadable"), "{out}");
-    assert!(out.contains("row 6: order_id: the lines of order o1 are not next to each other"), "{out}");
+    assert!(
+        out.contains("row 6: order_id: the lines of order o1 are not next to each other"),
+        "{out}"
+    );
     let s = store(&url).await;
     assert_eq!(s.order_totals().await.unwrap(), (0, 0));
 
     // Without: the good orders go in, each broken row is reported.
     let (ok, out) = quan(&["import", "orders", file], &url);
     assert!(ok, "{out}");
-    assert!(out.contains("3 inserted") && out.contains("3 rejected"), "{out}");
+    assert!(
+        out.contains("3 inserted") && out.contains("3 rejected"),
+        "{out}"
+    );
     assert_eq!(s.order_totals().await.unwrap(), (3, 500 + 300 + 1234));
     let u3 = s.member("u3").await.unwrap().unwrap();
     assert_eq!((u3.history.orders, u3.history.spent), (2, 1234));
     // Again: nothing changes.
     let (ok, out) = quan(&["import", "orders", file], &url);
-    assert!(ok && out.contains("0 inserted, 0 updated, 3 unchanged"), "{out}");
+    assert!(
+        ok && out.contains("0 inserted, 0 updated, 3 unchanged"),
+        "{out}"
+    );
 
     // Members as JSON lines: a bad row by number, the rest in.
     let members = dir.path().join("members.jsonl");
@@ -79,13 +96,17 @@ async fn flat_files_report_broken_rows(backend: Backend) {
     assert!(out.contains("row 5: unreadable"), "{out}");
     assert!(out.contains("1 inserted, 1 updated"), "{out}");
     let u1 = s.member("u1").await.unwrap().unwrap();
-    assert_eq!((u1.profile.tier.as_deref(), u1.history.orders), (Some("gold"), 1));
+    assert_eq!(
+        (u1.profile.tier.as_deref(), u1.history.orders),
+        (Some("gold"), 1)
+    );
 }
 both!(flat_files_report_broken_rows);
 
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -106,8 +127,22 @@ fn complete_journey(dir: &Path) -> i64 {
             ("basket_id", h(vec![100, 100, 100, 200, 200, 300, 301])),
             ("product_id", h(vec![5, 6, 9999, 5, 6, 5, 6])),
             ("quantity", h(vec![1, 0, 1, 1, 3, 2, 1])),
-            ("sales_value", Arc::new(Float64Array::from(sales.clone())) as ArrayRef),
-            ("transaction_timestamp", at(vec![t0, t0, t0, t0 + day, t0 + day, t0 + 2 * day, t0 + 3 * day])),
+            (
+                "sales_value",
+                Arc::new(Float64Array::from(sales.clone())) as ArrayRef,
+            ),
+            (
+                "transaction_timestamp",
+                at(vec![
+                    t0,
+                    t0,
+                    t0,
+                    t0 + day,
+                    t0 + day,
+                    t0 + 2 * day,
+                    t0 + 3 * day,
+                ]),
+            ),
         ],
     );
     let s = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
@@ -118,7 +153,10 @@ fn complete_journey(dir: &Path) -> i64 {
             ("manufacturer_id", h(vec![1, 2])),
             ("department", s(vec![Some("GROCERY"), Some("PRODUCE")])),
             ("brand", s(vec![Some("National"), None])),
-            ("product_category", s(vec![Some("FLUID MILK PRODUCTS"), Some("TROPICAL FRUIT")])),
+            (
+                "product_category",
+                s(vec![Some("FLUID MILK PRODUCTS"), Some("TROPICAL FRUIT")]),
+            ),
             ("product_type", s(vec![Some("MILK"), Some("BANANAS")])),
             ("package_size", s(vec![Some("1 GA"), None])),
         ],
@@ -147,21 +185,42 @@ async fn complete_journey_layout_imports_exactly_once(backend: Backend) {
     let d = dir.path().to_str().unwrap();
     let (ok, out) = quan(&["import", "completejourney", d], &url);
     assert!(ok, "{out}");
-    assert!(out.contains(&format!("3 members, 4 orders, {cents} cents")), "{out}");
+    assert!(
+        out.contains(&format!("3 members, 4 orders, {cents} cents")),
+        "{out}"
+    );
     let (ok, out) = quan(&["import", "completejourney", d], &url);
     assert!(ok, "{out}");
-    assert!(out.contains("4 rows read, 0 inserted, 0 updated, 4 unchanged"), "{out}");
+    assert!(
+        out.contains("4 rows read, 0 inserted, 0 updated, 4 unchanged"),
+        "{out}"
+    );
     let s = store(&url).await;
     let m1 = s.member("1").await.unwrap().unwrap();
     assert_eq!(m1.profile.joined_at.to_string(), "2017-01-01T12:00:00Z");
-    assert!(m1.profile.tags.contains(&"age:65+".to_string()), "{:?}", m1.profile.tags);
+    assert!(
+        m1.profile.tags.contains(&"age:65+".to_string()),
+        "{:?}",
+        m1.profile.tags
+    );
     assert_eq!((m1.history.orders, m1.history.spent), (1, 249 + 29 + 110));
     let (order, lines) = s.history_order("100").await.unwrap().unwrap();
     assert_eq!((order.store_id.as_deref(), lines.len()), (Some("10"), 3));
     assert_eq!(lines[0].category.as_deref(), Some("FLUID MILK PRODUCTS"));
-    assert_eq!((lines[2].sku.as_str(), lines[2].category.as_deref()), ("9999", None), "unknown products are kept");
-    assert_eq!((lines[1].qty, lines[1].amount), (0, 29), "quantity 0 with a price is kept");
-    let (ok, out) = quan(&["rfm", "recompute", "--as-of", "2017-12-31T00:00:00Z"], &url);
+    assert_eq!(
+        (lines[2].sku.as_str(), lines[2].category.as_deref()),
+        ("9999", None),
+        "unknown products are kept"
+    );
+    assert_eq!(
+        (lines[1].qty, lines[1].amount),
+        (0, 29),
+        "quantity 0 with a price is kept"
+    );
+    let (ok, out) = quan(
+        &["rfm", "recompute", "--as-of", "2017-12-31T00:00:00Z"],
+        &url,
+    );
     assert!(ok && out.contains("3 members scored"), "{out}");
 }
 both!(complete_journey_layout_imports_exactly_once);

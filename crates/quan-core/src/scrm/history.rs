@@ -76,7 +76,10 @@ mod tests {
             assert_eq!((h.first, h.prev, h.last), (Some(a), Some(b), Some(c)));
         }
         let h = History::of([(a, 1), (b, 2), (c, 4)], b);
-        assert_eq!((h.orders, h.spent, h.last, h.prev), (2, 3, Some(b), Some(a)));
+        assert_eq!(
+            (h.orders, h.spent, h.last, h.prev),
+            (2, 3, Some(b), Some(a))
+        );
         let h = History::of([(a, 1), (a, 1)], a);
         assert_eq!((h.last, h.prev), (Some(a), Some(a)));
     }

@@ -139,7 +139,11 @@ mod tests {
     #[test]
     fn every_transition_as_time_passes_and_orders_arrive() {
         assert_eq!(at(&[], 0), Stage::New);
-        assert_eq!(at(&[5], 4), Stage::New, "an order after the as-of time does not count");
+        assert_eq!(
+            at(&[5], 4),
+            Stage::New,
+            "an order after the as-of time does not count"
+        );
         assert_eq!(at(&[5], 5), Stage::FirstOrder);
         assert_eq!(at(&[5], 34), Stage::FirstOrder, "29 days idle");
         assert_eq!(at(&[5], 35), Stage::AtRisk, "30 days idle");
@@ -148,12 +152,32 @@ mod tests {
         assert_eq!(at(&[5, 20], 50), Stage::AtRisk);
         assert_eq!(at(&[5, 20], 109), Stage::AtRisk);
         assert_eq!(at(&[5, 20], 110), Stage::Lapsed, "90 days idle");
-        assert_eq!(at(&[5, 20, 110], 110), Stage::WonBack, "ordered again after lapsing");
+        assert_eq!(
+            at(&[5, 20, 110], 110),
+            Stage::WonBack,
+            "ordered again after lapsing"
+        );
         assert_eq!(at(&[5, 20, 110], 139), Stage::WonBack);
-        assert_eq!(at(&[5, 20, 110], 140), Stage::AtRisk, "won back, then idle again");
-        assert_eq!(at(&[5, 20, 110, 115], 115), Stage::Active, "a second order after winning back");
-        assert_eq!(at(&[5, 94], 94), Stage::Active, "89 days between orders is not a lapse");
-        assert_eq!(at(&[5, 95], 95), Stage::WonBack, "a first order long ago, then another");
+        assert_eq!(
+            at(&[5, 20, 110], 140),
+            Stage::AtRisk,
+            "won back, then idle again"
+        );
+        assert_eq!(
+            at(&[5, 20, 110, 115], 115),
+            Stage::Active,
+            "a second order after winning back"
+        );
+        assert_eq!(
+            at(&[5, 94], 94),
+            Stage::Active,
+            "89 days between orders is not a lapse"
+        );
+        assert_eq!(
+            at(&[5, 95], 95),
+            Stage::WonBack,
+            "a first order long ago, then another"
+        );
     }
 
     #[test]

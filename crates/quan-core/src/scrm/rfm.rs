@@ -19,7 +19,9 @@ use utoipa::ToSchema;
 use crate::error::{ErrorCode, FieldError};
 
 /// The RFM tier: S (high value, light touch), A and B (strong touch), C (nurture).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 pub enum RfmTier {
     S,
     A,
@@ -210,7 +212,8 @@ pub fn score_all(inputs: &[RfmInput], config: &RfmConfig) -> (Vec<RfmScore>, Cut
     .enumerate()
     {
         order.sort_unstable_by(|&a, &b| {
-            (value(&inputs[a]), &inputs[a].member_id).cmp(&(value(&inputs[b]), &inputs[b].member_id))
+            (value(&inputs[a]), &inputs[a].member_id)
+                .cmp(&(value(&inputs[b]), &inputs[b].member_id))
         });
         let dim_cuts = match dim {
             0 => &mut cuts.r,
@@ -292,7 +295,11 @@ mod tests {
         let tiers: String = scores.iter().map(|s| s.tier.as_str()).collect();
         // sums: 3, 15, 12, 5, 9, 5, 12, 6, 8, 15
         assert_eq!(tiers, "CSACBCACBS");
-        assert_eq!(cuts.r[0], (300, "m08".to_string()), "quintile 2 starts at m08");
+        assert_eq!(
+            cuts.r[0],
+            (300, "m08".to_string()),
+            "quintile 2 starts at m08"
+        );
         // Scoring a member against the cuts places it where the full ranking put it.
         for (member, score) in members.iter().zip(&scores) {
             assert_eq!(cuts.score(member, &cfg), *score, "{}", member.member_id);

@@ -104,18 +104,9 @@ pub enum Rule {
 /// A condition on the order history, answered by the caller for each member.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Purchase {
-    Bought {
-        category: String,
-        within_days: u32,
-    },
-    Spent {
-        min: i64,
-        within_days: Option<u32>,
-    },
-    Orders {
-        min: i64,
-        within_days: Option<u32>,
-    },
+    Bought { category: String, within_days: u32 },
+    Spent { min: i64, within_days: Option<u32> },
+    Orders { min: i64, within_days: Option<u32> },
 }
 
 impl Purchase {
@@ -240,26 +231,47 @@ impl Rule {
     }
 
     fn check(&self, at: &str, depth: usize, conditions: &mut usize) -> Result<(), FieldError> {
-        let err = |code, field: &str, msg: &str| Err(FieldError::new(code, format!("{at}.{field}"), msg));
+        let err =
+            |code, field: &str, msg: &str| Err(FieldError::new(code, format!("{at}.{field}"), msg));
         if depth > MAX_DEPTH {
-            return Err(FieldError::new(ErrorCode::TooLarge, at, "rules nest at most 8 deep"));
+            return Err(FieldError::new(
+                ErrorCode::TooLarge,
+                at,
+                "rules nest at most 8 deep",
+            ));
         }
         *conditions += 1;
         if *conditions > MAX_CONDITIONS {
-            return Err(FieldError::new(ErrorCode::TooLarge, at, "a segment holds at most 64 conditions"));
+            return Err(FieldError::new(
+                ErrorCode::TooLarge,
+                at,
+                "a segment holds at most 64 conditions",
+            ));
         }
         fn list<T>(at: &str, field: &str, v: &[T]) -> Result<(), FieldError> {
             if v.is_empty() {
-                return Err(FieldError::new(ErrorCode::EmptyList, format!("{at}.{field}"), "must not be empty"));
+                return Err(FieldError::new(
+                    ErrorCode::EmptyList,
+                    format!("{at}.{field}"),
+                    "must not be empty",
+                ));
             }
             if v.len() > MAX_LIST {
-                return Err(FieldError::new(ErrorCode::TooLarge, format!("{at}.{field}"), "at most 1000 entries"));
+                return Err(FieldError::new(
+                    ErrorCode::TooLarge,
+                    format!("{at}.{field}"),
+                    "at most 1000 entries",
+                ));
             }
             Ok(())
         }
         fn text(at: &str, field: &str, v: &str) -> Result<(), FieldError> {
             if v.is_empty() || v.len() > 200 {
-                return Err(FieldError::new(ErrorCode::InvalidValue, format!("{at}.{field}"), "must be 1..200 bytes"));
+                return Err(FieldError::new(
+                    ErrorCode::InvalidValue,
+                    format!("{at}.{field}"),
+                    "must be 1..200 bytes",
+                ));
             }
             Ok(())
         }
@@ -317,11 +329,16 @@ impl Rule {
             Rule::Guide { guide_id } => text(at, "guide_id", guide_id),
             Rule::Points { min, max } => match (min, max) {
                 (None, None) => err(ErrorCode::MissingField, "min", "give min, max or both"),
-                (Some(lo), Some(hi)) if lo > hi => err(ErrorCode::WindowInverted, "max", "min is above max"),
+                (Some(lo), Some(hi)) if lo > hi => {
+                    err(ErrorCode::WindowInverted, "max", "min is above max")
+                }
                 _ => Ok(()),
             },
             Rule::JoinedWithin { days: d } => days("days", *d),
-            Rule::Bought { category, within_days } => {
+            Rule::Bought {
+                category,
+                within_days,
+            } => {
                 text(at, "category", category)?;
                 days("within_days", *within_days)
             }
@@ -355,7 +372,12 @@ mod tests {
             points: 120,
             tags,
             stage,
-            rfm: RfmScore { r: 4, f: 2, m: 5, tier },
+            rfm: RfmScore {
+                r: 4,
+                f: 2,
+                m: 5,
+                tier,
+            },
         }
     }
 
@@ -374,7 +396,10 @@ mod tests {
         assert!(r.validate("rule").is_ok());
         assert_eq!(r.purchases().len(), 1);
         assert!(r.matches(&m, now, &mut |_| false));
-        assert!(!r.matches(&m, now, &mut |_| true), "bought milk: not in the segment");
+        assert!(
+            !r.matches(&m, now, &mut |_| true),
+            "bought milk: not in the segment"
+        );
         let active = member(&tags, Stage::Active, RfmTier::A);
         assert!(!r.matches(&active, now, &mut |_| false));
         let rfm = rule(r#"{"kind": "rfm", "r": {"min": 4}, "m": {"min": 5, "max": 5}}"#);
@@ -392,7 +417,11 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let bad = [
-            (r#"{"kind": "and", "rules": []}"#, "rule.rules", ErrorCode::EmptyList),
+            (
+                r#"{"kind": "and", "rules": []}"#,
+                "rule.rules",
+                ErrorCode::EmptyList,
+            ),
             (
                 r#"{"kind": "or", "rules": [{"kind": "stage", "stages": []}]}"#,
                 "rule.rules[0].stages",
@@ -403,11 +432,27 @@ mod tests {
                 "rule.rule.within_days",
                 ErrorCode::InvalidValue,
             ),
-            (r#"{"kind": "spent", "min": 0}"#, "rule.min", ErrorCode::NotPositive),
-            (r#"{"kind": "rfm", "r": {"min": 6}}"#, "rule.r", ErrorCode::InvalidValue),
-            (r#"{"kind": "rfm", "f": {"min": 4, "max": 2}}"#, "rule.f", ErrorCode::WindowInverted),
+            (
+                r#"{"kind": "spent", "min": 0}"#,
+                "rule.min",
+                ErrorCode::NotPositive,
+            ),
+            (
+                r#"{"kind": "rfm", "r": {"min": 6}}"#,
+                "rule.r",
+                ErrorCode::InvalidValue,
+            ),
+            (
+                r#"{"kind": "rfm", "f": {"min": 4, "max": 2}}"#,
+                "rule.f",
+                ErrorCode::WindowInverted,
+            ),
             (r#"{"kind": "rfm"}"#, "rule.r", ErrorCode::MissingField),
-            (r#"{"kind": "tag", "tag": ""}"#, "rule.tag", ErrorCode::InvalidValue),
+            (
+                r#"{"kind": "tag", "tag": ""}"#,
+                "rule.tag",
+                ErrorCode::InvalidValue,
+            ),
         ];
         for (json, field, code) in bad {
             let e = rule(json).validate("rule").unwrap_err();
@@ -417,8 +462,15 @@ mod tests {
         for _ in 0..MAX_DEPTH {
             deep = format!(r#"{{"kind": "not", "rule": {deep}}}"#);
         }
-        assert_eq!(rule(&deep).validate("rule").unwrap_err().code, ErrorCode::TooLarge);
-        assert!(serde_json::from_str::<Rule>(r#"{"kind": "tag", "tag": "x", "extra": 1}"#).is_err());
-        assert!(serde_json::from_str::<Rule>(r#"{"kind": "stage", "stages": ["sleeping"]}"#).is_err());
+        assert_eq!(
+            rule(&deep).validate("rule").unwrap_err().code,
+            ErrorCode::TooLarge
+        );
+        assert!(
+            serde_json::from_str::<Rule>(r#"{"kind": "tag", "tag": "x", "extra": 1}"#).is_err()
+        );
+        assert!(
+            serde_json::from_str::<Rule>(r#"{"kind": "stage", "stages": ["sleeping"]}"#).is_err()
+        );
     }
 }

@@ -24,7 +24,11 @@ fn optional(field: &str, v: &Option<String>) -> ApiResult<()> {
 fn object(v: Option<serde_json::Value>) -> ApiResult<serde_json::Value> {
     let v = v.unwrap_or_else(|| serde_json::json!({}));
     if !v.is_object() {
-        return Err(ApiError::field(ErrorCode::InvalidType, "attributes", "must be an object"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidType,
+            "attributes",
+            "must be an object",
+        ));
     }
     Ok(v)
 }
@@ -60,7 +64,13 @@ pub struct StoreView {
 
 impl From<StoreRecord> for StoreView {
     fn from(s: StoreRecord) -> Self {
-        StoreView { id: s.id, name: s.name, region: s.region, attributes: s.attributes, updated_at: s.updated_at }
+        StoreView {
+            id: s.id,
+            name: s.name,
+            region: s.region,
+            attributes: s.attributes,
+            updated_at: s.updated_at,
+        }
     }
 }
 
@@ -69,7 +79,13 @@ pub fn store(id: String, body: StoreBody, now: Timestamp) -> ApiResult<StoreReco
     text("id", &id)?;
     optional("name", &body.name)?;
     optional("region", &body.region)?;
-    Ok(StoreRecord { id, name: body.name, region: body.region, attributes: object(body.attributes)?, updated_at: now })
+    Ok(StoreRecord {
+        id,
+        name: body.name,
+        region: body.region,
+        attributes: object(body.attributes)?,
+        updated_at: now,
+    })
 }
 
 /// Creates or replaces a store: `201` new, `200` otherwise.
@@ -84,24 +100,46 @@ pub async fn put_store(
     caller.require(&[Role::Platform])?;
     let record = store(id, body, state.now())?;
     let written = state.store.put_stores(vec![record.clone()]).await?[0];
-    let saved = state.store.store_record(&record.id).await?.unwrap_or(record);
+    let saved = state
+        .store
+        .store_record(&record.id)
+        .await?
+        .unwrap_or(record);
     Ok((status(written), Json(saved.into())))
 }
 
 /// One store.
 #[utoipa::path(get, path = "/v1/stores/{id}", tag = "catalog", params(("id" = String, Path)),
     responses((status = 200, body = StoreView), (status = 404, body = ErrorBody)))]
-pub async fn get_store(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<StoreView>> {
+pub async fn get_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<StoreView>> {
     caller.require(&[Role::Platform, Role::Merchant])?;
-    let s = state.store.store_record(&id).await?.ok_or_else(|| ApiError::not_found("store"))?;
+    let s = state
+        .store
+        .store_record(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("store"))?;
     Ok(Json(s.into()))
 }
 
 /// Stores in id order.
 #[utoipa::path(get, path = "/v1/stores", tag = "catalog", params(Paging), responses((status = 200, body = PageBody<StoreView>)))]
-pub async fn list_stores(State(state): State<AppState>, caller: Caller, Q(p): Q<Paging>) -> ApiResult<Json<PageBody<StoreView>>> {
+pub async fn list_stores(
+    State(state): State<AppState>,
+    caller: Caller,
+    Q(p): Q<Paging>,
+) -> ApiResult<Json<PageBody<StoreView>>> {
     caller.require(&[Role::Platform])?;
-    Ok(PageBody::from(state.store.list_stores(p.limit()?, p.cursor.clone()).await?, StoreView::from))
+    Ok(PageBody::from(
+        state
+            .store
+            .list_stores(p.limit()?, p.cursor.clone())
+            .await?,
+        StoreView::from,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -191,15 +229,33 @@ pub async fn put_product(
 /// One product.
 #[utoipa::path(get, path = "/v1/products/{sku}", tag = "catalog", params(("sku" = String, Path)),
     responses((status = 200, body = ProductView), (status = 404, body = ErrorBody)))]
-pub async fn get_product(State(state): State<AppState>, caller: Caller, Path(sku): Path<String>) -> ApiResult<Json<ProductView>> {
+pub async fn get_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sku): Path<String>,
+) -> ApiResult<Json<ProductView>> {
     caller.require(&[Role::Platform, Role::Merchant])?;
-    let p = state.store.product(&sku).await?.ok_or_else(|| ApiError::not_found("product"))?;
+    let p = state
+        .store
+        .product(&sku)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
     Ok(Json(p.into()))
 }
 
 /// Products in SKU order.
 #[utoipa::path(get, path = "/v1/products", tag = "catalog", params(Paging), responses((status = 200, body = PageBody<ProductView>)))]
-pub async fn list_products(State(state): State<AppState>, caller: Caller, Q(p): Q<Paging>) -> ApiResult<Json<PageBody<ProductView>>> {
+pub async fn list_products(
+    State(state): State<AppState>,
+    caller: Caller,
+    Q(p): Q<Paging>,
+) -> ApiResult<Json<PageBody<ProductView>>> {
     caller.require(&[Role::Platform])?;
-    Ok(PageBody::from(state.store.list_products(p.limit()?, p.cursor.clone()).await?, ProductView::from))
+    Ok(PageBody::from(
+        state
+            .store
+            .list_products(p.limit()?, p.cursor.clone())
+            .await?,
+        ProductView::from,
+    ))
 }

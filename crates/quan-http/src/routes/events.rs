@@ -83,7 +83,11 @@ pub fn parse_event(body: EventBody, now: Timestamp) -> ApiResult<EventRecord> {
     text("event_id", &body.event_id)?;
     text("user_id", &body.user_id)?;
     if !KINDS.contains(&body.kind.as_str()) {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "kind", format!("one of {}", KINDS.join(", "))));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "kind",
+            format!("one of {}", KINDS.join(", ")),
+        ));
     }
     for (f, v) in [("store_id", &body.store_id), ("order_id", &body.order_id)] {
         if let Some(v) = v {
@@ -92,10 +96,18 @@ pub fn parse_event(body: EventBody, now: Timestamp) -> ApiResult<EventRecord> {
     }
     let data = body.data.unwrap_or_else(|| serde_json::json!({}));
     if !data.is_object() {
-        return Err(ApiError::field(ErrorCode::InvalidType, "data", "must be an object"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidType,
+            "data",
+            "must be an object",
+        ));
     }
     if body.kind == "tier_changed" && !data.get("tier").is_some_and(|t| t.is_string()) {
-        return Err(ApiError::field(ErrorCode::MissingField, "data.tier", "tier_changed carries the new tier"));
+        return Err(ApiError::field(
+            ErrorCode::MissingField,
+            "data.tier",
+            "tier_changed carries the new tier",
+        ));
     }
     Ok(EventRecord {
         id: body.event_id,
@@ -123,7 +135,11 @@ pub async fn create(
         Written::Inserted => StatusCode::CREATED,
         Written::Unchanged | Written::Updated => StatusCode::OK,
         Written::Conflict => {
-            return Err(ApiError::field(ErrorCode::Conflict, "event_id", "this id was used for another event"))
+            return Err(ApiError::field(
+                ErrorCode::Conflict,
+                "event_id",
+                "this id was used for another event",
+            ))
         }
     };
     Ok((status, Json(event.into())))
@@ -139,6 +155,9 @@ pub async fn list(
     Q(paging): Q<Paging>,
 ) -> ApiResult<Json<PageBody<EventView>>> {
     caller.require(&[Role::Platform])?;
-    let page = state.store.list_events(&id, paging.limit()?, paging.cursor.clone()).await?;
+    let page = state
+        .store
+        .list_events(&id, paging.limit()?, paging.cursor.clone())
+        .await?;
     Ok(PageBody::from(page, EventView::from))
 }

@@ -19,7 +19,14 @@ use crate::json::Body;
 use crate::AppState;
 
 /// The statuses an ingested order may have.
-pub const STATUSES: &[&str] = &["paid", "shipped", "confirmed", "completed", "refunded", "cancelled"];
+pub const STATUSES: &[&str] = &[
+    "paid",
+    "shipped",
+    "confirmed",
+    "completed",
+    "refunded",
+    "cancelled",
+];
 const MAX_LINES: usize = 2000;
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -65,10 +72,18 @@ pub fn parse_order(id: String, body: IngestBody) -> ApiResult<HistoryOrder> {
         text("channel", c)?;
     }
     if body.lines.is_empty() {
-        return Err(ApiError::field(ErrorCode::EmptyList, "lines", "an order has at least one line"));
+        return Err(ApiError::field(
+            ErrorCode::EmptyList,
+            "lines",
+            "an order has at least one line",
+        ));
     }
     if body.lines.len() > MAX_LINES {
-        return Err(ApiError::field(ErrorCode::TooLarge, "lines", "at most 2000 lines"));
+        return Err(ApiError::field(
+            ErrorCode::TooLarge,
+            "lines",
+            "at most 2000 lines",
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::with_capacity(body.lines.len());
@@ -82,11 +97,19 @@ pub fn parse_order(id: String, body: IngestBody) -> ApiResult<HistoryOrder> {
             }
         }
         if !seen.insert(l.line_id.clone()) {
-            return Err(ApiError::field(ErrorCode::InvalidValue, at("line_id"), "line ids must be unique"));
+            return Err(ApiError::field(
+                ErrorCode::InvalidValue,
+                at("line_id"),
+                "line ids must be unique",
+            ));
         }
         for (f, v) in [("qty", l.qty), ("amount", l.amount)] {
             if v < 0 {
-                return Err(ApiError::field(ErrorCode::Negative, at(f), "must not be negative"));
+                return Err(ApiError::field(
+                    ErrorCode::Negative,
+                    at(f),
+                    "must not be negative",
+                ));
             }
             if v > MAX_AMOUNT {
                 return Err(ApiError::field(ErrorCode::TooLarge, at(f), "too large"));
@@ -158,20 +181,24 @@ pub struct HistoryOrderView {
 
 /// The order of a member's history with this id, if any.
 pub async fn history_view(state: &AppState, id: &str) -> ApiResult<Option<HistoryOrderView>> {
-    Ok(state.store.history_order(id).await?.map(|(order, lines)| HistoryOrderView {
-        order: order.into(),
-        lines: lines
-            .into_iter()
-            .map(|l| IngestLine {
-                line_id: l.line_id,
-                sku: l.sku,
-                store_id: l.store_id,
-                category: l.category,
-                qty: l.qty,
-                amount: l.amount,
-            })
-            .collect(),
-    }))
+    Ok(state
+        .store
+        .history_order(id)
+        .await?
+        .map(|(order, lines)| HistoryOrderView {
+            order: order.into(),
+            lines: lines
+                .into_iter()
+                .map(|l| IngestLine {
+                    line_id: l.line_id,
+                    sku: l.sku,
+                    store_id: l.store_id,
+                    category: l.category,
+                    qty: l.qty,
+                    amount: l.amount,
+                })
+                .collect(),
+        }))
 }
 
 /// Ingests an order from outside, idempotent by id: `201` new, `200` updated or unchanged,
@@ -186,15 +213,24 @@ pub async fn put(
 ) -> ApiResult<(StatusCode, Json<HistoryOrderView>)> {
     caller.require(&[Role::Platform])?;
     let order = parse_order(id.clone(), body)?;
-    let written = state.store.put_orders(vec![order], state.now(), Aggregates::Current).await?[0];
+    let written = state
+        .store
+        .put_orders(vec![order], state.now(), Aggregates::Current)
+        .await?[0];
     let status = match written {
         Written::Inserted => StatusCode::CREATED,
         Written::Updated | Written::Unchanged => StatusCode::OK,
         Written::Conflict => {
-            return Err(ApiError::field(ErrorCode::Conflict, "order_id", "this id is a checkout order's"))
+            return Err(ApiError::field(
+                ErrorCode::Conflict,
+                "order_id",
+                "this id is a checkout order's",
+            ))
         }
     };
-    let view = history_view(&state, &id).await?.ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
+    let view = history_view(&state, &id)
+        .await?
+        .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
     Ok((status, Json(view)))
 }
 
@@ -216,10 +252,18 @@ pub async fn list(
     Q(q): Q<OrderListQuery>,
 ) -> ApiResult<Json<PageBody<OrderSummaryView>>> {
     caller.require(&[Role::Platform])?;
-    let limit = Paging { limit: q.limit, cursor: None }.limit()?;
+    let limit = Paging {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()?;
     let page = state
         .store
-        .list_orders(OrderFilter { user_id: q.user_id, limit, cursor: q.cursor })
+        .list_orders(OrderFilter {
+            user_id: q.user_id,
+            limit,
+            cursor: q.cursor,
+        })
         .await?;
     Ok(PageBody::from(page, OrderSummaryView::from))
 }

@@ -89,12 +89,28 @@ pub struct MemberView {
 
 impl MemberView {
     /// The member as of `as_of`, from `history` (its counted orders up to then).
-    pub fn new(m: MemberRecord, history: History, as_of: Timestamp, config: &LifecycleConfig) -> Self {
-        let RfmScore { r, f, m: money, tier } = m.rfm;
+    pub fn new(
+        m: MemberRecord,
+        history: History,
+        as_of: Timestamp,
+        config: &LifecycleConfig,
+    ) -> Self {
+        let RfmScore {
+            r,
+            f,
+            m: money,
+            tier,
+        } = m.rfm;
         let p = m.profile;
         MemberView {
             lifecycle_stage: lifecycle::stage(&history, as_of, config),
-            rfm: RfmView { r, f, m: money, tier: tier.as_str().into(), as_of: m.rfm_at },
+            rfm: RfmView {
+                r,
+                f,
+                m: money,
+                tier: tier.as_str().into(),
+                as_of: m.rfm_at,
+            },
             orders_count: history.orders,
             total_spent: history.spent,
             first_order_at: history.first,
@@ -122,7 +138,11 @@ impl MemberView {
 /// A short text field: 1..=128 bytes.
 pub(crate) fn text(field: &str, v: &str) -> ApiResult<()> {
     if v.is_empty() || v.len() > 128 {
-        return Err(ApiError::field(ErrorCode::InvalidValue, field, "must be 1..128 bytes"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            field,
+            "must be 1..128 bytes",
+        ));
     }
     Ok(())
 }
@@ -130,23 +150,40 @@ pub(crate) fn text(field: &str, v: &str) -> ApiResult<()> {
 /// Checks a member's profile; `joined_at` when the body gives none.
 pub fn profile(id: String, body: MemberBody, joined_at: Timestamp) -> ApiResult<MemberProfile> {
     text("id", &id)?;
-    for (field, v) in [("tier", &body.tier), ("region", &body.region), ("channel", &body.channel), ("guide_id", &body.guide_id)] {
+    for (field, v) in [
+        ("tier", &body.tier),
+        ("region", &body.region),
+        ("channel", &body.channel),
+        ("guide_id", &body.guide_id),
+    ] {
         if let Some(v) = v {
             text(field, v)?;
         }
     }
     if body.points < 0 {
-        return Err(ApiError::field(ErrorCode::Negative, "points", "must not be negative"));
+        return Err(ApiError::field(
+            ErrorCode::Negative,
+            "points",
+            "must not be negative",
+        ));
     }
     if body.tags.len() > 100 {
-        return Err(ApiError::field(ErrorCode::TooLarge, "tags", "at most 100 tags"));
+        return Err(ApiError::field(
+            ErrorCode::TooLarge,
+            "tags",
+            "at most 100 tags",
+        ));
     }
     for (i, t) in body.tags.iter().enumerate() {
         text(&format!("tags[{i}]"), t)?;
     }
     let attributes = body.attributes.unwrap_or_else(|| serde_json::json!({}));
     if !attributes.is_object() {
-        return Err(ApiError::field(ErrorCode::InvalidType, "attributes", "must be an object"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidType,
+            "attributes",
+            "must be an object",
+        ));
     }
     let mut tags = body.tags;
     tags.sort();
@@ -167,7 +204,11 @@ pub fn profile(id: String, body: MemberBody, joined_at: Timestamp) -> ApiResult<
 async fn write(state: &AppState, p: MemberProfile) -> ApiResult<(Written, MemberView)> {
     let now = state.now();
     let written = state.store.put_members(vec![p.clone()], now).await?[0];
-    let m = state.store.member(&p.id).await?.ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
+    let m = state
+        .store
+        .member(&p.id)
+        .await?
+        .ok_or_else(|| ApiError::code(ErrorCode::Internal))?;
     let config = scrm::lifecycle_config(state.store.as_ref()).await?;
     Ok((written, MemberView::current(m, now, &config)))
 }
@@ -183,14 +224,22 @@ pub async fn put(
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
     caller.require(&[Role::Platform])?;
     if body.id.as_ref().is_some_and(|b| *b != id) {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "id", "differs from the path"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "id",
+            "differs from the path",
+        ));
     }
     let joined = match state.store.member(&id).await? {
         Some(m) => m.profile.joined_at,
         None => state.now(),
     };
     let (written, view) = write(&state, profile(id, body, joined)?).await?;
-    let status = if written == Written::Inserted { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if written == Written::Inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(view)))
 }
 
@@ -203,9 +252,16 @@ pub async fn create(
     Body(body, _): Body<MemberBody>,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
     caller.require(&[Role::Platform])?;
-    let id = body.id.clone().ok_or_else(|| ApiError::field(ErrorCode::MissingField, "id", "a member needs an id"))?;
+    let id = body
+        .id
+        .clone()
+        .ok_or_else(|| ApiError::field(ErrorCode::MissingField, "id", "a member needs an id"))?;
     if state.store.member(&id).await?.is_some() {
-        return Err(ApiError::field(ErrorCode::Conflict, "id", "a member with this id exists"));
+        return Err(ApiError::field(
+            ErrorCode::Conflict,
+            "id",
+            "a member with this id exists",
+        ));
     }
     let (_, view) = write(&state, profile(id, body, state.now())?).await?;
     Ok((StatusCode::CREATED, Json(view)))
@@ -234,8 +290,16 @@ pub async fn get(
 
 /// The member as of `as_of` (default now): from the stored aggregates, or, for a past time,
 /// from the orders paid up to it.
-async fn member_view(state: &AppState, id: &str, as_of: Option<Timestamp>) -> ApiResult<MemberView> {
-    let m = state.store.member(id).await?.ok_or_else(|| ApiError::not_found("member"))?;
+async fn member_view(
+    state: &AppState,
+    id: &str,
+    as_of: Option<Timestamp>,
+) -> ApiResult<MemberView> {
+    let m = state
+        .store
+        .member(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
     let config = scrm::lifecycle_config(state.store.as_ref()).await?;
     let now = state.now();
     let Some(as_of) = as_of else {
@@ -244,7 +308,10 @@ async fn member_view(state: &AppState, id: &str, as_of: Option<Timestamp>) -> Ap
     let history = if m.history.last.is_some_and(|last| last > as_of) {
         let orders = state.store.recent_orders(id, u32::MAX).await?;
         History::of(
-            orders.iter().filter(|o| quan_core::scrm::history::counts(&o.status)).map(|o| (o.paid_at, o.amount)),
+            orders
+                .iter()
+                .filter(|o| quan_core::scrm::history::counts(&o.status))
+                .map(|o| (o.paid_at, o.amount)),
             as_of,
         )
     } else {
@@ -262,10 +329,15 @@ pub async fn list(
     Q(paging): Q<Paging>,
 ) -> ApiResult<Json<PageBody<MemberView>>> {
     caller.require(&[Role::Platform])?;
-    let page = state.store.list_members(paging.limit()?, paging.cursor.clone()).await?;
+    let page = state
+        .store
+        .list_members(paging.limit()?, paging.cursor.clone())
+        .await?;
     let config = scrm::lifecycle_config(state.store.as_ref()).await?;
     let now = state.now();
-    Ok(PageBody::from(page, |m| MemberView::current(m, now, &config)))
+    Ok(PageBody::from(page, |m| {
+        MemberView::current(m, now, &config)
+    }))
 }
 
 /// Everything quan knows of a member at a glance.
@@ -308,14 +380,27 @@ pub async fn view_360(
     caller.require(&[Role::Platform])?;
     let member = member_view(&state, &id, None).await?;
     let now = state.now();
-    let recent_orders = state.store.recent_orders(&id, 10).await?.into_iter().map(OrderSummaryView::from).collect();
+    let recent_orders = state
+        .store
+        .recent_orders(&id, 10)
+        .await?
+        .into_iter()
+        .map(OrderSummaryView::from)
+        .collect();
     let mut wallet = WalletSummary::default();
     let mut coupons = Vec::new();
     let mut cursor = None;
     loop {
         let page = state
             .store
-            .wallet(WalletQuery { user_id: id.clone(), status: None, stores: None, now, limit: 500, cursor })
+            .wallet(WalletQuery {
+                user_id: id.clone(),
+                status: None,
+                stores: None,
+                now,
+                limit: 500,
+                cursor,
+            })
             .await?;
         for c in page.items {
             let view = CouponView::new(c, now);
@@ -333,13 +418,36 @@ pub async fn view_360(
             None => break,
         }
     }
-    coupons.sort_by(|a, b| b.claimed_at.cmp(&a.claimed_at).then_with(|| b.id.cmp(&a.id)));
+    coupons.sort_by(|a, b| {
+        b.claimed_at
+            .cmp(&a.claimed_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     coupons.truncate(20);
     let mut history = Vec::with_capacity(coupons.len());
     for coupon in coupons {
-        let ledger = state.store.ledger(&coupon.id).await?.into_iter().map(LedgerView::from).collect();
+        let ledger = state
+            .store
+            .ledger(&coupon.id)
+            .await?
+            .into_iter()
+            .map(LedgerView::from)
+            .collect();
         history.push(CouponHistory { coupon, ledger });
     }
-    let events = state.store.list_events(&id, 20, None).await?.items.into_iter().map(Into::into).collect();
-    Ok(Json(Member360 { member, recent_orders, wallet, coupons: history, events }))
+    let events = state
+        .store
+        .list_events(&id, 20, None)
+        .await?
+        .items
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(Json(Member360 {
+        member,
+        recent_orders,
+        wallet,
+        coupons: history,
+        events,
+    }))
 }

@@ -72,9 +72,15 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/members/{id}/events", get(events::list))
         .route("/v1/events", post(events::create))
         .route("/v1/stores", get(catalog::list_stores))
-        .route("/v1/stores/{id}", put(catalog::put_store).get(catalog::get_store))
+        .route(
+            "/v1/stores/{id}",
+            put(catalog::put_store).get(catalog::get_store),
+        )
         .route("/v1/products", get(catalog::list_products))
-        .route("/v1/products/{sku}", put(catalog::put_product).get(catalog::get_product))
+        .route(
+            "/v1/products/{sku}",
+            put(catalog::put_product).get(catalog::get_product),
+        )
         .route("/v1/segments", post(segments::create).get(segments::list))
         .route("/v1/segments/preview", post(segments::preview))
         .route("/v1/segments/{id}", put(segments::put).get(segments::get))

@@ -23,7 +23,10 @@ pub struct ScrmConfig {
 
 /// The lifecycle gaps and the RFM window and tier mapping in force.
 #[utoipa::path(get, path = "/v1/scrm/config", tag = "segments", responses((status = 200, body = ScrmConfig)))]
-pub async fn get_config(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ScrmConfig>> {
+pub async fn get_config(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<ScrmConfig>> {
     caller.require(&[Role::Platform])?;
     Ok(Json(ScrmConfig {
         lifecycle: scrm::lifecycle_config(state.store.as_ref()).await?,
@@ -40,11 +43,18 @@ pub async fn put_config(
     Body(body, _): Body<ScrmConfig>,
 ) -> ApiResult<Json<ScrmConfig>> {
     caller.require(&[Role::Platform])?;
-    body.lifecycle.validate().map_err(|e| ApiError::from(prefixed(e, "lifecycle")))?;
-    body.rfm.validate().map_err(|e| ApiError::from(prefixed(e, "rfm")))?;
+    body.lifecycle
+        .validate()
+        .map_err(|e| ApiError::from(prefixed(e, "lifecycle")))?;
+    body.rfm
+        .validate()
+        .map_err(|e| ApiError::from(prefixed(e, "rfm")))?;
     let lifecycle = serde_json::to_string(&body.lifecycle).expect("a configuration serializes");
     let rfm = serde_json::to_string(&body.rfm).expect("a configuration serializes");
-    state.store.put_setting(LIFECYCLE_SETTING, lifecycle).await?;
+    state
+        .store
+        .put_setting(LIFECYCLE_SETTING, lifecycle)
+        .await?;
     state.store.put_setting(RFM_SETTING, rfm).await?;
     Ok(Json(body))
 }

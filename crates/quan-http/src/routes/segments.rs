@@ -65,12 +65,20 @@ impl SegmentView {
 
 fn definition(body: SegmentBody) -> ApiResult<(String, SegmentDefinition)> {
     if body.name.trim().is_empty() || body.name.len() > 200 {
-        return Err(ApiError::field(ErrorCode::InvalidValue, "name", "must be 1..200 bytes, not blank"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidValue,
+            "name",
+            "must be 1..200 bytes, not blank",
+        ));
     }
     let definition = match (body.member_ids, body.rule) {
         (Some(ids), None) => {
             if ids.len() > 100_000 {
-                return Err(ApiError::field(ErrorCode::TooLarge, "member_ids", "at most 100000 per call"));
+                return Err(ApiError::field(
+                    ErrorCode::TooLarge,
+                    "member_ids",
+                    "at most 100000 per call",
+                ));
             }
             for (i, id) in ids.iter().enumerate() {
                 text(&format!("member_ids[{i}]"), id)?;
@@ -82,7 +90,11 @@ fn definition(body: SegmentBody) -> ApiResult<(String, SegmentDefinition)> {
             SegmentDefinition::Rule(rule)
         }
         _ => {
-            return Err(ApiError::field(ErrorCode::InvalidValue, "rule", "give exactly one of member_ids and rule"))
+            return Err(ApiError::field(
+                ErrorCode::InvalidValue,
+                "rule",
+                "give exactly one of member_ids and rule",
+            ))
         }
     };
     Ok((body.name, definition))
@@ -96,9 +108,17 @@ async fn save(state: &AppState, id: String, body: SegmentBody) -> ApiResult<(boo
     let created_at = existing.as_ref().map_or(now, |s| s.created_at);
     let saved = state
         .store
-        .put_segment(SegmentRecord { id, name, definition, created_at, updated_at: now })
+        .put_segment(SegmentRecord {
+            id,
+            name,
+            definition,
+            created_at,
+            updated_at: now,
+        })
         .await?;
-    let size = scrm::segment_members(state.store.as_ref(), &saved, now).await?.len();
+    let size = scrm::segment_members(state.store.as_ref(), &saved, now)
+        .await?
+        .len();
     Ok((existing.is_none(), SegmentView::new(saved, Some(size))))
 }
 
@@ -113,7 +133,14 @@ pub async fn put(
 ) -> ApiResult<(StatusCode, Json<SegmentView>)> {
     caller.require(&[Role::Platform])?;
     let (created, view) = save(&state, id, body).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)))
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(view),
+    ))
 }
 
 /// Creates a segment with a new id.
@@ -125,12 +152,21 @@ pub async fn create(
     Body(body, _): Body<SegmentBody>,
 ) -> ApiResult<(StatusCode, Json<SegmentView>)> {
     caller.require(&[Role::Platform])?;
-    let (_, view) = save(&state, quan_store::new_id("seg", state.now().as_millisecond()), body).await?;
+    let (_, view) = save(
+        &state,
+        quan_store::new_id("seg", state.now().as_millisecond()),
+        body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 async fn segment(state: &AppState, id: &str) -> ApiResult<SegmentRecord> {
-    state.store.segment(id).await?.ok_or_else(|| ApiError::not_found("segment"))
+    state
+        .store
+        .segment(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("segment"))
 }
 
 /// One segment with its size as of now (or `as_of`).
@@ -144,7 +180,9 @@ pub async fn get(
 ) -> ApiResult<Json<SegmentView>> {
     caller.require(&[Role::Platform])?;
     let s = segment(&state, &id).await?;
-    let size = scrm::segment_members(state.store.as_ref(), &s, q.as_of.unwrap_or(state.now())).await?.len();
+    let size = scrm::segment_members(state.store.as_ref(), &s, q.as_of.unwrap_or(state.now()))
+        .await?
+        .len();
     Ok(Json(SegmentView::new(s, Some(size))))
 }
 
@@ -157,7 +195,10 @@ pub async fn list(
     Q(paging): Q<super::Paging>,
 ) -> ApiResult<Json<PageBody<SegmentView>>> {
     caller.require(&[Role::Platform])?;
-    let page = state.store.list_segments(paging.limit()?, paging.cursor.clone()).await?;
+    let page = state
+        .store
+        .list_segments(paging.limit()?, paging.cursor.clone())
+        .await?;
     Ok(PageBody::from(page, |s| SegmentView::new(s, None)))
 }
 
@@ -186,8 +227,16 @@ pub async fn preview(
 ) -> ApiResult<Json<PreviewView>> {
     caller.require(&[Role::Platform])?;
     body.rule.validate("rule").map_err(ApiError::from)?;
-    let members = scrm::rule_members(state.store.as_ref(), &body.rule, body.as_of.unwrap_or(state.now())).await?;
-    Ok(Json(PreviewView { size: members.len(), sample: members.into_iter().take(20).collect() }))
+    let members = scrm::rule_members(
+        state.store.as_ref(),
+        &body.rule,
+        body.as_of.unwrap_or(state.now()),
+    )
+    .await?;
+    Ok(Json(PreviewView {
+        size: members.len(),
+        sample: members.into_iter().take(20).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -209,11 +258,18 @@ pub async fn members(
     Q(q): Q<MembersQuery>,
 ) -> ApiResult<Json<PageBody<MemberView>>> {
     caller.require(&[Role::Platform])?;
-    let limit = super::Paging { limit: q.limit, cursor: None }.limit()? as usize;
+    let limit = super::Paging {
+        limit: q.limit,
+        cursor: None,
+    }
+    .limit()? as usize;
     let s = segment(&state, &id).await?;
     let now = state.now();
     let ids = scrm::segment_members(state.store.as_ref(), &s, q.as_of.unwrap_or(now)).await?;
-    let start = q.cursor.as_ref().map_or(0, |c| ids.partition_point(|m| m <= c));
+    let start = q
+        .cursor
+        .as_ref()
+        .map_or(0, |c| ids.partition_point(|m| m <= c));
     let config = scrm::lifecycle_config(state.store.as_ref()).await?;
     let mut items = Vec::new();
     for m in ids.iter().skip(start).take(limit) {
@@ -222,7 +278,11 @@ pub async fn members(
         }
     }
     let next = (start + limit < ids.len()).then(|| ids[start + limit - 1].clone());
-    Ok(Json(PageBody { items, total: ids.len() as i64, next }))
+    Ok(Json(PageBody {
+        items,
+        total: ids.len() as i64,
+        next,
+    }))
 }
 
 /// A segment's members as CSV: id, joined_at, tier, region, lifecycle_stage, rfm_tier, r, f,
@@ -239,12 +299,25 @@ pub async fn members_csv(
     let s = segment(&state, &id).await?;
     let now = state.now();
     let ids: std::collections::HashSet<String> =
-        scrm::segment_members(state.store.as_ref(), &s, q.as_of.unwrap_or(now)).await?.into_iter().collect();
+        scrm::segment_members(state.store.as_ref(), &s, q.as_of.unwrap_or(now))
+            .await?
+            .into_iter()
+            .collect();
     let config = scrm::lifecycle_config(state.store.as_ref()).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let csv_err = |_| ApiError::code(ErrorCode::Internal);
     out.write_record([
-        "id", "joined_at", "tier", "region", "lifecycle_stage", "rfm_tier", "r", "f", "m", "orders_count", "total_spent",
+        "id",
+        "joined_at",
+        "tier",
+        "region",
+        "lifecycle_stage",
+        "rfm_tier",
+        "r",
+        "f",
+        "m",
+        "orders_count",
+        "total_spent",
     ])
     .map_err(csv_err)?;
     for m in state.store.all_members().await? {
@@ -267,11 +340,16 @@ pub async fn members_csv(
         ])
         .map_err(csv_err)?;
     }
-    let body = out.into_inner().map_err(|_| ApiError::code(ErrorCode::Internal))?;
+    let body = out
+        .into_inner()
+        .map_err(|_| ApiError::code(ErrorCode::Internal))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}-members.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-members.csv\""),
+            ),
         ],
         body,
     )

@@ -99,7 +99,10 @@ pub(super) fn refresh(conn: &Connection, ids: &BTreeSet<String>, now: Timestamp)
     )?;
     for id in ids {
         let orders = counted_orders(conn, id)?;
-        let h = History::of(orders.iter().map(|&(at, amount)| (from_micros(at), amount)), Timestamp::MAX);
+        let h = History::of(
+            orders.iter().map(|&(at, amount)| (from_micros(at), amount)),
+            Timestamp::MAX,
+        );
         update.execute(params![
             id,
             h.orders,
@@ -118,7 +121,12 @@ pub(super) fn refresh(conn: &Connection, ids: &BTreeSet<String>, now: Timestamp)
 
 /// Writes one order of a member's history (see [`Scrm::put_orders`]); the members whose
 /// aggregates it changes go to `touched`.
-pub(super) fn write_order(tx: &Connection, mut o: HistoryOrder, now: Timestamp, touched: &mut BTreeSet<String>) -> Result<Written> {
+pub(super) fn write_order(
+    tx: &Connection,
+    mut o: HistoryOrder,
+    now: Timestamp,
+    touched: &mut BTreeSet<String>,
+) -> Result<Written> {
     let hash = o.content_hash();
     let before: Option<(String, String, String)> = tx
         .prepare_cached("SELECT user_id, content_hash, source FROM member_orders WHERE id = ?1")?
@@ -151,8 +159,10 @@ pub(super) fn write_order(tx: &Connection, mut o: HistoryOrder, now: Timestamp, 
     let counted = i64::from(quan_core::scrm::history::counts(&o.status));
     let paid_at = micros(o.paid_at);
     if let Some((old_user, _, _)) = &before {
-        tx.prepare_cached("DELETE FROM member_order_lines WHERE order_id = ?1")?.execute([&o.id])?;
-        tx.prepare_cached("DELETE FROM member_orders WHERE id = ?1")?.execute([&o.id])?;
+        tx.prepare_cached("DELETE FROM member_order_lines WHERE order_id = ?1")?
+            .execute([&o.id])?;
+        tx.prepare_cached("DELETE FROM member_orders WHERE id = ?1")?
+            .execute([&o.id])?;
         touched.insert(old_user.clone());
     }
     tx.prepare_cached(
@@ -178,14 +188,21 @@ pub(super) fn write_order(tx: &Connection, mut o: HistoryOrder, now: Timestamp, 
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for l in &o.lines {
-        line.execute(params![o.id, l.line_id, o.user_id, l.sku, l.store_id, l.category, l.qty, l.amount, paid_at, counted])?;
+        line.execute(params![
+            o.id, l.line_id, o.user_id, l.sku, l.store_id, l.category, l.qty, l.amount, paid_at,
+            counted
+        ])?;
     }
     tx.prepare_cached(
         "INSERT INTO members (id, joined_at, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
     )?
     .execute(params![o.user_id, paid_at, micros(now)])?;
     touched.insert(o.user_id);
-    Ok(if before.is_some() { Written::Updated } else { Written::Inserted })
+    Ok(if before.is_some() {
+        Written::Updated
+    } else {
+        Written::Inserted
+    })
 }
 
 fn profile_of(conn: &Connection, id: &str) -> Result<Option<MemberProfile>> {
@@ -193,8 +210,15 @@ fn profile_of(conn: &Connection, id: &str) -> Result<Option<MemberProfile>> {
 }
 
 /// Whether a member is in a segment at `now`, inside the writer (claims of `segment` audiences).
-pub(super) fn in_segment(conn: &Connection, segment_id: &str, user_id: &str, now: Timestamp) -> Result<bool> {
-    let Some(segment) = get_segment(conn, segment_id)? else { return Ok(false) };
+pub(super) fn in_segment(
+    conn: &Connection,
+    segment_id: &str,
+    user_id: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let Some(segment) = get_segment(conn, segment_id)? else {
+        return Ok(false);
+    };
     match segment.definition {
         SegmentDefinition::Listed(_) => Ok(conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment_id = ?1 AND member_id = ?2)")?
@@ -219,7 +243,12 @@ fn ph(n: usize) -> String {
     format!("?{n}")
 }
 
-fn purchase_ids(conn: &Connection, p: &Purchase, as_of: Timestamp, member: Option<&str>) -> Result<HashSet<String>> {
+fn purchase_ids(
+    conn: &Connection,
+    p: &Purchase,
+    as_of: Timestamp,
+    member: Option<&str>,
+) -> Result<HashSet<String>> {
     let (sql, binds) = purchase_query(p, as_of, member, ph);
     let values: Vec<rusqlite::types::Value> = binds
         .into_iter()
@@ -241,8 +270,12 @@ fn segment_row(conn: &Connection, r: &Row) -> rusqlite::Result<Result<SegmentRec
     let definition = match rule {
         Some(raw) => json(&raw, "segment rule").map(SegmentDefinition::Rule),
         None => {
-            let mut stmt = conn.prepare_cached("SELECT member_id FROM segment_members WHERE segment_id = ?1 ORDER BY member_id")?;
-            let ids = stmt.query_map([&id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT member_id FROM segment_members WHERE segment_id = ?1 ORDER BY member_id",
+            )?;
+            let ids = stmt
+                .query_map([&id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
             Ok(SegmentDefinition::Listed(ids))
         }
     };
@@ -256,13 +289,16 @@ fn segment_row(conn: &Connection, r: &Row) -> rusqlite::Result<Result<SegmentRec
 }
 
 fn get_segment(conn: &Connection, id: &str) -> Result<Option<SegmentRecord>> {
-    conn.prepare_cached("SELECT id, name, rule, created_at, updated_at FROM segments WHERE id = ?1")?
-        .query_row([id], |r| segment_row(conn, r))
-        .optional()?
-        .transpose()
+    conn.prepare_cached(
+        "SELECT id, name, rule, created_at, updated_at FROM segments WHERE id = ?1",
+    )?
+    .query_row([id], |r| segment_row(conn, r))
+    .optional()?
+    .transpose()
 }
 
-const ORDER_COLS: &str = "id, user_id, status, channel, store_id, paid_at, amount, line_count, source";
+const ORDER_COLS: &str =
+    "id, user_id, status, channel, store_id, paid_at, amount, line_count, source";
 
 fn order_row(r: &Row) -> rusqlite::Result<OrderSummary> {
     Ok(OrderSummary {
@@ -280,25 +316,35 @@ fn order_row(r: &Row) -> rusqlite::Result<OrderSummary> {
 
 fn store_row(r: &Row) -> rusqlite::Result<Result<StoreRecord>> {
     let attributes: String = r.get(3)?;
-    Ok(json(&attributes, "store attributes").and_then(|attributes| {
-        Ok(StoreRecord { id: r.get(0)?, name: r.get(1)?, region: r.get(2)?, attributes, updated_at: ts(r.get(4)?) })
-    }))
+    Ok(
+        json(&attributes, "store attributes").and_then(|attributes| {
+            Ok(StoreRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                region: r.get(2)?,
+                attributes,
+                updated_at: ts(r.get(4)?),
+            })
+        }),
+    )
 }
 
 fn product_row(r: &Row) -> rusqlite::Result<Result<ProductRecord>> {
     let attributes: String = r.get(6)?;
-    Ok(json(&attributes, "product attributes").and_then(|attributes| {
-        Ok(ProductRecord {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            store_id: r.get(2)?,
-            department: r.get(3)?,
-            category: r.get(4)?,
-            brand: r.get(5)?,
-            attributes,
-            updated_at: ts(r.get(7)?),
-        })
-    }))
+    Ok(
+        json(&attributes, "product attributes").and_then(|attributes| {
+            Ok(ProductRecord {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                store_id: r.get(2)?,
+                department: r.get(3)?,
+                category: r.get(4)?,
+                brand: r.get(5)?,
+                attributes,
+                updated_at: ts(r.get(7)?),
+            })
+        }),
+    )
 }
 
 fn event_row(r: &Row) -> rusqlite::Result<Result<EventRecord>> {
@@ -326,12 +372,17 @@ fn id_page<T>(
     row: impl Fn(&Row) -> rusqlite::Result<Result<T>>,
     id_of: impl Fn(&T) -> String,
 ) -> Result<Page<T>> {
-    let total: i64 = conn.prepare_cached(&format!("SELECT count(*) FROM {table}"))?.query_row([], |r| r.get(0))?;
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM {table}"))?
+        .query_row([], |r| r.get(0))?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {cols} FROM {table} WHERE id > ?1 ORDER BY id LIMIT 0 + ?2"
     ))?;
     let items = stmt
-        .query_map(params![cursor.unwrap_or_default(), i64::from(limit) + 1], row)?
+        .query_map(
+            params![cursor.unwrap_or_default(), i64::from(limit) + 1],
+            row,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?
         .into_iter()
         .collect::<Result<Vec<T>>>()?;
@@ -357,7 +408,11 @@ impl Scrm for SqliteStore {
         .await
     }
 
-    async fn put_members(&self, members: Vec<MemberProfile>, now: Timestamp) -> Result<Vec<Written>> {
+    async fn put_members(
+        &self,
+        members: Vec<MemberProfile>,
+        now: Timestamp,
+    ) -> Result<Vec<Written>> {
         self.write(move |tx, _| {
             let mut out = Vec::with_capacity(members.len());
             for m in members {
@@ -399,14 +454,27 @@ impl Scrm for SqliteStore {
     }
 
     async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<Page<MemberRecord>> {
-        self.read(move |conn| id_page(conn, "members", MEMBER_COLS, limit, cursor, member_row, |m| m.profile.id.clone()))
-            .await
+        self.read(move |conn| {
+            id_page(
+                conn,
+                "members",
+                MEMBER_COLS,
+                limit,
+                cursor,
+                member_row,
+                |m| m.profile.id.clone(),
+            )
+        })
+        .await
     }
 
     async fn all_members(&self) -> Result<Vec<MemberRecord>> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!("SELECT {MEMBER_COLS} FROM members ORDER BY id"))?;
-            let rows = stmt.query_map([], member_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT {MEMBER_COLS} FROM members ORDER BY id"))?;
+            let rows = stmt
+                .query_map([], member_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter().collect()
         })
         .await
@@ -434,7 +502,9 @@ impl Scrm for SqliteStore {
                 Some(ids) => ids.into_iter().collect(),
                 None => {
                     let mut stmt = tx.prepare_cached("SELECT id FROM members")?;
-                    let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                    let ids = stmt
+                        .query_map([], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
                     ids
                 }
             };
@@ -472,17 +542,27 @@ impl Scrm for SqliteStore {
     async fn store_record(&self, id: &str) -> Result<Option<StoreRecord>> {
         let id = id.to_string();
         self.read_point(move |conn| {
-            conn.prepare_cached("SELECT id, name, region, attributes, updated_at FROM stores WHERE id = ?1")?
-                .query_row([&id], store_row)
-                .optional()?
-                .transpose()
+            conn.prepare_cached(
+                "SELECT id, name, region, attributes, updated_at FROM stores WHERE id = ?1",
+            )?
+            .query_row([&id], store_row)
+            .optional()?
+            .transpose()
         })
         .await
     }
 
     async fn list_stores(&self, limit: u32, cursor: Option<String>) -> Result<Page<StoreRecord>> {
         self.read(move |conn| {
-            id_page(conn, "stores", "id, name, region, attributes, updated_at", limit, cursor, store_row, |s| s.id.clone())
+            id_page(
+                conn,
+                "stores",
+                "id, name, region, attributes, updated_at",
+                limit,
+                cursor,
+                store_row,
+                |s| s.id.clone(),
+            )
         })
         .await
     }
@@ -526,20 +606,41 @@ impl Scrm for SqliteStore {
     async fn product(&self, id: &str) -> Result<Option<ProductRecord>> {
         let id = id.to_string();
         self.read_point(move |conn| {
-            conn.prepare_cached(&format!("SELECT {PRODUCT_COLS} FROM products WHERE id = ?1"))?
-                .query_row([&id], product_row)
-                .optional()?
-                .transpose()
+            conn.prepare_cached(&format!(
+                "SELECT {PRODUCT_COLS} FROM products WHERE id = ?1"
+            ))?
+            .query_row([&id], product_row)
+            .optional()?
+            .transpose()
         })
         .await
     }
 
-    async fn list_products(&self, limit: u32, cursor: Option<String>) -> Result<Page<ProductRecord>> {
-        self.read(move |conn| id_page(conn, "products", PRODUCT_COLS, limit, cursor, product_row, |p| p.id.clone()))
-            .await
+    async fn list_products(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<ProductRecord>> {
+        self.read(move |conn| {
+            id_page(
+                conn,
+                "products",
+                PRODUCT_COLS,
+                limit,
+                cursor,
+                product_row,
+                |p| p.id.clone(),
+            )
+        })
+        .await
     }
 
-    async fn put_orders(&self, orders: Vec<HistoryOrder>, now: Timestamp, aggregates: Aggregates) -> Result<Vec<Written>> {
+    async fn put_orders(
+        &self,
+        orders: Vec<HistoryOrder>,
+        now: Timestamp,
+        aggregates: Aggregates,
+    ) -> Result<Vec<Written>> {
         self.write(move |tx, _| {
             let mut out = Vec::with_capacity(orders.len());
             let mut touched = BTreeSet::new();
@@ -675,7 +776,12 @@ impl Scrm for SqliteStore {
         .await
     }
 
-    async fn list_events(&self, user_id: &str, limit: u32, cursor: Option<String>) -> Result<Page<EventRecord>> {
+    async fn list_events(
+        &self,
+        user_id: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<EventRecord>> {
         let user = user_id.to_string();
         self.read(move |conn| {
             let total = conn
@@ -701,7 +807,12 @@ impl Scrm for SqliteStore {
                  WHERE counted = 1 AND paid_at > ?1 AND paid_at <= ?2 GROUP BY user_id",
             )?;
             let rows = stmt.query_map([micros(since), micros(as_of)], |r| {
-                Ok(RfmInput { member_id: r.get(0)?, last: r.get(1)?, frequency: r.get(2)?, monetary: r.get(3)? })
+                Ok(RfmInput {
+                    member_id: r.get(0)?,
+                    last: r.get(1)?,
+                    frequency: r.get(2)?,
+                    monetary: r.get(3)?,
+                })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -731,14 +842,25 @@ impl Scrm for SqliteStore {
         .await
     }
 
-    async fn purchase_members(&self, purchase: &Purchase, as_of: Timestamp) -> Result<HashSet<String>> {
+    async fn purchase_members(
+        &self,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<HashSet<String>> {
         let p = purchase.clone();
-        self.read(move |conn| purchase_ids(conn, &p, as_of, None)).await
+        self.read(move |conn| purchase_ids(conn, &p, as_of, None))
+            .await
     }
 
-    async fn member_purchased(&self, member_id: &str, purchase: &Purchase, as_of: Timestamp) -> Result<bool> {
+    async fn member_purchased(
+        &self,
+        member_id: &str,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<bool> {
         let (p, m) = (purchase.clone(), member_id.to_string());
-        self.read_point(move |conn| Ok(!purchase_ids(conn, &p, as_of, Some(&m))?.is_empty())).await
+        self.read_point(move |conn| Ok(!purchase_ids(conn, &p, as_of, Some(&m))?.is_empty()))
+            .await
     }
 
     async fn put_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
@@ -769,7 +891,11 @@ impl Scrm for SqliteStore {
         self.read(move |conn| get_segment(conn, &id)).await
     }
 
-    async fn list_segments(&self, limit: u32, cursor: Option<String>) -> Result<Page<SegmentRecord>> {
+    async fn list_segments(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<SegmentRecord>> {
         self.read(move |conn| {
             let total = conn.query_row("SELECT count(*) FROM segments", [], |r| r.get(0))?;
             let mut stmt = conn.prepare_cached(
@@ -786,5 +912,6 @@ impl Scrm for SqliteStore {
     }
 }
 
-const PRODUCT_COLS: &str = "id, name, store_id, department, category, brand, attributes, updated_at";
+const PRODUCT_COLS: &str =
+    "id, name, store_id, department, category, brand, attributes, updated_at";
 const EVENT_COLS: &str = "id, user_id, kind, at, store_id, order_id, data";

@@ -14,7 +14,9 @@ use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, String
 use arrow_schema::{DataType, TimeUnit};
 use jiff::Timestamp;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use quan_store::scrm::{Aggregates, HistoryLine, HistoryOrder, MemberProfile, ProductRecord, StoreRecord};
+use quan_store::scrm::{
+    Aggregates, HistoryLine, HistoryOrder, MemberProfile, ProductRecord, StoreRecord,
+};
 use quan_store::Store;
 
 use super::{progress, Report};
@@ -22,35 +24,59 @@ use super::{progress, Report};
 /// Every record batch of a Parquet file.
 fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(65_536).build()?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_batch_size(65_536)
+        .build()?;
     Ok(reader.collect::<Result<Vec<_>, _>>()?)
 }
 
 fn column(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<ArrayRef> {
-    let col = batch.column_by_name(name).with_context(|| format!("no column {name}"))?;
+    let col = batch
+        .column_by_name(name)
+        .with_context(|| format!("no column {name}"))?;
     Ok(arrow_cast::cast(col, to)?)
 }
 
 fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
     let col = column(batch, name, &DataType::Int64)?;
-    Ok(col.as_any().downcast_ref::<Int64Array>().expect("cast to Int64").clone())
+    Ok(col
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .expect("cast to Int64")
+        .clone())
 }
 
 fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Float64Array> {
     let col = column(batch, name, &DataType::Float64)?;
-    Ok(col.as_any().downcast_ref::<Float64Array>().expect("cast to Float64").clone())
+    Ok(col
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .expect("cast to Float64")
+        .clone())
 }
 
 fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<StringArray> {
     let col = column(batch, name, &DataType::Utf8)?;
-    Ok(col.as_any().downcast_ref::<StringArray>().expect("cast to Utf8").clone())
+    Ok(col
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("cast to Utf8")
+        .clone())
 }
 
 /// Microseconds since the epoch; the dataset's times carry no zone and are taken as UTC.
 fn micros(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
-    let col = column(batch, name, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let col = column(
+        batch,
+        name,
+        &DataType::Timestamp(TimeUnit::Microsecond, None),
+    )?;
     let col = arrow_cast::cast(&col, &DataType::Int64)?;
-    Ok(col.as_any().downcast_ref::<Int64Array>().expect("cast to Int64").clone())
+    Ok(col
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .expect("cast to Int64")
+        .clone())
 }
 
 fn text(a: &StringArray, i: usize) -> Option<String> {
@@ -110,7 +136,10 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
             });
         }
     }
-    let mut report = Report { read: products.len(), ..Report::default() };
+    let mut report = Report {
+        read: products.len(),
+        ..Report::default()
+    };
     let bar = progress(Some(products.len() as u64), "products");
     for chunk in products.chunks(5_000) {
         report.count(&store.put_products(chunk.to_vec()).await?);
@@ -157,13 +186,19 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
             updated_at: now,
         })
         .collect();
-    let mut report = Report { read: stores.len(), ..Report::default() };
+    let mut report = Report {
+        read: stores.len(),
+        ..Report::default()
+    };
     report.count(&store.put_stores(stores).await?);
     report.print("stores", started);
 
     let mut joined: BTreeMap<i64, i64> = BTreeMap::new();
     for l in &lines {
-        joined.entry(l.household).and_modify(|t| *t = (*t).min(l.at)).or_insert(l.at);
+        joined
+            .entry(l.household)
+            .and_modify(|t| *t = (*t).min(l.at))
+            .or_insert(l.at);
     }
     let demographics = demographics(&dir.join("demographics.parquet"))?;
     let members: Vec<MemberProfile> = joined
@@ -183,7 +218,10 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
             }
         })
         .collect();
-    let mut report = Report { read: members.len(), ..Report::default() };
+    let mut report = Report {
+        read: members.len(),
+        ..Report::default()
+    };
     for chunk in members.chunks(5_000) {
         report.count(&store.put_members(chunk.to_vec(), now).await?);
     }
@@ -196,13 +234,21 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
     let mut start = 0;
     while start < lines.len() {
         let basket = lines[start].basket;
-        let end = start + lines[start..].iter().take_while(|l| l.basket == basket).count();
+        let end = start
+            + lines[start..]
+                .iter()
+                .take_while(|l| l.basket == basket)
+                .count();
         pending.push(order(&lines[start..end], &category));
         report.read += 1;
         bar.inc((end - start) as u64);
         start = end;
         if pending.len() >= batch {
-            report.count(&store.put_orders(std::mem::take(&mut pending), now, Aggregates::Deferred).await?);
+            report.count(
+                &store
+                    .put_orders(std::mem::take(&mut pending), now, Aggregates::Deferred)
+                    .await?,
+            );
         }
     }
     report.count(&store.put_orders(pending, now, Aggregates::Deferred).await?);
@@ -266,14 +312,27 @@ impl Demographics {
         serde_json::Value::Object(
             self.0
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.clone().map_or(serde_json::Value::Null, serde_json::Value::String)))
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        v.clone()
+                            .map_or(serde_json::Value::Null, serde_json::Value::String),
+                    )
+                })
                 .collect(),
         )
     }
 }
 
-const DEMOGRAPHIC_COLUMNS: [&str; 7] =
-    ["age", "income", "home_ownership", "marital_status", "household_size", "household_comp", "kids_count"];
+const DEMOGRAPHIC_COLUMNS: [&str; 7] = [
+    "age",
+    "income",
+    "home_ownership",
+    "marital_status",
+    "household_size",
+    "household_comp",
+    "kids_count",
+];
 
 fn demographics(path: &Path) -> anyhow::Result<HashMap<i64, Demographics>> {
     let mut out = HashMap::new();

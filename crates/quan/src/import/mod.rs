@@ -128,7 +128,11 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
     } else {
         "{msg} {spinner} {pos} rows ({per_sec})"
     };
-    bar.set_style(ProgressStyle::with_template(template).expect("template").progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("template")
+            .progress_chars("=> "),
+    );
     bar.set_message(what.to_string());
     bar
 }
@@ -141,7 +145,9 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
         }
         ImportCommand::Members(args) => import(args, "members", member_record, write_members).await,
         ImportCommand::Orders(args) => import_orders(args).await,
-        ImportCommand::Products(args) => import(args, "products", product_record, write_products).await,
+        ImportCommand::Products(args) => {
+            import(args, "products", product_record, write_products).await
+        }
         ImportCommand::Stores(args) => import(args, "stores", store_record, write_stores).await,
         ImportCommand::Events(args) => import(args, "events", event_record, write_events).await,
     }
@@ -150,7 +156,11 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
 type Parse<F, C, R> = fn(Either<F, C>, Timestamp) -> Result<R, ApiError>;
 
 /// Reads, checks and writes the records of one file; batches of `args.batch` records.
-async fn import<F: serde::de::DeserializeOwned + 'static, C: serde::de::DeserializeOwned + 'static, R: Send + 'static>(
+async fn import<
+    F: serde::de::DeserializeOwned + 'static,
+    C: serde::de::DeserializeOwned + 'static,
+    R: Send + 'static,
+>(
     args: FileArgs,
     what: &str,
     parse: Parse<F, C, R>,
@@ -165,7 +175,10 @@ async fn import<F: serde::de::DeserializeOwned + 'static, C: serde::de::Deserial
     for (row, record) in rows::read::<F, C>(&args.file)? {
         report.read += 1;
         bar.inc(1);
-        match record.map_err(|e| format!("unreadable: {e}")).and_then(|r| parse(r, now).map_err(reason)) {
+        match record
+            .map_err(|e| format!("unreadable: {e}"))
+            .and_then(|r| parse(r, now).map_err(reason))
+        {
             Ok(r) => valid.push(r),
             Err(e) => report.rejected.push((row, e)),
         }
@@ -176,7 +189,10 @@ async fn import<F: serde::de::DeserializeOwned + 'static, C: serde::de::Deserial
     if args.atomic && !report.rejected.is_empty() {
         bar.finish_and_clear();
         report.print(what, started);
-        bail!("--atomic: {} malformed rows, nothing imported", report.rejected.len());
+        bail!(
+            "--atomic: {} malformed rows, nothing imported",
+            report.rejected.len()
+        );
     }
     for chunk in chunks(valid, args.batch) {
         report.count(&write(store.as_ref(), chunk, now).await?);
@@ -197,8 +213,13 @@ fn chunks<R>(mut all: Vec<R>, size: usize) -> Vec<Vec<R>> {
 
 /// The boxed futures the writers return.
 mod futures_write {
-    pub type Write<'a> =
-        std::pin::Pin<Box<dyn std::future::Future<Output = quan_store::Result<Vec<quan_store::scrm::Written>>> + Send + 'a>>;
+    pub type Write<'a> = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = quan_store::Result<Vec<quan_store::scrm::Written>>>
+                + Send
+                + 'a,
+        >,
+    >;
 }
 
 #[derive(Deserialize)]
@@ -214,7 +235,10 @@ struct FlatMember {
     tags: Option<String>,
 }
 
-fn member_record(row: Either<members::MemberBody, FlatMember>, now: Timestamp) -> Result<MemberProfile, ApiError> {
+fn member_record(
+    row: Either<members::MemberBody, FlatMember>,
+    now: Timestamp,
+) -> Result<MemberProfile, ApiError> {
     let body = match row {
         Either::Full(b) => b,
         Either::Flat(f) => members::MemberBody {
@@ -229,14 +253,21 @@ fn member_record(row: Either<members::MemberBody, FlatMember>, now: Timestamp) -
             attributes: None,
         },
     };
-    let id = body
-        .id
-        .clone()
-        .ok_or_else(|| ApiError::field(quan_core::ErrorCode::MissingField, "id", "a member needs an id"))?;
+    let id = body.id.clone().ok_or_else(|| {
+        ApiError::field(
+            quan_core::ErrorCode::MissingField,
+            "id",
+            "a member needs an id",
+        )
+    })?;
     members::profile(id, body, now)
 }
 
-fn write_members(store: &dyn Store, v: Vec<MemberProfile>, now: Timestamp) -> futures_write::Write<'_> {
+fn write_members(
+    store: &dyn Store,
+    v: Vec<MemberProfile>,
+    now: Timestamp,
+) -> futures_write::Write<'_> {
     Box::pin(store.put_members(v, now))
 }
 
@@ -258,9 +289,17 @@ struct FullProduct {
     body: serde_json::Map<String, serde_json::Value>,
 }
 
-fn product_record(row: Either<FullProduct, FlatProduct>, now: Timestamp) -> Result<ProductRecord, ApiError> {
+fn product_record(
+    row: Either<FullProduct, FlatProduct>,
+    now: Timestamp,
+) -> Result<ProductRecord, ApiError> {
     let (sku, body) = match row {
-        Either::Full(f) => (f.sku, quan_http::json::parse::<catalog::ProductBody>(&serde_json::to_vec(&f.body).expect("json"))?),
+        Either::Full(f) => (
+            f.sku,
+            quan_http::json::parse::<catalog::ProductBody>(
+                &serde_json::to_vec(&f.body).expect("json"),
+            )?,
+        ),
         Either::Flat(f) => (
             f.sku,
             catalog::ProductBody {
@@ -276,7 +315,11 @@ fn product_record(row: Either<FullProduct, FlatProduct>, now: Timestamp) -> Resu
     catalog::product(sku, body, now)
 }
 
-fn write_products(store: &dyn Store, v: Vec<ProductRecord>, _: Timestamp) -> futures_write::Write<'_> {
+fn write_products(
+    store: &dyn Store,
+    v: Vec<ProductRecord>,
+    _: Timestamp,
+) -> futures_write::Write<'_> {
     Box::pin(store.put_products(v))
 }
 
@@ -288,9 +331,20 @@ struct FlatStore {
     region: Option<String>,
 }
 
-fn store_record(row: Either<FlatStore, FlatStore>, now: Timestamp) -> Result<StoreRecord, ApiError> {
+fn store_record(
+    row: Either<FlatStore, FlatStore>,
+    now: Timestamp,
+) -> Result<StoreRecord, ApiError> {
     let (Either::Full(s) | Either::Flat(s)) = row;
-    catalog::store(s.id, catalog::StoreBody { name: s.name, region: s.region, attributes: None }, now)
+    catalog::store(
+        s.id,
+        catalog::StoreBody {
+            name: s.name,
+            region: s.region,
+            attributes: None,
+        },
+        now,
+    )
 }
 
 fn write_stores(store: &dyn Store, v: Vec<StoreRecord>, _: Timestamp) -> futures_write::Write<'_> {
@@ -329,7 +383,11 @@ fn event_record(
     events::parse_event(body, now)
 }
 
-fn write_events(store: &dyn Store, v: Vec<quan_store::scrm::EventRecord>, now: Timestamp) -> futures_write::Write<'_> {
+fn write_events(
+    store: &dyn Store,
+    v: Vec<quan_store::scrm::EventRecord>,
+    now: Timestamp,
+) -> futures_write::Write<'_> {
     Box::pin(store.put_events(v, now))
 }
 
@@ -359,7 +417,11 @@ struct FlatLine {
 /// An order assembled from flat rows: its first row, id, body, and why it failed if a row did.
 type OpenOrder = (usize, String, history::IngestBody, Option<String>);
 
-fn finish(open: Option<OpenOrder>, valid: &mut Vec<quan_store::scrm::HistoryOrder>, report: &mut Report) {
+fn finish(
+    open: Option<OpenOrder>,
+    valid: &mut Vec<quan_store::scrm::HistoryOrder>,
+    report: &mut Report,
+) {
     if let Some((row, id, body, failed)) = open {
         let order = match failed {
             Some(e) => Err(e),
@@ -390,9 +452,11 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
         match record {
             Err(e) => report.rejected.push((row, format!("unreadable: {e}"))),
             Ok(Either::Full(f)) => {
-                let order = quan_http::json::parse::<history::IngestBody>(&serde_json::to_vec(&f.body).expect("json"))
-                    .and_then(|b| history::parse_order(f.order_id, b))
-                    .map_err(reason);
+                let order = quan_http::json::parse::<history::IngestBody>(
+                    &serde_json::to_vec(&f.body).expect("json"),
+                )
+                .and_then(|b| history::parse_order(f.order_id, b))
+                .map_err(reason);
                 match order {
                     Ok(o) => valid.push(o),
                     Err(e) => report.rejected.push((row, e)),
@@ -411,8 +475,12 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
                     Some(o) if o.1 == l.order_id => o.2.lines.push(line),
                     _ => {
                         finish(open.take(), &mut valid, &mut report);
-                        let failed = (!seen.insert(l.order_id.clone()))
-                            .then(|| format!("order_id: the lines of order {} are not next to each other", l.order_id));
+                        let failed = (!seen.insert(l.order_id.clone())).then(|| {
+                            format!(
+                                "order_id: the lines of order {} are not next to each other",
+                                l.order_id
+                            )
+                        });
                         let body = history::IngestBody {
                             user_id: l.user_id,
                             paid_at: l.paid_at,
@@ -427,20 +495,29 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
         }
         if !args.atomic && valid.len() >= args.batch {
             touched.extend(valid.iter().map(|o| o.user_id.clone()));
-            report.count(&store.put_orders(std::mem::take(&mut valid), now, Aggregates::Deferred).await?);
+            report.count(
+                &store
+                    .put_orders(std::mem::take(&mut valid), now, Aggregates::Deferred)
+                    .await?,
+            );
         }
     }
     finish(open.take(), &mut valid, &mut report);
     if args.atomic && !report.rejected.is_empty() {
         bar.finish_and_clear();
         report.print("orders", started);
-        bail!("--atomic: {} malformed rows, nothing imported", report.rejected.len());
+        bail!(
+            "--atomic: {} malformed rows, nothing imported",
+            report.rejected.len()
+        );
     }
     touched.extend(valid.iter().map(|o| o.user_id.clone()));
     for chunk in chunks(valid, args.batch) {
         report.count(&store.put_orders(chunk, now, Aggregates::Deferred).await?);
     }
-    store.refresh_members(Some(touched.into_iter().collect()), now).await?;
+    store
+        .refresh_members(Some(touched.into_iter().collect()), now)
+        .await?;
     bar.finish_and_clear();
     report.print("orders", started);
     Ok(())

@@ -17,11 +17,19 @@ pub enum Format {
 
 impl Format {
     pub fn of(path: &Path) -> anyhow::Result<Format> {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv") => Ok(Format::Csv),
             Some("jsonl" | "ndjson") => Ok(Format::JsonLines),
             Some("parquet") => Ok(Format::Parquet),
-            _ => bail!("{}: give a .csv, .jsonl (or .ndjson) or .parquet file", path.display()),
+            _ => bail!(
+                "{}: give a .csv, .jsonl (or .ndjson) or .parquet file",
+                path.display()
+            ),
         }
     }
 }
@@ -57,16 +65,14 @@ pub fn read<F: DeserializeOwned + 'static, C: DeserializeOwned + 'static>(
         ),
         Format::Parquet => {
             use parquet::file::reader::SerializedFileReader;
-            let reader = SerializedFileReader::new(file).with_context(|| format!("reading {}", path.display()))?;
-            let rows = reader
-                .into_iter()
-                .enumerate()
-                .map(|(i, row)| {
-                    let row = row
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| serde_json::from_value::<C>(r.to_json_value()).map_err(|e| e.to_string()));
-                    (i + 1, row.map(Either::Flat))
+            let reader = SerializedFileReader::new(file)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let rows = reader.into_iter().enumerate().map(|(i, row)| {
+                let row = row.map_err(|e| e.to_string()).and_then(|r| {
+                    serde_json::from_value::<C>(r.to_json_value()).map_err(|e| e.to_string())
                 });
+                (i + 1, row.map(Either::Flat))
+            });
             Box::new(rows)
         }
     })
@@ -80,6 +86,11 @@ pub enum Either<F, C> {
 
 /// A semicolon-separated list of a flat file.
 pub fn split_list(v: Option<String>) -> Vec<String> {
-    v.map(|s| s.split(';').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
-        .unwrap_or_default()
+    v.map(|s| {
+        s.split(';')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
