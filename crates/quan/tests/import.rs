@@ -119,6 +119,7 @@ fn complete_journey(dir: &Path) -> i64 {
     let t0 = 1_483_272_000_000_000; // 2017-01-01T12:00:00Z
     let day = 86_400_000_000;
     let sales = vec![2.49, 0.29, 1.1, 0.0, 3.33, 10.07, 0.6];
+    let cents = [249, 29, 110, 0, 333, 1007, 60];
     write_parquet(
         &dir.join("transactions.parquet"),
         vec![
@@ -175,7 +176,7 @@ fn complete_journey(dir: &Path) -> i64 {
             ("kids_count", one("0")),
         ],
     );
-    249 + 29 + 110 + 0 + 333 + 1007 + 60
+    cents.iter().sum()
 }
 
 async fn complete_journey_layout_imports_exactly_once(backend: Backend) {

@@ -21,7 +21,7 @@ use quan_store::Store;
 use serde::Deserialize;
 
 use crate::DbArgs;
-use rows::{split_list, Either, Row};
+use rows::{split_list, Either};
 
 #[derive(clap::Subcommand)]
 pub enum ImportCommand {
@@ -445,7 +445,7 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
     let mut seen = std::collections::HashSet::new();
     let mut open: Option<OpenOrder> = None;
     let mut touched = std::collections::BTreeSet::new();
-    let rows: Box<dyn Iterator<Item = Row<Either<FullOrder, FlatLine>>>> = rows::read(&args.file)?;
+    let rows: rows::Rows<FullOrder, FlatLine> = rows::read(&args.file)?;
     for (row, record) in rows {
         report.read += 1;
         bar.inc(1);

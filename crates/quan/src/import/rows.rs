@@ -37,10 +37,13 @@ impl Format {
 /// One row: its number in the file (1-based, data rows only) and the record or why it is unreadable.
 pub type Row<T> = (usize, Result<T, String>);
 
+/// The rows of a file, one at a time.
+pub type Rows<F, C> = Box<dyn Iterator<Item = Row<Either<F, C>>>>;
+
 /// The rows of `path` as `F` (JSON lines) or `C` (CSV and Parquet, flat).
 pub fn read<F: DeserializeOwned + 'static, C: DeserializeOwned + 'static>(
     path: &Path,
-) -> anyhow::Result<Box<dyn Iterator<Item = Row<Either<F, C>>>>> {
+) -> anyhow::Result<Rows<F, C>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     Ok(match Format::of(path)? {
         Format::JsonLines => Box::new(
