@@ -1440,6 +1440,16 @@ impl PgStore {
         )
         .await?;
         let out = order_of(&tx, id).await?;
+        // The member's history follows: what the lines paid less what was refunded.
+        if let Some(row) = tx
+            .query_opt("SELECT paid_at FROM member_orders WHERE id = $1", &[&id])
+            .await?
+        {
+            let mut touched = std::collections::BTreeSet::new();
+            let history = crate::scrm::checkout_history(&out, from_micros(row.get(0)));
+            scrm::write_order(&tx, history, now, &mut touched).await?;
+            scrm::refresh(&tx, &touched, now).await?;
+        }
         tx.commit().await?;
         Ok(Ok((out, plan)))
     }

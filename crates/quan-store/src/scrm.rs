@@ -550,12 +550,14 @@ pub(crate) fn purchase_query(
     (sql, binds)
 }
 
-/// A paid checkout order as an order of the member's history: what each line paid.
+/// A paid checkout order as an order of the member's history: what each line paid less what
+/// was refunded; `refunded` once every unit of every line came back.
 pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> HistoryOrder {
+    let all_back = order.lines.iter().all(|l| l.refunded_qty >= l.qty);
     HistoryOrder {
         id: order.id.clone(),
         user_id: order.user_id.clone(),
-        status: "paid".into(),
+        status: if all_back { "refunded" } else { "paid" }.into(),
         channel: None,
         paid_at,
         lines: order
@@ -566,8 +568,8 @@ pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> Histo
                 sku: l.sku.clone(),
                 store_id: Some(l.store_id.clone()),
                 category: l.category.clone(),
-                qty: l.qty,
-                amount: l.paid,
+                qty: l.qty - l.refunded_qty,
+                amount: l.paid - l.refunded,
             })
             .collect(),
         source: "checkout".into(),

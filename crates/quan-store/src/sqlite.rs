@@ -1503,7 +1503,18 @@ impl SqliteStore {
             }
             tx.prepare_cached("UPDATE orders SET lines = ?2, updated_at = ?3 WHERE id = ?1")?
                 .execute(params![id, serde_json::to_string(&plan.after).expect("lines serialize"), micros(now)])?;
-            Ok(Ok((order_of(tx, &id)?, plan)))
+            let after = order_of(tx, &id)?;
+            // The member's history follows: what the lines paid less what was refunded.
+            let paid_at: Option<i64> = tx
+                .prepare_cached("SELECT paid_at FROM member_orders WHERE id = ?1")?
+                .query_row([&id], |r| r.get(0))
+                .optional()?;
+            if let Some(at) = paid_at {
+                let mut touched = std::collections::BTreeSet::new();
+                scrm::write_order(tx, crate::scrm::checkout_history(&after, ts(at)), now, &mut touched)?;
+                scrm::refresh(tx, &touched, now)?;
+            }
+            Ok(Ok((after, plan)))
         })
         .await
     }

@@ -246,6 +246,12 @@ async fn an_order_locks_pays_and_refunds(backend: Backend) {
         json!([]),
         "line b still holds the coupon"
     );
+    let (_, m) = app.get("/v1/members/u1").await;
+    assert_eq!(
+        (m["orders_count"].as_i64(), m["total_spent"].as_i64()),
+        (Some(1), Some(14999 - 1000 - paid_a)),
+        "the member's history follows the refund"
+    );
     let (st, b) = app
         .post(
             "/v1/orders/o1/refund",
@@ -272,6 +278,12 @@ async fn an_order_locks_pays_and_refunds(backend: Backend) {
         back + r3["amount"].as_i64().unwrap(),
         14799,
         "everything paid came back"
+    );
+    let (_, m) = app.get("/v1/members/u1").await;
+    assert_eq!(
+        (m["orders_count"].as_i64(), m["total_spent"].as_i64()),
+        (Some(0), Some(0)),
+        "a wholly refunded order no longer counts"
     );
     let (_, detail) = app.get(&format!("/v1/coupons/{coupon}")).await;
     assert_eq!(
