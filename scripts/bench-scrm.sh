@@ -17,10 +17,18 @@ DB="sqlite://$WORK/quan.db"
 export RUST_LOG=warn
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 sync
+# The dataset's own figures: every household, every basket, and the exact sales in cents.
+EXPECT="2469 members, 155848 orders, 459603958 cents"
 echo "== import (fresh database)"
-/usr/bin/time -f "wall %e s, max RSS %M KiB" target/release/quan import completejourney --database-url "$DB" "$DATA"
+/usr/bin/time -f "wall %e s, max RSS %M KiB" target/release/quan import completejourney --database-url "$DB" "$DATA" | tee "$WORK/first"
+grep -q "$EXPECT" "$WORK/first" || { echo "FAIL: expected $EXPECT"; exit 1; }
 echo "== re-import (changes nothing)"
-/usr/bin/time -f "wall %e s" target/release/quan import completejourney --database-url "$DB" "$DATA"
+/usr/bin/time -f "wall %e s" target/release/quan import completejourney --database-url "$DB" "$DATA" | tee "$WORK/again"
+grep -q "$EXPECT" "$WORK/again" || { echo "FAIL: expected $EXPECT"; exit 1; }
+if grep -qE "(^|[^0-9])[1-9][0-9]* (inserted|updated)" "$WORK/again"; then
+    echo "FAIL: the re-import changed something"; exit 1
+fi
+echo "ok: $EXPECT; the re-import changed nothing"
 echo "== RFM recompute as of $AS_OF (x$REPEAT)"
 for _ in $(seq "$REPEAT"); do target/release/quan rfm recompute --database-url "$DB" --as-of "$AS_OF"; done
 echo "== three-rule segment as of $AS_OF (x$REPEAT)"

@@ -225,3 +225,89 @@ async fn complete_journey_layout_imports_exactly_once(backend: Backend) {
     assert!(ok && out.contains("3 members scored"), "{out}");
 }
 both!(complete_journey_layout_imports_exactly_once);
+
+/// Products, stores and events from CSV, and orders from a flat Parquet file.
+async fn every_kind_and_format(backend: Backend) {
+    let (url, _db) = fresh_database(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(path("products.csv"), "sku,name,store_id,department,category,brand\nmilk,Milk,,GROCERY,dairy,\nbread,,,,bakery,Acme\n,nameless,,,,\n").unwrap();
+    std::fs::write(
+        path("stores.csv"),
+        "id,name,region\ns1,Flagship,sh\ns2,,bj\n",
+    )
+    .unwrap();
+    std::fs::write(
+        path("events.csv"),
+        "event_id,user_id,kind,at,store_id,order_id,tier\ne1,u1,signup,2026-01-01T00:00:00Z,,,\ne2,u1,tier_changed,2026-01-02T00:00:00Z,,,gold\ne3,u1,fly,,,,\n",
+    )
+    .unwrap();
+    let s = |v: Vec<&str>| Arc::new(StringArray::from(v)) as ArrayRef;
+    let n = |v: Vec<i64>| Arc::new(Int64Array::from(v)) as ArrayRef;
+    write_parquet(
+        Path::new(&path("orders.parquet")),
+        vec![
+            ("order_id", s(vec!["p1", "p1", "p2"])),
+            ("user_id", s(vec!["u1", "u1", "u2"])),
+            (
+                "paid_at",
+                s(vec![
+                    "2026-01-05T00:00:00Z",
+                    "2026-01-05T00:00:00Z",
+                    "2026-01-06T00:00:00Z",
+                ]),
+            ),
+            ("status", s(vec!["paid", "paid", "paid"])),
+            ("line_id", s(vec!["1", "2", "1"])),
+            ("sku", s(vec!["milk", "bread", "milk"])),
+            ("store_id", s(vec!["s1", "s1", "s2"])),
+            ("qty", n(vec![1, 2, 1])),
+            ("amount", n(vec![250, 400, 250])),
+        ],
+    );
+    let (ok, out) = quan(&["import", "products", &path("products.csv")], &url);
+    assert!(
+        ok && out.contains("2 inserted") && out.contains("row 3: sku: must be 1..128 bytes"),
+        "{out}"
+    );
+    let (ok, out) = quan(&["import", "stores", &path("stores.csv")], &url);
+    assert!(ok && out.contains("2 inserted"), "{out}");
+    let (ok, out) = quan(&["import", "events", &path("events.csv")], &url);
+    assert!(
+        ok && out.contains("2 inserted") && out.contains("row 3: kind:"),
+        "{out}"
+    );
+    let (ok, out) = quan(&["import", "orders", &path("orders.parquet")], &url);
+    assert!(ok && out.contains("3 rows read, 2 inserted"), "{out}");
+    let st = store(&url).await;
+    let u1 = st.member("u1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            u1.profile.tier.as_deref(),
+            u1.history.orders,
+            u1.history.spent
+        ),
+        (Some("gold"), 1, 650)
+    );
+    assert_eq!(
+        u1.profile.joined_at.to_string(),
+        "2026-01-01T00:00:00Z",
+        "joined at signup"
+    );
+    let (_, lines) = st.history_order("p1").await.unwrap().unwrap();
+    assert_eq!(
+        lines[1].category.as_deref(),
+        Some("bakery"),
+        "the category comes from the product"
+    );
+    assert_eq!(
+        st.store_record("s1")
+            .await
+            .unwrap()
+            .unwrap()
+            .region
+            .as_deref(),
+        Some("sh")
+    );
+}
+both!(every_kind_and_format);
