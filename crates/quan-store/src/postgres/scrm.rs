@@ -146,6 +146,39 @@ where
     }
 }
 
+/// `execute` through the connection's statement cache: one round trip instead of two.
+async fn exec(c: &impl GenericClient, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(c.execute(&st, params).await?)
+}
+
+async fn query(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(c.query(&st, params).await?)
+}
+
+async fn query_opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&st, params).await?)
+}
+
+async fn query_one(
+    c: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Row> {
+    let st = c.prepare_cached(sql).await?;
+    Ok(c.query_one(&st, params).await?)
+}
+
 async fn get_setting(c: &impl GenericClient, name: &str) -> Result<Option<String>> {
     Ok(
         c.query_opt("SELECT value FROM settings WHERE name = $1", &[&name])
@@ -262,24 +295,24 @@ pub(super) async fn write_order(
     touched: &mut BTreeSet<String>,
 ) -> Result<Written> {
     let hash = o.content_hash();
-    let before: Option<(String, String, String)> = tx
-        .query_opt(
-            "SELECT user_id, content_hash, source FROM member_orders WHERE id = $1 FOR UPDATE",
-            &[&o.id],
-        )
-        .await?
-        .map(|r| (r.get(0), r.get(1), r.get(2)));
+    let before: Option<(String, String, String)> = query_opt(
+        tx,
+        "SELECT user_id, content_hash, source FROM member_orders WHERE id = $1 FOR UPDATE",
+        &[&o.id],
+    )
+    .await?
+    .map(|r| (r.get(0), r.get(1), r.get(2)));
     match &before {
         Some((_, h, _)) if *h == hash => return Ok(Written::Unchanged),
         Some((_, _, source)) if *source != o.source => return Ok(Written::Conflict),
         None if o.source == "ingest" => {
-            let checkout: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)",
-                    &[&o.id],
-                )
-                .await?
-                .get(0);
+            let checkout: bool = query_one(
+                tx,
+                "SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)",
+                &[&o.id],
+            )
+            .await?
+            .get(0);
             if checkout {
                 return Ok(Written::Conflict);
             }
@@ -293,15 +326,15 @@ pub(super) async fn write_order(
         .map(|l| l.sku.as_str())
         .collect();
     if !skus.is_empty() {
-        let categories: HashMap<String, Option<String>> = tx
-            .query(
-                "SELECT id, category FROM products WHERE id = ANY($1)",
-                &[&skus],
-            )
-            .await?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
+        let categories: HashMap<String, Option<String>> = query(
+            tx,
+            "SELECT id, category FROM products WHERE id = ANY($1)",
+            &[&skus],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
         for line in o.lines.iter_mut().filter(|l| l.category.is_none()) {
             line.category = categories.get(&line.sku).cloned().flatten();
         }
@@ -309,16 +342,16 @@ pub(super) async fn write_order(
     let counted = i64::from(quan_core::scrm::history::counts(&o.status));
     let paid_at = micros(o.paid_at);
     if let Some((old_user, _, _)) = &before {
-        tx.execute(
+        exec(
+            tx,
             "DELETE FROM member_order_lines WHERE order_id = $1",
             &[&o.id],
         )
         .await?;
-        tx.execute("DELETE FROM member_orders WHERE id = $1", &[&o.id])
-            .await?;
+        exec(tx, "DELETE FROM member_orders WHERE id = $1", &[&o.id]).await?;
         touched.insert(old_user.clone());
     }
-    tx.execute(
+    exec(tx,
         "INSERT INTO member_orders (id, user_id, status, counted, channel, store_id, paid_at, amount, line_count, source, content_hash, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
@@ -344,7 +377,7 @@ pub(super) async fn write_order(
         let categories: Vec<Option<&str>> = o.lines.iter().map(|l| l.category.as_deref()).collect();
         let qtys: Vec<i64> = o.lines.iter().map(|l| l.qty).collect();
         let amounts: Vec<i64> = o.lines.iter().map(|l| l.amount).collect();
-        tx.execute(
+        exec(tx,
             "INSERT INTO member_order_lines (order_id, line_id, user_id, sku, store_id, category, qty, amount, paid_at, counted) \
              SELECT $1, n.line_id, $2, n.sku, n.store_id, n.category, n.qty, n.amount, $3, $4 \
              FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[]) \
@@ -353,7 +386,7 @@ pub(super) async fn write_order(
         )
         .await?;
     }
-    tx.execute(
+    exec(tx,
         "INSERT INTO members (id, joined_at, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
         &[&o.user_id, &paid_at, &micros(now)],
     )
@@ -516,16 +549,16 @@ impl PgStore {
         let tx = client.transaction().await?;
         let mut out = Vec::with_capacity(members.len());
         for m in members {
-            let before = tx
-                .query_opt(
-                    &format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1 FOR UPDATE"),
-                    &[&m.id],
-                )
-                .await?
-                .as_ref()
-                .map(member_record)
-                .transpose()?
-                .map(|b| b.profile);
+            let before = query_opt(
+                &tx,
+                &format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1 FOR UPDATE"),
+                &[&m.id],
+            )
+            .await?
+            .as_ref()
+            .map(member_record)
+            .transpose()?
+            .map(|b| b.profile);
             if before.as_ref() == Some(m) {
                 out.push(Written::Unchanged);
                 continue;
@@ -534,7 +567,7 @@ impl PgStore {
                 serde_json::to_string(&m.tags).expect("json"),
                 m.attributes.to_string(),
             );
-            tx.execute(
+            exec(&tx,
                 "INSERT INTO members (id, joined_at, tier, region, channel, guide_id, points, tags, attributes, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET \
                  joined_at = EXCLUDED.joined_at, tier = EXCLUDED.tier, region = EXCLUDED.region, channel = EXCLUDED.channel, \
@@ -569,22 +602,22 @@ impl PgStore {
         let tx = client.transaction().await?;
         let mut out = Vec::with_capacity(stores.len());
         for s in stores {
-            let before = tx
-                .query_opt(
-                    &format!("SELECT {STORE_COLS} FROM stores WHERE id = $1 FOR UPDATE"),
-                    &[&s.id],
-                )
-                .await?
-                .as_ref()
-                .map(store_record)
-                .transpose()?;
+            let before = query_opt(
+                &tx,
+                &format!("SELECT {STORE_COLS} FROM stores WHERE id = $1 FOR UPDATE"),
+                &[&s.id],
+            )
+            .await?
+            .as_ref()
+            .map(store_record)
+            .transpose()?;
             if before.as_ref().is_some_and(|b| {
                 (&b.name, &b.region, &b.attributes) == (&s.name, &s.region, &s.attributes)
             }) {
                 out.push(Written::Unchanged);
                 continue;
             }
-            tx.execute(
+            exec(&tx,
                 "INSERT INTO stores (id, name, region, attributes, updated_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region, \
                  attributes = EXCLUDED.attributes, updated_at = EXCLUDED.updated_at",
@@ -606,15 +639,15 @@ impl PgStore {
         let tx = client.transaction().await?;
         let mut out = Vec::with_capacity(products.len());
         for p in products {
-            let before = tx
-                .query_opt(
-                    &format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1 FOR UPDATE"),
-                    &[&p.id],
-                )
-                .await?
-                .as_ref()
-                .map(product_record)
-                .transpose()?;
+            let before = query_opt(
+                &tx,
+                &format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1 FOR UPDATE"),
+                &[&p.id],
+            )
+            .await?
+            .as_ref()
+            .map(product_record)
+            .transpose()?;
             if before.as_ref().is_some_and(|b| {
                 ProductRecord {
                     updated_at: p.updated_at,
@@ -624,7 +657,7 @@ impl PgStore {
                 out.push(Written::Unchanged);
                 continue;
             }
-            tx.execute(
+            exec(&tx,
                 "INSERT INTO products (id, name, store_id, department, category, brand, attributes, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, \
                  store_id = EXCLUDED.store_id, department = EXCLUDED.department, category = EXCLUDED.category, \
