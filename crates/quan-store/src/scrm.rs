@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use quan_core::scrm::rfm::{self, Cuts, RfmInput};
 use quan_core::scrm::{
-    lifecycle, History, LifecycleConfig, Member, Purchase, RfmConfig, RfmScore, Rule, Stage,
+    lifecycle, History, LifecycleConfig, Member, Purchase, RfmConfig, RfmScore, Rule,
 };
 use serde::{Deserialize, Serialize};
 
@@ -60,11 +60,6 @@ impl MemberRecord {
             stage: lifecycle::stage(history, as_of, lifecycle),
             rfm: self.rfm,
         }
-    }
-
-    /// The stage as of `as_of` from the stored aggregates (exact when no order is paid after it).
-    pub fn stage(&self, as_of: Timestamp, lifecycle: &LifecycleConfig) -> Stage {
-        lifecycle::stage(&self.history, as_of, lifecycle)
     }
 }
 
@@ -362,36 +357,6 @@ fn uses_stage(rule: &Rule) -> bool {
     }
 }
 
-/// Whether one member is in a segment at `as_of` (for `segment` audiences).
-pub async fn in_segment(
-    store: &(impl Scrm + ?Sized),
-    segment_id: &str,
-    member_id: &str,
-    as_of: Timestamp,
-) -> Result<bool> {
-    let Some(segment) = store.segment(segment_id).await? else {
-        return Ok(false);
-    };
-    match &segment.definition {
-        SegmentDefinition::Listed(ids) => Ok(ids.iter().any(|m| m == member_id)),
-        SegmentDefinition::Rule(rule) => {
-            let Some(member) = store.member(member_id).await? else {
-                return Ok(false);
-            };
-            let lifecycle = lifecycle_config(store).await?;
-            let mut answers = HashMap::new();
-            for p in rule.purchases() {
-                let yes = store.member_purchased(member_id, &p, as_of).await?;
-                answers.insert(p, yes);
-            }
-            let view = member.view(&member.history, as_of, &lifecycle);
-            Ok(rule.matches(&view, as_of, &mut |p| {
-                answers.get(p).copied().unwrap_or(false)
-            }))
-        }
-    }
-}
-
 /// How `put_orders` keeps members' aggregates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Aggregates {
@@ -497,6 +462,38 @@ pub trait Scrm: Send + Sync {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<crate::Page<SegmentRecord>>;
+}
+
+/// Whether one member is in a segment at `as_of`, outside any transaction. (Claims ask the same
+/// question inside their transaction: `sqlite/scrm.rs` `in_segment`, `postgres/scrm.rs`
+/// `rule_matches`.)
+pub async fn in_segment(
+    store: &(impl Scrm + ?Sized),
+    segment_id: &str,
+    member_id: &str,
+    as_of: Timestamp,
+) -> Result<bool> {
+    let Some(segment) = store.segment(segment_id).await? else {
+        return Ok(false);
+    };
+    match &segment.definition {
+        SegmentDefinition::Listed(ids) => Ok(ids.iter().any(|m| m == member_id)),
+        SegmentDefinition::Rule(rule) => {
+            let Some(member) = store.member(member_id).await? else {
+                return Ok(false);
+            };
+            let lifecycle = lifecycle_config(store).await?;
+            let mut answers = HashMap::new();
+            for p in rule.purchases() {
+                let yes = store.member_purchased(member_id, &p, as_of).await?;
+                answers.insert(p, yes);
+            }
+            let view = member.view(&member.history, as_of, &lifecycle);
+            Ok(rule.matches(&view, as_of, &mut |p| {
+                answers.get(p).copied().unwrap_or(false)
+            }))
+        }
+    }
 }
 
 /// A value bound to a shared SCRM query.

@@ -29,15 +29,6 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::New,
-        Stage::FirstOrder,
-        Stage::Active,
-        Stage::AtRisk,
-        Stage::Lapsed,
-        Stage::WonBack,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::New => "new",

@@ -57,6 +57,19 @@ pub struct IngestLine {
     pub amount: i64,
 }
 
+impl From<HistoryLine> for IngestLine {
+    fn from(l: HistoryLine) -> Self {
+        IngestLine {
+            line_id: l.line_id,
+            sku: l.sku,
+            store_id: l.store_id,
+            category: l.category,
+            qty: l.qty,
+            amount: l.amount,
+        }
+    }
+}
+
 /// Checks an ingested order; the error names the field.
 pub fn parse_order(id: String, body: IngestBody) -> ApiResult<HistoryOrder> {
     text("order_id", &id)?;
@@ -187,17 +200,7 @@ pub async fn history_view(state: &AppState, id: &str) -> ApiResult<Option<Histor
         .await?
         .map(|(order, lines)| HistoryOrderView {
             order: order.into(),
-            lines: lines
-                .into_iter()
-                .map(|l| IngestLine {
-                    line_id: l.line_id,
-                    sku: l.sku,
-                    store_id: l.store_id,
-                    category: l.category,
-                    qty: l.qty,
-                    amount: l.amount,
-                })
-                .collect(),
+            lines: lines.into_iter().map(IngestLine::from).collect(),
         }))
 }
 
