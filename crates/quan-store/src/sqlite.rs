@@ -2,15 +2,18 @@
 //!
 //! SQLite allows one writer at a time. Rather than let many connections fight over the lock
 //! ("database is locked"), one thread owns the write connection. Write jobs queue on a channel;
-//! the writer takes every job waiting, runs them in one `BEGIN IMMEDIATE` transaction, each in
-//! its own savepoint (a failing job rolls back alone; claims of one template are decided as one
-//! batch), and commits once. Reads go to separate WAL reader connections.
+//! the writer takes every job waiting into one `BEGIN IMMEDIATE` transaction and commits once.
+//! Claims of one template are decided and written as one batch; any other job runs in its own
+//! savepoint, so a failing job rolls back alone. Reads go to separate WAL reader connections.
 //!
 //! Durability is pipelined: the writer commits with `synchronous=NORMAL` (the commit reaches the
 //! WAL file but is not yet fsynced) and hands the group's answers to a syncer thread, which
-//! fsyncs the WAL and only then answers. While one group's fsync runs, the writer already works
-//! on the next; one fsync covers every group committed before it began. So a 201 still means
-//! the claim is on disk, as with `synchronous=FULL`, without the writer waiting on the disk.
+//! fsyncs the WAL and only then answers. So a 201 still means the claim is on disk, as with
+//! `synchronous=FULL`, without the writer waiting on the disk. The disk paces the commits:
+//! while an fsync runs, the writer keeps its transaction open and goes on adding the work that
+//! arrives, and commits when the syncer reports the disk free. A commit rewrites the last page
+//! of every table and index it touched, so fewer, larger commits write fewer pages per claim,
+//! and the claims they hold would have waited for that fsync anyway.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -46,16 +49,21 @@ const READERS: usize = 4;
 // planning, which marks the statement to be prepared again whenever that parameter is bound,
 // that is on every execution of a cached statement.
 const MAX_GROUP: usize = 1024;
+/// While one commit is being fsynced, a group of this many claims commits at once, so the next
+/// fsync finds it waiting instead of waiting for its commit (BENCHMARKS.md).
+const EARLY_COMMIT: usize = 32;
 
 type Reply = Box<dyn FnOnce(Result<(), Arc<StoreError>>) + Send>;
 type Job = Box<dyn FnOnce(&Transaction, &WriterCtx) -> (bool, Reply) + Send>;
 type ClaimReply = oneshot::Sender<Result<ClaimOutcome>>;
 
-/// What the writer thread takes: claims, which it decides per template in batches, and any
-/// other write as a closure.
+/// What the writer thread takes: claims, which it decides per template in batches, any other
+/// write as a closure, and the syncer's word that the disk is free for the next commit.
 enum Work {
     Claim(Box<ClaimCommand>, ClaimReply),
     Job(Job),
+    /// The syncer made this many commits durable and answered them.
+    Synced(usize),
 }
 
 /// What write jobs share besides the connection.
@@ -144,9 +152,10 @@ impl SqliteStore {
         let (tx, rx) = mpsc::unbounded_channel::<Work>();
         let ctx = WriterCtx { zone, cache };
         let (synced, to_sync) = std::sync::mpsc::channel();
+        let free = tx.downgrade();
         std::thread::Builder::new()
             .name("quan-sqlite-sync".into())
-            .spawn(move || sync_loop(wal, to_sync))
+            .spawn(move || sync_loop(wal, to_sync, free))
             .expect("spawn syncer");
         std::thread::Builder::new()
             .name("quan-sqlite-writer".into())
@@ -239,18 +248,27 @@ fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {
 /// A committed group's answers and the commit's outcome, on their way to the syncer.
 type Committed = (Vec<Reply>, Result<(), Arc<StoreError>>);
 
-/// Fsyncs the WAL for every committed group that waits, then answers them all.
-fn sync_loop(wal_path: String, groups: std::sync::mpsc::Receiver<Committed>) {
+/// Fsyncs the WAL for every committed group that waits, then answers them all, then tells the
+/// writer the disk is free (a weak sender: the store's own sender alone keeps the writer alive).
+fn sync_loop(
+    wal_path: String,
+    groups: std::sync::mpsc::Receiver<Committed>,
+    writer: mpsc::WeakUnboundedSender<Work>,
+) {
     let mut wal: Option<std::fs::File> = None;
     while let Ok(first) = groups.recv() {
         let mut batch = vec![first];
         batch.extend(groups.try_iter());
+        let groups = batch.len();
         let synced = if batch.iter().any(|(_, commit)| commit.is_ok()) {
             let file = match wal.take() {
                 Some(f) => Ok(f),
                 None => std::fs::OpenOptions::new().read(true).open(&wal_path),
             };
-            match file.and_then(|f| f.sync_data().map(|()| f)) {
+            let started = std::time::Instant::now();
+            let synced = file.and_then(|f| f.sync_data().map(|()| f));
+            tracing::debug!(groups, fsync = ?started.elapsed(), "sqlite wal fsync");
+            match synced {
                 Ok(f) => {
                     wal = Some(f);
                     Ok(())
@@ -271,7 +289,18 @@ fn sync_loop(wal_path: String, groups: std::sync::mpsc::Receiver<Committed>) {
                 reply(outcome.clone());
             }
         }
+        if let Some(writer) = writer.upgrade() {
+            let _ = writer.send(Work::Synced(groups));
+        }
     }
+}
+
+/// The writer's open transaction: what it holds so far, and whether a claim batch failed while
+/// writing (then the whole transaction rolls back and every answer in it is that failure).
+struct Group {
+    replies: Vec<Reply>,
+    claims: usize,
+    poisoned: Option<Arc<StoreError>>,
 }
 
 fn writer_loop(
@@ -280,78 +309,167 @@ fn writer_loop(
     ctx: WriterCtx,
     synced: std::sync::mpsc::Sender<Committed>,
 ) {
-    let mut group: Vec<Work> = Vec::with_capacity(MAX_GROUP);
-    while let Some(first) = rx.blocking_recv() {
-        group.push(first);
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(work) => group.push(work),
-                Err(_) => break,
-            }
+    let mut in_flight = 0usize;
+    let mut waiting: Vec<Work> = Vec::with_capacity(MAX_GROUP);
+    let mut closing = false;
+    while !closing {
+        let Some(first) = rx.blocking_recv() else {
+            return;
+        };
+        if let Work::Synced(n) = first {
+            in_flight -= n;
+            continue;
         }
-        let size = group.len();
+        waiting.push(first);
         let started = std::time::Instant::now();
-        let mut claims: Vec<(String, Vec<(ClaimCommand, ClaimReply)>)> = Vec::new();
-        let mut jobs = Vec::new();
-        for work in group.drain(..) {
-            match work {
-                Work::Claim(cmd, reply) => {
-                    match claims.iter_mut().find(|(t, _)| *t == cmd.template_id) {
-                        Some((_, batch)) => batch.push((*cmd, reply)),
-                        None => claims.push((cmd.template_id.clone(), vec![(*cmd, reply)])),
-                    }
+        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
+                let e = Arc::new(StoreError::from(e));
+                let replies = waiting.drain(..).map(|w| refuse(w, &e)).collect();
+                if synced.send((replies, Err(e))).is_err() {
+                    return;
                 }
-                Work::Job(job) => jobs.push(job),
+                in_flight += 1;
+                continue;
+            }
+        };
+        let mut group = Group {
+            replies: Vec::new(),
+            claims: 0,
+            poisoned: None,
+        };
+        loop {
+            while waiting.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(Work::Synced(n)) => in_flight -= n,
+                    Ok(work) => waiting.push(work),
+                    Err(_) => break,
+                }
+            }
+            run_group(&tx, &ctx, &mut waiting, &mut group);
+            if in_flight == 0
+                || (in_flight == 1 && group.claims >= EARLY_COMMIT)
+                || group.poisoned.is_some()
+                || group.claims >= MAX_GROUP
+            {
+                break;
+            }
+            // The disk is busy with the last commit: add what arrives meanwhile, until the
+            // syncer reports it free (or the group is big enough to wait ready behind it).
+            match rx.blocking_recv() {
+                Some(Work::Synced(n)) => in_flight -= n,
+                Some(work) => waiting.push(work),
+                None => {
+                    closing = true;
+                    break;
+                }
             }
         }
-        let mut replies: Vec<Reply> = Vec::with_capacity(size);
-        let commit = (|| -> Result<(), StoreError> {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (_, batch) in claims.drain(..) {
-                let (cmds, senders): (Vec<ClaimCommand>, Vec<ClaimReply>) =
-                    batch.into_iter().unzip();
-                let outcome = in_savepoint(&tx, |tx| claim_batch(tx, &ctx, &cmds))?;
-                replies.push(Box::new(move |commit| {
-                    answer_claims(senders, outcome, commit)
-                }));
+        let decided = started.elapsed();
+        let commit = match group.poisoned {
+            Some(e) => {
+                drop(tx);
+                Err(e)
             }
-            for job in jobs.drain(..) {
-                tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-                let (ok, reply) = job(&tx, &ctx);
-                if !ok {
-                    tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
-                }
-                tx.prepare_cached("RELEASE job")?.execute([])?;
-                replies.push(reply);
-            }
-            let decided = started.elapsed();
-            tx.commit()?;
-            tracing::debug!(size, ?decided, total = ?started.elapsed(), "sqlite group commit");
-            Ok(())
-        })();
-        let commit = commit.map_err(Arc::new);
+            None => tx.commit().map_err(|e| Arc::new(StoreError::from(e))),
+        };
+        in_flight += 1;
+        let size = group.replies.len();
+        tracing::debug!(size, claims = group.claims, ?decided, total = ?started.elapsed(), "sqlite group commit");
         if let Err(e) = &commit {
             tracing::error!(error = %e, "sqlite group commit failed");
         }
-        if synced.send((std::mem::take(&mut replies), commit)).is_err() {
+        if synced.send((group.replies, commit)).is_err() {
             tracing::error!("the SQLite syncer has stopped");
             return;
         }
     }
 }
 
-/// Runs `f` in a savepoint that is rolled back if it fails; the failure is returned as a value.
-fn in_savepoint<T>(
-    tx: &Transaction,
-    f: impl FnOnce(&Transaction) -> Result<T>,
-) -> Result<Result<T>> {
-    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-    let out = f(tx);
-    if out.is_err() {
-        tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+/// Runs the waiting work in the open transaction: claims grouped by template, each group one
+/// batch without a savepoint (a batch reads and decides before it writes, and a failure while
+/// writing poisons the whole transaction), then every other job in its own savepoint.
+fn run_group(tx: &Transaction, ctx: &WriterCtx, waiting: &mut Vec<Work>, group: &mut Group) {
+    let mut claims: Vec<(String, Vec<ClaimCommand>, Vec<ClaimReply>)> = Vec::new();
+    let mut jobs = Vec::new();
+    for work in waiting.drain(..) {
+        match work {
+            Work::Claim(cmd, reply) => {
+                match claims.iter_mut().find(|(t, _, _)| *t == cmd.template_id) {
+                    Some((_, cmds, replies)) => {
+                        cmds.push(*cmd);
+                        replies.push(reply);
+                    }
+                    None => claims.push((cmd.template_id.clone(), vec![*cmd], vec![reply])),
+                }
+            }
+            Work::Job(job) => jobs.push(job),
+            Work::Synced(_) => {}
+        }
     }
-    tx.prepare_cached("RELEASE job")?.execute([])?;
-    Ok(out)
+    for (_, cmds, senders) in claims {
+        group.claims += cmds.len();
+        if let Some(e) = &group.poisoned {
+            let e = e.clone();
+            group.replies.push(Box::new(move |_| {
+                answer_claims(senders, Ok(Vec::new()), Err(e))
+            }));
+            continue;
+        }
+        let outcome = match claim_batch(tx, ctx, &cmds) {
+            Ok(decided) => decided,
+            Err(e) => {
+                tracing::error!(error = %e, "writing a claim batch failed; the group rolls back");
+                group.poisoned = Some(Arc::new(e));
+                Ok(Vec::new())
+            }
+        };
+        group.replies.push(Box::new(move |commit| {
+            answer_claims(senders, outcome, commit)
+        }));
+    }
+    for job in jobs {
+        let savepoint = (|| -> Result<()> {
+            tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+            Ok(())
+        })();
+        if let Err(e) = savepoint {
+            group.poisoned.get_or_insert_with(|| Arc::new(e));
+        }
+        if group.poisoned.is_some() {
+            group.replies.push(Box::new(move |_| drop(job)));
+            continue;
+        }
+        let (ok, reply) = job(tx, ctx);
+        let end = (|| -> Result<()> {
+            if !ok {
+                tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            }
+            tx.prepare_cached("RELEASE job")?.execute([])?;
+            Ok(())
+        })();
+        if let Err(e) = end {
+            group.poisoned.get_or_insert_with(|| Arc::new(e));
+        }
+        group.replies.push(reply);
+    }
+}
+
+/// The answer to a piece of work the writer could not start. A job's answer travels inside
+/// it: dropped unrun, its caller hears that the writer could not take it.
+fn refuse(work: Work, e: &Arc<StoreError>) -> Reply {
+    match work {
+        Work::Claim(_, sender) => {
+            let e = e.clone();
+            Box::new(move |_| {
+                let _ = sender.send(Err(StoreError::Corrupt(format!("write failed: {e}"))));
+            })
+        }
+        Work::Job(job) => Box::new(move |_| drop(job)),
+        Work::Synced(_) => Box::new(|_| {}),
+    }
 }
 
 fn answer_claims(
@@ -539,11 +657,28 @@ fn member_facts(
 
 /// Decides and writes a batch of claims of one template inside the writer's transaction.
 /// The single writer makes these reads and writes race-free; [`claiming::plan_batch`] decides.
+/// The inner result is the decision (an error there has written nothing); the outer error is a
+/// failure while writing, after which the transaction must be rolled back.
 fn claim_batch(
     conn: &Connection,
     ctx: &WriterCtx,
     cmds: &[ClaimCommand],
-) -> Result<Vec<ClaimOutcome>> {
+) -> Result<Result<Vec<ClaimOutcome>>> {
+    let (template_id, store_id, plan) = match decide_batch(conn, ctx, cmds) {
+        Ok(Some(decided)) => decided,
+        Ok(None) => return Ok(Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect())),
+        Err(e) => return Ok(Err(e)),
+    };
+    write_batch(conn, template_id, store_id.as_deref(), &plan)?;
+    Ok(Ok(plan.outcomes))
+}
+
+/// Reads what a batch needs and decides it; `None` when the template does not exist.
+fn decide_batch<'c>(
+    conn: &Connection,
+    ctx: &WriterCtx,
+    cmds: &'c [ClaimCommand],
+) -> Result<Option<(&'c str, Option<String>, claiming::BatchPlan)>> {
     let template_id = &cmds[0].template_id;
     let row = conn
         .prepare_cached(
@@ -560,7 +695,7 @@ fn claim_batch(
         })
         .optional()?;
     let Some((store_id, status, spec, version, remaining)) = row else {
-        return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
+        return Ok(None);
     };
     let template = ctx.cache.get(template_id, version, &spec)?;
     let mut facts = claiming::BatchFacts {
@@ -615,6 +750,17 @@ fn claim_batch(
     }
     let store_id = facts.store_id.clone();
     let plan = claiming::plan_batch(&template, facts, cmds, &ctx.zone)?;
+    Ok(Some((template_id, store_id, plan)))
+}
+
+/// Writes a decided batch: its coupons with their ledger entries, the template's counters, the
+/// claim codes it used and its idempotency records.
+fn write_batch(
+    conn: &Connection,
+    template_id: &str,
+    store_id: Option<&str>,
+    plan: &claiming::BatchPlan,
+) -> Result<()> {
     let c = &plan.coupons;
     let mut insert = conn.prepare_cached(
         "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
@@ -663,7 +809,7 @@ fn claim_batch(
         conn.prepare_cached("INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![k.key_id[i], k.key[i], k.hash[i], k.response[i], k.at[i]])?;
     }
-    Ok(plan.outcomes)
+    Ok(())
 }
 
 fn page_of<T>(

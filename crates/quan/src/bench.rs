@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::Request;
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
@@ -42,6 +43,19 @@ pub struct ClaimArgs {
     /// Claims per connection before measuring starts (warm-up).
     #[arg(long, default_value_t = 20)]
     pub warmup: u64,
+    /// Threads of the load generator. It shares the machine with the service, so it runs on
+    /// one thread unless told otherwise.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+}
+
+impl BenchCommand {
+    /// Threads the load generator's runtime should have.
+    pub fn threads(&self) -> usize {
+        match self {
+            BenchCommand::Claim(args) => args.threads.max(1),
+        }
+    }
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -53,8 +67,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
 /// One keep-alive HTTP/1.1 connection.
 struct Conn {
     sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    host: String,
-    key: String,
+    host: HeaderValue,
+    authorization: HeaderValue,
 }
 
 impl Conn {
@@ -71,31 +85,43 @@ impl Conn {
         tokio::spawn(conn);
         Ok(Conn {
             sender,
-            host,
-            key: key.to_string(),
+            host: HeaderValue::from_str(&host)?,
+            authorization: HeaderValue::from_str(&format!("Bearer {key}"))?,
         })
     }
 
+    /// Sends one request; answers the status and the body's bytes.
+    async fn exchange(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+    ) -> anyhow::Result<(u16, Bytes)> {
+        let mut req = Request::new(Full::new(body));
+        *req.method_mut() = method;
+        *req.uri_mut() = path.parse()?;
+        let headers = req.headers_mut();
+        headers.insert(HOST, self.host.clone());
+        headers.insert(AUTHORIZATION, self.authorization.clone());
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.sender.ready().await?;
+        let res = self.sender.send_request(req).await?;
+        let status = res.status().as_u16();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+
+    /// Sends one request with a JSON body (or none); answers the status and the JSON answer.
     async fn send(
         &mut self,
-        method: &str,
+        method: Method,
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<(u16, Value)> {
         let bytes = body
             .map(|b| Bytes::from(serde_json::to_vec(b).expect("json")))
             .unwrap_or_default();
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", &self.host)
-            .header("authorization", format!("Bearer {}", self.key))
-            .header("content-type", "application/json")
-            .body(Full::new(bytes))?;
-        self.sender.ready().await?;
-        let res = self.sender.send_request(req).await?;
-        let status = res.status().as_u16();
-        let body = res.into_body().collect().await?.to_bytes();
+        let (status, body) = self.exchange(method, path, bytes).await?;
         let value = if body.is_empty() {
             Value::Null
         } else {
@@ -103,6 +129,12 @@ impl Conn {
         };
         Ok((status, value))
     }
+}
+
+/// A claim's body, written without building a JSON value per request (the load generator
+/// shares the machine with the service, so its own cost is kept small).
+fn claim_body(user: &str) -> Bytes {
+    Bytes::from(format!(r#"{{"user_id":"{user}","channel":"app"}}"#))
 }
 
 fn percentile(sorted: &[u32], p: f64) -> u32 {
@@ -124,13 +156,15 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
         "audience": {"kind": "all"}, "channels": null, "regions": null,
         "distribution": ["public"], "funding": {"platform_bp": 10000, "merchant_bp": 0}
     });
-    let (st, t) = admin.send("POST", "/v1/templates", Some(&template)).await?;
+    let (st, t) = admin
+        .send(Method::POST, "/v1/templates", Some(&template))
+        .await?;
     if st != 201 {
         bail!("creating the template answered {st}: {t}");
     }
     let id = t["id"].as_str().context("template id")?.to_string();
     let (st, _) = admin
-        .send("POST", &format!("/v1/templates/{id}/activate"), None)
+        .send(Method::POST, &format!("/v1/templates/{id}/activate"), None)
         .await?;
     if st != 200 {
         bail!("activating answered {st}");
@@ -154,8 +188,8 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
         let (users, total, warmup) = (args.users, args.claims, args.warmup);
         tasks.push(tokio::spawn(async move {
             for w in 0..warmup {
-                let body = json!({"user_id": format!("warm-{c}-{w}"), "channel": "app"});
-                let _ = conn.send("POST", &path, Some(&body)).await;
+                let body = claim_body(&format!("warm-{c}-{w}"));
+                let _ = conn.exchange(Method::POST, &path, body).await;
             }
             let mut latencies = Vec::new();
             let start = Instant::now();
@@ -164,9 +198,9 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
                 if i >= total {
                     break;
                 }
-                let body = json!({"user_id": format!("u{}", i.wrapping_mul(2_654_435_761) % users), "channel": "app"});
+                let body = claim_body(&format!("u{}", i.wrapping_mul(2_654_435_761) % users));
                 let t0 = Instant::now();
-                match conn.send("POST", &path, Some(&body)).await {
+                match conn.exchange(Method::POST, &path, body).await {
                     Ok((201, _)) => ok.fetch_add(1, Ordering::Relaxed),
                     Ok((409, _)) => refused.fetch_add(1, Ordering::Relaxed),
                     _ => failed.fetch_add(1, Ordering::Relaxed),
@@ -185,7 +219,7 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     all.sort_unstable();
     let (_, t) = admin
-        .send("GET", &format!("/v1/templates/{id}"), None)
+        .send(Method::GET, &format!("/v1/templates/{id}"), None)
         .await?;
     let claimed = t["claimed"].as_i64().unwrap_or(-1);
     let warm = args.connections as u64 * args.warmup;

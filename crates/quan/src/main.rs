@@ -191,8 +191,26 @@ async fn status(db: &DbArgs, id: &str, action: StatusAction) -> anyhow::Result<(
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = match &cli.command {
+        // The load generator runs beside the service it measures: it takes the threads it is given.
+        Command::Bench { command } if command.threads() == 1 => {
+            tokio::runtime::Builder::new_current_thread()
+        }
+        Command::Bench { command } => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(command.threads());
+            b
+        }
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    }
+    .enable_all()
+    .build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -200,7 +218,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Import { command } => import::run(command).await,
         Command::Rfm { command } => scrm::rfm(command).await,
