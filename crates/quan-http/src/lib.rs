@@ -30,9 +30,22 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// Bodies up to this size are read (and refused with a proper answer); larger ones are cut off.
 const READ_LIMIT: usize = 8 * 1024 * 1024;
 
-/// What every handler shares.
+/// What every handler shares: one reference-counted value, so handing it to a request is one
+/// atomic increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub zone: TenantZone,
     pub clock: Arc<dyn Clock>,
@@ -62,7 +75,7 @@ impl AppState {
         let secret = store
             .setting_or_init("link_secret", quan_store::new_secret())
             .await?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             jobs: Arc::new(jobs::JobRunner::new(
                 store.clone(),
                 clock.clone(),
@@ -75,18 +88,19 @@ impl AppState {
             link_secret: Arc::new(secret.into_bytes()),
             public_url,
             priced: Arc::default(),
-        })
+        })))
     }
 
     /// The same state, with jobs leased for `lease` at a time (how long a job whose runner died
     /// waits before another runner takes it over).
-    pub fn with_job_lease(mut self, lease: jiff::SignedDuration) -> Self {
-        self.jobs = Arc::new(jobs::JobRunner::new(
-            self.store.clone(),
-            self.clock.clone(),
+    pub fn with_job_lease(self, lease: jiff::SignedDuration) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.jobs = Arc::new(jobs::JobRunner::new(
+            shared.store.clone(),
+            shared.clock.clone(),
             lease,
         ));
-        self
+        Self(Arc::new(shared))
     }
 
     /// The parsed template of a coupon's template id, from the cache or the store.

@@ -146,6 +146,9 @@ impl<T> PageBody<T> {
     }
 }
 
+/// The header that makes a write idempotent.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 /// The `Idempotency-Key` of a request, scoped to the API key and tied to the body.
 pub fn idempotency_key(
     headers: &HeaderMap,
@@ -153,7 +156,7 @@ pub fn idempotency_key(
     what: &str,
     body: &[u8],
 ) -> ApiResult<Option<IdempotencyKey>> {
-    let Some(value) = headers.get("idempotency-key") else {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
     let key = value
