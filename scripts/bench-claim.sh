@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Measures claim throughput over HTTP on SQLite and PostgreSQL, and, in the same run against the
 # same PostgreSQL server, the naive one-transaction-per-claim design driven by pgbench.
-# Usage: scripts/bench-claim.sh [claims] [connections]     (defaults: 200000, 128)
+# Usage: scripts/bench-claim.sh [claims] [connections]     (defaults: 200000, 256)
 # REPEAT=n (default 3) runs each quan measurement n times on a fresh database, after flushing
 # the disk, and prints the median claims/s. Prints one block per run; BENCHMARKS.md records the
 # figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLAIMS=${1:-200000}
-CONNS=${2:-128}
+CONNS=${2:-256}
 REPEAT=${REPEAT:-3}
 export REPEAT
 export QUAN_ADMIN_KEY=bench-admin-key

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_orders.sql")),
     (3, include_str!("../migrations/sqlite/0003_jobs.sql")),
     (4, include_str!("../migrations/sqlite/0004_scrm.sql")),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_ledger_rowid.sql"),
+    ),
 ];
 const READERS: usize = 4;
 // Every `LIMIT` binds its parameter as `0 + ?N`: SQLite (3.4x) reads a bare `LIMIT ?N` while
