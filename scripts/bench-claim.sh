@@ -99,8 +99,8 @@ SELECT count(*) FROM coupon WHERE template_id = 1 AND user_id = :uid;
 INSERT INTO coupon (template_id, user_id, claimed_at) VALUES (1, :uid, now());
 END;
 SQL
-  # pgbench opens one server connection per client: 16 (its best) and 256 (PostgreSQL's
-  # max_connections of the throwaway server bounds it).
+  # pgbench opens one server connection per client: 16 (its best) and 256 (the
+  # throwaway server allows 300 connections).
   for c in 16 256; do
     probe
     echo "-- pgbench -c $c"
