@@ -15,8 +15,11 @@ use quan_store::scrm::{
     self, Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, OrderFilter,
     ProductRecord, SegmentDefinition, SegmentRecord, StoreRecord, Written,
 };
-use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute, NewOrder, NewTemplate, Store};
+use quan_store::{ClaimOutcome, NewOrder, NewTemplate, Store};
 use serde_json::json;
+
+mod common;
+use common::{claim, t0};
 
 #[derive(Debug, Clone, Copy)]
 enum Backend {
@@ -83,11 +86,6 @@ impl Db {
             .expect("open store");
         Some(Db { store, _dir: dir })
     }
-}
-
-/// 2026-03-01 00:00 UTC: "now" throughout.
-fn t0() -> Timestamp {
-    "2026-03-01T00:00:00Z".parse().unwrap()
 }
 
 /// `n` days before [`t0`].
@@ -790,20 +788,6 @@ async fn active_template(s: &dyn Store, id: &str, audience: serde_json::Value) -
         .unwrap()
         .expect("activated");
     id.to_string()
-}
-
-fn claim(template: &str, user: &str) -> ClaimCommand {
-    ClaimCommand {
-        template_id: template.into(),
-        user_id: user.into(),
-        channel: None,
-        region: None,
-        route: ClaimRoute::Public,
-        idempotency: None,
-        actor: "test".into(),
-        stores: None,
-        now: t0(),
-    }
 }
 
 /// Submits claims at once (they may share a batch) and waits for all, in order.

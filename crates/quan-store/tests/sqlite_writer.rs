@@ -4,15 +4,13 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use quan_core::template::{StatusAction, Template};
 use quan_core::zone::TenantZone;
-use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute, NewTemplate, Store};
+use quan_store::{ClaimOutcome, NewTemplate, Store};
 use serde_json::json;
 
-fn now() -> Timestamp {
-    "2026-03-01T00:00:00Z".parse().unwrap()
-}
+mod common;
+use common::{claim, t0};
 
 async fn open() -> (Arc<dyn Store>, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -39,28 +37,14 @@ async fn template(s: &dyn Store, id: &str) {
         id: id.into(),
         template,
         created_by: "test".into(),
-        now: now(),
+        now: t0(),
     })
     .await
     .unwrap();
-    s.set_template_status(id, StatusAction::Activate, now())
+    s.set_template_status(id, StatusAction::Activate, t0())
         .await
         .unwrap()
         .expect("activated");
-}
-
-fn claim(template: &str, user: &str) -> ClaimCommand {
-    ClaimCommand {
-        template_id: template.into(),
-        user_id: user.into(),
-        channel: None,
-        region: None,
-        route: ClaimRoute::Public,
-        idempotency: None,
-        actor: "test".into(),
-        stores: None,
-        now: now(),
-    }
 }
 
 /// Every answered coupon is stored, and the counter, the rows and the ledger agree.
