@@ -43,7 +43,7 @@ run() { # $1 label, $2 server binary
   local rate threads client
   rate=$(grep -E '^(claims/s|latency p50|latency p99)' "$WORK/bench.out" | awk '{print $NF == "ms" ? $(NF-1) : $NF}' | xargs)
   threads=$(join "$WORK/cpu0" "$WORK/cpu1" | awk -v n="$CLAIMS" -v hz="$TICK" \
-    '{d = ($3 - $2) * 1e6 / hz / n; if (d >= 0.5) printf "%s=%.0f ", $1, d; s += d} END {printf "server=%.0f", s}')
+    '{d = ($3 - $2) * 1e6 / hz / n; if (d >= 1) printf "%s=%.0f ", $1, d; s += d} END {printf "server=%.0f", s}')
   client=$(awk -v n="$CLAIMS" '{printf "%.0f", ($1 + $2) * 1e6 / n}' "$WORK/client.time")
   echo "$1: claims/s p50 p99 = $rate | µs/claim $threads client=$client | bytes written/claim $(((w1 - w0) / CLAIMS))"
 }
