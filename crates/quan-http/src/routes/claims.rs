@@ -1,7 +1,7 @@
 //! Claiming: public claims, grants by service staff, signed links and pre-made claim codes.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiff::{SignedDuration, Timestamp};
@@ -122,13 +122,13 @@ fn confined(principal: &Principal) -> Option<Vec<String>> {
 async fn run(
     state: &AppState,
     principal: &Principal,
-    headers: &HeaderMap,
+    idem_header: &super::IdempotencyHeader,
     raw: &[u8],
     cmd: ClaimCommand,
 ) -> ApiResult<Response> {
-    let idempotency = if headers.contains_key(super::IDEMPOTENCY_KEY) {
+    let idempotency = if idem_header.is_present() {
         let what = format!("claim {} {}", cmd.template_id, cmd.route.as_str());
-        super::idempotency_key(headers, &principal.key_id, &what, raw)?
+        super::idempotency_key(idem_header, &principal.key_id, &what, raw)?
     } else {
         None
     };
@@ -146,7 +146,7 @@ async fn run(
 pub async fn claim(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Path(id): Path<String>,
     Body(body, raw): Body<ClaimBody>,
 ) -> ApiResult<Response> {
@@ -187,7 +187,7 @@ pub async fn claim(
         stores: confined(principal),
         now,
     };
-    run(&state, principal, &headers, &raw, cmd).await
+    run(&state, principal, &idem_header, &raw, cmd).await
 }
 
 /// Grants a coupon to a user as customer service or a store guide (`service_only` templates).
@@ -196,7 +196,7 @@ pub async fn claim(
 pub async fn grant(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Path(id): Path<String>,
     Body(body, raw): Body<GrantBody>,
 ) -> ApiResult<Response> {
@@ -213,7 +213,7 @@ pub async fn grant(
         stores: confined(principal),
         now: state.now(),
     };
-    run(&state, principal, &headers, &raw, cmd).await
+    run(&state, principal, &idem_header, &raw, cmd).await
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -321,7 +321,7 @@ pub struct ClaimCodesAnswer {
 pub async fn create_claim_codes(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Path(id): Path<String>,
     Body(body, raw): Body<ClaimCodesBody>,
 ) -> ApiResult<Response> {
@@ -345,7 +345,7 @@ pub async fn create_claim_codes(
         ));
     }
     let idem = super::idempotency_key(
-        &headers,
+        &idem_header,
         &principal.key_id,
         &format!("claim-codes {id}"),
         &raw,

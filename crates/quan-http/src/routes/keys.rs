@@ -1,7 +1,7 @@
 //! API keys: an operator makes keys for merchants, guides and customers.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use quan_core::access::Role;
 use quan_core::ErrorCode;
@@ -42,7 +42,7 @@ pub struct KeyBody {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Body(body, raw): Body<NewKeyBody>,
 ) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform])?;
@@ -71,7 +71,7 @@ pub async fn create(
             "store ids must not be blank",
         ));
     }
-    let idem = super::idempotency_key(&headers, &principal.key_id, "POST /v1/keys", &raw)?;
+    let idem = super::idempotency_key(&idem_header, &principal.key_id, "POST /v1/keys", &raw)?;
     Ok(super::once(&state, idem, || async {
         let secret = new_secret();
         let now = state.now();

@@ -17,7 +17,7 @@ pub mod wallet;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use quan_core::ErrorCode;
@@ -146,17 +146,31 @@ impl<T> PageBody<T> {
     }
 }
 
-/// The header that makes a write idempotent.
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// A request's `Idempotency-Key` header, taken without copying the other headers.
+pub struct IdempotencyHeader(Option<HeaderValue>);
+
+impl IdempotencyHeader {
+    pub fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get("idempotency-key").cloned()))
+    }
+}
 
 /// The `Idempotency-Key` of a request, scoped to the API key and tied to the body.
 pub fn idempotency_key(
-    headers: &HeaderMap,
+    header: &IdempotencyHeader,
     key_id: &str,
     what: &str,
     body: &[u8],
 ) -> ApiResult<Option<IdempotencyKey>> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+    let Some(value) = &header.0 else {
         return Ok(None);
     };
     let key = value

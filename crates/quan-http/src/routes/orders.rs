@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use jiff::{SignedDuration, Timestamp};
@@ -325,14 +325,18 @@ pub struct RefundView {
 pub async fn refund(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Path(id): Path<String>,
     Body(body, raw): Body<RefundBody>,
 ) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform])?.clone();
     visible(&state, &principal, &id).await?;
-    let idem =
-        crate::routes::idempotency_key(&headers, &principal.key_id, &format!("refund {id}"), &raw)?;
+    let idem = crate::routes::idempotency_key(
+        &idem_header,
+        &principal.key_id,
+        &format!("refund {id}"),
+        &raw,
+    )?;
     Ok(crate::routes::once(&state, idem, || async {
         let (order, plan) = state
             .store

@@ -1,7 +1,7 @@
 //! Templates: create, read with live counters, list, edit while draft, and status changes.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use quan_core::access::{Principal, Role};
@@ -98,13 +98,13 @@ pub(crate) async fn visible(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    idem_header: super::IdempotencyHeader,
     Body(spec, raw): Body<TemplateSpec>,
 ) -> ApiResult<Response> {
     let principal = caller.require(&[Role::Platform, Role::Merchant])?.clone();
     let template = Template::parse(spec)?;
     may_author(&principal, &template)?;
-    let idem = super::idempotency_key(&headers, &principal.key_id, "POST /v1/templates", &raw)?;
+    let idem = super::idempotency_key(&idem_header, &principal.key_id, "POST /v1/templates", &raw)?;
     Ok(super::once(&state, idem, || async {
         let now = state.now();
         let record = state
