@@ -435,11 +435,7 @@ fn run_group(tx: &Transaction, ctx: &WriterCtx, waiting: &mut Vec<Work>, group: 
         }));
     }
     for job in jobs {
-        let savepoint = (|| -> Result<()> {
-            tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-            Ok(())
-        })();
-        if let Err(e) = savepoint {
+        if let Err(e) = run_statement(tx, "SAVEPOINT job") {
             group.poisoned.get_or_insert_with(|| Arc::new(e));
         }
         if group.poisoned.is_some() {
@@ -447,18 +443,22 @@ fn run_group(tx: &Transaction, ctx: &WriterCtx, waiting: &mut Vec<Work>, group: 
             continue;
         }
         let (ok, reply) = job(tx, ctx);
-        let end = (|| -> Result<()> {
-            if !ok {
-                tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
-            }
-            tx.prepare_cached("RELEASE job")?.execute([])?;
+        let undone = if ok {
             Ok(())
-        })();
-        if let Err(e) = end {
+        } else {
+            run_statement(tx, "ROLLBACK TO job")
+        };
+        if let Err(e) = undone.and_then(|()| run_statement(tx, "RELEASE job")) {
             group.poisoned.get_or_insert_with(|| Arc::new(e));
         }
         group.replies.push(reply);
     }
+}
+
+/// Runs one cached statement without parameters (savepoint control).
+fn run_statement(tx: &Transaction, sql: &str) -> Result<()> {
+    tx.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// The answer to a piece of work the writer could not start. A job's answer travels inside
@@ -668,21 +668,22 @@ fn claim_batch(
     ctx: &WriterCtx,
     cmds: &[ClaimCommand],
 ) -> Result<Result<Vec<ClaimOutcome>>> {
-    let (template_id, store_id, plan) = match decide_batch(conn, ctx, cmds) {
+    let (store_id, plan) = match decide_batch(conn, ctx, cmds) {
         Ok(Some(decided)) => decided,
         Ok(None) => return Ok(Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect())),
         Err(e) => return Ok(Err(e)),
     };
-    write_batch(conn, template_id, store_id.as_deref(), &plan)?;
+    write_batch(conn, &cmds[0].template_id, store_id.as_deref(), &plan)?;
     Ok(Ok(plan.outcomes))
 }
 
-/// Reads what a batch needs and decides it; `None` when the template does not exist.
-fn decide_batch<'c>(
+/// Reads what a batch needs and decides it: the template's store and the plan, or `None`
+/// when the template does not exist.
+fn decide_batch(
     conn: &Connection,
     ctx: &WriterCtx,
-    cmds: &'c [ClaimCommand],
-) -> Result<Option<(&'c str, Option<String>, claiming::BatchPlan)>> {
+    cmds: &[ClaimCommand],
+) -> Result<Option<(Option<String>, claiming::BatchPlan)>> {
     let template_id = &cmds[0].template_id;
     let row = conn
         .prepare_cached(
@@ -754,7 +755,7 @@ fn decide_batch<'c>(
     }
     let store_id = facts.store_id.clone();
     let plan = claiming::plan_batch(&template, facts, cmds, &ctx.zone)?;
-    Ok(Some((template_id, store_id, plan)))
+    Ok(Some((store_id, plan)))
 }
 
 /// Writes a decided batch: its coupons with their ledger entries, the template's counters, the
