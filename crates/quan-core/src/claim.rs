@@ -117,6 +117,24 @@ fn route_allowed(template: &Template, ask: &ClaimAsk) -> Result<(), ErrorCode> {
     }
 }
 
+/// Whether the template's distribution can ever honour a claim by `route` (a signed link or a
+/// claim code, say): the route rule of [`precheck`] for a member holding a valid one. Links and
+/// codes made for a template that can never honour them would take stock for nothing.
+pub fn honours(template: &Template, route: Route) -> bool {
+    let member = MemberFacts {
+        is_member: true,
+        ..MemberFacts::default()
+    };
+    let ask = ClaimAsk {
+        user_id: "",
+        channel: None,
+        region: None,
+        route,
+        member: &member,
+    };
+    route_allowed(template, &ask).is_ok()
+}
+
 /// A region matches an allowed code when it is that code or lies under it: `44-03` is within `44`.
 pub fn region_within(region: &str, allowed: &str) -> bool {
     region == allowed

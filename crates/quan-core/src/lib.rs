@@ -13,6 +13,7 @@
 //! - [`link`]: signed claim links (HMAC-SHA256 with expiry).
 //! - [`scrm`]: members' order history, lifecycle stages, RFM tiers and segment rules.
 //! - [`error`]: the one table of stable error codes and their HTTP statuses.
+//! - [`text`]: ids and bounded texts, each parsed by one rule.
 //! - [`zone`]: the tenant's time zone: local days and midnights.
 
 pub mod access;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod link;
 pub mod scrm;
 pub mod template;
+pub mod text;
 pub mod zone;
 
 pub use error::{ErrorCode, FieldError};

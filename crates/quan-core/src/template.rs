@@ -372,6 +372,36 @@ fn texts(field: &str, v: &[String]) -> Check {
         .try_for_each(|(i, s)| text(&format!("{field}[{i}]"), s))
 }
 
+/// Trims every id of the template and checks it with the one id rule.
+fn ids(spec: &mut TemplateSpec) -> Check {
+    use crate::text::id_in_place;
+    match &mut spec.scope {
+        Scope::Platform { .. } => {}
+        Scope::Store { store_id } | Scope::Category { store_id, .. } => {
+            id_in_place("scope.store_id", store_id)?
+        }
+        Scope::Product { store_id, skus } => {
+            id_in_place("scope.store_id", store_id)?;
+            for (i, sku) in skus.iter_mut().enumerate() {
+                id_in_place(format!("scope.skus[{i}]"), sku)?;
+            }
+        }
+    }
+    if let Benefit::Gift { gift_sku, .. } = &mut spec.benefit {
+        id_in_place("benefit.gift_sku", gift_sku)?;
+    }
+    match &mut spec.audience {
+        Audience::Segment { segment_id } => id_in_place("audience.segment_id", segment_id)?,
+        Audience::Users { user_ids } => {
+            for (i, u) in user_ids.iter_mut().enumerate() {
+                id_in_place(format!("audience.user_ids[{i}]"), u)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
     let bad = || {
         FieldError::new(
@@ -393,8 +423,9 @@ fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
 
 impl Template {
     /// Checks every rule of domain.md section 2; the error names the first field at fault.
-    pub fn parse(spec: TemplateSpec) -> Result<Template, FieldError> {
+    pub fn parse(mut spec: TemplateSpec) -> Result<Template, FieldError> {
         text("name", &spec.name)?;
+        ids(&mut spec)?;
         check_scope(&spec.scope, &spec.benefit)?;
         check_benefit(&spec.benefit)?;
         check_validity(&spec.validity)?;

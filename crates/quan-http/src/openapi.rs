@@ -10,7 +10,7 @@ use crate::routes::{
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "quan", description = "quan (券): coupon templates, claiming, wallets and checkout."),
+    info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout and the SCRM."),
     paths(
         system::healthz, system::openapi, keys::create,
         templates::create, templates::get, templates::list, templates::update,
@@ -28,7 +28,7 @@ use crate::routes::{
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
     ),
-    components(schemas(crate::error::ErrorBody, ErrorCode)),
+    components(schemas(quan_app::ErrorBody, ErrorCode)),
     modifiers(&Security),
 )]
 struct ApiDoc;

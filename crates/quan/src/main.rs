@@ -7,10 +7,12 @@ mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use quan_core::access::Role;
-use quan_core::template::{StatusAction, Template, TemplateSpec};
+use quan_app::templates::{TemplateQuery, TemplateView};
+use quan_app::{App, Id};
+use quan_core::access::{Principal, Role};
+use quan_core::template::{StatusAction, TemplateSpec};
 use quan_core::zone::TenantZone;
 
 /// mimalloc: the service allocates many small, short-lived buffers on many threads, where it is
@@ -51,6 +53,39 @@ impl DbArgs {
             .await
             .with_context(|| format!("opening {}", redact(&self.database_url)))
     }
+
+    /// The use cases over the database, for a command acting as an operator.
+    pub async fn app(&self) -> anyhow::Result<App> {
+        let store = self.open().await?;
+        Ok(App::new(
+            store,
+            quan_app::Config {
+                zone: self.zone()?,
+                clock: std::sync::Arc::new(quan_app::SystemClock),
+                // The command line authenticates no API keys.
+                admin_key_hash: String::new(),
+                public_url: String::new(),
+                job_lease: quan_app::jobs::DEFAULT_LEASE,
+            },
+        )
+        .await?)
+    }
+}
+
+/// Who a command acts as: an operator of the tenant.
+pub fn operator() -> Principal {
+    Principal {
+        key_id: "cli".into(),
+        role: Role::Platform,
+        store_ids: vec![],
+        user_id: None,
+    }
+}
+
+/// An id given on the command line, by the one id rule.
+fn id(raw: &str) -> anyhow::Result<Id> {
+    Id::parse(raw)
+        .map_err(|(code, message)| anyhow::anyhow!("{raw:?}: {message} ({})", code.as_str()))
 }
 
 /// A database URL with its password hidden, for messages.
@@ -165,7 +200,7 @@ enum TemplatesCommand {
     },
 }
 
-fn print_template(t: &quan_store::TemplateRecord) {
+fn print_template(t: &TemplateView) {
     println!(
         "{}\t{}\t{}\tissued={} claimed={} used={} remaining={}",
         t.id,
@@ -179,15 +214,13 @@ fn print_template(t: &quan_store::TemplateRecord) {
     );
 }
 
-async fn status(db: &DbArgs, id: &str, action: StatusAction) -> anyhow::Result<()> {
-    let store = db.open().await?;
-    match store
-        .set_template_status(id, action, jiff::Timestamp::now())
+async fn status(db: &DbArgs, raw: &str, action: StatusAction) -> anyhow::Result<()> {
+    let t = db
+        .app()
         .await?
-    {
-        Ok(t) => print_template(&t),
-        Err(code) => bail!("{}: {}", code.as_str(), code.meaning()),
-    }
+        .change_template(&operator(), &id(raw)?, action)
+        .await?;
+    print_template(&t);
     Ok(())
 }
 
@@ -239,75 +272,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let role = Role::parse(&role)
                 .context("--role must be platform, merchant, guide or customer")?;
-            if matches!(role, Role::Merchant | Role::Guide) && stores.is_empty() {
-                bail!("a {} key needs at least one --store", role.as_str());
-            }
-            if role == Role::Customer && user.is_none() {
-                bail!("a customer key needs --user");
-            }
-            let store = db.open().await?;
-            let secret = quan_store::new_secret();
-            let now = jiff::Timestamp::now();
-            let record = store
-                .insert_key(quan_store::NewKey {
-                    id: quan_store::new_id("key", now.as_millisecond()),
-                    key_hash: quan_store::hash_secret(&secret),
-                    role,
-                    store_ids: stores,
-                    user_id: user,
-                    created_at: now,
-                })
-                .await?;
-            println!("{}\t{}\t{secret}", record.id, record.role.as_str());
+            let body = quan_app::keys::NewKeyBody {
+                role,
+                store_ids: Some(
+                    stores
+                        .iter()
+                        .map(|s| id(s))
+                        .collect::<anyhow::Result<_>>()?,
+                ),
+                user_id: user.as_deref().map(id).transpose()?,
+            };
+            let key = db.app().await?.create_key(&operator(), body).await?;
+            println!("{}\t{}\t{}", key.id, key.role.as_str(), key.key);
             Ok(())
         }
         Command::Templates { command } => match command {
             TemplatesCommand::Create { db, file, activate } => {
                 let text =
                     std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-                let spec: TemplateSpec = serde_json::from_slice(&text)
+                let spec: TemplateSpec = quan_app::input::parse(&text)
                     .with_context(|| format!("{} is not a template", file.display()))?;
-                let template = Template::parse(spec).map_err(|e| {
-                    anyhow::anyhow!("{}: {} ({})", e.field, e.message, e.code.as_str())
-                })?;
-                let store = db.open().await?;
-                let now = jiff::Timestamp::now();
-                let id = quan_store::new_id("tpl", now.as_millisecond());
-                let mut t = store
-                    .insert_template(quan_store::NewTemplate {
-                        id: id.clone(),
-                        template,
-                        created_by: "cli".into(),
-                        now,
-                    })
-                    .await?;
+                let app = db.app().await?;
+                let mut t = app.create_template(&operator(), spec).await?;
                 if activate {
-                    t = store
-                        .set_template_status(&id, StatusAction::Activate, now)
-                        .await?
-                        .map_err(|c| anyhow::anyhow!(c.as_str()))?;
+                    t = app
+                        .change_template(&operator(), &id(&t.id)?, StatusAction::Activate)
+                        .await?;
                 }
                 print_template(&t);
                 Ok(())
             }
-            TemplatesCommand::Get { db, id } => {
-                let store = db.open().await?;
-                let t = store
-                    .template(&id)
-                    .await?
-                    .with_context(|| format!("no template {id}"))?;
+            TemplatesCommand::Get { db, id: raw } => {
+                let t = db.app().await?.template(&operator(), &id(&raw)?).await?;
                 print_template(&t);
                 println!("{}", serde_json::to_string_pretty(&t.spec)?);
                 Ok(())
             }
             TemplatesCommand::List { db, limit } => {
-                let store = db.open().await?;
-                let page = store
-                    .list_templates(quan_store::TemplateFilter {
-                        limit: limit.clamp(1, 500),
-                        ..Default::default()
-                    })
-                    .await?;
+                let q = TemplateQuery {
+                    limit: Some(limit.clamp(1, 500)),
+                    ..Default::default()
+                };
+                let page = db.app().await?.list_templates(&operator(), q).await?;
                 page.items.iter().for_each(print_template);
                 println!("{} of {}", page.items.len(), page.total);
                 Ok(())

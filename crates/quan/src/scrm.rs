@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use jiff::Timestamp;
+use quan_app::rfm::RecomputeBody;
+use quan_app::segments::PreviewBody;
 use quan_core::scrm::Rule;
-use quan_store::scrm;
 
-use crate::DbArgs;
+use crate::{operator, DbArgs};
 
 #[derive(clap::Subcommand)]
 pub enum RfmCommand {
@@ -38,9 +39,11 @@ pub enum SegmentsCommand {
 
 pub async fn rfm(command: RfmCommand) -> anyhow::Result<()> {
     let RfmCommand::Recompute { db, as_of } = command;
-    let store = db.open().await?;
+    let app = db.app().await?;
     let started = Instant::now();
-    let run = scrm::recompute_rfm(store.as_ref(), as_of.unwrap_or_else(Timestamp::now)).await?;
+    let run = app
+        .recompute_rfm(&operator(), RecomputeBody { as_of })
+        .await?;
     let mut tiers: Vec<_> = run.tiers.iter().collect();
     tiers.sort();
     println!(
@@ -58,17 +61,16 @@ pub async fn rfm(command: RfmCommand) -> anyhow::Result<()> {
 pub async fn segments(command: SegmentsCommand) -> anyhow::Result<()> {
     let SegmentsCommand::Size { db, file, as_of } = command;
     let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let rule: Rule = serde_json::from_slice(&raw)
+    let rule: Rule = quan_app::input::parse(&raw)
         .with_context(|| format!("{} is not a rule", file.display()))?;
-    rule.validate("rule")
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
-    let store = db.open().await?;
+    let app = db.app().await?;
     let started = Instant::now();
-    let members =
-        scrm::rule_members(store.as_ref(), &rule, as_of.unwrap_or_else(Timestamp::now)).await?;
+    let preview = app
+        .preview_segment(&operator(), PreviewBody { rule, as_of })
+        .await?;
     println!(
         "{} members; {:.0} ms",
-        members.len(),
+        preview.size,
         started.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use jiff::SignedDuration;
-use quan_http::{AppState, SystemClock};
+use quan_app::{App, SystemClock};
+use quan_http::AppState;
 use quan_store::hash_secret;
 
 use crate::DbArgs;
@@ -26,7 +27,14 @@ pub struct ServeArgs {
     /// this one restarted, resumes it from its last committed batch.
     #[arg(long, env = "QUAN_JOB_LEASE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub job_lease: u32,
+    /// Requests a second each API key may make (a token bucket with bursts of as many); 0
+    /// turns the limit off. Over it, requests answer 429 with `Retry-After`.
+    #[arg(long, env = "QUAN_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
 }
+
+/// The default per-key rate limit: generous, so only a runaway client meets it.
+pub const DEFAULT_RATE_LIMIT: u32 = 50_000;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
@@ -52,17 +60,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{addr}"));
-    let state = AppState::new(
+    let app = App::new(
         store.clone(),
-        args.db.zone()?,
-        Arc::new(SystemClock),
-        admin_hash,
-        public_url,
+        quan_app::Config {
+            zone: args.db.zone()?,
+            clock: Arc::new(SystemClock),
+            admin_key_hash: admin_hash,
+            public_url,
+            job_lease: SignedDuration::from_secs(args.job_lease.into()),
+        },
     )
-    .await?
-    .with_job_lease(SignedDuration::from_secs(args.job_lease.into()));
-    tokio::spawn(sweep(store.clone()));
-    tokio::spawn(state.jobs.clone().resume_lapsed());
+    .await?;
+    tokio::spawn(upkeep(app.clone()));
+    tokio::spawn(app.jobs.clone().resume_lapsed());
+    let state = AppState::new(app, args.rate_limit);
     tracing::info!(%addr, backend = store.backend(), "quan serving");
     axum::serve(listener, quan_http::router(state))
         .with_graceful_shutdown(shutdown())
@@ -70,28 +81,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Expires coupons whose validity ended, releases the coupons of orders whose lock lapsed, and
-/// forgets idempotency keys older than 24 h.
-async fn sweep(store: Arc<dyn quan_store::Store>) {
+/// Runs the upkeep (expiry, lapsed order locks, old idempotency keys) every 30 seconds.
+async fn upkeep(app: App) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
         tick.tick().await;
-        let now = jiff::Timestamp::now();
-        loop {
-            match store.expire_due(now, 1000).await {
-                Ok(1000) => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "expiry sweep failed");
-                    break;
-                }
-            }
-        }
-        if let Err(e) = store
-            .sweep_idempotency(now - SignedDuration::from_hours(24))
-            .await
-        {
-            tracing::warn!(error = %e, "idempotency sweep failed");
+        if let Err(e) = app.upkeep().await {
+            tracing::warn!(error = %e, "upkeep failed");
         }
     }
 }

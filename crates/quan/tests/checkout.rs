@@ -445,7 +445,7 @@ async fn a_guide_redeems_by_code_at_the_counter(backend: Backend) {
     .await;
     assert_eq!(
         (st, code(&b), field(&b)),
-        (409, "coupon_not_usable", "amount")
+        (409, "below_threshold", "amount")
     );
     let (st, b) = redeem(
         guide.clone(),

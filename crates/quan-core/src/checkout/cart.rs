@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ErrorCode, FieldError};
 use crate::template::MAX_AMOUNT;
+use crate::text::{id_in_place, text_in_place};
 
 /// The most lines a cart may have.
 pub const MAX_LINES: usize = 1_000;
@@ -15,10 +16,17 @@ pub const MAX_LINES: usize = 1_000;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Line {
+    #[serde(deserialize_with = "crate::text::de_id")]
     pub line_id: String,
+    #[serde(deserialize_with = "crate::text::de_id")]
     pub sku: String,
+    #[serde(deserialize_with = "crate::text::de_id")]
     pub store_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::text::de_label",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub category: Option<String>,
     /// The list price of one unit, minor units.
     pub unit_price: i64,
@@ -66,21 +74,18 @@ impl Cart {
         }
         let mut ids = HashSet::new();
         let mut total: i64 = 0;
+        let mut lines = lines;
+        for (i, l) in lines.iter_mut().enumerate() {
+            let f = |name: &str| format!("lines[{i}].{name}");
+            id_in_place(f("line_id"), &mut l.line_id)?;
+            id_in_place(f("sku"), &mut l.sku)?;
+            id_in_place(f("store_id"), &mut l.store_id)?;
+            if let Some(c) = &mut l.category {
+                text_in_place(f("category"), c, 128)?;
+            }
+        }
         for (i, l) in lines.iter().enumerate() {
             let f = |name: &str| format!("lines[{i}].{name}");
-            for (name, v) in [
-                ("line_id", &l.line_id),
-                ("sku", &l.sku),
-                ("store_id", &l.store_id),
-            ] {
-                if v.trim().is_empty() || v.len() > 128 {
-                    return Err(bad(
-                        ErrorCode::InvalidValue,
-                        f(name),
-                        "must be 1..128 characters",
-                    ));
-                }
-            }
             if !ids.insert(l.line_id.as_str()) {
                 return Err(bad(
                     ErrorCode::InvalidValue,
@@ -88,19 +93,21 @@ impl Cart {
                     "line ids must be unique",
                 ));
             }
-            if l.qty < 1 || l.qty > 100_000 {
-                return Err(bad(
-                    ErrorCode::NotPositive,
-                    f("qty"),
-                    "must be within 1..100000",
-                ));
+            if l.qty < 1 {
+                return Err(bad(ErrorCode::NotPositive, f("qty"), "must be at least 1"));
             }
-            if l.unit_price < 1 || l.unit_price > MAX_AMOUNT {
+            if l.qty > 100_000 {
+                return Err(bad(ErrorCode::TooLarge, f("qty"), "at most 100000"));
+            }
+            if l.unit_price < 1 {
                 return Err(bad(
                     ErrorCode::NotPositive,
                     f("unit_price"),
                     "must be a positive amount",
                 ));
+            }
+            if l.unit_price > MAX_AMOUNT {
+                return Err(bad(ErrorCode::TooLarge, f("unit_price"), "too large"));
             }
             if let Some(a) = l.activity_price {
                 if a < 1 {

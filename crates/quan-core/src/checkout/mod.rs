@@ -2,10 +2,12 @@
 //! finds the best legal combination of a member's coupons (domain.md sections 3 and 6).
 //!
 //! - [`cart`]: a validated cart; a line's base amount.
+//! - [`eligibility`]: whether a coupon may be used on a cart at all, and why not.
 //! - [`money`]: benefit arithmetic and largest-remainder apportionment, exact to the minor unit.
 //! - [`solver`]: eligibility, the stacking rules and the exact search with its tie-breaks.
 
 pub mod cart;
+pub mod eligibility;
 pub mod money;
 pub mod refund;
 pub mod solver;

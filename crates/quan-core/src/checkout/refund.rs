@@ -56,6 +56,7 @@ pub fn paid_lines(lines: &[Line], quote: &Quote) -> Vec<PaidLine> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundAsk {
+    #[serde(deserialize_with = "crate::text::de_id")]
     pub line_id: String,
     pub qty: i64,
 }

@@ -4,15 +4,15 @@ use axum::extract::State;
 use axum::Json;
 use quan_core::ErrorCode;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// 200 when the service can reach its database.
 #[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "Can serve")))]
-pub async fn healthz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    state.store.template("healthz-probe").await?;
+pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let backend = state.app.health().await?;
     Ok(Json(
-        serde_json::json!({"status": "ok", "backend": state.store.backend()}),
+        serde_json::json!({"status": "ok", "backend": backend}),
     ))
 }
 

@@ -14,8 +14,8 @@ use std::time::Instant;
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
-use quan_http::error::ApiError;
-use quan_http::routes::{catalog, events, history, members};
+use quan_app::{catalog, events, history, members, Error as ApiError, Id};
+use quan_core::text::{Label, Name};
 use quan_store::scrm::{Aggregates, MemberProfile, ProductRecord, StoreRecord, Written};
 use quan_store::Store;
 use serde::Deserialize;
@@ -109,6 +109,28 @@ impl Report {
             println!("  ... and {} more", self.rejected.len() - 100);
         }
     }
+}
+
+/// A flat row's id, by the one id rule, naming its column.
+fn id(field: &str, v: String) -> Result<Id, ApiError> {
+    quan_app::error::id(field, v)
+}
+
+/// A flat row's optional id.
+fn opt_id(field: &str, v: Option<String>) -> Result<Option<Id>, ApiError> {
+    v.map(|v| id(field, v)).transpose()
+}
+
+/// A flat row's optional text of at most `MAX` bytes, naming its column.
+fn text<const MAX: usize>(
+    field: &str,
+    v: Option<String>,
+) -> Result<Option<quan_core::text::Text<MAX>>, ApiError> {
+    v.map(|v| {
+        quan_core::text::Text::parse(&v)
+            .map_err(|(code, message)| ApiError::field(code, field, message))
+    })
+    .transpose()
 }
 
 fn reason(e: ApiError) -> String {
@@ -242,14 +264,18 @@ fn member_record(
     let body = match row {
         Either::Full(b) => b,
         Either::Flat(f) => members::MemberBody {
-            id: Some(f.id),
+            id: Some(id("id", f.id)?),
             joined_at: f.joined_at,
-            tier: f.tier,
-            region: f.region,
-            channel: f.channel,
-            guide_id: f.guide_id,
+            tier: text("tier", f.tier)?,
+            region: text("region", f.region)?,
+            channel: text("channel", f.channel)?,
+            guide_id: opt_id("guide_id", f.guide_id)?,
             points: f.points.unwrap_or(0),
-            tags: split_list(f.tags),
+            tags: split_list(f.tags)
+                .iter()
+                .map(|t| Label::parse(t))
+                .collect::<Result<_, _>>()
+                .map_err(|(code, message)| ApiError::field(code, "tags", message))?,
             attributes: None,
         },
     };
@@ -295,19 +321,19 @@ fn product_record(
 ) -> Result<ProductRecord, ApiError> {
     let (sku, body) = match row {
         Either::Full(f) => (
-            f.sku,
-            quan_http::json::parse::<catalog::ProductBody>(
+            id("sku", f.sku)?,
+            quan_app::input::parse::<catalog::ProductBody>(
                 &serde_json::to_vec(&f.body).expect("json"),
             )?,
         ),
         Either::Flat(f) => (
-            f.sku,
+            id("sku", f.sku)?,
             catalog::ProductBody {
-                name: f.name,
-                store_id: f.store_id,
-                department: f.department,
-                category: f.category,
-                brand: f.brand,
+                name: text("name", f.name)?,
+                store_id: opt_id("store_id", f.store_id)?,
+                department: text("department", f.department)?,
+                category: text("category", f.category)?,
+                brand: text("brand", f.brand)?,
                 attributes: None,
             },
         ),
@@ -337,10 +363,10 @@ fn store_record(
 ) -> Result<StoreRecord, ApiError> {
     let (Either::Full(s) | Either::Flat(s)) = row;
     catalog::store(
-        s.id,
+        id("id", s.id)?,
         catalog::StoreBody {
-            name: s.name,
-            region: s.region,
+            name: text("name", s.name)?,
+            region: text("region", s.region)?,
             attributes: None,
         },
         now,
@@ -371,12 +397,12 @@ fn event_record(
     let body = match row {
         Either::Full(b) => b,
         Either::Flat(f) => events::EventBody {
-            event_id: f.event_id,
-            user_id: f.user_id,
+            event_id: id("event_id", f.event_id)?,
+            user_id: id("user_id", f.user_id)?,
             kind: f.kind,
             at: f.at,
-            store_id: f.store_id,
-            order_id: f.order_id,
+            store_id: opt_id("store_id", f.store_id)?,
+            order_id: opt_id("order_id", f.order_id)?,
             data: f.tier.map(|t| serde_json::json!({ "tier": t })),
         },
     };
@@ -425,13 +451,27 @@ fn finish(
     if let Some((row, id, body, failed)) = open {
         let order = match failed {
             Some(e) => Err(e),
-            None => history::parse_order(id, body).map_err(reason),
+            None => quan_app::error::id("order_id", id)
+                .and_then(|id| history::parse_order(id, body))
+                .map_err(reason),
         };
         match order {
             Ok(o) => valid.push(o),
             Err(e) => report.rejected.push((row, e)),
         }
     }
+}
+
+/// The line of a flat order row, its columns checked by the API's rules.
+fn flat_line(l: &FlatLine) -> Result<history::IngestLine, ApiError> {
+    Ok(history::IngestLine {
+        line_id: id("line_id", l.line_id.clone())?,
+        sku: id("sku", l.sku.clone())?,
+        store_id: opt_id("store_id", l.store_id.clone())?,
+        category: text("category", l.category.clone())?,
+        qty: l.qty,
+        amount: l.amount,
+    })
 }
 
 /// Orders: flat rows are grouped into orders by consecutive `order_id`.
@@ -452,10 +492,10 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
         match record {
             Err(e) => report.rejected.push((row, format!("unreadable: {e}"))),
             Ok(Either::Full(f)) => {
-                let order = quan_http::json::parse::<history::IngestBody>(
+                let order = quan_app::input::parse::<history::IngestBody>(
                     &serde_json::to_vec(&f.body).expect("json"),
                 )
-                .and_then(|b| history::parse_order(f.order_id, b))
+                .and_then(|b| history::parse_order(id("order_id", f.order_id)?, b))
                 .map_err(reason);
                 match order {
                     Ok(o) => valid.push(o),
@@ -463,30 +503,41 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
                 }
             }
             Ok(Either::Flat(l)) => {
-                let line = history::IngestLine {
-                    line_id: l.line_id,
-                    sku: l.sku,
-                    store_id: l.store_id,
-                    category: l.category,
-                    qty: l.qty,
-                    amount: l.amount,
-                };
+                let line = flat_line(&l);
                 match open.as_mut() {
-                    Some(o) if o.1 == l.order_id => o.2.lines.push(line),
+                    Some(o) if o.1 == l.order_id => match line {
+                        Ok(line) => o.2.lines.push(line),
+                        Err(e) => {
+                            o.3.get_or_insert_with(|| reason(e));
+                        }
+                    },
                     _ => {
                         finish(open.take(), &mut valid, &mut report);
-                        let failed = (!seen.insert(l.order_id.clone())).then(|| {
+                        let mut failed = (!seen.insert(l.order_id.clone())).then(|| {
                             format!(
                                 "order_id: the lines of order {} are not next to each other",
                                 l.order_id
                             )
                         });
+                        let head = id("user_id", l.user_id.clone())
+                            .and_then(|user_id| Ok((user_id, text("channel", l.channel.clone())?)));
+                        let (user_id, channel) = head.unwrap_or_else(|e| {
+                            failed.get_or_insert_with(|| reason(e));
+                            (Id::default(), None)
+                        });
+                        let mut lines = Vec::new();
+                        match line {
+                            Ok(line) => lines.push(line),
+                            Err(e) => {
+                                failed.get_or_insert_with(|| reason(e));
+                            }
+                        }
                         let body = history::IngestBody {
-                            user_id: l.user_id,
+                            user_id,
                             paid_at: l.paid_at,
                             status: l.status,
-                            channel: l.channel,
-                            lines: vec![line],
+                            channel,
+                            lines,
                         };
                         open = Some((row, l.order_id, body, failed));
                     }

@@ -9,8 +9,9 @@ pub mod process;
 use std::sync::Arc;
 
 use jiff::Timestamp;
+use quan_app::{App, ManualClock};
 use quan_core::zone::TenantZone;
-use quan_http::{AppState, ManualClock};
+use quan_http::AppState;
 use quan_store::{hash_secret, Store};
 use serde_json::{json, Value};
 
@@ -89,6 +90,11 @@ pub fn start_time() -> Timestamp {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        Self::start_with(backend, 0).await
+    }
+
+    /// A service whose API keys may make `rate_limit` requests a second (0: no limit).
+    pub async fn start_with(backend: Backend, rate_limit: u32) -> TestApp {
         let (database_url, dir) = fresh_database(backend).await;
         let zone = TenantZone::parse(ZONE).unwrap();
         let store = quan_store::open(&database_url, zone.clone())
@@ -97,15 +103,19 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(start_time()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(
+        let app = App::new(
             store.clone(),
-            zone,
-            clock.clone(),
-            hash_secret(ADMIN),
-            url.clone(),
+            quan_app::Config {
+                zone,
+                clock: clock.clone(),
+                admin_key_hash: hash_secret(ADMIN),
+                public_url: url.clone(),
+                job_lease: quan_app::jobs::DEFAULT_LEASE,
+            },
         )
         .await
         .unwrap();
+        let state = AppState::new(app, rate_limit);
         tokio::spawn(async move { axum::serve(listener, quan_http::router(state)).await });
         TestApp {
             url,
@@ -213,7 +223,7 @@ impl TestApp {
     }
 
     pub fn clock_now(&self) -> jiff::Timestamp {
-        use quan_http::Clock;
+        use quan_app::Clock;
         self.clock.now()
     }
 

@@ -26,8 +26,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::cart::Cart;
+use super::eligibility::{eligible_lines, line_eligible, usable};
 use super::money::{apportion, discount};
-use crate::claim::region_within;
 use crate::template::{Benefit, Channel, Scope, Template};
 use crate::zone::TenantZone;
 
@@ -84,14 +84,16 @@ pub struct GiftLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct NotApplied {
     pub coupon_id: String,
-    /// `not_yet_valid`, `expired`, `outside_usable_hours`, `wrong_channel`, `wrong_region`,
-    /// `wrong_order`, `wrong_store` (no line it applies to), `below_threshold`, `excluded`,
-    /// or `not_best` (usable, but the best combination does better without it).
+    /// `not_yet_valid`, `expired`, `outside_usable_weekdays`, `outside_usable_hours`,
+    /// `wrong_channel`, `wrong_region`, `wrong_order`, `wrong_store` (no line of its store),
+    /// `out_of_scope` (no line in its categories or products), `activity_price_excluded` (its
+    /// lines are all at activity prices), `below_threshold`, `excluded`, or `not_best` (usable,
+    /// but the best combination does better without it).
     pub reason: String,
 }
 
 /// The priced cart: `payable = subtotal − discount + shipping − shipping_waived`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct Quote {
     pub subtotal: i64,
     pub discount: i64,
@@ -182,68 +184,6 @@ impl<'c> Layout<'c> {
     }
 }
 
-/// Whether a coupon may be used at all at this time, channel, region and order; the reason if not.
-fn usable(offer: &Offer, ctx: &QuoteContext) -> Result<(), &'static str> {
-    let spec = offer.template.spec();
-    if ctx.at < offer.valid_from {
-        return Err("not_yet_valid");
-    }
-    if ctx.at >= offer.valid_until {
-        return Err("expired");
-    }
-    let local = ctx.zone.zoned(ctx.at);
-    if let Some(days) = &spec.usable_weekdays {
-        if !days.contains(&i64::from(local.weekday().to_monday_one_offset())) {
-            return Err("outside_usable_hours");
-        }
-    }
-    let hours = offer.template.usable_hours();
-    if !hours.is_empty()
-        && !hours
-            .iter()
-            .any(|(from, until)| *from <= local.time() && local.time() < *until)
-    {
-        return Err("outside_usable_hours");
-    }
-    if let Some(channels) = &spec.channels {
-        if !ctx.channel.is_some_and(|c| channels.contains(&c)) {
-            return Err("wrong_channel");
-        }
-    }
-    if let Some(regions) = &spec.regions {
-        if !ctx
-            .region
-            .as_deref()
-            .is_some_and(|r| regions.iter().any(|a| region_within(r, a)))
-        {
-            return Err("wrong_region");
-        }
-    }
-    if let Some(orders) = &spec.usable_on_orders {
-        if !orders.contains(&ctx.order_number) {
-            return Err("wrong_order");
-        }
-    }
-    Ok(())
-}
-
-fn line_eligible(template: &Template, line: &super::Line) -> bool {
-    let spec = template.spec();
-    if spec.excludes_activity_price && line.activity_price.is_some() {
-        return false;
-    }
-    let in_categories = |cats: &[String]| line.category.as_ref().is_some_and(|c| cats.contains(c));
-    match &spec.scope {
-        Scope::Platform { categories } => categories.as_deref().is_none_or(in_categories),
-        Scope::Store { store_id } => &line.store_id == store_id,
-        Scope::Category {
-            store_id,
-            categories,
-        } => &line.store_id == store_id && in_categories(categories),
-        Scope::Product { store_id, skus } => &line.store_id == store_id && skus.contains(&line.sku),
-    }
-}
-
 /// A cheap upper estimate of the merchant-layer walk `quote` may make for `cart` and `offers`:
 /// per store, 2^(its merchant coupons) × Π over its lines of the coupons eligible for the line.
 /// Callers use it to run small quotes in place and send large ones to a worker thread.
@@ -301,6 +241,7 @@ pub fn quote(
     let layout = Layout::new(cart);
     let mut not_applied = Vec::new();
     let mut cands: Vec<Cand> = Vec::new();
+    let all_lines: Vec<usize> = (0..lines.len()).collect();
     for offer in offers {
         let pinned = pin.contains(&offer.coupon_id);
         if exclude.contains(&offer.coupon_id) && !pinned {
@@ -316,7 +257,7 @@ pub fn quote(
             }
             not_applied.push(NotApplied {
                 coupon_id: offer.coupon_id.clone(),
-                reason: reason.into(),
+                reason: reason.as_str().into(),
             });
             continue;
         }
@@ -331,27 +272,24 @@ pub fn quote(
             .scope
             .store_id()
             .and_then(|s| layout.stores.binary_search(&s).ok());
-        let eligible: Vec<usize> = match (spec.scope.store_id(), store_idx) {
-            (None, _) => (0..lines.len())
-                .filter(|&i| line_eligible(offer.template, &lines[i]))
-                .collect(),
-            (Some(_), Some(s)) => layout.store_lines[s]
-                .iter()
-                .copied()
-                .filter(|&i| line_eligible(offer.template, &lines[i]))
-                .collect(),
-            (Some(_), None) => Vec::new(),
+        let candidates: &[usize] = match (spec.scope.store_id(), store_idx) {
+            (None, _) => &all_lines,
+            (Some(_), Some(s)) => &layout.store_lines[s],
+            (Some(_), None) => &[],
         };
-        if eligible.is_empty() {
-            if pinned {
-                return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
+        let eligible = match eligible_lines(offer.template, cart, candidates.iter().copied()) {
+            Ok(eligible) => eligible,
+            Err(reason) => {
+                if pinned {
+                    return Err(QuoteError::PinNotApplicable(offer.coupon_id.clone()));
+                }
+                not_applied.push(NotApplied {
+                    coupon_id: offer.coupon_id.clone(),
+                    reason: reason.as_str().into(),
+                });
+                continue;
             }
-            not_applied.push(NotApplied {
-                coupon_id: offer.coupon_id.clone(),
-                reason: "wrong_store".into(),
-            });
-            continue;
-        }
+        };
         cands.push(Cand {
             offer,
             role,

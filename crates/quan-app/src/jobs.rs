@@ -1,13 +1,21 @@
-//! The job runner: makes a job's claim codes batch by batch under a lease; resumes orphaned jobs.
+//! Background jobs: their views, and the runner that makes a job's claim codes batch by batch
+//! under a lease and resumes orphaned jobs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
+use quan_core::access::{Principal, Role};
+use quan_core::text::Id;
 use quan_core::ErrorCode;
-use quan_store::{new_id, JobBatch, JobError, JobRecord, JobStatus, Lease, Store};
+use quan_store::{new_id, JobBatch, JobError, JobRecord, JobStatus, Lease, Page, Store};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::Clock;
+use crate::page::{PageBody, Paging};
+use crate::{require, App, Error, Result};
+
+use crate::clock::Clock;
 
 /// Codes made per transaction.
 pub const BATCH: i64 = 10_000;
@@ -143,5 +151,114 @@ impl JobRunner {
             }
             tokio::time::sleep(every).await;
         }
+    }
+}
+
+/// A background job and its progress.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobView {
+    pub job_id: String,
+    /// What the job does: `claim_codes`.
+    #[schema(example = "claim_codes")]
+    pub kind: String,
+    pub template_id: String,
+    /// `running`, then `succeeded`, or `failed` when a batch was refused (see `error`).
+    #[schema(example = "running")]
+    pub status: String,
+    /// Codes asked for.
+    pub total: i64,
+    /// Codes made so far, a committed batch at a time. They are valid and took stock at once,
+    /// and stay so if the job fails later.
+    pub done: i64,
+    /// Why the job failed; `null` unless `failed`.
+    pub error: Option<JobErrorView>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// When `done` last moved (or the job ended).
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A failed job's reason: a code of the error table and a sentence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobErrorView {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<JobRecord> for JobView {
+    fn from(j: JobRecord) -> Self {
+        JobView {
+            job_id: j.id,
+            kind: j.kind.as_str().to_string(),
+            template_id: j.template_id,
+            status: j.status.as_str().to_string(),
+            total: j.total,
+            done: j.done,
+            error: j.error.map(|e| JobErrorView {
+                code: e.code,
+                message: e.message,
+            }),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            finished_at: j.finished_at,
+        }
+    }
+}
+
+/// Codes per read while streaming all of a job's codes.
+pub const CODES_PAGE: u32 = 5_000;
+
+impl App {
+    /// A job the caller may see: one of a template of its stores (operators: any).
+    pub async fn job(&self, principal: &Principal, id: &Id) -> Result<JobView> {
+        Ok(self.visible_job(principal, id).await?.into())
+    }
+
+    async fn visible_job(&self, principal: &Principal, id: &Id) -> Result<JobRecord> {
+        require(principal, &[Role::Platform, Role::Merchant])?;
+        match self.store.job(id).await? {
+            Some(j) if principal.owns_store(j.store_id.as_deref()) => Ok(j),
+            _ => Err(Error::not_found("job")),
+        }
+    }
+
+    /// A page of the claim codes a job made so far, in code order (`total`: the job's `done`).
+    pub async fn job_codes(
+        &self,
+        principal: &Principal,
+        id: &Id,
+        paging: Paging,
+    ) -> Result<PageBody<String>> {
+        let limit = paging.limit()?;
+        self.visible_job(principal, id).await?;
+        let page = self.store.job_codes(id, limit, paging.cursor).await?;
+        Ok(PageBody::from(page, |c| c))
+    }
+
+    /// Checks the caller may read the job's codes, and answers a reader of all of them, a page
+    /// of [`CODES_PAGE`] at a time (for streaming).
+    pub async fn job_code_reader(&self, principal: &Principal, id: &Id) -> Result<CodeReader> {
+        self.visible_job(principal, id).await?;
+        Ok(CodeReader {
+            store: self.store.clone(),
+            id: id.to_string(),
+        })
+    }
+}
+
+/// Reads every code of one job, a page at a time.
+#[derive(Clone)]
+pub struct CodeReader {
+    store: Arc<dyn Store>,
+    pub id: String,
+}
+
+impl CodeReader {
+    /// The page after `cursor` (`None`: the first).
+    pub async fn page(&self, cursor: Option<String>) -> Result<Page<String>> {
+        Ok(self.store.job_codes(&self.id, CODES_PAGE, cursor).await?)
     }
 }

@@ -1,0 +1,201 @@
+//! Request bodies into typed values: one JSON parser for every client, whose every failure
+//! names the field and carries a stable code.
+//!
+//! A body is one JSON object and nothing after it. A wrong type, an unknown or missing field,
+//! an id or text that breaks its rule ([`quan_core::text`]), or a number out of its field's
+//! range answers an [`Error`] with the dotted path of the field (`lines[2].qty`).
+
+use quan_core::ErrorCode;
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+
+/// Reads `bytes` as one JSON object of type `T`, naming the field at fault. An empty body
+/// reads as `{}`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => return parse_value(b"{}"),
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
+            return Err(Error::new(
+                ErrorCode::InvalidType,
+                "the body must be a JSON object",
+            ))
+        }
+        Some(_) => {
+            return Err(Error::new(
+                ErrorCode::MalformedJson,
+                "the body is not valid JSON",
+            ))
+        }
+    }
+    parse_value(bytes)
+}
+
+fn parse_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(refusal)?;
+    de.end().map_err(|e| {
+        Error::new(
+            ErrorCode::MalformedJson,
+            format!("trailing characters after the JSON object: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+fn refusal(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let message = inner.to_string();
+    let field = (path != ".").then_some(path);
+    let code = match inner.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            ErrorCode::MalformedJson
+        }
+        serde_json::error::Category::Io => ErrorCode::BadRequest,
+        serde_json::error::Category::Data => data_code(&message),
+    };
+    let field = match (code, field) {
+        (ErrorCode::MissingField, f) => Some(join(f, quoted(&message))),
+        // Inside tagged enums the path stops at the enum; elsewhere it names the field.
+        (ErrorCode::UnknownField, f) => match (f, quoted(&message)) {
+            (Some(f), Some(name)) if f.rsplit('.').next() != Some(name.as_str()) => {
+                Some(format!("{f}.{name}"))
+            }
+            (f, name) => f.or(name),
+        },
+        (_, f) => f,
+    };
+    Error {
+        code,
+        message,
+        field: field.filter(|f| !f.is_empty()),
+    }
+}
+
+/// The code of a data error: a coded refusal of an id or text, a number out of range, or the
+/// shape of the value.
+fn data_code(message: &str) -> ErrorCode {
+    if let Some(code) = quan_core::text::code_of(message) {
+        return code;
+    }
+    if message.starts_with("unknown field") {
+        return ErrorCode::UnknownField;
+    }
+    if message.starts_with("missing field") {
+        return ErrorCode::MissingField;
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: integer `") {
+        return if rest.starts_with('-') {
+            ErrorCode::Negative
+        } else {
+            ErrorCode::TooLarge
+        };
+    }
+    if message.starts_with("number out of range") {
+        return ErrorCode::TooLarge;
+    }
+    // An integer beyond 64 bits reads as a float: too large, not of the wrong type.
+    if let Some(rest) = message.strip_prefix("invalid type: floating point `") {
+        let value = rest.split('`').next().and_then(|v| v.parse::<f64>().ok());
+        if value.is_some_and(|v| v.abs() >= 9.2e18) {
+            return ErrorCode::TooLarge;
+        }
+    }
+    ErrorCode::InvalidType
+}
+
+fn quoted(message: &str) -> Option<String> {
+    message.split('`').nth(1).map(str::to_string)
+}
+
+fn join(parent: Option<String>, leaf: Option<String>) -> String {
+    match (parent, leaf) {
+        (Some(p), Some(l)) => format!("{p}.{l}"),
+        (Some(p), None) => p,
+        (None, Some(l)) => l,
+        (None, None) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quan_core::text::Id;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: i64,
+        #[serde(default)]
+        small: Option<u32>,
+        #[serde(default)]
+        id: Option<Id>,
+    }
+
+    fn refused(body: &str) -> (ErrorCode, Option<String>) {
+        let e = parse::<Outer>(body.as_bytes()).unwrap_err();
+        (e.code, e.field)
+    }
+
+    #[test]
+    fn failures_name_their_field() {
+        assert_eq!(refused("{not json").0, ErrorCode::MalformedJson);
+        let f = |s: &str| Some(s.to_string());
+        assert_eq!(
+            refused(r#"{"inner": {"n": "x"}}"#),
+            (ErrorCode::InvalidType, f("inner.n"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1, "m": 2}}"#),
+            (ErrorCode::UnknownField, f("inner.m"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {}}"#),
+            (ErrorCode::MissingField, f("inner.n"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 99999999999999999999999}}"#),
+            (ErrorCode::TooLarge, f("inner.n"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1, "small": 99999999999}}"#),
+            (ErrorCode::TooLarge, f("inner.small"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1, "small": -1}}"#),
+            (ErrorCode::Negative, f("inner.small"))
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1, "id": "  "}}"#),
+            (ErrorCode::InvalidValue, f("inner.id"))
+        );
+    }
+
+    #[test]
+    fn one_object_and_nothing_else() {
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1}} garbage"#).0,
+            ErrorCode::MalformedJson
+        );
+        assert_eq!(
+            refused(r#"{"inner": {"n": 1}}{"inner": {"n": 2}}"#).0,
+            ErrorCode::MalformedJson
+        );
+        assert_eq!(refused("[]").0, ErrorCode::InvalidType);
+        assert_eq!(refused("[{\"n\": 1}]").0, ErrorCode::InvalidType);
+        assert_eq!(refused("12").0, ErrorCode::InvalidType);
+        assert!(parse::<Outer>(br#" {"inner": {"n": 1}} "#).is_ok());
+    }
+}

@@ -1,0 +1,142 @@
+//! API keys: secrets to principals (cached), and new keys made by an operator.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use quan_core::access::{Principal, Role};
+use quan_core::text::Id;
+use quan_core::ErrorCode;
+use quan_store::{hash_secret, new_id, new_secret, NewKey, Store};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{require, App, Error, Result};
+
+/// Resolves API keys, remembering the ones it has seen (keys are immutable once made).
+pub struct KeyRing {
+    admin_hash: String,
+    known: RwLock<HashMap<String, Principal>>,
+}
+
+impl KeyRing {
+    /// `admin_hash`: the hash of the bootstrap platform key (`QUAN_ADMIN_KEY`).
+    pub fn new(admin_hash: String) -> Self {
+        Self {
+            admin_hash,
+            known: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub async fn resolve(&self, store: &dyn Store, secret: &str) -> Result<Option<Principal>> {
+        let hash = hash_secret(secret);
+        if hash == self.admin_hash {
+            return Ok(Some(Principal {
+                key_id: "admin".into(),
+                role: Role::Platform,
+                store_ids: vec![],
+                user_id: None,
+            }));
+        }
+        if let Some(p) = self.known.read().expect("key cache").get(&hash) {
+            return Ok(Some(p.clone()));
+        }
+        let Some(record) = store.key_by_hash(&hash).await? else {
+            return Ok(None);
+        };
+        let principal = Principal {
+            key_id: record.id,
+            role: record.role,
+            store_ids: record.store_ids,
+            user_id: record.user_id,
+        };
+        self.known
+            .write()
+            .expect("key cache")
+            .insert(hash, principal.clone());
+        Ok(Some(principal))
+    }
+}
+
+/// At most this many stores on one key.
+const MAX_STORES: usize = 1_000;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKeyBody {
+    pub role: Role,
+    /// The stores a merchant or guide key is confined to (required for those roles).
+    #[serde(default)]
+    pub store_ids: Option<Vec<Id>>,
+    /// The user a customer key speaks for (required for customers).
+    #[serde(default)]
+    pub user_id: Option<Id>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyBody {
+    pub id: String,
+    /// The secret; shown once, stored only as a hash.
+    pub key: String,
+    pub role: Role,
+    pub store_ids: Vec<String>,
+    pub user_id: Option<String>,
+}
+
+impl App {
+    /// Makes an API key (platform operators only).
+    pub async fn create_key(&self, principal: &Principal, body: NewKeyBody) -> Result<KeyBody> {
+        require(principal, &[Role::Platform])?;
+        let mut store_ids: Vec<String> = body
+            .store_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(Id::into_string)
+            .collect();
+        store_ids.sort();
+        store_ids.dedup();
+        if store_ids.len() > MAX_STORES {
+            return Err(Error::field(
+                ErrorCode::TooLarge,
+                "store_ids",
+                "at most 1000 stores",
+            ));
+        }
+        match body.role {
+            Role::Merchant | Role::Guide if store_ids.is_empty() => {
+                return Err(Error::field(
+                    ErrorCode::EmptyList,
+                    "store_ids",
+                    "merchant and guide keys need their stores",
+                ))
+            }
+            Role::Customer if body.user_id.is_none() => {
+                return Err(Error::field(
+                    ErrorCode::MissingField,
+                    "user_id",
+                    "customer keys speak for one user",
+                ))
+            }
+            _ => {}
+        }
+        let secret = new_secret();
+        let now = self.now();
+        let record = self
+            .store
+            .insert_key(NewKey {
+                id: new_id("key", now.as_millisecond()),
+                key_hash: hash_secret(&secret),
+                role: body.role,
+                store_ids,
+                user_id: body.user_id.map(Id::into_string),
+                created_at: now,
+            })
+            .await?;
+        Ok(KeyBody {
+            id: record.id,
+            key: secret,
+            role: record.role,
+            store_ids: record.store_ids,
+            user_id: record.user_id,
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! quan's use cases: the one layer every client calls (the HTTP API, the CLI, the console, the
+//! campaign worker). A use case takes the caller's [`Principal`] and typed input, checks who may
+//! do it, asks the pure core to decide and the store to keep the result, and answers a view.
+//!
+//! - [`error`]: the one error (code, message, field) every client reports.
+//! - [`keys`]: API keys to principals, and new keys.
+//! - [`templates`], [`claims`]: coupon templates and the ways a coupon reaches a wallet.
+//! - [`checkout`], [`orders`], [`counter`]: quotes, the order lifecycle, counter redemption.
+//! - [`wallet`]: wallets, coupons with their ledgers, revocation.
+//! - [`members`], [`history`], [`events`], [`catalog`], [`segments`], [`rfm`]: the SCRM.
+//! - [`jobs`]: background jobs (claim codes) and their runner.
+//! - [`input`]: request bodies into typed values, every failure naming its field.
+//! - [`once`]: idempotency keys, one mechanism for every mutating call.
+//! - [`upkeep`]: what time makes due (expiry, lapsed locks, old idempotency keys).
+//! - [`clock`]: where "now" comes from.
+//!
+//! What this layer deliberately does not know: HTTP (statuses beyond the code table, headers,
+//! routing) and SQL. Rules live in `quan-core`; the layer only applies them.
+
+pub mod catalog;
+pub mod checkout;
+pub mod claims;
+pub mod clock;
+pub mod counter;
+pub mod error;
+pub mod events;
+pub mod history;
+pub mod input;
+pub mod jobs;
+pub mod keys;
+pub mod members;
+pub mod once;
+pub mod orders;
+pub mod page;
+pub mod rfm;
+pub mod segments;
+pub mod templates;
+pub mod upkeep;
+pub mod wallet;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+use quan_core::access::Principal;
+use quan_core::template::Template;
+use quan_core::zone::TenantZone;
+use quan_store::Store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, ErrorBody, Result};
+pub use quan_core::access::Role;
+pub use quan_core::text::Id;
+
+/// The use cases over one store: cheap to clone (one reference count).
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+/// What every use case shares.
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub zone: TenantZone,
+    pub clock: Arc<dyn Clock>,
+    /// API keys to principals, cached (keys never change once made).
+    pub keys: keys::KeyRing,
+    /// The secret that signs claim links.
+    link_secret: Vec<u8>,
+    /// The public base URL claim links point at.
+    public_url: String,
+    /// Parsed templates of coupons, for pricing. A template's content is fixed once it can have
+    /// coupons (only drafts are edited, and drafts are never claimed), so entries never go stale.
+    priced: RwLock<HashMap<String, Arc<Template>>>,
+    /// Runs this process's background jobs.
+    pub jobs: Arc<jobs::JobRunner>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// How an [`App`] is set up.
+pub struct Config {
+    pub zone: TenantZone,
+    pub clock: Arc<dyn Clock>,
+    /// The SHA-256 hash of the bootstrap platform key (`QUAN_ADMIN_KEY`).
+    pub admin_key_hash: String,
+    /// The public base URL claim links point at.
+    pub public_url: String,
+    /// How long a job is leased to its runner (a job whose runner died is resumed after it).
+    pub job_lease: jiff::SignedDuration,
+}
+
+impl App {
+    /// Builds the use cases over `store`, loading (or creating, once) the link-signing secret.
+    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<Self> {
+        let secret = store
+            .setting_or_init("link_secret", quan_store::new_secret())
+            .await?;
+        Ok(Self(Arc::new(Inner {
+            jobs: Arc::new(jobs::JobRunner::new(
+                store.clone(),
+                config.clock.clone(),
+                config.job_lease,
+            )),
+            store,
+            zone: config.zone,
+            clock: config.clock,
+            keys: keys::KeyRing::new(config.admin_key_hash),
+            link_secret: secret.into_bytes(),
+            public_url: config.public_url,
+            priced: RwLock::default(),
+        })))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The principal behind an API key secret, or `None` for an unknown key.
+    pub async fn principal(&self, secret: &str) -> Result<Option<Principal>> {
+        self.keys.resolve(self.store.as_ref(), secret).await
+    }
+
+    /// The parsed template of a coupon's template id, from the cache or the store.
+    pub async fn priced_template(&self, id: &str) -> Result<Arc<Template>> {
+        if let Some(t) = self.priced.read().expect("template cache").get(id) {
+            return Ok(t.clone());
+        }
+        let record = self.store.template(id).await?.ok_or_else(Error::internal)?;
+        let template = Arc::new(Template::parse(record.spec).map_err(|_| Error::internal())?);
+        self.priced
+            .write()
+            .expect("template cache")
+            .insert(id.to_string(), template.clone());
+        Ok(template)
+    }
+
+    /// 200 when the store answers: the backend's name.
+    pub async fn health(&self) -> Result<&'static str> {
+        self.store.template("healthz-probe").await?;
+        Ok(self.store.backend())
+    }
+}
+
+/// Refuses unless the principal has one of `roles`.
+pub fn require<'p>(principal: &'p Principal, roles: &[Role]) -> Result<&'p Principal> {
+    if roles.contains(&principal.role) {
+        Ok(principal)
+    } else {
+        Err(Error::forbidden(format!(
+            "a {} key may not do this",
+            principal.role.as_str()
+        )))
+    }
+}

@@ -1,0 +1,133 @@
+//! Extractors: the authenticated caller, JSON bodies, path ids and query strings, each turning
+//! a failure into the API's error shape with the field named.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::HeaderValue;
+use quan_core::access::Principal;
+use quan_core::ErrorCode;
+use quan_store::IdempotencyKey;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// The authenticated caller of a request.
+pub struct Caller(pub Principal);
+
+/// The secret of `Authorization: Bearer <key>`, if the request has one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Some(secret) = bearer(parts) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "send an API key as `Authorization: Bearer <key>`",
+            ));
+        };
+        match state.app.principal(secret).await? {
+            Some(p) => Ok(Caller(p)),
+            None => Err(ApiError::new(ErrorCode::Unauthorized, "unknown API key")),
+        }
+    }
+}
+
+/// A JSON body read with `quan_app::input::parse`, with its bytes (for idempotency keys).
+pub struct Body<T>(pub T, pub Bytes);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::code(ErrorCode::PayloadTooLarge)
+            } else {
+                ApiError::new(ErrorCode::BadRequest, e.body_text())
+            }
+        })?;
+        if bytes.len() > crate::MAX_BODY {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("bodies are limited to {} bytes", crate::MAX_BODY),
+            ));
+        }
+        Ok(Body(quan_app::input::parse(&bytes)?, bytes))
+    }
+}
+
+/// Path parameters (ids parsed by the one id rule), failures in the error shape.
+pub struct P<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(P(v)),
+            Err(e) => {
+                let text = e.body_text();
+                // An id that breaks the id rule says so with its code; anything else (a bad
+                // percent-escape, say) is a request that cannot be read.
+                let code = [ErrorCode::InvalidValue, ErrorCode::TooLarge]
+                    .into_iter()
+                    .find(|c| text.contains(&format!("{}: ", c.as_str())))
+                    .unwrap_or(ErrorCode::BadRequest);
+                Err(ApiError::new(code, text))
+            }
+        }
+    }
+}
+
+/// A query string read with the API's error shape.
+pub struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(v)| Q(v))
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))
+    }
+}
+
+/// A request's `Idempotency-Key` header, for the calls that carry it into their own
+/// transaction (claims and grants).
+pub struct IdempotencyHeader(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get("idempotency-key").cloned()))
+    }
+}
+
+impl IdempotencyHeader {
+    /// The key of this request by `principal`: `what` (method and path) with the parsed body.
+    pub fn key(
+        &self,
+        principal: &Principal,
+        what: &str,
+        body: &[u8],
+    ) -> ApiResult<Option<IdempotencyKey>> {
+        self.0
+            .as_ref()
+            .map(|v| quan_app::once::key(&principal.key_id, v.as_bytes(), what, body))
+            .transpose()
+            .map_err(ApiError::from)
+    }
+}
