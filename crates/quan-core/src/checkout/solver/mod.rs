@@ -301,6 +301,7 @@ pub fn quote(
             rank: 0,
         });
     }
+    let (mut cands, twins) = best_twins(cands)?;
     let mut by_id: Vec<usize> = (0..cands.len()).collect();
     by_id.sort_by(|&a, &b| {
         cands[a]
@@ -355,10 +356,13 @@ pub fn quote(
         }
     }
 
-    for (c, cand) in cands.iter().enumerate() {
-        if used[c] {
-            continue;
-        }
+    let unused = cands
+        .iter()
+        .enumerate()
+        .filter(|&(c, _)| !used[c])
+        .map(|(_, cand)| cand)
+        .chain(&twins);
+    for cand in unused {
         if cand.pinned {
             return Err(QuoteError::PinNotApplicable(cand.offer.coupon_id.clone()));
         }
@@ -385,6 +389,45 @@ pub fn quote(
         gifts,
         not_applied,
     })
+}
+
+/// Splits the candidates into the ones the search needs and their twins. A combination holds
+/// at most one coupon of a template, and twins (coupons of one template) are alike on every
+/// cart but for their expiry and id, so the twin expiring soonest (then the smallest id) beats
+/// the others in every combination by the tie-breaks of section 6.4; a pinned twin stands for
+/// its template instead. So the search sees one coupon per template however many the wallet
+/// holds, and the answer is the same.
+#[allow(clippy::type_complexity)]
+fn best_twins<'a, 't>(
+    cands: Vec<Cand<'a, 't>>,
+) -> Result<(Vec<Cand<'a, 't>>, Vec<Cand<'a, 't>>), QuoteError> {
+    let mut best: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, c) in cands.iter().enumerate() {
+        let template = c.offer.template_id.as_str();
+        let Some(&b) = best.get(template) else {
+            best.insert(template, i);
+            continue;
+        };
+        let kept = &cands[b];
+        if c.pinned && kept.pinned {
+            return Err(QuoteError::PinNotApplicable(c.offer.coupon_id.clone()));
+        }
+        let sooner = (c.offer.valid_until, c.offer.coupon_id.as_bytes())
+            < (kept.offer.valid_until, kept.offer.coupon_id.as_bytes());
+        if c.pinned || (!kept.pinned && sooner) {
+            best.insert(template, i);
+        }
+    }
+    let keep: std::collections::HashSet<usize> = best.into_values().collect();
+    let (mut kept, mut twins) = (Vec::new(), Vec::new());
+    for (i, c) in cands.into_iter().enumerate() {
+        if keep.contains(&i) {
+            kept.push(c);
+        } else {
+            twins.push(c);
+        }
+    }
+    Ok((kept, twins))
 }
 
 /// Whether a coupon misses its threshold even on every line it could take, alone.
