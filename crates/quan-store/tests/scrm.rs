@@ -11,11 +11,12 @@ use quan_core::scrm::{History, Purchase, RfmScore, RfmTier, Rule};
 use quan_core::template::{StatusAction, Template};
 use quan_core::zone::TenantZone;
 use quan_core::ErrorCode;
+use quan_store::prelude::*;
 use quan_store::scrm::{
     self, Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, OrderFilter,
     ProductRecord, SegmentDefinition, SegmentRecord, StoreRecord, Written,
 };
-use quan_store::{ClaimOutcome, NewOrder, NewTemplate, Store};
+use quan_store::{ClaimOutcome, NewOrder, NewTemplate, OrderStatus};
 use serde_json::json;
 
 mod common;
@@ -934,7 +935,7 @@ async fn paid_checkout_orders_join_the_history(backend: Backend) {
         .await
         .unwrap()
         .expect("paid");
-    assert_eq!(paid.status, "paid");
+    assert_eq!(paid.status, OrderStatus::Paid);
     let m = s
         .member("buyer")
         .await

@@ -4,9 +4,11 @@
 //! - [`cart`]: a validated cart; a line's base amount.
 //! - [`money`]: benefit arithmetic and largest-remainder apportionment, exact to the minor unit.
 //! - [`solver`]: eligibility, the stacking rules and the exact search with its tie-breaks.
+//! - [`order`]: a checkout order's status machine; [`refund`]: what a refund returns.
 
 pub mod cart;
 pub mod money;
+pub mod order;
 pub mod refund;
 pub mod solver;
 

@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Line, Quote};
+use crate::coupon::{CouponStatus, LedgerEvent};
 use crate::error::{ErrorCode, FieldError};
 
 /// A line of a paid order and how much of it has been refunded so far.
@@ -189,6 +191,24 @@ pub fn plan(
         shipping,
         coupons_back,
         after,
+    })
+}
+
+/// What a coupon of [`RefundPlan::coupons_back`] becomes, stored as `status` and valid until
+/// `valid_until`: a redeemed coupon comes back claimed while still valid at `now`, else expired,
+/// with the ledger event saying which; any other coupon (already back) stays as it is (`None`).
+pub fn give_back(
+    status: CouponStatus,
+    valid_until: Timestamp,
+    now: Timestamp,
+) -> Option<(CouponStatus, LedgerEvent)> {
+    if status != CouponStatus::Redeemed {
+        return None;
+    }
+    Some(if valid_until > now {
+        (CouponStatus::Claimed, LedgerEvent::Restored)
+    } else {
+        (CouponStatus::Expired, LedgerEvent::Expired)
     })
 }
 

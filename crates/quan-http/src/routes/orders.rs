@@ -65,7 +65,7 @@ fn view(o: OrderRecord) -> ApiResult<OrderView> {
     Ok(OrderView {
         order_id: o.id,
         user_id: o.user_id,
-        status: o.status,
+        status: o.status.to_string(),
         lock_until: o.lock_until,
         coupon_ids: o.coupon_ids,
         quote,
