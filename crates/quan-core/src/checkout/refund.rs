@@ -253,6 +253,31 @@ mod tests {
     }
 
     #[test]
+    fn coupons_come_back_claimed_while_valid() {
+        let t = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+        let (until, before, after) = (
+            t("2026-03-02T00:00:00Z"),
+            t("2026-03-01T00:00:00Z"),
+            t("2026-03-02T00:00:00Z"),
+        );
+        assert_eq!(
+            give_back(CouponStatus::Redeemed, until, before),
+            Some((CouponStatus::Claimed, LedgerEvent::Restored))
+        );
+        assert_eq!(
+            give_back(CouponStatus::Redeemed, until, after),
+            Some((CouponStatus::Expired, LedgerEvent::Expired))
+        );
+        for status in [
+            CouponStatus::Claimed,
+            CouponStatus::Expired,
+            CouponStatus::Locked,
+        ] {
+            assert_eq!(give_back(status, until, before), None, "{status:?}");
+        }
+    }
+
+    #[test]
     fn partial_refunds_add_up_to_what_was_paid() {
         let q = quote();
         let p1 = plan(

@@ -59,3 +59,61 @@ pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> Histo
         source: "checkout".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(user: &str, source: &str) -> HistoryOrder {
+        HistoryOrder {
+            id: "o1".into(),
+            user_id: user.into(),
+            status: "paid".into(),
+            channel: None,
+            paid_at: Timestamp::UNIX_EPOCH,
+            lines: vec![],
+            source: source.into(),
+        }
+    }
+
+    fn stored(user: &str, hash: &str, source: &str) -> StoredOrder {
+        StoredOrder {
+            user_id: user.into(),
+            content_hash: hash.into(),
+            source: source.into(),
+        }
+    }
+
+    #[test]
+    fn one_rule_for_every_write() {
+        use Written::*;
+        let ana = new("ana", "ingest");
+        let cases = [
+            (None, false, &ana, Inserted),
+            (None, true, &ana, Conflict),
+            (Some(stored("ana", "h", "ingest")), false, &ana, Unchanged),
+            (Some(stored("ana", "old", "ingest")), false, &ana, Updated),
+            (Some(stored("bob", "old", "ingest")), false, &ana, Conflict),
+            (
+                Some(stored("ana", "old", "checkout")),
+                false,
+                &ana,
+                Conflict,
+            ),
+        ];
+        for (stored, checkout_id, order, want) in cases {
+            assert_eq!(
+                plan(stored.as_ref(), checkout_id, order, "h"),
+                want,
+                "{stored:?}"
+            );
+        }
+        // A checkout order is written under its own id.
+        let paid = new("ana", "checkout");
+        assert_eq!(plan(None, true, &paid, "h"), Inserted);
+        assert_eq!(
+            plan(Some(&stored("ana", "old", "checkout")), false, &paid, "h"),
+            Updated
+        );
+    }
+}
