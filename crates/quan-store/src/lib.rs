@@ -1,4 +1,5 @@
-//! quan's storage: one interface ([`Store`]) with a SQLite and a PostgreSQL implementation.
+//! quan's storage: one interface ([`Store`], made of one small trait per aggregate, see
+//! [`prelude`]) with a SQLite and a PostgreSQL implementation.
 //!
 //! The backend is chosen once, from the database URL's scheme ([`open`]); everything above
 //! holds an `Arc<dyn Store>`. Each backend has its own SQL and its own versioned migrations
@@ -15,22 +16,38 @@
 //!   the batch with a handful of set-based statements and one commit.
 //!
 //! Answers are sent only after the commit, so a 201 is durable.
+//!
+//! What a write does is decided once, in pure code both backends call on the facts they read
+//! (`claiming.rs` for claims, `checkout.rs` with `quan_core::checkout::order` for orders,
+//! [`scrm::ingest`] for ingested orders, [`scrm::segments`] for segment membership); each
+//! backend only reads the facts and writes the rows.
 
+mod checkout;
 mod claiming;
 mod ids;
 mod model;
 mod postgres;
 pub mod scrm;
 mod sqlite;
-
-use async_trait::async_trait;
-use jiff::Timestamp;
-use quan_core::checkout::refund::{RefundAsk, RefundPlan};
-use quan_core::{access::Principal, template::StatusAction, ErrorCode, FieldError};
+#[cfg(feature = "testing")]
+pub mod testing;
+mod traits;
 
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use model::*;
-pub use scrm::Scrm;
+pub use quan_core::checkout::order::OrderStatus;
+pub use traits::*;
+
+use quan_core::access::Principal;
+
+/// Every storage trait, for callers: `use quan_store::prelude::*;`.
+pub mod prelude {
+    pub use crate::traits::{
+        Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members, OrderHistory, Orders,
+        Rfm, Segments, Settings, Templates,
+    };
+    pub use crate::Store;
+}
 
 /// Failures of the storage layer itself (the domain's refusals are values, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -51,144 +68,29 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Everything quan keeps. One implementation per backend; both pass the same tests.
-#[async_trait]
-pub trait Store: scrm::Scrm + Send + Sync + 'static {
+/// Everything quan keeps: every aggregate's trait. One implementation per backend; both pass
+/// the same conformance suite (`tests/conformance`).
+pub trait Store:
+    Settings
+    + Keys
+    + Templates
+    + Claims
+    + Coupons
+    + Orders
+    + Jobs
+    + Idempotency
+    + Members
+    + OrderHistory
+    + Events
+    + Catalog
+    + Segments
+    + Rfm
+    + Send
+    + Sync
+    + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
-
-    /// A named setting, created with `init` the first time it is asked for (race-free).
-    async fn setting_or_init(&self, name: &str, init: String) -> Result<String>;
-
-    async fn insert_key(&self, key: NewKey) -> Result<KeyRecord>;
-    async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>>;
-
-    async fn insert_template(&self, template: NewTemplate) -> Result<TemplateRecord>;
-    async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
-    async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
-    /// Replaces the spec of a draft template; `InvalidState` when it is no longer a draft.
-    async fn update_template(
-        &self,
-        update: TemplateUpdate,
-    ) -> Result<Result<TemplateRecord, ErrorCode>>;
-    async fn set_template_status(
-        &self,
-        id: &str,
-        action: StatusAction,
-        now: Timestamp,
-    ) -> Result<Result<TemplateRecord, ErrorCode>>;
-
-    /// Decides and, if allowed, writes one claim; durable before it returns.
-    async fn claim(&self, claim: ClaimCommand) -> Result<ClaimOutcome>;
-    /// Makes `count` single-use claim codes, taking them from the stock.
-    async fn make_claim_codes(
-        &self,
-        template_id: &str,
-        count: u32,
-        now: Timestamp,
-    ) -> Result<Result<Vec<String>, ErrorCode>>;
-
-    /// Stores a job that will make `job.total` claim codes of a template, leased to the runner
-    /// that starts it; `None` when there is no such template.
-    async fn insert_job(&self, job: NewJob) -> Result<Option<JobRecord>>;
-    async fn job(&self, id: &str) -> Result<Option<JobRecord>>;
-    /// A page of the codes a job made, in code order (`cursor`: the last code of the previous
-    /// page); `total` is the job's `done`, read in the same snapshot.
-    async fn job_codes(&self, id: &str, limit: u32, cursor: Option<String>)
-        -> Result<Page<String>>;
-    /// Makes the next batch of a claim-code job in one transaction: takes the batch from the
-    /// stock, writes its codes, advances `done` (finishing the job after its last batch) and
-    /// renews the lease. A batch the stock cannot cover fails the job (`out_of_stock`) and
-    /// leaves the batches before it. `None` when `batch.lease` no longer holds the running job
-    /// at `batch.done` (another runner took it over, or it ended): the caller stops.
-    async fn run_job_batch(&self, batch: JobBatch) -> Result<Option<JobRecord>>;
-    /// Leases one running job whose lease lapsed before `now` (its runner died) to `lease`.
-    async fn take_lapsed_job(&self, now: Timestamp, lease: Lease) -> Result<Option<JobRecord>>;
-    /// Fails a running job that `owner` holds; whether it did.
-    async fn fail_job(
-        &self,
-        id: &str,
-        owner: &str,
-        error: JobError,
-        now: Timestamp,
-    ) -> Result<bool>;
-
-    async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
-    async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>>;
-    /// Redeems a claimed coupon outside checkout (at a store counter); `InvalidState` unless it
-    /// is claimed and valid at `now`.
-    async fn redeem_coupon(
-        &self,
-        id: &str,
-        order_id: Option<&str>,
-        now: Timestamp,
-        actor: &str,
-    ) -> Result<Result<CouponRecord, ErrorCode>>;
-    async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
-    /// The member's coupons that checkout may use at `now`: claimed and not yet expired, and,
-    /// with `with_locked`, locked ones too (a lapsed lock can be taken over). At most `limit`,
-    /// soonest-expiring first.
-    async fn usable_coupons(
-        &self,
-        user_id: &str,
-        now: Timestamp,
-        with_locked: bool,
-        limit: u32,
-    ) -> Result<Vec<CouponRecord>>;
-    /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
-    async fn revoke_coupon(
-        &self,
-        id: &str,
-        actor: &str,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<Result<CouponRecord, ErrorCode>>;
-    /// Marks claimed coupons whose validity has ended as expired; returns how many.
-    async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64>;
-    async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>>;
-    async fn ledger_count(&self) -> Result<i64>;
-    /// How many coupon rows a template has (for audits and tests: it must equal `claimed`).
-    async fn coupon_count(&self, template_id: &str) -> Result<i64>;
-
-    /// Prices are the caller's; this locks exactly `order.coupon_ids` for the order, all or none.
-    /// A retry of the same request returns the order as it is.
-    async fn lock_order(&self, order: NewOrder) -> Result<Result<OrderRecord, LockRefusal>>;
-    async fn order(&self, id: &str) -> Result<Option<OrderRecord>>;
-    /// Redeems the order's locked coupons; `InvalidState` if cancelled or its lock lapsed.
-    async fn pay_order(
-        &self,
-        id: &str,
-        now: Timestamp,
-        actor: &str,
-    ) -> Result<Result<OrderRecord, ErrorCode>>;
-    /// Releases the order's coupons; `InvalidState` once paid.
-    async fn cancel_order(
-        &self,
-        id: &str,
-        now: Timestamp,
-        actor: &str,
-    ) -> Result<Result<OrderRecord, ErrorCode>>;
-    /// Refunds units of a paid order's lines and gives back the coupons whose lines are all
-    /// refunded (claimed again while valid, else expired).
-    async fn refund_order(
-        &self,
-        id: &str,
-        ask: Vec<RefundAsk>,
-        now: Timestamp,
-        actor: &str,
-    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>>;
-    /// Expires orders whose lock lapsed and releases their coupons; returns how many.
-    async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64>;
-
-    /// Starts an idempotent call: `Started` means go on and then [`Store::finish_idempotent`].
-    async fn begin_idempotent(
-        &self,
-        key: &IdempotencyKey,
-        now: Timestamp,
-    ) -> Result<IdempotencyStart>;
-    async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()>;
-    /// Forgets idempotency records older than `before`.
-    async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://path` or `postgres://...`.

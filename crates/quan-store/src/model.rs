@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use quan_core::access::Role;
+use quan_core::checkout::order::OrderStatus;
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::template::{Channel, Template, TemplateSpec, TemplateStatus};
 use quan_core::ErrorCode;
@@ -239,8 +240,8 @@ pub struct NewOrder {
 pub struct OrderRecord {
     pub id: String,
     pub user_id: String,
-    /// `locked`, `paid`, `cancelled` or `expired` (the lock lapsed before payment).
-    pub status: String,
+    /// Moved only by `quan_core::checkout::order::step`.
+    pub status: OrderStatus,
     pub quote: String,
     pub lines: Vec<quan_core::checkout::refund::PaidLine>,
     pub coupon_ids: Vec<String>,

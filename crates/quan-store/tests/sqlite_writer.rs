@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use quan_core::template::{StatusAction, Template};
 use quan_core::zone::TenantZone;
-use quan_store::{ClaimOutcome, NewTemplate, Store};
+use quan_store::prelude::*;
+use quan_store::{ClaimOutcome, NewTemplate};
 use serde_json::json;
 
 mod common;

@@ -5,10 +5,12 @@
 //! - [`eligibility`]: whether a coupon may be used on a cart at all, and why not.
 //! - [`money`]: benefit arithmetic and largest-remainder apportionment, exact to the minor unit.
 //! - [`solver`]: eligibility, the stacking rules and the exact search with its tie-breaks.
+//! - [`order`]: a checkout order's status machine; [`refund`]: what a refund returns.
 
 pub mod cart;
 pub mod eligibility;
 pub mod money;
+pub mod order;
 pub mod refund;
 pub mod solver;
 

@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Line, Quote};
+use crate::coupon::{CouponStatus, LedgerEvent};
 use crate::error::{ErrorCode, FieldError};
 
 /// A line of a paid order and how much of it has been refunded so far.
@@ -193,6 +195,24 @@ pub fn plan(
     })
 }
 
+/// What a coupon of [`RefundPlan::coupons_back`] becomes, stored as `status` and valid until
+/// `valid_until`: a redeemed coupon comes back claimed while still valid at `now`, else expired,
+/// with the ledger event saying which; any other coupon (already back) stays as it is (`None`).
+pub fn give_back(
+    status: CouponStatus,
+    valid_until: Timestamp,
+    now: Timestamp,
+) -> Option<(CouponStatus, LedgerEvent)> {
+    if status != CouponStatus::Redeemed {
+        return None;
+    }
+    Some(if valid_until > now {
+        (CouponStatus::Claimed, LedgerEvent::Restored)
+    } else {
+        (CouponStatus::Expired, LedgerEvent::Expired)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +251,31 @@ mod tests {
             refunded_qty: 0,
             refunded: 0,
         }]
+    }
+
+    #[test]
+    fn coupons_come_back_claimed_while_valid() {
+        let t = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+        let (until, before, after) = (
+            t("2026-03-02T00:00:00Z"),
+            t("2026-03-01T00:00:00Z"),
+            t("2026-03-02T00:00:00Z"),
+        );
+        assert_eq!(
+            give_back(CouponStatus::Redeemed, until, before),
+            Some((CouponStatus::Claimed, LedgerEvent::Restored))
+        );
+        assert_eq!(
+            give_back(CouponStatus::Redeemed, until, after),
+            Some((CouponStatus::Expired, LedgerEvent::Expired))
+        );
+        for status in [
+            CouponStatus::Claimed,
+            CouponStatus::Expired,
+            CouponStatus::Locked,
+        ] {
+            assert_eq!(give_back(status, until, before), None, "{status:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
 use quan_app::{catalog, events, history, members, Error as ApiError, Id};
-use quan_core::text::{Label, Name};
+use quan_core::text::Label;
 use quan_store::scrm::{Aggregates, MemberProfile, ProductRecord, StoreRecord, Written};
 use quan_store::Store;
 use serde::Deserialize;

@@ -1,0 +1,293 @@
+//! The storage interface, one small trait per aggregate; [`crate::Store`] is all of them.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use quan_core::checkout::refund::{RefundAsk, RefundPlan};
+use quan_core::scrm::rfm::RfmInput;
+use quan_core::scrm::{History, Purchase, RfmScore};
+use quan_core::{template::StatusAction, ErrorCode, FieldError};
+
+use crate::model::*;
+use crate::scrm::{
+    Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, MemberRecord, OrderFilter,
+    OrderSummary, ProductRecord, RfmCuts, SegmentRecord, StoreRecord, Written,
+};
+use crate::Result;
+
+/// Named settings (the tenant's secrets, the SCRM configurations).
+#[async_trait]
+pub trait Settings: Send + Sync {
+    /// A named setting, created with `init` the first time it is asked for (race-free).
+    async fn setting_or_init(&self, name: &str, init: String) -> Result<String>;
+    /// A setting, if set.
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    /// Writes a setting (the SCRM configurations).
+    async fn put_setting(&self, name: &str, value: String) -> Result<()>;
+}
+
+/// API keys, kept by the hash of their secret.
+#[async_trait]
+pub trait Keys: Send + Sync {
+    async fn insert_key(&self, key: NewKey) -> Result<KeyRecord>;
+    async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>>;
+}
+
+/// Coupon templates and their status.
+#[async_trait]
+pub trait Templates: Send + Sync {
+    async fn insert_template(&self, template: NewTemplate) -> Result<TemplateRecord>;
+    async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
+    async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
+    /// Replaces the spec of a draft template; `InvalidState` when it is no longer a draft.
+    async fn update_template(
+        &self,
+        update: TemplateUpdate,
+    ) -> Result<Result<TemplateRecord, ErrorCode>>;
+    async fn set_template_status(
+        &self,
+        id: &str,
+        action: StatusAction,
+        now: Timestamp,
+    ) -> Result<Result<TemplateRecord, ErrorCode>>;
+}
+
+/// Claiming coupons, and the claim codes that claims may use.
+#[async_trait]
+pub trait Claims: Send + Sync {
+    /// Decides and, if allowed, writes one claim; durable before it returns.
+    async fn claim(&self, claim: ClaimCommand) -> Result<ClaimOutcome>;
+    /// Makes `count` single-use claim codes, taking them from the stock.
+    async fn make_claim_codes(
+        &self,
+        template_id: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, ErrorCode>>;
+}
+
+/// Claimed coupons, their life outside checkout, and their ledger.
+#[async_trait]
+pub trait Coupons: Send + Sync {
+    async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
+    async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>>;
+    /// Redeems a claimed coupon outside checkout (at a store counter); `InvalidState` unless it
+    /// is claimed and valid at `now`.
+    async fn redeem_coupon(
+        &self,
+        id: &str,
+        order_id: Option<&str>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<CouponRecord, ErrorCode>>;
+    async fn wallet(&self, query: WalletQuery) -> Result<Page<CouponRecord>>;
+    /// The member's coupons that checkout may use at `now`: claimed and not yet expired, and,
+    /// with `with_locked`, locked ones too (a lapsed lock can be taken over). At most `limit`,
+    /// soonest-expiring first.
+    async fn usable_coupons(
+        &self,
+        user_id: &str,
+        now: Timestamp,
+        with_locked: bool,
+        limit: u32,
+    ) -> Result<Vec<CouponRecord>>;
+    /// Revokes a claimed coupon (an operator's act); `InvalidState` unless it is claimed.
+    async fn revoke_coupon(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Result<CouponRecord, ErrorCode>>;
+    /// Marks claimed coupons whose validity has ended as expired; returns how many.
+    async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64>;
+    async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>>;
+    async fn ledger_count(&self) -> Result<i64>;
+    /// How many coupon rows a template has (for audits and tests: it must equal `claimed`).
+    async fn coupon_count(&self, template_id: &str) -> Result<i64>;
+}
+
+/// Checkout orders: locking their coupons, paying, cancelling, refunding, lapsing
+/// (each transition decided by `quan_core::checkout::order::step`).
+#[async_trait]
+pub trait Orders: Send + Sync {
+    /// Prices are the caller's; this locks exactly `order.coupon_ids` for the order, all or none.
+    /// A retry of the same request returns the order as it is.
+    async fn lock_order(&self, order: NewOrder) -> Result<Result<OrderRecord, LockRefusal>>;
+    async fn order(&self, id: &str) -> Result<Option<OrderRecord>>;
+    /// Redeems the order's locked coupons; `InvalidState` if cancelled or its lock lapsed.
+    async fn pay_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>>;
+    /// Releases the order's coupons; `InvalidState` once paid.
+    async fn cancel_order(
+        &self,
+        id: &str,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<OrderRecord, ErrorCode>>;
+    /// Refunds units of a paid order's lines and gives back the coupons whose lines are all
+    /// refunded (claimed again while valid, else expired).
+    async fn refund_order(
+        &self,
+        id: &str,
+        ask: Vec<RefundAsk>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>>;
+    /// Expires orders whose lock lapsed and releases their coupons; returns how many.
+    async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64>;
+}
+
+/// Background jobs (claim-code jobs today), leased to the runner that runs them.
+#[async_trait]
+pub trait Jobs: Send + Sync {
+    /// Stores a job that will make `job.total` claim codes of a template, leased to the runner
+    /// that starts it; `None` when there is no such template.
+    async fn insert_job(&self, job: NewJob) -> Result<Option<JobRecord>>;
+    async fn job(&self, id: &str) -> Result<Option<JobRecord>>;
+    /// A page of the codes a job made, in code order (`cursor`: the last code of the previous
+    /// page); `total` is the job's `done`, read in the same snapshot.
+    async fn job_codes(&self, id: &str, limit: u32, cursor: Option<String>)
+        -> Result<Page<String>>;
+    /// Makes the next batch of a claim-code job in one transaction: takes the batch from the
+    /// stock, writes its codes, advances `done` (finishing the job after its last batch) and
+    /// renews the lease. A batch the stock cannot cover fails the job (`out_of_stock`) and
+    /// leaves the batches before it. `None` when `batch.lease` no longer holds the running job
+    /// at `batch.done` (another runner took it over, or it ended): the caller stops.
+    async fn run_job_batch(&self, batch: JobBatch) -> Result<Option<JobRecord>>;
+    /// Leases one running job whose lease lapsed before `now` (its runner died) to `lease`.
+    async fn take_lapsed_job(&self, now: Timestamp, lease: Lease) -> Result<Option<JobRecord>>;
+    /// Fails a running job that `owner` holds; whether it did.
+    async fn fail_job(
+        &self,
+        id: &str,
+        owner: &str,
+        error: JobError,
+        now: Timestamp,
+    ) -> Result<bool>;
+}
+
+/// Idempotency records of mutating calls (claims keep theirs inside the claim transaction).
+#[async_trait]
+pub trait Idempotency: Send + Sync {
+    /// Starts an idempotent call: `Started` means go on and then
+    /// [`Idempotency::finish_idempotent`].
+    async fn begin_idempotent(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<IdempotencyStart>;
+    async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()>;
+    /// Forgets idempotency records older than `before`.
+    async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64>;
+}
+
+/// SCRM members: profiles as written, aggregates as quan keeps them.
+#[async_trait]
+pub trait Members: Send + Sync {
+    /// Creates or updates members' profiles (aggregates are quan's own); what each write did.
+    async fn put_members(
+        &self,
+        members: Vec<MemberProfile>,
+        now: Timestamp,
+    ) -> Result<Vec<Written>>;
+    async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
+    async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<Page<MemberRecord>>;
+    /// Every member (segment evaluation).
+    async fn all_members(&self) -> Result<Vec<MemberRecord>>;
+    /// Every member's history of counted orders paid up to `as_of`.
+    async fn histories(&self, as_of: Timestamp) -> Result<HashMap<String, History>>;
+    /// Recomputes the aggregates (and, after a full RFM run, the scores as of `now`) of the
+    /// members named, or of every member.
+    async fn refresh_members(&self, ids: Option<Vec<String>>, now: Timestamp) -> Result<u64>;
+}
+
+/// Members' order history: ingested orders, and checkout orders once paid.
+#[async_trait]
+pub trait OrderHistory: Send + Sync {
+    /// Writes orders of members' history, idempotent by id (the same content changes nothing);
+    /// members unknown so far are created, joined at the order's paid time. Lines without a
+    /// category take their product's. What each write did is decided by
+    /// [`crate::scrm::ingest::plan`].
+    async fn put_orders(
+        &self,
+        orders: Vec<HistoryOrder>,
+        now: Timestamp,
+        aggregates: Aggregates,
+    ) -> Result<Vec<Written>>;
+    async fn history_order(&self, id: &str) -> Result<Option<(OrderSummary, Vec<HistoryLine>)>>;
+    async fn list_orders(&self, filter: OrderFilter) -> Result<Page<OrderSummary>>;
+    /// A member's latest orders, newest first.
+    async fn recent_orders(&self, user_id: &str, limit: u32) -> Result<Vec<OrderSummary>>;
+    /// Counted orders in all, and the sum of their amounts (import reports).
+    async fn order_totals(&self) -> Result<(i64, i64)>;
+}
+
+/// Members' events.
+#[async_trait]
+pub trait Events: Send + Sync {
+    /// Stores events, idempotent by id; `signup` creates the member, `tier_changed` sets its
+    /// tier (from `data.tier`).
+    async fn put_events(&self, events: Vec<EventRecord>, now: Timestamp) -> Result<Vec<Written>>;
+    async fn list_events(
+        &self,
+        user_id: &str,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<EventRecord>>;
+}
+
+/// The catalog: stores and products.
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    async fn put_stores(&self, stores: Vec<StoreRecord>) -> Result<Vec<Written>>;
+    async fn store_record(&self, id: &str) -> Result<Option<StoreRecord>>;
+    async fn list_stores(&self, limit: u32, cursor: Option<String>) -> Result<Page<StoreRecord>>;
+    async fn put_products(&self, products: Vec<ProductRecord>) -> Result<Vec<Written>>;
+    async fn product(&self, id: &str) -> Result<Option<ProductRecord>>;
+    async fn list_products(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<ProductRecord>>;
+}
+
+/// Segments, and the purchase conditions their rules ask about.
+#[async_trait]
+pub trait Segments: Send + Sync {
+    async fn put_segment(&self, segment: SegmentRecord) -> Result<SegmentRecord>;
+    async fn segment(&self, id: &str) -> Result<Option<SegmentRecord>>;
+    async fn list_segments(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<SegmentRecord>>;
+    /// The members who meet a purchase condition as of `as_of`.
+    async fn purchase_members(
+        &self,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<HashSet<String>>;
+    /// Whether one member meets it.
+    async fn member_purchased(
+        &self,
+        member_id: &str,
+        purchase: &Purchase,
+        as_of: Timestamp,
+    ) -> Result<bool>;
+}
+
+/// The primitives of a full RFM recompute ([`crate::scrm::recompute_rfm`]).
+#[async_trait]
+pub trait Rfm: Send + Sync {
+    /// Per member with a counted order paid in `(since, as_of]`: last paid time, count, sum.
+    async fn rfm_inputs(&self, since: Timestamp, as_of: Timestamp) -> Result<Vec<RfmInput>>;
+    /// Stores the scores of a full recompute (members absent from `rows` score 0, tier C) and
+    /// its cuts; returns how many members scored 0.
+    async fn write_rfm(&self, rows: Vec<(String, RfmScore)>, cuts: RfmCuts) -> Result<u64>;
+}

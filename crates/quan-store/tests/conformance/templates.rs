@@ -1,0 +1,182 @@
+//! Templates: drafts and their updates, the status machine, lists and their filters.
+
+use quan_core::template::{StatusAction, TemplateStatus};
+use quan_core::ErrorCode;
+use quan_store::on_both_backends;
+use quan_store::testing::Backend;
+use quan_store::{TemplateFilter, TemplateRecord, TemplateUpdate};
+use serde_json::json;
+
+use crate::common::*;
+
+on_both_backends!(
+    templates_move_through_their_statuses,
+    templates_list_by_filter
+);
+
+async fn templates_move_through_their_statuses(backend: Backend) {
+    let db = open(backend).await;
+    let s = &*db.store;
+    let t = draft(s, "tpl_a", json!({"stock": 10})).await;
+    assert_eq!(
+        (t.status, t.remaining, t.issued, t.claimed, t.used),
+        (TemplateStatus::Draft, Some(10), 0, 0, 0)
+    );
+    assert_eq!(
+        (t.created_at, t.updated_at, t.store_id.clone()),
+        (t0(), t0(), None)
+    );
+    assert_eq!(s.template("tpl_a").await.unwrap(), Some(t.clone()));
+    assert_eq!(s.template("nope").await.unwrap(), None);
+
+    // A draft's spec may be replaced; its stock follows.
+    let update = |now| TemplateUpdate {
+        id: "tpl_a".into(),
+        template: spec(json!({"stock": 20, "name": "renamed"})),
+        now,
+    };
+    let u = s
+        .update_template(update(at(1)))
+        .await
+        .unwrap()
+        .expect("a draft updates");
+    assert_eq!(
+        (u.spec.name.as_str(), u.remaining, u.updated_at),
+        ("renamed", Some(20), at(1))
+    );
+
+    let status = |r: Result<TemplateRecord, ErrorCode>| r.map(|t| (t.status, t.updated_at));
+    let mut set = Vec::new();
+    for (action, now) in [
+        (StatusAction::Pause, at(2)),
+        (StatusAction::Activate, at(3)),
+        (StatusAction::Pause, at(4)),
+        (StatusAction::Activate, at(5)),
+        (StatusAction::End, at(6)),
+        (StatusAction::Activate, at(7)),
+    ] {
+        set.push(status(
+            s.set_template_status("tpl_a", action, now).await.unwrap(),
+        ));
+    }
+    assert_eq!(
+        set,
+        [
+            Err(ErrorCode::InvalidState), // a draft cannot pause
+            Ok((TemplateStatus::Active, at(3))),
+            Ok((TemplateStatus::Paused, at(4))),
+            Ok((TemplateStatus::Active, at(5))),
+            Ok((TemplateStatus::Ended, at(6))),
+            Err(ErrorCode::InvalidState), // ended is final
+        ]
+    );
+    assert_eq!(
+        s.update_template(update(at(8)))
+            .await
+            .unwrap()
+            .map(|t| t.id),
+        Err(ErrorCode::InvalidState),
+        "only a draft is updated"
+    );
+    let stored = s.template("tpl_a").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.spec.name.as_str(), stored.updated_at),
+        ("renamed", at(6))
+    );
+    assert_eq!(
+        s.set_template_status("nope", StatusAction::End, at(9))
+            .await
+            .unwrap()
+            .map(|t| t.id),
+        Err(ErrorCode::NotFound)
+    );
+    let missing = TemplateUpdate {
+        id: "nope".into(),
+        ..update(at(9))
+    };
+    assert_eq!(
+        s.update_template(missing).await.unwrap().map(|t| t.id),
+        Err(ErrorCode::NotFound)
+    );
+}
+
+async fn templates_list_by_filter(backend: Backend) {
+    let db = open(backend).await;
+    let s = &*db.store;
+    draft(s, "tpl_1", json!({})).await;
+    let store = |id: &str| json!({"scope": {"kind": "store", "store_id": id}});
+    let t2 = draft(s, "tpl_2", store("s1")).await;
+    assert_eq!(t2.store_id.as_deref(), Some("s1"));
+    draft(s, "tpl_3", store("s2")).await;
+    active(s, "tpl_4", store("s1")).await;
+
+    let ids = |page: &quan_store::Page<TemplateRecord>| -> Vec<String> {
+        page.items.iter().map(|t| t.id.clone()).collect()
+    };
+    let all = |limit, cursor: Option<&str>| TemplateFilter {
+        limit,
+        cursor: cursor.map(String::from),
+        ..TemplateFilter::default()
+    };
+    let p1 = s.list_templates(all(3, None)).await.unwrap();
+    assert_eq!(
+        (ids(&p1), p1.total, p1.next.as_deref()),
+        (
+            vec!["tpl_1".into(), "tpl_2".into(), "tpl_3".into()],
+            4,
+            Some("tpl_3")
+        )
+    );
+    let p2 = s.list_templates(all(3, p1.next.as_deref())).await.unwrap();
+    assert_eq!((ids(&p2), p2.next), (vec!["tpl_4".to_string()], None));
+
+    for (filter, want) in [
+        (
+            TemplateFilter {
+                stores: Some(vec!["s1".into()]),
+                ..all(10, None)
+            },
+            vec!["tpl_2", "tpl_4"],
+        ),
+        (
+            TemplateFilter {
+                stores: Some(vec!["s2".into(), "s9".into()]),
+                ..all(10, None)
+            },
+            vec!["tpl_3"],
+        ),
+        (
+            TemplateFilter {
+                stores: Some(vec![]),
+                ..all(10, None)
+            },
+            vec![],
+        ),
+        (
+            TemplateFilter {
+                status: Some(TemplateStatus::Active),
+                ..all(10, None)
+            },
+            vec!["tpl_4"],
+        ),
+        (
+            TemplateFilter {
+                scope_kind: Some("platform".into()),
+                ..all(10, None)
+            },
+            vec!["tpl_1"],
+        ),
+        (
+            TemplateFilter {
+                scope_kind: Some("store".into()),
+                status: Some(TemplateStatus::Draft),
+                ..all(10, None)
+            },
+            vec!["tpl_2", "tpl_3"],
+        ),
+    ] {
+        let page = s.list_templates(filter.clone()).await.unwrap();
+        assert_eq!(ids(&page), want, "{filter:?}");
+        assert_eq!(page.total, want.len() as i64, "{filter:?}");
+    }
+}
