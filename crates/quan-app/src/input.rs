@@ -68,10 +68,27 @@ fn refusal(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         },
         (_, f) => f,
     };
+    // A coded refusal of an id or text says only its rule, as it does everywhere else.
+    let message = match quan_core::text::code_of(&message) {
+        Some(c) => plain(&message, c),
+        None => message,
+    };
     Error {
         code,
         message,
         field: field.filter(|f| !f.is_empty()),
+    }
+}
+
+/// The sentence of a coded message: without its `code: ` and serde_json's position.
+pub fn plain(message: &str, code: ErrorCode) -> String {
+    let m = message
+        .strip_prefix(code.as_str())
+        .and_then(|m| m.strip_prefix(": "))
+        .unwrap_or(message);
+    match m.rfind(" at line ") {
+        Some(at) => m[..at].to_string(),
+        None => m.to_string(),
     }
 }
 

@@ -81,11 +81,11 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
                 let text = e.body_text();
                 // An id that breaks the id rule says so with its code; anything else (a bad
                 // percent-escape, say) is a request that cannot be read.
-                let code = [ErrorCode::InvalidValue, ErrorCode::TooLarge]
-                    .into_iter()
-                    .find(|c| text.contains(&format!("{}: ", c.as_str())))
-                    .unwrap_or(ErrorCode::BadRequest);
-                Err(ApiError::new(code, text))
+                let reason = text.strip_prefix("Invalid URL: ").unwrap_or(&text);
+                match quan_core::text::code_of(reason) {
+                    Some(code) => Err(ApiError::new(code, quan_app::input::plain(reason, code))),
+                    None => Err(ApiError::new(ErrorCode::BadRequest, text)),
+                }
             }
         }
     }
