@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs quan's whole test suite on a fresh machine: formatting, lints, unit and property tests,
-# and every storage and API test on SQLite and on a real PostgreSQL server that
-# scripts/with-postgres.sh installs (if missing) and starts for the run.
+# the store's conformance suite and every API test on SQLite and on a real PostgreSQL server
+# that scripts/with-postgres.sh installs (if missing) and starts for the run, and the OpenAPI
+# document as client generators read it. Ends with how many tests ran on each backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TARGET=${CARGO_TARGET_DIR:-target}
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -12,4 +14,29 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo build (tests)"
 cargo test --workspace --locked --no-run
 echo "== cargo test on SQLite and PostgreSQL"
-scripts/with-postgres.sh cargo test --workspace --locked
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+status=0
+scripts/with-postgres.sh cargo test --workspace --locked 2>&1 | tee "$LOG" || status=$?
+echo "== OpenAPI document"
+cargo build --locked -q -p quan
+scripts/check-openapi.sh "$TARGET/debug/quan" || status=1
+
+# Per backend: the store's conformance suite, and the API tests.
+awk '
+    /^     Running / { suite = ($0 ~ /conformance/) ? "conformance" : "api" }
+    /^test .*::(sqlite|postgres) \.\.\. / {
+        split($2, parts, "::"); backend = parts[length(parts)]
+        outcome = $NF
+        count[suite " " backend " " outcome]++
+    }
+    END {
+        printf "== tests per backend (passed / failed)\n"
+        split("conformance api", suites, " ")
+        for (i = 1; i <= 2; i++) for (b = 0; b < 2; b++) {
+            be = b == 0 ? "sqlite" : "postgres"
+            k = suites[i] " " be
+            printf "   %-12s %-9s %4d passed %4d failed\n", suites[i], be, count[k " ok"], count[k " FAILED"]
+        }
+    }' "$LOG"
+exit "$status"

@@ -50,11 +50,14 @@ impl utoipa::Modify for Security {
     }
 }
 
-/// The document served at `GET /openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document served at `GET /openapi.json`: the handlers' annotations, the error-code
+/// table, and every variant of a tagged union as a schema of its own (generated clients build
+/// one type per variant; inline variants of a recursive union, such as a segment `Rule`, are
+/// beyond several generators).
+pub fn document() -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
     let mut table = String::from(
-        "quan (券): coupon templates, claiming, wallets and checkout quotes.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
+        "quan (券): coupon templates, claiming, wallets, checkout and the SCRM.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
     );
     for code in ErrorCode::ALL {
         table.push_str(&format!(
@@ -65,5 +68,126 @@ pub fn document() -> utoipa::openapi::OpenApi {
         ));
     }
     doc.info.description = Some(table);
+    let mut doc = serde_json::to_value(doc).expect("the document serializes");
+    hoist_variants(&mut doc);
     doc
+}
+
+/// Moves the inline object variants of each `oneOf` component tagged by `kind` into
+/// components of their own, `{Union}{Kind}` (`RuleAnd`, `ScopeStore`), referenced by `$ref`.
+fn hoist_variants(doc: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut hoisted = Vec::new();
+    for (name, schema) in schemas.iter_mut() {
+        let Some(variants) = schema.get_mut("oneOf").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        let kinds: Option<Vec<String>> = variants
+            .iter()
+            .map(|v| {
+                v.pointer("/properties/kind/enum/0")
+                    .and_then(Value::as_str)
+                    .filter(|_| v.get("$ref").is_none())
+                    .map(str::to_string)
+            })
+            .collect();
+        let Some(kinds) = kinds else {
+            continue;
+        };
+        for (variant, kind) in variants.iter_mut().zip(kinds) {
+            let camel: String = kind
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let component = format!("{name}{camel}");
+            let inline = std::mem::replace(
+                variant,
+                json!({ "$ref": format!("#/components/schemas/{component}") }),
+            );
+            hoisted.push((component, inline));
+        }
+    }
+    for (component, schema) in hoisted {
+        schemas.insert(component, schema);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::Value;
+
+    /// Every `$ref` of a value.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_is_one_clients_can_generate_from() {
+        let doc = super::document();
+        let mut ids = HashSet::new();
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                assert!(
+                    ids.insert(id.to_string()),
+                    "{method} {path}: operationId {id} repeats"
+                );
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap();
+                    let in_path = path.contains(&format!("{{{name}}}"));
+                    assert_eq!(
+                        p["in"] == "path",
+                        in_path,
+                        "{method} {path}: parameter {name} is `in: {}`",
+                        p["in"]
+                    );
+                }
+            }
+        }
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in [
+            "Rule",
+            "SegmentView",
+            "SegmentBody",
+            "PreviewBody",
+            "RuleAnd",
+            "ScopeStore",
+        ] {
+            assert!(schemas.contains_key(name), "{name} is missing");
+        }
+        for (name, s) in schemas {
+            for v in s["oneOf"].as_array().into_iter().flatten() {
+                let tagged = v.pointer("/properties/kind").is_some();
+                assert!(!tagged, "{name} has an inline tagged variant");
+            }
+        }
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        for r in all {
+            let target = r.strip_prefix("#/components/schemas/").unwrap();
+            assert!(schemas.contains_key(target), "{r} points nowhere");
+        }
+    }
 }

@@ -130,6 +130,8 @@ enum Command {
         #[command(subcommand)]
         command: scrm::SegmentsCommand,
     },
+    /// Print the OpenAPI 3 document of the HTTP API (as `GET /openapi.json` serves it).
+    Openapi,
     /// Load generators that measure the running service.
     Bench {
         #[command(subcommand)]
@@ -322,6 +324,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             TemplatesCommand::Pause { db, id } => status(&db, &id, StatusAction::Pause).await,
             TemplatesCommand::End { db, id } => status(&db, &id, StatusAction::End).await,
         },
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&quan_http::openapi::document())?
+            );
+            Ok(())
+        }
         Command::Bench { command } => bench::run(command).await,
     }
 }

@@ -1,7 +1,9 @@
 //! The test harness: a quan service on a fresh database of either backend, reached over HTTP.
 //!
-//! SQLite databases live in a temporary directory; PostgreSQL databases are created fresh on
-//! the server named by `QUAN_TEST_DATABASE_URL` (scripts/with-postgres.sh starts one).
+//! Databases come from the store's conformance harness (`quan_store::testing`): SQLite in a
+//! temporary directory, PostgreSQL created fresh on the server named by
+//! `QUAN_TEST_DATABASE_URL` (scripts/with-postgres.sh starts one; without it the PostgreSQL
+//! tests fail, never skip).
 #![allow(dead_code)]
 
 pub mod process;
@@ -18,11 +20,7 @@ use serde_json::{json, Value};
 pub const ADMIN: &str = "test-admin-key-0123456789";
 pub const ZONE: &str = "Asia/Shanghai";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use quan_store::testing::{fresh_database, Backend};
 
 /// Declares a test once and runs it on both backends: `both!(name, body_fn);`.
 #[macro_export]
@@ -31,47 +29,14 @@ macro_rules! both {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                super::$name($crate::common::Backend::Sqlite).await
+                super::$name(quan_store::testing::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                super::$name($crate::common::Backend::Postgres).await
+                super::$name(quan_store::testing::Backend::Postgres).await
             }
         }
     };
-}
-
-/// A fresh database URL for `backend`; the guard keeps a SQLite directory alive.
-pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            (
-                format!("sqlite://{}/quan.db", dir.path().display()),
-                Some(dir),
-            )
-        }
-        Backend::Postgres => {
-            let admin = std::env::var("QUAN_TEST_DATABASE_URL").expect(
-                "QUAN_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh (it starts PostgreSQL), \
-                 or point it at a server where the user may CREATE DATABASE",
-            );
-            let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-                .await
-                .expect("connect to the test server");
-            tokio::spawn(conn);
-            let name = format!("quan_test_{:016x}", rand::random::<u64>());
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .expect("URL has a database");
-            (format!("{base}/{name}"), None)
-        }
-    }
 }
 
 pub struct TestApp {
