@@ -1,4 +1,5 @@
-//! Members: profiles, their stage and RFM, lists, and the 360 view.
+//! Members: profiles, their stage and RFM, lists, and the 360 view (buying is not joining: a
+//! customer known only from orders is listed too, as no member).
 
 use jiff::Timestamp;
 use quan_core::access::{Principal, Role};
@@ -24,7 +25,8 @@ pub struct MemberBody {
     /// Required by `POST /v1/members`; taken from the path by `PUT`.
     #[serde(default)]
     pub id: Option<Id>,
-    /// When the member joined (default: kept, or now for a new member).
+    /// When the member joined (default: kept, or now for a new member, or for a customer known
+    /// only from orders, who joins by this write).
     #[schema(value_type = Option<String>, format = DateTime)]
     pub joined_at: Option<Timestamp>,
     /// The membership tier (gold, vip, ...).
@@ -67,11 +69,18 @@ pub struct RfmView {
     pub as_of: Option<Timestamp>,
 }
 
+/// A customer as quan knows it: a member, or a buyer known only from orders (buying is not
+/// joining), who has its history, stage and RFM but no membership.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub id: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub joined_at: Timestamp,
+    /// Whether the customer joined the membership (created or put as a member, a `signup`
+    /// event, a member import); `false` for a buyer known only from its orders. `member_only`
+    /// coupons and `new_members` audiences read this and `joined_at`.
+    pub member: bool,
+    /// When the customer joined; `null` for one who never joined (`member` false).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub joined_at: Option<Timestamp>,
     pub tier: Option<String>,
     pub region: Option<String>,
     pub channel: Option<String>,
@@ -123,6 +132,7 @@ impl MemberView {
             first_order_at: history.first,
             last_order_at: history.last,
             id: p.id,
+            member: p.joined_at.is_some(),
             joined_at: p.joined_at,
             tier: p.tier,
             region: p.region,
@@ -142,7 +152,8 @@ impl MemberView {
     }
 }
 
-/// Checks a member's profile; `joined_at` when the body gives none.
+/// Checks a member's profile; `joined_at` when the body gives none. The profile is a member's
+/// (it has a join time): writing it makes the customer a member.
 pub fn profile(id: Id, body: MemberBody, joined_at: Timestamp) -> Result<MemberProfile> {
     if body.points < 0 {
         return Err(Error::field(
@@ -167,7 +178,7 @@ pub fn profile(id: Id, body: MemberBody, joined_at: Timestamp) -> Result<MemberP
     tags.dedup();
     Ok(MemberProfile {
         id: id.into_string(),
-        joined_at: body.joined_at.unwrap_or(joined_at),
+        joined_at: Some(body.joined_at.unwrap_or(joined_at)),
         tier: body.tier.map(Into::into),
         region: body.region.map(Into::into),
         channel: body.channel.map(Into::into),
@@ -220,7 +231,8 @@ impl App {
         Ok((written, MemberView::current(m, now, &config)))
     }
 
-    /// Creates or replaces a member's profile.
+    /// Creates or replaces a member's profile; a customer known only from orders joins by it
+    /// (now, unless the body says when), keeping its history. `Inserted` for a new member.
     pub async fn put_member(
         &self,
         principal: &Principal,
@@ -235,14 +247,17 @@ impl App {
                 "differs from the path",
             ));
         }
-        let joined = match self.store.member(&id).await? {
-            Some(m) => m.profile.joined_at,
-            None => self.now(),
-        };
+        let joined = self
+            .store
+            .member(&id)
+            .await?
+            .and_then(|m| m.profile.joined_at)
+            .unwrap_or_else(|| self.now());
         self.write_member(profile(id, body, joined)?).await
     }
 
-    /// Creates a member (`id` in the body); a conflict when the id exists.
+    /// Creates a member (`id` in the body); a conflict when the id is a member's. A customer
+    /// known only from orders joins by it, keeping its history.
     pub async fn create_member(
         &self,
         principal: &Principal,
@@ -253,7 +268,7 @@ impl App {
             .id
             .clone()
             .ok_or_else(|| Error::field(ErrorCode::MissingField, "id", "a member needs an id"))?;
-        if self.store.member(&id).await?.is_some() {
+        if self.store.member(&id).await?.is_some_and(|m| m.is_member()) {
             return Err(Error::field(
                 ErrorCode::Conflict,
                 "id",
@@ -296,7 +311,7 @@ impl App {
         Ok(MemberView::new(m, history, as_of, &config))
     }
 
-    /// Members in id order.
+    /// Customers in id order: members, and buyers known only from orders (`member` false).
     pub async fn list_members(
         &self,
         principal: &Principal,

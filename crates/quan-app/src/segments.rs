@@ -110,8 +110,9 @@ fn definition(body: SegmentBody) -> Result<(String, SegmentDefinition)> {
     Ok((body.name.into_string(), definition))
 }
 
-/// The CSV columns of a segment's members.
-pub const MEMBER_CSV_HEADER: [&str; 11] = [
+/// The CSV columns of a segment's members (`joined_at` empty and `member` false for a buyer
+/// who never joined).
+pub const MEMBER_CSV_HEADER: [&str; 12] = [
     "id",
     "joined_at",
     "tier",
@@ -123,14 +124,15 @@ pub const MEMBER_CSV_HEADER: [&str; 11] = [
     "m",
     "orders_count",
     "total_spent",
+    "member",
 ];
 
 impl MemberView {
     /// The member as one CSV row of [`MEMBER_CSV_HEADER`].
-    pub fn csv_row(self) -> [String; 11] {
+    pub fn csv_row(self) -> [String; 12] {
         [
             self.id,
-            self.joined_at.to_string(),
+            self.joined_at.map(|t| t.to_string()).unwrap_or_default(),
             self.tier.unwrap_or_default(),
             self.region.unwrap_or_default(),
             self.lifecycle_stage.as_str().to_string(),
@@ -140,6 +142,7 @@ impl MemberView {
             self.rfm.m.to_string(),
             self.orders_count.to_string(),
             self.total_spent.to_string(),
+            self.member.to_string(),
         ]
     }
 }

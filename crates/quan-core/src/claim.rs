@@ -29,10 +29,14 @@ pub enum Route {
 }
 
 /// What quan knows of the claiming user, for audience and `member_only` checks.
+///
+/// Buying is not joining (domain.md section 7): a customer known only from orders has
+/// `paid_orders` but is no member, and has no join time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFacts {
-    /// A row in the member store.
+    /// Joined the membership (created or put as a member, a `signup`, a member import).
     pub is_member: bool,
+    /// When they joined; `None` for a non-member.
     pub joined_at: Option<Timestamp>,
     pub tier: Option<String>,
     pub paid_orders: i64,
@@ -448,6 +452,19 @@ mod tests {
         }));
         assert!(check(Audience::NewMembers { within_days: 4 }));
         assert!(!check(Audience::NewMembers { within_days: 3 }));
+
+        // A buyer who never joined: orders count, membership does not.
+        let buyer = MemberFacts {
+            paid_orders: 2,
+            ..MemberFacts::default()
+        };
+        let a = ask(&buyer, Route::Public);
+        assert!(in_audience(&Audience::Returning, &a, now()));
+        assert!(!in_audience(
+            &Audience::NewMembers { within_days: 400 },
+            &a,
+            now()
+        ));
     }
 
     #[test]

@@ -187,10 +187,13 @@ pub trait Idempotency: Send + Sync {
     async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64>;
 }
 
-/// SCRM members: profiles as written, aggregates as quan keeps them.
+/// SCRM customers: profiles as written, aggregates as quan keeps them. A customer with a join
+/// time is a member; one known only from orders is not (see [`crate::scrm::members`]).
 #[async_trait]
 pub trait Members: Send + Sync {
-    /// Creates or updates members' profiles (aggregates are quan's own); what each write did.
+    /// Creates or updates profiles as given (aggregates are quan's own): a profile with a join
+    /// time makes the customer a member, keeping its history. What each write did
+    /// ([`crate::scrm::members::profile_written`]: joining is `Inserted`).
     async fn put_members(
         &self,
         members: Vec<MemberProfile>,
@@ -210,8 +213,9 @@ pub trait Members: Send + Sync {
 /// Members' order history: ingested orders, and checkout orders once paid.
 #[async_trait]
 pub trait OrderHistory: Send + Sync {
-    /// Writes orders of members' history, idempotent by id (the same content changes nothing);
-    /// members unknown so far are created, joined at the order's paid time. Lines without a
+    /// Writes orders of customers' history, idempotent by id (the same content changes
+    /// nothing); a customer unknown so far gets a row for its history, aggregates and RFM, but
+    /// buying is not joining: it is no member (no join time). Lines without a
     /// category take their product's. What each write did is decided by
     /// [`crate::scrm::ingest::plan`].
     async fn put_orders(
@@ -231,8 +235,9 @@ pub trait OrderHistory: Send + Sync {
 /// Members' events.
 #[async_trait]
 pub trait Events: Send + Sync {
-    /// Stores events, idempotent by id; `signup` creates the member, `tier_changed` sets its
-    /// tier (from `data.tier`).
+    /// Stores events, idempotent by id; `signup` makes the user a member joined at the event's
+    /// time (a new customer, or a buyer who never joined; a member keeps its join time),
+    /// `tier_changed` sets its tier (from `data.tier`).
     async fn put_events(&self, events: Vec<EventRecord>, now: Timestamp) -> Result<Vec<Written>>;
     async fn list_events(
         &self,

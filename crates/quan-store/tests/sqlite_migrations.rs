@@ -1,5 +1,6 @@
 //! Upgrading a SQLite database written by an earlier version: migration 0005 rebuilds the
-//! ledger on the plain rowid and keeps every entry, its sequence and the append-only rule.
+//! ledger on the plain rowid and keeps every entry, its sequence and the append-only rule;
+//! 0006 rebuilds `members` with a nullable join time and keeps every row a member.
 
 use quan_core::zone::TenantZone;
 
@@ -10,22 +11,30 @@ const EARLIER: &[&str] = &[
     include_str!("../migrations/sqlite/0004_scrm.sql"),
 ];
 
+/// A database migrated by `EARLIER[..n]` and then `extra`, as an earlier version left it.
+fn earlier_database(path: &str, n: usize, extra: &[&str]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .unwrap();
+    for (i, sql) in EARLIER[..n].iter().chain(extra).enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, 0)",
+            [i as i64 + 1],
+        )
+        .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_ledger_keeps_its_entries_and_rules_through_0005() {
     let dir = tempfile::tempdir().unwrap();
     let path = format!("{}/quan.db", dir.path().display());
+    earlier_database(&path, EARLIER.len(), &[]);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-            .unwrap();
-        for (i, sql) in EARLIER.iter().enumerate() {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 0)",
-                [i as i64 + 1],
-            )
-            .unwrap();
-        }
         for (coupon, event) in [("c1", "claimed"), ("c2", "claimed"), ("c1", "locked")] {
             conn.execute(
                 "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, to_status, at, actor) \
@@ -70,4 +79,66 @@ async fn the_ledger_keeps_its_entries_and_rules_through_0005() {
         .query_row("SELECT max(seq) FROM coupon_ledger", [], |r| r.get(0))
         .unwrap();
     assert_eq!(last, 4, "numbers go on after the last entry");
+}
+
+#[tokio::test]
+async fn members_stay_members_through_0006() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = format!("{}/quan.db", dir.path().display());
+    earlier_database(
+        &path,
+        EARLIER.len(),
+        &[include_str!("../migrations/sqlite/0005_ledger_rowid.sql")],
+    );
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // Before 0006 an order made a member, joined at the order; that row stays a member.
+        conn.execute(
+            "INSERT INTO members (id, joined_at, tier, paid_orders, total_spent, tags, rfm_tier, updated_at) \
+             VALUES ('old', 1000000, 'gold', 2, 700, '[\"vip\"]', 'A', 5)",
+            [],
+        )
+        .unwrap();
+    }
+    let store = quan_store::open(&format!("sqlite://{path}"), TenantZone::utc())
+        .await
+        .expect("open and migrate");
+    let old = store.member("old").await.unwrap().expect("kept");
+    assert!(old.is_member());
+    assert_eq!(
+        (
+            old.profile.joined_at.map(|t| t.as_microsecond()),
+            old.profile.tier.as_deref(),
+            old.profile.tags.as_slice(),
+            old.history.orders,
+            old.history.spent,
+        ),
+        (
+            Some(1000000),
+            Some("gold"),
+            &["vip".to_string()][..],
+            2,
+            700
+        )
+    );
+    // A new buyer now has a row without a join time.
+    let order = quan_store::scrm::HistoryOrder {
+        id: "o1".into(),
+        user_id: "buyer".into(),
+        status: "paid".into(),
+        channel: None,
+        paid_at: jiff::Timestamp::UNIX_EPOCH,
+        lines: vec![],
+        source: "ingest".into(),
+    };
+    store
+        .put_orders(
+            vec![order],
+            jiff::Timestamp::UNIX_EPOCH,
+            quan_store::scrm::Aggregates::Current,
+        )
+        .await
+        .unwrap();
+    let buyer = store.member("buyer").await.unwrap().expect("a row");
+    assert_eq!((buyer.is_member(), buyer.history.orders), (false, 1));
 }

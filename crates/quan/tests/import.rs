@@ -76,6 +76,7 @@ async fn flat_files_report_broken_rows(backend: Backend) {
     assert_eq!(s.order_totals().await.unwrap(), (3, 500 + 300 + 1234));
     let u3 = s.member("u3").await.unwrap().unwrap();
     assert_eq!((u3.history.orders, u3.history.spent), (2, 1234));
+    assert!(!u3.is_member(), "an imported order makes no member");
     // Again: nothing changes.
     let (ok, out) = quan(&["import", "orders", file], &url);
     assert!(
@@ -94,11 +95,18 @@ async fn flat_files_report_broken_rows(backend: Backend) {
     assert!(ok, "{out}");
     assert!(out.contains("row 2: points: must not be negative"), "{out}");
     assert!(out.contains("row 5: unreadable"), "{out}");
-    assert!(out.contains("1 inserted, 1 updated"), "{out}");
+    assert!(
+        out.contains("2 inserted, 0 updated"),
+        "u1, a buyer so far, joins: a new member; {out}"
+    );
     let u1 = s.member("u1").await.unwrap().unwrap();
     assert_eq!(
-        (u1.profile.tier.as_deref(), u1.history.orders),
-        (Some("gold"), 1)
+        (
+            u1.is_member(),
+            u1.profile.tier.as_deref(),
+            u1.history.orders
+        ),
+        (true, Some("gold"), 1)
     );
 }
 both!(flat_files_report_broken_rows);
@@ -198,7 +206,14 @@ async fn complete_journey_layout_imports_exactly_once(backend: Backend) {
     );
     let s = store(&url).await;
     let m1 = s.member("1").await.unwrap().unwrap();
-    assert_eq!(m1.profile.joined_at.to_string(), "2017-01-01T12:00:00Z");
+    assert!(
+        m1.is_member(),
+        "the households are a loyalty panel: members"
+    );
+    assert_eq!(
+        m1.profile.joined_at.map(|t| t.to_string()).as_deref(),
+        Some("2017-01-01T12:00:00Z")
+    );
     assert!(
         m1.profile.tags.contains(&"age:65+".to_string()),
         "{:?}",
@@ -291,9 +306,15 @@ async fn every_kind_and_format(backend: Backend) {
         (Some("gold"), 1, 650)
     );
     assert_eq!(
-        u1.profile.joined_at.to_string(),
-        "2026-01-01T00:00:00Z",
+        u1.profile.joined_at.map(|t| t.to_string()).as_deref(),
+        Some("2026-01-01T00:00:00Z"),
         "joined at signup"
+    );
+    let u2 = st.member("u2").await.unwrap().unwrap();
+    assert_eq!(
+        (u2.is_member(), u2.history.orders),
+        (false, 1),
+        "a buyer who never signed up"
     );
     let (_, lines) = st.history_order("p1").await.unwrap().unwrap();
     assert_eq!(

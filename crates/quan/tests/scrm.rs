@@ -47,8 +47,9 @@ async fn orders_are_ingested_idempotently(backend: Backend) {
         "{m}"
     );
     assert_eq!(
-        m["joined_at"], "2026-02-01T10:00:00Z",
-        "an unknown member is created, joined at the order"
+        (&m["member"], &m["joined_at"]),
+        (&json!(false), &Value::Null),
+        "an unknown buyer gets its history, but buying is not joining"
     );
 
     // A changed order replaces the old one; a refunded order does not count.
@@ -130,6 +131,7 @@ async fn orders_are_ingested_idempotently(backend: Backend) {
         .await;
     assert_eq!((st, field(&b)), (422, "kind"));
     let (_, m) = app.get("/v1/members/u9").await;
+    assert_eq!(m["member"], true, "a signup joins");
     assert_eq!(
         (
             m["joined_at"].as_str(),

@@ -83,7 +83,7 @@ pub enum Rule {
         #[serde(default)]
         max: Option<i64>,
     },
-    /// The member joined within the last `days` days.
+    /// The member joined within the last `days` days (a customer who never joined does not).
     JoinedWithin { days: u32 },
     /// The member bought a product of `category` within the last `within_days` days.
     Bought { category: String, within_days: u32 },
@@ -127,11 +127,12 @@ fn days_before(t: Timestamp, days: u32) -> Timestamp {
         .unwrap_or(Timestamp::MIN)
 }
 
-/// The facts of one member that rules read (purchases come separately).
+/// The facts of one customer that rules read (purchases come separately).
 #[derive(Debug, Clone, Copy)]
 pub struct Member<'a> {
     pub id: &'a str,
-    pub joined_at: Timestamp,
+    /// When they joined the membership; `None` for a buyer who never joined.
+    pub joined_at: Option<Timestamp>,
     pub tier: Option<&'a str>,
     pub region: Option<&'a str>,
     pub channel: Option<&'a str>,
@@ -170,9 +171,9 @@ impl Rule {
             Rule::Points { min, max } => {
                 min.is_none_or(|m| member.points >= m) && max.is_none_or(|m| member.points <= m)
             }
-            Rule::JoinedWithin { days } => {
-                member.joined_at > days_before(as_of, *days) && member.joined_at <= as_of
-            }
+            Rule::JoinedWithin { days } => member
+                .joined_at
+                .is_some_and(|j| j > days_before(as_of, *days) && j <= as_of),
             Rule::Bought { .. } | Rule::Spent { .. } | Rule::Orders { .. } => {
                 purchased(&self.purchase().expect("a purchase leaf"))
             }
@@ -364,7 +365,7 @@ mod tests {
     fn member<'a>(tags: &'a [String], stage: Stage, tier: RfmTier) -> Member<'a> {
         Member {
             id: "m1",
-            joined_at: "2026-01-10T00:00:00Z".parse().unwrap(),
+            joined_at: Some("2026-01-10T00:00:00Z".parse().unwrap()),
             tier: Some("gold"),
             region: Some("sh"),
             channel: Some("wechat"),
@@ -410,6 +411,15 @@ mod tests {
         assert!(joined.matches(&m, now, &mut |_| unreachable!()));
         let joined = rule(r#"{"kind": "joined_within", "days": 20}"#);
         assert!(!joined.matches(&m, now, &mut |_| unreachable!()));
+        let buyer = Member {
+            joined_at: None,
+            ..m
+        };
+        let joined = rule(r#"{"kind": "joined_within", "days": 3650}"#);
+        assert!(
+            !joined.matches(&buyer, now, &mut |_| unreachable!()),
+            "a buyer who never joined"
+        );
         let tier = rule(r#"{"kind": "rfm_tier", "tiers": ["S", "A"]}"#);
         assert!(tier.matches(&m, now, &mut |_| unreachable!()));
     }

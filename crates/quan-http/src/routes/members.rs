@@ -12,7 +12,8 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, P, Q};
 use crate::AppState;
 
-/// Creates or replaces a member's profile; `201` when it is new.
+/// Creates or replaces a member's profile; `201` when it is a new member (a customer known
+/// only from orders joins by it, keeping its history).
 #[utoipa::path(put, path = "/v1/members/{id}", tag = "members", operation_id = "members_put", params(("id" = String, Path)), request_body = MemberBody,
     responses((status = 200, body = MemberView), (status = 201, body = MemberView), (status = 422, body = ErrorBody)))]
 pub async fn put(
@@ -25,7 +26,8 @@ pub async fn put(
     Ok(written(w, view))
 }
 
-/// Creates a member (`id` in the body); `409` when the id exists.
+/// Creates a member (`id` in the body); `409` when the id is a member's (a customer known only
+/// from orders joins by it).
 #[utoipa::path(post, path = "/v1/members", tag = "members", operation_id = "members_create", request_body = MemberBody,
     responses((status = 201, body = MemberView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
@@ -36,7 +38,8 @@ pub async fn create(
     Ok(created(state.app.create_member(&p, body).await?))
 }
 
-/// One member, with `lifecycle_stage`, `rfm`, `orders_count` and `total_spent`.
+/// One customer, with `member` (whether it joined), `lifecycle_stage`, `rfm`, `orders_count`
+/// and `total_spent`; a buyer who never joined answers `member` false, `joined_at` null.
 #[utoipa::path(get, path = "/v1/members/{id}", tag = "members", operation_id = "members_get", params(("id" = String, Path), AsOf),
     responses((status = 200, body = MemberView), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -48,7 +51,7 @@ pub async fn get(
     Ok(Json(state.app.member(&p, &id, q.as_of).await?))
 }
 
-/// Members in id order.
+/// Customers in id order: members, and buyers known only from orders (`member` false).
 #[utoipa::path(get, path = "/v1/members", tag = "members", operation_id = "members_list", params(Paging),
     responses((status = 200, body = PageBody<MemberView>)))]
 pub async fn list(

@@ -93,7 +93,8 @@ pub async fn members(
 }
 
 /// A segment's members as CSV: id, joined_at, tier, region, lifecycle_stage, rfm_tier, r, f,
-/// m, orders_count, total_spent.
+/// m, orders_count, total_spent, member (`false`, with `joined_at` empty, for a buyer who never
+/// joined).
 #[utoipa::path(get, path = "/v1/segments/{id}/members.csv", tag = "segments", operation_id = "segments_members_csv", params(("id" = String, Path), AsOf),
     responses((status = 200, description = "a header line, then one member a line", content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
 pub async fn members_csv(

@@ -11,6 +11,7 @@ use quan_core::ErrorCode;
 use tokio::sync::oneshot;
 
 use crate::claiming::{self, TemplateCache};
+use crate::scrm::members;
 use crate::scrm::segments::{admits, Membership};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -242,8 +243,9 @@ pub(super) async fn claim_batch(
     Ok(outcomes)
 }
 
-/// What deciding the claims of `cmds` needs to know of their members; a member is in a rule
-/// segment as of its (latest) claim's time.
+/// What deciding the claims of `cmds` needs to know of their users, made by the one rule of
+/// both backends ([`members::member_facts`]); a customer is in a rule segment as of its
+/// (latest) claim's time.
 async fn member_facts(
     tx: &impl GenericClient,
     cmds: &[ClaimCommand],
@@ -251,23 +253,17 @@ async fn member_facts(
 ) -> Result<HashMap<String, MemberFacts>> {
     let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
     let mut facts: HashMap<String, MemberFacts> = HashMap::new();
-    for r in tx
-        .query(
-            "SELECT id, joined_at, tier, paid_orders FROM members WHERE id = ANY($1)",
-            &[&users],
-        )
-        .await?
-    {
-        facts.insert(
-            r.get(0),
-            MemberFacts {
-                is_member: true,
-                joined_at: Some(from_micros(r.get(1))),
-                tier: r.get(2),
-                paid_orders: r.get(3),
-                in_segment: false,
-            },
-        );
+    let sql = format!(
+        "SELECT id, {} FROM members WHERE id = ANY($1)",
+        members::FACTS_COLS
+    );
+    for r in tx.query(&sql, &[&users]).await? {
+        let row = members::FactsRow {
+            joined_at: r.get::<_, Option<i64>>(1).map(from_micros),
+            tier: r.get(2),
+            paid_orders: r.get(3),
+        };
+        facts.insert(r.get(0), members::member_facts(Some(row), false));
     }
     let Some(segment) = segment else {
         return Ok(facts);
@@ -293,7 +289,7 @@ async fn member_facts(
                 *at = (*at).max(c.now);
             }
             for (user, now) in asked {
-                // Only members can meet a rule.
+                // Only a customer with a row can meet a rule.
                 let Some(f) = facts.get_mut(user) else {
                     continue;
                 };

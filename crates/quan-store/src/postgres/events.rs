@@ -45,7 +45,7 @@ impl Events for PgStore {
             match e.kind.as_str() {
                 "signup" => {
                     tx.execute(
-                        "INSERT INTO members (id, joined_at, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                        &crate::scrm::members::signup_sql(super::segments::ph),
                         &[&e.user_id, &micros(e.at), &micros(now)],
                     )
                     .await?;

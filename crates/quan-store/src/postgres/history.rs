@@ -113,9 +113,11 @@ pub(super) async fn write_order(
         )
         .await?;
     }
-    exec(tx,
-        "INSERT INTO members (id, joined_at, updated_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-        &[&o.user_id, &paid_at, &micros(now)],
+    // Buying is not joining: an unknown customer gets a row, with no join time.
+    exec(
+        tx,
+        &crate::scrm::members::buyer_sql(super::segments::ph),
+        &[&o.user_id, &micros(now)],
     )
     .await?;
     touched.insert(o.user_id);

@@ -132,8 +132,9 @@ impl Members for PgStore {
             .map(member_record)
             .transpose()?
             .map(|b| b.profile);
-            if before.as_ref() == Some(m) {
-                out.push(Written::Unchanged);
+            let written = crate::scrm::members::profile_written(before.as_ref(), m);
+            if written == Written::Unchanged {
+                out.push(written);
                 continue;
             }
             let (tags, attributes) = (
@@ -148,7 +149,7 @@ impl Members for PgStore {
                  updated_at = EXCLUDED.updated_at",
                 &[
                     &m.id,
-                    &micros(m.joined_at),
+                    &m.joined_at.map(micros),
                     &m.tier,
                     &m.region,
                     &m.channel,
@@ -160,11 +161,7 @@ impl Members for PgStore {
                 ],
             )
             .await?;
-            out.push(if before.is_some() {
-                Written::Updated
-            } else {
-                Written::Inserted
-            });
+            out.push(written);
         }
         tx.commit().await?;
         Ok(out)

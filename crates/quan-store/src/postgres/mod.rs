@@ -48,6 +48,11 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/postgres/0002_orders.sql")),
     (3, include_str!("../../migrations/postgres/0003_jobs.sql")),
     (4, include_str!("../../migrations/postgres/0004_scrm.sql")),
+    // 0005 rebuilt SQLite's ledger; PostgreSQL needed nothing, so the versions stay aligned.
+    (
+        6,
+        include_str!("../../migrations/postgres/0006_buying_is_not_joining.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

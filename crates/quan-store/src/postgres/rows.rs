@@ -144,7 +144,7 @@ pub(super) fn member_record(r: &Row) -> Result<MemberRecord> {
     Ok(MemberRecord {
         profile: MemberProfile {
             id: r.get(0),
-            joined_at: from_micros(r.get(1)),
+            joined_at: r.get::<_, Option<i64>>(1).map(from_micros),
             tier: r.get(2),
             region: r.get(3),
             channel: r.get(4),

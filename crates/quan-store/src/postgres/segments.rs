@@ -52,7 +52,8 @@ pub(super) async fn rule_admits(
     Ok(admits(membership, now))
 }
 
-fn ph(n: usize) -> String {
+/// The n-th placeholder of this backend, for the shared SQL of `scrm`.
+pub(super) fn ph(n: usize) -> String {
     format!("${n}")
 }
 

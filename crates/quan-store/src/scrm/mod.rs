@@ -2,11 +2,14 @@
 //! settings they are configured by; the backend-neutral SCRM work is in the submodules.
 //!
 //! - [`ingest`]: what writing an order of a member's history does; a paid checkout order as one.
+//! - [`members`]: who is a member (buying is not joining): claims' member facts, profile
+//!   writes, and how a signup and an order reach a customer's row.
 //! - [`segments`]: who is in a segment (the one place membership is decided) and the SQL of
 //!   purchase conditions.
 //! - [`rfm`]: the full RFM recompute and incremental scoring against its cuts.
 
 pub mod ingest;
+pub mod members;
 pub mod rfm;
 pub mod segments;
 
@@ -21,7 +24,8 @@ pub use ingest::checkout_history;
 pub use rfm::{recompute_rfm, RfmCuts, RfmRun};
 pub use segments::{in_segment, rule_members, segment_members};
 
-/// A member's profile (what the API writes) and the aggregates quan keeps of it.
+/// A customer's row: the profile (what the API writes) and the aggregates quan keeps of it. A
+/// member when the profile has a join time; a buyer known only from orders has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRecord {
     pub profile: MemberProfile,
@@ -37,7 +41,9 @@ pub struct MemberRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberProfile {
     pub id: String,
-    pub joined_at: Timestamp,
+    /// When the customer joined the membership; `None`: never joined (a buyer known only from
+    /// orders, who is no member). Members' writes (the API, imports) always give one.
+    pub joined_at: Option<Timestamp>,
     pub tier: Option<String>,
     pub region: Option<String>,
     pub channel: Option<String>,
@@ -49,6 +55,11 @@ pub struct MemberProfile {
 }
 
 impl MemberRecord {
+    /// Whether the customer joined (buying is not joining).
+    pub fn is_member(&self) -> bool {
+        self.profile.joined_at.is_some()
+    }
+
     /// The member as segment rules see it, with its stage as of `as_of` from `history`.
     pub fn view<'a>(
         &'a self,

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use super::engine::{Work, WriterCtx};
 use crate::claiming;
+use crate::scrm::members;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -57,6 +58,8 @@ impl Claims for SqliteStore {
     }
 }
 
+/// What deciding a claim needs to know of its user, made by the one rule of both backends
+/// ([`members::member_facts`]).
 fn member_facts(
     conn: &Connection,
     user_id: &str,
@@ -64,32 +67,23 @@ fn member_facts(
     now: Timestamp,
 ) -> Result<MemberFacts> {
     let row = conn
-        .prepare_cached("SELECT joined_at, tier, paid_orders FROM members WHERE id = ?1")?
+        .prepare_cached(&format!(
+            "SELECT {} FROM members WHERE id = ?1",
+            members::FACTS_COLS
+        ))?
         .query_row([user_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
+            Ok(members::FactsRow {
+                joined_at: r.get::<_, Option<i64>>(0)?.map(ts),
+                tier: r.get(1)?,
+                paid_orders: r.get(2)?,
+            })
         })
         .optional()?;
     let in_segment = match segment {
         Some(s) => super::segments::in_segment(conn, s, user_id, now)?,
         None => false,
     };
-    Ok(match row {
-        Some((joined, tier, paid)) => MemberFacts {
-            is_member: true,
-            joined_at: Some(ts(joined)),
-            tier,
-            paid_orders: paid,
-            in_segment,
-        },
-        None => MemberFacts {
-            in_segment,
-            ..MemberFacts::default()
-        },
-    })
+    Ok(members::member_facts(row, in_segment))
 }
 
 /// Decides and writes a batch of claims of one template inside the writer's transaction.

@@ -32,7 +32,7 @@ impl Events for SqliteStore {
                 .execute(params![e.id, e.user_id, e.kind, micros(e.at), e.store_id, e.order_id, e.data.to_string(), micros(now)])?;
                 match e.kind.as_str() {
                     "signup" => {
-                        tx.prepare_cached("INSERT INTO members (id, joined_at, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING")?
+                        tx.prepare_cached(&crate::scrm::members::signup_sql(super::segments::ph))?
                             .execute(params![e.user_id, micros(e.at), micros(now)])?;
                     }
                     "tier_changed" => {

@@ -85,10 +85,9 @@ pub(super) fn write_order(
             counted
         ])?;
     }
-    tx.prepare_cached(
-        "INSERT INTO members (id, joined_at, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-    )?
-    .execute(params![o.user_id, paid_at, micros(now)])?;
+    // Buying is not joining: an unknown customer gets a row, with no join time.
+    tx.prepare_cached(&crate::scrm::members::buyer_sql(super::segments::ph))?
+        .execute(params![o.user_id, micros(now)])?;
     touched.insert(o.user_id);
     Ok(written)
 }

@@ -1,4 +1,5 @@
-//! SCRM members on SQLite: profiles, and the aggregates and scores quan keeps of them.
+//! SCRM customers on SQLite: profiles (members when joined), and the aggregates and scores
+//! quan keeps of them.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -79,8 +80,9 @@ impl Members for SqliteStore {
             let mut out = Vec::with_capacity(members.len());
             for m in members {
                 let before = profile_of(tx, &m.id)?;
-                if before.as_ref() == Some(&m) {
-                    out.push(Written::Unchanged);
+                let written = crate::scrm::members::profile_written(before.as_ref(), &m);
+                if written == Written::Unchanged {
+                    out.push(written);
                     continue;
                 }
                 let (tags, attributes) = (serde_json::to_string(&m.tags).expect("json"), m.attributes.to_string());
@@ -93,7 +95,7 @@ impl Members for SqliteStore {
                 )?
                 .execute(params![
                     m.id,
-                    micros(m.joined_at),
+                    m.joined_at.map(micros),
                     m.tier,
                     m.region,
                     m.channel,
@@ -103,7 +105,7 @@ impl Members for SqliteStore {
                     attributes,
                     micros(now)
                 ])?;
-                out.push(if before.is_some() { Written::Updated } else { Written::Inserted });
+                out.push(written);
             }
             Ok(out)
         })

@@ -56,6 +56,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_ledger_rowid.sql"),
     ),
+    (
+        6,
+        include_str!("../../migrations/sqlite/0006_buying_is_not_joining.sql"),
+    ),
 ];
 const READERS: usize = 4;
 

@@ -193,7 +193,7 @@ pub(super) fn member_row(r: &Row) -> rusqlite::Result<Result<MemberRecord>> {
         Ok(MemberRecord {
             profile: MemberProfile {
                 id: r.get(0)?,
-                joined_at: ts(r.get(1)?),
+                joined_at: r.get::<_, Option<i64>>(1)?.map(ts),
                 tier: r.get(2)?,
                 region: r.get(3)?,
                 channel: r.get(4)?,

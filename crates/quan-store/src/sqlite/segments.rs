@@ -58,7 +58,8 @@ pub(super) fn in_segment(
     }
 }
 
-fn ph(n: usize) -> String {
+/// The n-th placeholder of this backend, for the shared SQL of `scrm`.
+pub(super) fn ph(n: usize) -> String {
     format!("?{n}")
 }
 

@@ -144,10 +144,11 @@ pub fn product(id: &str, category: &str) -> ProductRecord {
     }
 }
 
+/// A member's profile, joined at `joined_at`.
 pub fn profile(id: &str, joined_at: Timestamp, tags: &[&str]) -> MemberProfile {
     MemberProfile {
         id: id.into(),
-        joined_at,
+        joined_at: Some(joined_at),
         tier: None,
         region: None,
         channel: None,

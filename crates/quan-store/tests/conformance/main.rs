@@ -12,6 +12,7 @@ mod idempotency;
 mod jobs;
 mod orders;
 mod scrm_history;
+mod scrm_joining;
 mod scrm_members;
 mod scrm_segments;
 mod templates;

@@ -24,7 +24,7 @@ async fn members_and_stores_are_idempotent(backend: Backend) {
 
     let p = MemberProfile {
         id: "m1".into(),
-        joined_at: days_ago(100),
+        joined_at: Some(days_ago(100)),
         tier: Some("gold".into()),
         region: Some("east".into()),
         channel: Some("wechat".into()),
@@ -221,7 +221,10 @@ async fn events_create_and_update_members(backend: Backend) {
         .await
         .unwrap()
         .expect("signup creates the member");
-    assert_eq!((m.profile.joined_at, m.profile.tier), (days_ago(3), None));
+    assert_eq!(
+        (m.profile.joined_at, m.profile.tier),
+        (Some(days_ago(3)), None)
+    );
     assert_eq!(
         s.put_events(vec![signup.clone()], now).await.unwrap(),
         [Unchanged]
@@ -263,7 +266,7 @@ async fn events_create_and_update_members(backend: Backend) {
     assert_eq!(s.put_events(vec![late], now).await.unwrap(), [Inserted]);
     assert_eq!(
         s.member("old").await.unwrap().unwrap().profile.joined_at,
-        days_ago(100)
+        Some(days_ago(100))
     );
 
     let page = s.list_events("new1", 2, None).await.unwrap();

@@ -207,7 +207,7 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
             let demo = demographics.get(&h);
             MemberProfile {
                 id: h.to_string(),
-                joined_at: timestamp(first),
+                joined_at: Some(timestamp(first)),
                 tier: None,
                 region: None,
                 channel: None,
