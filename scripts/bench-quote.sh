@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Measures POST /v1/checkout/quote over HTTP with wrk on a SQLite-backed quan: 100 members each
 # holding 10 coupons (store, product and platform, thresholds that bind) quote a 10-line cart
-# over 3 stores. Usage: scripts/bench-quote.sh [seconds] [connections]   (defaults: 10, 64)
+# over 3 stores. Usage: [QUAN=binary] scripts/bench-quote.sh [seconds] [connections]   (defaults: 10, 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-10}
 CONNS=${2:-64}
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 export QUAN_ADMIN_KEY=bench-admin-key
-cargo build --release -p quan >/dev/null
+# QUAN=path/to/quan measures that binary (to compare builds); otherwise the release build.
+if [[ -z "${QUAN:-}" ]]; then
+  cargo build --release -p quan >/dev/null
+  QUAN=${CARGO_TARGET_DIR:-target}/release/quan
+fi
 WORK=$(mktemp -d)
-RUST_LOG=warn target/release/quan serve --listen 127.0.0.1:18084 --database-url "sqlite://$WORK/q.db" &
+RUST_LOG=warn "$QUAN" serve --listen 127.0.0.1:18084 --database-url "sqlite://$WORK/q.db" &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18084/healthz >/dev/null && break; sleep 0.1; done
