@@ -5,12 +5,16 @@
 //! - [`merchant`]: each store's legal merchant configurations, deduplicated by what the rest of
 //!   the cart can see of them.
 //! - [`reach`]: which sums of per-store losses the remaining stores can make (an exact bound).
-//! - [`search`]: for each platform option, a branch and bound over stores with bounds that never
-//!   cut a combination that could tie the best, and the tie-breaks of section 6.4.
+//! - [`search`]: for each platform option, a branch and bound over stores that never cuts a
+//!   combination that could tie the best.
+//! - [`bound`]: the search's upper bounds, the relaxed one and the exact one.
+//! - [`incumbent`]: each complete choice priced, and the tie-breaks of section 6.4.
 //! - [`shipping`]: the best placement of free-shipping coupons on shipments.
 //!
-//! Why it is exact is written in docs/ARCHITECTURE.md ("The checkout solver").
+//! Why it is exact is written in docs/ARCHITECTURE.md ("Why the solver is exact").
 
+mod bound;
+mod incumbent;
 mod merchant;
 mod reach;
 mod search;
