@@ -22,7 +22,8 @@ pub const ZONE: &str = "Asia/Shanghai";
 
 pub use quan_store::testing::{fresh_database, Backend};
 
-/// Declares a test once and runs it on both backends: `both!(name, body_fn);`.
+/// Declares a test once and runs it on both backends: `both!(name);` for an `async fn
+/// name(backend: Backend)` in the same file.
 #[macro_export]
 macro_rules! both {
     ($name:ident) => {
