@@ -5,12 +5,14 @@
 //! - [`extract`]: the caller, bodies, paths and queries, every failure in the error shape.
 //! - [`layers`]: what every request goes through: the body read whole, the per-key rate
 //!   limit, idempotency keys, long URIs.
+//! - [`metrics`]: Prometheus metrics of requests and the store, at `GET /metrics`.
 //! - [`routes`]: the handlers, one module per resource.
 //! - [`openapi`]: the OpenAPI 3 document, generated from the handlers' annotations.
 
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 
@@ -41,11 +43,13 @@ impl AppState {
 
 /// The whole API as one router.
 pub fn router(state: AppState) -> Router {
+    metrics::handle();
     routes::routes()
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layers::idempotency,
         ))
+        .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layers::rate_limit,

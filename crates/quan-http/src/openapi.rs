@@ -12,7 +12,7 @@ use crate::routes::{
 #[openapi(
     info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout and the SCRM."),
     paths(
-        system::healthz, system::openapi, keys::create,
+        system::healthz, system::openapi, crate::metrics::metrics, keys::create,
         templates::create, templates::get, templates::list, templates::update,
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,

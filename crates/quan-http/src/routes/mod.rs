@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
         .route("/openapi.json", get(system::openapi))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/v1/keys", post(keys::create))
         .route(
             "/v1/templates",

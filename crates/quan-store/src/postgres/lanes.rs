@@ -76,6 +76,9 @@ impl Claimer {
 
 async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: Vec<ClaimJob>) {
     let (cmds, replies): (Vec<ClaimCommand>, Vec<_>) = jobs.into_iter().unzip();
+    metrics::histogram!("quan_store_claim_group_size", "backend" => "postgres")
+        .record(cmds.len() as f64);
+    let started = std::time::Instant::now();
     let mut attempt = 0;
     let result = loop {
         attempt += 1;
@@ -87,6 +90,9 @@ async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: 
             other => break other,
         }
     };
+    // A batch is one transaction; its time is mostly the commit's fsync on the server.
+    metrics::histogram!("quan_store_claim_batch_seconds", "backend" => "postgres")
+        .record(started.elapsed().as_secs_f64());
     match result {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {

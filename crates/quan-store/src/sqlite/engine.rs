@@ -71,6 +71,8 @@ pub(super) fn sync_loop(
             let started = std::time::Instant::now();
             let synced = file.and_then(|f| f.sync_data().map(|()| f));
             tracing::debug!(groups, fsync = ?started.elapsed(), "sqlite wal fsync");
+            metrics::histogram!("quan_store_fsync_seconds", "backend" => "sqlite")
+                .record(started.elapsed().as_secs_f64());
             match synced {
                 Ok(f) => {
                     wal = Some(f);
@@ -181,6 +183,10 @@ pub(super) fn writer_loop(
         in_flight += 1;
         let size = group.replies.len();
         tracing::debug!(size, claims = group.claims, ?decided, total = ?started.elapsed(), "sqlite group commit");
+        if group.claims > 0 {
+            metrics::histogram!("quan_store_claim_group_size", "backend" => "sqlite")
+                .record(group.claims as f64);
+        }
         if let Err(e) = &commit {
             tracing::error!(error = %e, "sqlite group commit failed");
         }
