@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -23,8 +23,10 @@ const READ_LIMIT: usize = 8 * 1024 * 1024;
 /// The longest path and query accepted.
 pub const MAX_URI: usize = 8 * 1024;
 
-/// Reads the whole body before anything else looks at the request, and refuses long URIs.
-pub async fn read_whole(req: Request, next: Next) -> Response {
+/// What every request meets first: long URIs are refused, the caller's API key must have a
+/// token left in its bucket, and the body is read whole before anything else looks at the
+/// request (so a refusal never leaves a half-read body on a keep-alive connection).
+pub async fn front(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if uri_len > MAX_URI {
         return ApiError::new(
@@ -34,6 +36,15 @@ pub async fn read_whole(req: Request, next: Next) -> Response {
         .into_response();
     }
     let (parts, body) = req.into_parts();
+    if let (Some(limiter), Some(secret)) = (&state.limiter, crate::extract::bearer(&parts)) {
+        if let Err(wait) = limiter.check(secret) {
+            return rate_limited(wait);
+        }
+    }
+    // A body the client said is empty needs no reading.
+    if body.size_hint().exact() == Some(0) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     match axum::body::to_bytes(body, READ_LIMIT).await {
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -68,39 +79,32 @@ impl RateLimiter {
         })
     }
 
-    /// `Err(seconds to wait)` when the key's bucket is empty.
+    /// `Err(seconds to wait)` when the key's bucket is empty. Buckets are keyed by the
+    /// secret itself (held in memory only, like the request that carried it).
     pub fn check(&self, key: &str) -> Result<(), u64> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.buckets.retain_recent();
         }
-        let key = quan_store::hash_secret(key);
-        self.buckets.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+        self.buckets
+            .check_key(&key.to_string())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            })
     }
 }
 
-/// Answers 429 with `Retry-After` when the caller's API key has used up its bucket.
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(limiter) = &state.limiter {
-        let (parts, body) = req.into_parts();
-        if let Some(secret) = crate::extract::bearer(&parts) {
-            if let Err(wait) = limiter.check(secret) {
-                let mut response = ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!("this API key is over its rate limit; retry in {wait} s"),
-                )
-                .into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-                return response;
-            }
-        }
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    next.run(req).await
+/// 429 with `Retry-After`: the caller's API key has used up its bucket.
+fn rate_limited(wait: u64) -> Response {
+    let mut response = ApiError::new(
+        ErrorCode::RateLimited,
+        format!("this API key is over its rate limit; retry in {wait} s"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+    response
 }
 
 /// The routes that decide their idempotency key inside their own transaction.

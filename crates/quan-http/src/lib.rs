@@ -3,8 +3,8 @@
 //!
 //! - [`error`]: the one error body; statuses come from the code table.
 //! - [`extract`]: the caller, bodies, paths and queries, every failure in the error shape.
-//! - [`layers`]: what every request goes through: the body read whole, the per-key rate
-//!   limit, idempotency keys, long URIs.
+//! - [`layers`]: what every request goes through: long URIs refused, the per-key rate limit,
+//!   the body read whole, idempotency keys.
 //! - [`metrics`]: Prometheus metrics of requests and the store, at `GET /metrics`.
 //! - [`routes`]: the handlers, one module per resource.
 //! - [`openapi`]: the OpenAPI 3 document, generated from the handlers' annotations.
@@ -52,9 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(metrics::record))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            layers::rate_limit,
+            layers::front,
         ))
-        .layer(axum::middleware::from_fn(layers::read_whole))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
