@@ -26,17 +26,6 @@ pub struct Answer {
     pub location: Option<String>,
 }
 
-impl Answer {
-    /// The answer of a refusal or failure.
-    pub fn error(e: &Error) -> Self {
-        Answer {
-            status: e.code.status(),
-            body: serde_json::to_value(e.body()).expect("an error serializes"),
-            location: None,
-        }
-    }
-}
-
 /// The key of a request: `header` (the client's key, 1..255 visible characters) scoped to the
 /// API key `key_id`, and the fingerprint of `what` (method and path) with the parsed `body`.
 pub fn key(key_id: &str, header: &[u8], what: &str, body: &[u8]) -> Result<IdempotencyKey> {

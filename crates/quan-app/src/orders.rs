@@ -245,16 +245,14 @@ impl App {
     /// One order: a checkout order with its pricing, or else an order of a member's history.
     pub async fn any_order(&self, principal: &Principal, id: &Id) -> Result<AnyOrder> {
         require(principal, &[Role::Platform, Role::Customer])?;
-        if self.store.order(id).await?.is_none() {
-            if let Some(h) = self.history_view(id).await? {
-                if principal.speaks_for(&h.order.user_id) {
-                    return Ok(AnyOrder::History(h));
-                }
-            }
+        match self.store.order(id).await? {
+            Some(o) if principal.speaks_for(&o.user_id) => Ok(AnyOrder::Checkout(view(o)?)),
+            Some(_) => Err(Error::not_found("order")),
+            None => match self.history_view(id).await? {
+                Some(h) if principal.speaks_for(&h.order.user_id) => Ok(AnyOrder::History(h)),
+                _ => Err(Error::not_found("order")),
+            },
         }
-        Ok(AnyOrder::Checkout(view(
-            self.visible_order(principal, id).await?,
-        )?))
     }
 
     /// Redeems the order's locked coupons (payment succeeded). Paying twice answers the paid

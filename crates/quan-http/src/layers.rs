@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -107,13 +107,11 @@ fn rate_limited(wait: u64) -> Response {
     response
 }
 
-/// The routes that decide their idempotency key inside their own transaction.
-fn keyed_in_transaction(path: &str) -> bool {
-    path.ends_with("/claim") || path.ends_with("/grant")
-}
-
 /// Gives every mutating call `Idempotency-Key` semantics through `App::once`: the first answer
 /// (success or refusal) is kept and replayed; the same key with another request is refused.
+/// The caller it resolved is handed on to the handler (`extract::Caller` reads it).
+/// (Claims and grants are routed outside this layer: they decide their key inside the claim's
+/// own transaction, `routes::keyed_in_transaction`.)
 pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
@@ -121,13 +119,6 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let Some(header) = req.headers().get("idempotency-key").cloned() else {
         return next.run(req).await;
     };
-    if req
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|p| keyed_in_transaction(p.as_str()))
-    {
-        return next.run(req).await;
-    }
     let (parts, body) = req.into_parts();
     let principal = match crate::extract::bearer(&parts) {
         Some(secret) => match state.app.principal(secret).await {
@@ -140,11 +131,13 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         Ok(b) => b,
         Err(_) => return ApiError::code(ErrorCode::PayloadTooLarge).into_response(),
     };
-    let req = Request::from_parts(parts, Body::from(bytes.clone()));
+    let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
     // Without a known key the handler answers 401 and nothing is recorded.
     let Some(principal) = principal else {
         return next.run(req).await;
     };
+    req.extensions_mut()
+        .insert(crate::extract::Resolved(principal.clone()));
     let what = format!(
         "{} {}",
         req.method(),

@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             layers::idempotency,
         ))
+        .merge(routes::keyed_in_transaction())
         .route_layer(axum::middleware::from_fn(metrics::record))
+        .fallback(routes::system::not_found)
+        .method_not_allowed_fallback(routes::system::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             layers::front,

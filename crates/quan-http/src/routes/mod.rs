@@ -22,6 +22,15 @@ use quan_store::scrm::Written;
 
 use crate::AppState;
 
+/// The routes that decide their idempotency key inside their own transaction (the record and
+/// the coupon commit together), so they are kept out of the idempotency layer.
+pub fn keyed_in_transaction() -> Router<AppState> {
+    Router::new()
+        .route("/v1/templates/{id}/claim", post(claims::claim))
+        .route("/v1/templates/{id}/grant", post(claims::grant))
+}
+
+/// Every other route.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
@@ -39,8 +48,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/templates/{id}/activate", post(templates::activate))
         .route("/v1/templates/{id}/pause", post(templates::pause))
         .route("/v1/templates/{id}/end", post(templates::end))
-        .route("/v1/templates/{id}/claim", post(claims::claim))
-        .route("/v1/templates/{id}/grant", post(claims::grant))
         .route("/v1/templates/{id}/links", post(claims::create_link))
         .route(
             "/v1/templates/{id}/claim-codes",
@@ -81,8 +88,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/segments/{id}/members.csv", get(segments::members_csv))
         .route("/v1/scrm/config", get(rfm::get_config).put(rfm::put_config))
         .route("/v1/rfm/recompute", post(rfm::recompute))
-        .fallback(system::not_found)
-        .method_not_allowed_fallback(system::method_not_allowed)
 }
 
 /// 201 with the view.
