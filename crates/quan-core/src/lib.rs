@@ -4,6 +4,7 @@
 //! (`jiff::Timestamp`) and the tenant's zone ([`zone::TenantZone`]) so that history can be
 //! evaluated as of its own dates and tests can move the clock.
 //!
+//! - [`campaign`]: campaigns (triggers, audiences, actions, caps, budgets, holdouts) and their rules.
 //! - [`template`]: the coupon template (券模板) and its validation into a [`template::Template`].
 //! - [`access`]: roles and the principal behind an API key.
 //! - [`checkout`]: carts, benefit arithmetic, apportionment and the exact best-combination solver.
@@ -17,6 +18,7 @@
 //! - [`zone`]: the tenant's time zone: local days and midnights.
 
 pub mod access;
+pub mod campaign;
 pub mod checkout;
 pub mod claim;
 pub mod coupon;

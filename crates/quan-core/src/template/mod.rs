@@ -4,7 +4,7 @@
 //! rule of domain.md section 2 and names the field at fault. Holding a [`Template`] means it is
 //! valid. [`TemplateStatus`] (in `status`) is where a template stands.
 
-mod parse;
+pub(crate) mod parse;
 mod status;
 
 pub use status::{StatusAction, TemplateStatus};

@@ -110,7 +110,7 @@ fn ids(spec: &mut TemplateSpec) -> Check {
     Ok(())
 }
 
-fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
+pub(crate) fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
     let bad = || {
         FieldError::new(
             ErrorCode::InvalidValue,

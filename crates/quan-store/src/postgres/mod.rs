@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_buying_is_not_joining.sql"),
     ),
+    (7, include_str!("../../migrations/postgres/0007_campaigns.sql")),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

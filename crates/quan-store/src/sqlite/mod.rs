@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_buying_is_not_joining.sql"),
     ),
+    (7, include_str!("../../migrations/sqlite/0007_campaigns.sql")),
 ];
 const READERS: usize = 4;
 

@@ -1,0 +1,528 @@
+//! A campaign as an operator writes it (api.md, Campaigns), and its check into a [`Campaign`].
+
+use jiff::civil::Time;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::scrm::{RfmTier, Stage};
+use crate::text::{Id, Label, Name, Note};
+use crate::{ErrorCode, FieldError};
+
+/// The most templates one pack grants.
+pub const MAX_PACK: usize = 20;
+/// The longest delay after an event, in hours (a year).
+pub const MAX_DELAY_HOURS: u32 = 24 * 366;
+
+/// A campaign's definition, as written (api.md): checked by [`Campaign::parse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    #[schema(value_type = String)]
+    pub name: Name,
+    pub trigger: Trigger,
+    /// Who may enter; default everyone.
+    #[serde(default)]
+    pub audience: Audience,
+    /// What an entered (and not held-out) member gets, all or none.
+    pub actions: Vec<Action>,
+    /// At most `count` treatments of one member within `days` days.
+    #[serde(default)]
+    pub frequency_cap: Option<FrequencyCap>,
+    #[serde(default)]
+    pub budget: Option<Budget>,
+    /// The share of the audience held out (0..10000 basis points), by a stable hash of campaign
+    /// and member: recorded, never treated.
+    #[serde(default)]
+    pub holdout_bp: u32,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<Timestamp>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<Timestamp>,
+}
+
+/// What makes members enter a campaign. (Fission, lotteries and points come as further kinds.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Trigger {
+    /// Each event of this kind enters its member, `delay_hours` after the event.
+    Event {
+        event: EventKind,
+        #[serde(default)]
+        delay_hours: Option<u32>,
+    },
+    /// Every listed ISO weekday (Monday = 1) at `at` (HH:MM, tenant-local), the audience as of
+    /// then.
+    Schedule { weekdays: Vec<u8>, at: String },
+    /// Members whose join (or last order) is at least `hours` old, with no order since.
+    Inactivity { since: Since, hours: u32 },
+    /// The audience as of activation, once.
+    Once,
+}
+
+/// The events a campaign can wait for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Signup,
+    OrderPaid,
+    OrderShipped,
+    OrderConfirmed,
+    Review,
+    Follow,
+    Share,
+    CheckIn,
+    TierChanged,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Signup,
+        EventKind::OrderPaid,
+        EventKind::OrderShipped,
+        EventKind::OrderConfirmed,
+        EventKind::Review,
+        EventKind::Follow,
+        EventKind::Share,
+        EventKind::CheckIn,
+        EventKind::TierChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Signup => "signup",
+            EventKind::OrderPaid => "order_paid",
+            EventKind::OrderShipped => "order_shipped",
+            EventKind::OrderConfirmed => "order_confirmed",
+            EventKind::Review => "review",
+            EventKind::Follow => "follow",
+            EventKind::Share => "share",
+            EventKind::CheckIn => "check_in",
+            EventKind::TierChanged => "tier_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// What an inactivity trigger counts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Since {
+    Joined,
+    LastOrder,
+}
+
+/// Who may enter a campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Audience {
+    /// Everyone.
+    #[default]
+    All,
+    Segment {
+        segment_id: Id,
+    },
+    /// Membership tiers.
+    Tiers {
+        #[schema(value_type = Vec<String>)]
+        tiers: Vec<Label>,
+    },
+    /// Lifecycle stages.
+    Stages { stages: Vec<Stage> },
+    /// RFM tiers (S, A, B, C).
+    RfmTiers { tiers: Vec<RfmTier> },
+}
+
+/// What a treated member gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// A coupon, through the `campaign_only` route.
+    Grant { template_id: Id },
+    /// Several coupons, all or none; `cac` checks the pack's expected cost against the CAC
+    /// ceiling (80% of LTV).
+    GrantPack {
+        template_ids: Vec<Id>,
+        #[serde(default)]
+        cac: Option<CacCheck>,
+    },
+    /// A task for the member's store guide: its material, a suggested message and the coupon
+    /// the guide may grant.
+    Task {
+        #[schema(value_type = String)]
+        title: Name,
+        #[serde(default)]
+        template_id: Option<Id>,
+        #[serde(default)]
+        #[schema(value_type = Option<String>)]
+        material: Option<Note>,
+        #[serde(default)]
+        #[schema(value_type = Option<String>)]
+        message: Option<Note>,
+    },
+    /// A message through the channel's webhook; with `link_template_id`, it carries the
+    /// member's signed claim link for that template.
+    Message {
+        channel: MessageChannel,
+        #[schema(value_type = String)]
+        text: Note,
+        #[serde(default)]
+        link_template_id: Option<Id>,
+    },
+}
+
+/// The figures a pack's cost is checked against (domain.md section 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacCheck {
+    /// The share of granted coupons expected to be used, basis points.
+    pub expected_use_bp: u32,
+    /// A member's lifetime value, minor units.
+    pub ltv: i64,
+}
+
+/// Where messages go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageChannel {
+    Sms,
+    Wechat,
+    AppPush,
+    Email,
+}
+
+impl MessageChannel {
+    pub const ALL: [MessageChannel; 4] = [
+        MessageChannel::Sms,
+        MessageChannel::Wechat,
+        MessageChannel::AppPush,
+        MessageChannel::Email,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageChannel::Sms => "sms",
+            MessageChannel::Wechat => "wechat",
+            MessageChannel::AppPush => "app_push",
+            MessageChannel::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        MessageChannel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// At most `count` treatments of a member within `days` days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FrequencyCap {
+    pub count: u32,
+    pub days: u32,
+}
+
+/// What a campaign may spend: coupons granted (`count`) and their face value (`amount`, minor
+/// units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    #[serde(default)]
+    pub count: Option<i64>,
+    #[serde(default)]
+    pub amount: Option<i64>,
+}
+
+/// A campaign whose every part has been checked. Build it with [`Campaign::parse`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    spec: CampaignSpec,
+    at: Option<Time>,
+}
+
+impl Campaign {
+    /// Checks every part; the error names the field (`trigger.weekdays[2]`, `actions[1]`).
+    /// Whether named templates exist and may be granted is the caller's to check
+    /// ([`Campaign::template_refs`]).
+    pub fn parse(spec: CampaignSpec) -> Result<Campaign, FieldError> {
+        let bad = |code, field: &str, message: &str| Err(FieldError::new(code, field, message));
+        let mut at = None;
+        match &spec.trigger {
+            Trigger::Event { delay_hours, .. } => {
+                if delay_hours.is_some_and(|h| h > MAX_DELAY_HOURS) {
+                    return bad(
+                        ErrorCode::TooLarge,
+                        "trigger.delay_hours",
+                        "at most a year (8784 hours)",
+                    );
+                }
+            }
+            Trigger::Schedule { weekdays, at: when } => {
+                if weekdays.is_empty() {
+                    return bad(ErrorCode::EmptyList, "trigger.weekdays", "name a weekday");
+                }
+                for (i, d) in weekdays.iter().enumerate() {
+                    if !(1..=7).contains(d) {
+                        return bad(
+                            ErrorCode::InvalidValue,
+                            &format!("trigger.weekdays[{i}]"),
+                            "an ISO weekday, 1 (Monday) to 7",
+                        );
+                    }
+                }
+                if when == "24:00" {
+                    return bad(ErrorCode::InvalidValue, "trigger.at", "00:00..23:59");
+                }
+                at = Some(crate::template::parse::hhmm("trigger.at", when)?);
+            }
+            Trigger::Inactivity { hours, .. } => {
+                if *hours == 0 {
+                    return bad(ErrorCode::NotPositive, "trigger.hours", "at least 1");
+                }
+                if *hours > MAX_DELAY_HOURS {
+                    return bad(ErrorCode::TooLarge, "trigger.hours", "at most 8784");
+                }
+            }
+            Trigger::Once => {}
+        }
+        match &spec.audience {
+            Audience::Tiers { tiers } if tiers.is_empty() => {
+                return bad(ErrorCode::EmptyList, "audience.tiers", "name a tier");
+            }
+            Audience::Stages { stages } if stages.is_empty() => {
+                return bad(ErrorCode::EmptyList, "audience.stages", "name a stage");
+            }
+            Audience::RfmTiers { tiers } if tiers.is_empty() => {
+                return bad(ErrorCode::EmptyList, "audience.tiers", "name an RFM tier");
+            }
+            _ => {}
+        }
+        if spec.actions.is_empty() {
+            return bad(ErrorCode::EmptyList, "actions", "a campaign does something");
+        }
+        if spec.actions.len() > MAX_PACK {
+            return bad(ErrorCode::TooLarge, "actions", "at most 20 actions");
+        }
+        for (i, a) in spec.actions.iter().enumerate() {
+            if let Action::GrantPack { template_ids, cac } = a {
+                let field = format!("actions[{i}].template_ids");
+                if template_ids.is_empty() {
+                    return bad(ErrorCode::EmptyList, &field, "a pack has templates");
+                }
+                if template_ids.len() > MAX_PACK {
+                    return bad(ErrorCode::TooLarge, &field, "at most 20 templates");
+                }
+                if let Some(c) = cac {
+                    if c.expected_use_bp > 10_000 {
+                        return bad(
+                            ErrorCode::InvalidValue,
+                            &format!("actions[{i}].cac.expected_use_bp"),
+                            "0..10000 basis points",
+                        );
+                    }
+                    if c.ltv < 0 {
+                        return bad(
+                            ErrorCode::Negative,
+                            &format!("actions[{i}].cac.ltv"),
+                            "must not be negative",
+                        );
+                    }
+                }
+            }
+        }
+        let grants = spec.actions.iter().map(grants_of).sum::<usize>();
+        if grants > MAX_PACK {
+            return bad(ErrorCode::TooLarge, "actions", "at most 20 coupons per member");
+        }
+        if let Some(cap) = &spec.frequency_cap {
+            if cap.count == 0 {
+                return bad(ErrorCode::NotPositive, "frequency_cap.count", "at least 1");
+            }
+            if cap.days == 0 {
+                return bad(ErrorCode::NotPositive, "frequency_cap.days", "at least 1");
+            }
+            if cap.days > 3660 {
+                return bad(ErrorCode::TooLarge, "frequency_cap.days", "at most 3660");
+            }
+        }
+        if let Some(b) = &spec.budget {
+            if b.count.is_none() && b.amount.is_none() {
+                return bad(
+                    ErrorCode::MissingField,
+                    "budget",
+                    "give a count, an amount or both",
+                );
+            }
+            for (field, v) in [("budget.count", b.count), ("budget.amount", b.amount)] {
+                if v.is_some_and(|v| v < 1) {
+                    return bad(ErrorCode::NotPositive, field, "at least 1");
+                }
+            }
+        }
+        if spec.holdout_bp > 10_000 {
+            return bad(
+                ErrorCode::InvalidValue,
+                "holdout_bp",
+                "0..10000 basis points",
+            );
+        }
+        if let (Some(s), Some(e)) = (spec.starts_at, spec.ends_at) {
+            if e <= s {
+                return bad(ErrorCode::WindowInverted, "ends_at", "after starts_at");
+            }
+        }
+        Ok(Campaign { spec, at })
+    }
+
+    pub fn spec(&self) -> &CampaignSpec {
+        &self.spec
+    }
+
+    pub fn into_spec(self) -> CampaignSpec {
+        self.spec
+    }
+
+    /// The local time of a schedule trigger.
+    pub fn schedule_at(&self) -> Option<Time> {
+        self.at
+    }
+
+    /// The templates granted to each treated member, in action order (packs flattened).
+    pub fn grants(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for a in &self.spec.actions {
+            match a {
+                Action::Grant { template_id } => out.push(template_id.as_str()),
+                Action::GrantPack { template_ids, .. } => {
+                    out.extend(template_ids.iter().map(Id::as_str))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Every template the campaign names, with the field that names it: each must exist and
+    /// be distributed `campaign_only`.
+    pub fn template_refs(&self) -> Vec<(String, &str)> {
+        let mut out = Vec::new();
+        for (i, a) in self.spec.actions.iter().enumerate() {
+            match a {
+                Action::Grant { template_id } => {
+                    out.push((format!("actions[{i}].template_id"), template_id.as_str()))
+                }
+                Action::GrantPack { template_ids, .. } => {
+                    for (j, t) in template_ids.iter().enumerate() {
+                        out.push((format!("actions[{i}].template_ids[{j}]"), t.as_str()));
+                    }
+                }
+                Action::Task {
+                    template_id: Some(t),
+                    ..
+                }
+                | Action::Message {
+                    link_template_id: Some(t),
+                    ..
+                } => out.push((
+                    format!(
+                        "actions[{i}].{}",
+                        if matches!(a, Action::Task { .. }) {
+                            "template_id"
+                        } else {
+                            "link_template_id"
+                        }
+                    ),
+                    t.as_str(),
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Whether the campaign runs at `now`: inside its start and end times.
+    pub fn in_window(&self, now: Timestamp) -> bool {
+        self.spec.starts_at.is_none_or(|s| now >= s) && self.spec.ends_at.is_none_or(|e| now < e)
+    }
+}
+
+fn grants_of(a: &Action) -> usize {
+    match a {
+        Action::Grant { .. } => 1,
+        Action::GrantPack { template_ids, .. } => template_ids.len(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: serde_json::Value) -> Result<Campaign, FieldError> {
+        Campaign::parse(serde_json::from_value(v).expect("shape"))
+    }
+
+    fn base() -> serde_json::Value {
+        serde_json::json!({"name": "c", "trigger": {"kind": "once"},
+            "actions": [{"kind": "grant", "template_id": "t1"}]})
+    }
+
+    #[test]
+    fn a_minimal_campaign_parses_with_defaults() {
+        let c = parse(base()).unwrap();
+        assert_eq!(c.spec().audience, Audience::All);
+        assert_eq!(c.spec().holdout_bp, 0);
+        assert_eq!(c.grants(), vec!["t1"]);
+    }
+
+    #[test]
+    fn each_part_is_refused_with_its_field() {
+        let cases = [
+            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [], "at": "10:00"}), "trigger.weekdays"),
+            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4, 8], "at": "10:00"}), "trigger.weekdays[1]"),
+            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4], "at": "25:00"}), "trigger.at"),
+            ("trigger", serde_json::json!({"kind": "inactivity", "since": "joined", "hours": 0}), "trigger.hours"),
+            ("actions", serde_json::json!([]), "actions"),
+            ("actions", serde_json::json!([{"kind": "grant_pack", "template_ids": []}]), "actions[0].template_ids"),
+            ("frequency_cap", serde_json::json!({"count": 0, "days": 7}), "frequency_cap.count"),
+            ("budget", serde_json::json!({}), "budget"),
+            ("budget", serde_json::json!({"amount": 0}), "budget.amount"),
+            ("holdout_bp", serde_json::json!(10001), "holdout_bp"),
+        ];
+        for (key, value, field) in cases {
+            let mut body = base();
+            body[key] = value;
+            assert_eq!(parse(body).unwrap_err().field, field, "{key}");
+        }
+        let mut body = base();
+        body["starts_at"] = "2026-03-02T00:00:00Z".into();
+        body["ends_at"] = "2026-03-01T00:00:00Z".into();
+        assert_eq!(parse(body).unwrap_err().code, ErrorCode::WindowInverted);
+    }
+
+    #[test]
+    fn template_refs_name_their_fields() {
+        let mut body = base();
+        body["actions"] = serde_json::json!([
+            {"kind": "grant_pack", "template_ids": ["a", "b"]},
+            {"kind": "task", "title": "call", "template_id": "c"},
+            {"kind": "message", "channel": "sms", "text": "hi", "link_template_id": "d"}
+        ]);
+        let c = parse(body).unwrap();
+        let refs: Vec<_> = c.template_refs().into_iter().map(|(f, t)| format!("{f}={t}")).collect();
+        assert_eq!(
+            refs,
+            [
+                "actions[0].template_ids[0]=a",
+                "actions[0].template_ids[1]=b",
+                "actions[1].template_id=c",
+                "actions[2].link_template_id=d"
+            ]
+        );
+        assert_eq!(c.grants(), vec!["a", "b"]);
+    }
+}
