@@ -7,7 +7,9 @@ use quan_core::link::{self, LinkClaims};
 use quan_core::template::{Channel, Template};
 use quan_core::text::{Id, Label};
 use quan_core::ErrorCode;
-use quan_store::{new_id, ClaimCommand, ClaimOutcome, ClaimRoute, IdempotencyKey, JobKind, NewJob};
+use quan_store::{
+    new_id, ClaimCommand, ClaimOutcome, ClaimRoute, IdempotencyKey, JobKind, NewJob, TemplateRecord,
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -111,6 +113,12 @@ fn confined(principal: &Principal) -> Option<Vec<String>> {
         Role::Merchant | Role::Guide => Some(principal.store_ids.clone()),
         Role::Platform | Role::Customer => None,
     }
+}
+
+/// Whether a stored template's distribution can ever honour `route`.
+fn honours_route(record: TemplateRecord, route: Route) -> Result<bool> {
+    let template = Template::parse(record.spec).map_err(|_| Error::internal())?;
+    Ok(honours(&template, route))
 }
 
 fn answer(outcome: ClaimOutcome, route: &ClaimRoute) -> Result<ClaimedBody> {
@@ -234,8 +242,7 @@ impl App {
     /// A template the caller may see whose distribution can honour `route`.
     async fn distributed(&self, principal: &Principal, id: &Id, route: Route) -> Result<()> {
         let record = self.visible_template(principal, id).await?;
-        let template = Template::parse(record.spec).map_err(|_| Error::internal())?;
-        if !honours(&template, route) {
+        if !honours_route(record, route)? {
             return Err(Error::field(
                 ErrorCode::RouteNotDistributed,
                 "distribution",
@@ -266,11 +273,23 @@ impl App {
                 "must be in the future",
             ));
         }
+        Ok(self.sign_link(&template_id, body.user_id.map(Id::into_string), expires_at))
+    }
+
+    /// A signed claim link for a template, bound to `user_id` when given, and its URL (the
+    /// links of `create_link` and of messages). The caller has checked that the template's
+    /// distribution honours links.
+    pub(crate) fn sign_link(
+        &self,
+        template_id: &str,
+        user_id: Option<String>,
+        expires_at: Timestamp,
+    ) -> LinkAnswer {
         let nonce: u64 = rand::rng().random();
         let claims = LinkClaims {
             template_id: template_id.to_string(),
             expires_at: expires_at.as_second(),
-            user_id: body.user_id.map(Id::into_string),
+            user_id,
             nonce: format!("{nonce:x}"),
         };
         let signed = link::sign(&self.link_secret, &claims);
@@ -280,11 +299,19 @@ impl App {
             template_id,
             signed
         );
-        Ok(LinkAnswer {
+        LinkAnswer {
             link: signed,
             url,
             expires_at,
-        })
+        }
+    }
+
+    /// Whether a template exists and its distribution honours signed links.
+    pub(crate) async fn honours_links(&self, template_id: &str) -> Result<bool> {
+        match self.store.template(template_id).await? {
+            Some(record) => honours_route(record, Route::Link { valid: true }),
+            None => Ok(false),
+        }
     }
 
     /// Makes pre-made, single-use claim codes; they count as issued and take stock when made.

@@ -9,6 +9,8 @@
 //! - [`wallet`]: wallets, coupons with their ledgers, revocation.
 //! - [`members`], [`history`], [`events`], [`catalog`], [`segments`], [`rfm`]: the SCRM.
 //! - [`jobs`]: background jobs (claim codes) and their runner.
+//! - [`channels`], [`outbox`], [`delivery`]: channel webhooks, the outbox of messages, and
+//!   their delivery (signed POSTs, retries with backoff, dead letters).
 //! - [`input`]: request bodies into typed values, every failure naming its field.
 //! - [`once`]: idempotency keys, one mechanism for every mutating call.
 //! - [`upkeep`]: what time makes due (expiry, lapsed locks, old idempotency keys).
@@ -18,10 +20,12 @@
 //! routing) and SQL. Rules live in `quan-core`; the layer only applies them.
 
 pub mod catalog;
+pub mod channels;
 pub mod checkout;
 pub mod claims;
 pub mod clock;
 pub mod counter;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod history;
@@ -31,6 +35,7 @@ pub mod keys;
 pub mod members;
 pub mod once;
 pub mod orders;
+pub mod outbox;
 pub mod page;
 pub mod rfm;
 pub mod segments;
@@ -72,6 +77,8 @@ pub struct Inner {
     priced: RwLock<HashMap<String, Arc<Template>>>,
     /// Runs this process's background jobs.
     pub jobs: Arc<jobs::JobRunner>,
+    /// Sends the outbox's messages.
+    delivery: delivery::Sender,
 }
 
 impl std::ops::Deref for App {
@@ -92,6 +99,8 @@ pub struct Config {
     pub public_url: String,
     /// How long a job is leased to its runner (a job whose runner died is resumed after it).
     pub job_lease: jiff::SignedDuration,
+    /// How messages are delivered (timeouts, retries).
+    pub delivery: delivery::DeliveryConfig,
 }
 
 impl App {
@@ -113,6 +122,7 @@ impl App {
             link_secret: secret.into_bytes(),
             public_url: config.public_url,
             priced: RwLock::default(),
+            delivery: delivery::Sender::new(config.delivery),
         })))
     }
 

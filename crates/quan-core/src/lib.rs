@@ -12,6 +12,8 @@
 //!   decision that a store runs inside one transaction.
 //! - [`coupon`]: coupon statuses, validity windows and ledger events.
 //! - [`link`]: signed claim links (HMAC-SHA256 with expiry).
+//! - [`outbox`]: message delivery: statuses, the retry policy, channel webhooks, signatures.
+//! - [`task`]: store-guide tasks: statuses and the completion rule.
 //! - [`scrm`]: members' order history, lifecycle stages, RFM tiers and segment rules.
 //! - [`error`]: the one table of stable error codes and their HTTP statuses.
 //! - [`text`]: ids and bounded texts, each parsed by one rule.
@@ -24,7 +26,9 @@ pub mod claim;
 pub mod coupon;
 pub mod error;
 pub mod link;
+pub mod outbox;
 pub mod scrm;
+pub mod task;
 pub mod template;
 pub mod text;
 pub mod zone;

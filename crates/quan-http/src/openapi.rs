@@ -4,8 +4,8 @@ use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    catalog, checkout, claims, events, history, jobs, keys, members, orders, rfm, segments, system,
-    templates, wallet,
+    catalog, channels, checkout, claims, events, history, jobs, keys, members, orders, outbox, rfm,
+    segments, system, templates, wallet,
 };
 
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use crate::routes::{
         segments::put, segments::create, segments::get, segments::list, segments::preview,
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
+        outbox::list, outbox::get, outbox::retry, channels::put, channels::list,
     ),
     components(schemas(quan_app::ErrorBody, ErrorCode)),
     modifiers(&Security),

@@ -25,6 +25,7 @@
 mod checkout;
 mod claiming;
 mod ids;
+mod messages;
 mod model;
 mod postgres;
 pub mod scrm;
@@ -34,6 +35,7 @@ pub mod testing;
 mod traits;
 
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
+pub use messages::*;
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;
 pub use traits::*;
@@ -44,7 +46,7 @@ use quan_core::access::Principal;
 pub mod prelude {
     pub use crate::traits::{
         Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members, OrderHistory, Orders,
-        Rfm, Segments, Settings, Templates,
+        Outbox, Rfm, Segments, Settings, Templates,
     };
     pub use crate::Store;
 }
@@ -85,6 +87,7 @@ pub trait Store:
     + Catalog
     + Segments
     + Rfm
+    + Outbox
     + Send
     + Sync
     + 'static

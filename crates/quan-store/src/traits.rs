@@ -4,11 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use quan_core::campaign::MessageChannel;
 use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::scrm::rfm::RfmInput;
 use quan_core::scrm::{History, Purchase, RfmScore};
 use quan_core::{template::StatusAction, ErrorCode, FieldError};
 
+use crate::messages::*;
 use crate::model::*;
 use crate::scrm::{
     Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, MemberRecord, OrderFilter,
@@ -295,4 +297,33 @@ pub trait Rfm: Send + Sync {
     /// Stores the scores of a full recompute (members absent from `rows` score 0, tier C) and
     /// its cuts; returns how many members scored 0.
     async fn write_rfm(&self, rows: Vec<(String, RfmScore)>, cuts: RfmCuts) -> Result<u64>;
+}
+
+/// The outbox: messages waiting for, or done with, delivery through their channel's webhook.
+/// Senders lease due messages, so several processes sharing one database never send one message
+/// at the same time (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the single writer).
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Queues a message, pending and due at `message.now`.
+    async fn enqueue_message(&self, message: NewMessage) -> Result<MessageRecord>;
+    async fn message(&self, id: &str) -> Result<Option<MessageRecord>>;
+    /// A page of messages in id order, optionally of one status; `total` counts that status.
+    async fn list_messages(&self, filter: MessageFilter) -> Result<Page<MessageRecord>>;
+    /// Leases due messages (`pending`, `next_attempt_at <= now`, `lease_until < now`) of the
+    /// channels asked for, soonest due first; each is leased to one caller at a time.
+    async fn take_due_messages(&self, due: DueMessages) -> Result<Vec<MessageRecord>>;
+    /// Records a delivery of a pending message; whether it was still pending.
+    async fn mark_sent(&self, id: &str, now: Timestamp) -> Result<bool>;
+    /// Records a failed attempt (one more attempt, the error, and pending again at its next
+    /// time, or dead); `None` when the message no longer has the attempts it was leased with.
+    async fn mark_failed(&self, failure: MessageFailure) -> Result<Option<MessageRecord>>;
+    /// Sends a dead letter back to pending, due at `now`, with its attempts reset;
+    /// `NotFound`, or `InvalidState` unless it is dead.
+    async fn retry_dead(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Result<MessageRecord, ErrorCode>>;
+    /// The pending messages of each channel that has any.
+    async fn pending_by_channel(&self) -> Result<Vec<(MessageChannel, i64)>>;
 }

@@ -66,6 +66,7 @@ impl DbArgs {
                 admin_key_hash: String::new(),
                 public_url: String::new(),
                 job_lease: quan_app::jobs::DEFAULT_LEASE,
+                delivery: Default::default(),
             },
         )
         .await?)

@@ -1,5 +1,5 @@
 //! `quan serve`: the HTTP API, with the sweepers that expire coupons and old idempotency keys,
-//! and the runner that takes over background jobs whose process died.
+//! the runner that takes over background jobs whose process died, and the outbox's sender.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,10 +68,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             admin_key_hash: admin_hash,
             public_url,
             job_lease: SignedDuration::from_secs(args.job_lease.into()),
+            delivery: Default::default(),
         },
     )
     .await?;
     tokio::spawn(upkeep(app.clone()));
+    tokio::spawn(deliver(app.clone()));
     tokio::spawn(app.jobs.clone().resume_lapsed());
     let state = AppState::new(app, args.rate_limit);
     tracing::info!(%addr, backend = store.backend(), "quan serving");
@@ -88,6 +90,18 @@ async fn upkeep(app: App) {
         tick.tick().await;
         if let Err(e) = app.upkeep().await {
             tracing::warn!(error = %e, "upkeep failed");
+        }
+    }
+}
+
+/// Delivers the outbox's due messages every second (a round that takes longer delays the next).
+async fn deliver(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.deliver_due().await {
+            tracing::warn!(error = %e, "delivery failed");
         }
     }
 }

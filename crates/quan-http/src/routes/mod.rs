@@ -1,6 +1,7 @@
 //! The handlers, one module per resource: each parses, calls one use case, and renders.
 
 pub mod catalog;
+pub mod channels;
 pub mod checkout;
 pub mod claims;
 pub mod events;
@@ -9,6 +10,7 @@ pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod orders;
+pub mod outbox;
 pub mod rfm;
 pub mod segments;
 pub mod system;
@@ -88,6 +90,11 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/segments/{id}/members.csv", get(segments::members_csv))
         .route("/v1/scrm/config", get(rfm::get_config).put(rfm::put_config))
         .route("/v1/rfm/recompute", post(rfm::recompute))
+        .route("/v1/outbox", get(outbox::list))
+        .route("/v1/outbox/{id}", get(outbox::get))
+        .route("/v1/outbox/{id}/retry", post(outbox::retry))
+        .route("/v1/channels", get(channels::list))
+        .route("/v1/channels/{channel}", put(channels::put))
 }
 
 /// 201 with the view.

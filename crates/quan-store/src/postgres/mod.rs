@@ -31,6 +31,7 @@ mod keys;
 mod lanes;
 mod members;
 mod orders;
+mod outbox;
 mod rfm;
 mod rows;
 mod segments;
@@ -53,7 +54,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_buying_is_not_joining.sql"),
     ),
-    (7, include_str!("../../migrations/postgres/0007_campaigns.sql")),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_campaigns.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

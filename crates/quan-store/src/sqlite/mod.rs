@@ -35,6 +35,7 @@ mod jobs;
 mod keys;
 mod members;
 mod orders;
+mod outbox;
 mod rfm;
 mod rows;
 mod segments;
@@ -60,7 +61,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_buying_is_not_joining.sql"),
     ),
-    (7, include_str!("../../migrations/sqlite/0007_campaigns.sql")),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_campaigns.sql"),
+    ),
 ];
 const READERS: usize = 4;
 

@@ -11,6 +11,7 @@ mod coupons;
 mod idempotency;
 mod jobs;
 mod orders;
+mod outbox;
 mod scrm_history;
 mod scrm_joining;
 mod scrm_members;

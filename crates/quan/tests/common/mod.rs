@@ -19,6 +19,8 @@ use serde_json::{json, Value};
 
 pub const ADMIN: &str = "test-admin-key-0123456789";
 pub const ZONE: &str = "Asia/Shanghai";
+/// How long a webhook may take in tests before a delivery counts as failed.
+pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(300);
 
 pub use quan_store::testing::{fresh_database, Backend};
 
@@ -46,6 +48,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The use cases behind the server (for what no route does, such as delivering the outbox
+    /// now).
+    pub app: App,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -77,11 +82,15 @@ impl TestApp {
                 admin_key_hash: hash_secret(ADMIN),
                 public_url: url.clone(),
                 job_lease: quan_app::jobs::DEFAULT_LEASE,
+                delivery: quan_app::delivery::DeliveryConfig {
+                    timeout: DELIVERY_TIMEOUT,
+                    ..Default::default()
+                },
             },
         )
         .await
         .unwrap();
-        let state = AppState::new(app, rate_limit);
+        let state = AppState::new(app.clone(), rate_limit);
         tokio::spawn(async move { axum::serve(listener, quan_http::router(state)).await });
         TestApp {
             url,
@@ -89,6 +98,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             clock,
             store,
+            app,
             _dir: dir,
         }
     }

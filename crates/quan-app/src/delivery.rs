@@ -1,0 +1,269 @@
+//! Delivery of the outbox: due messages, leased, POSTed to their channel's webhook, signed,
+//! settled as sent, retried with backoff, or dead-lettered.
+//!
+//! A delivery is at least once: a message is sent by one sender at a time (the lease), but a
+//! receiver that answers after the timeout, or a sender that dies between the POST and its
+//! record, means the message is sent again; receivers deduplicate by `X-Quan-Message-Id`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use quan_core::campaign::MessageChannel;
+use quan_core::outbox::{AfterFailure, RetryPolicy, Webhook, MESSAGE_ID_HEADER, SIGNATURE_HEADER};
+use quan_store::{DueMessages, MessageFailure, MessageRecord};
+use serde::Serialize;
+
+use crate::{App, Result};
+
+/// How messages are delivered.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// How long a webhook may take to answer before the attempt counts as failed.
+    pub timeout: Duration,
+    /// When failed messages are tried again, and when they die.
+    pub retry: RetryPolicy,
+    /// Messages leased and sent (concurrently) at a time.
+    pub batch: u32,
+    /// How long a signed link in a message stays valid.
+    pub link_validity: SignedDuration,
+}
+
+impl Default for DeliveryConfig {
+    /// 5 s timeout; 30 s backoff doubling up to an hour; dead after 5 failures; 16 at a time;
+    /// links valid 30 days.
+    fn default() -> Self {
+        DeliveryConfig {
+            timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            batch: 16,
+            link_validity: SignedDuration::from_hours(24 * 30),
+        }
+    }
+}
+
+/// The sender: the configuration and one HTTP client (its connections are reused).
+pub struct Sender {
+    config: DeliveryConfig,
+    http: reqwest::Client,
+}
+
+impl Sender {
+    pub fn new(config: DeliveryConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .build()
+            .expect("an HTTP client without TLS always builds");
+        Sender { config, http }
+    }
+
+    /// How long a batch is leased: every send of it runs at once, so one timeout and a margin.
+    fn lease(&self) -> SignedDuration {
+        SignedDuration::try_from(self.config.timeout).unwrap_or(SignedDuration::MAX)
+            + SignedDuration::from_secs(30)
+    }
+}
+
+/// What one [`App::deliver_due`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Answered 2xx.
+    pub sent: u64,
+    /// Failed and pending again, for a later attempt.
+    pub retried: u64,
+    /// Failed for the last time.
+    pub dead: u64,
+    /// Pending messages of channels without a webhook (they wait for one).
+    pub unrouted: u64,
+}
+
+/// The JSON body POSTed to a webhook.
+#[derive(Debug, Serialize)]
+struct Delivery<'a> {
+    id: &'a str,
+    channel: MessageChannel,
+    user_id: &'a str,
+    text: &'a str,
+    campaign_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<String>,
+}
+
+/// The longest `last_error` kept.
+const MAX_ERROR: usize = 500;
+/// Batches per call, so one call ends even while messages keep arriving.
+const ROUNDS: u32 = 64;
+
+impl App {
+    /// Delivers the messages due now, a batch at a time; `quan serve` calls it every second.
+    pub async fn deliver_due(&self) -> Result<DeliveryReport> {
+        let hooks = self.webhooks().await?;
+        let mut channels: Vec<MessageChannel> = hooks.keys().copied().collect();
+        channels.sort_by_key(|c| c.as_str());
+        let mut report = DeliveryReport::default();
+        for _ in 0..ROUNDS {
+            let now = self.now();
+            let taken = self
+                .store
+                .take_due_messages(DueMessages {
+                    now,
+                    lease_until: now + self.delivery.lease(),
+                    limit: self.delivery.config.batch,
+                    channels: channels.clone(),
+                })
+                .await?;
+            let full = taken.len() == self.delivery.config.batch as usize;
+            let mut sends = tokio::task::JoinSet::new();
+            for message in taken {
+                let hook = hooks[&message.channel].clone();
+                let app = self.clone();
+                sends.spawn(async move {
+                    let outcome = app.send(&message, &hook).await;
+                    (message, outcome)
+                });
+            }
+            while let Some(joined) = sends.join_next().await {
+                let (message, outcome) = joined.map_err(|_| crate::Error::internal())?;
+                self.settle(message, outcome, &mut report).await?;
+            }
+            if !full {
+                break;
+            }
+        }
+        let mut pending = HashMap::new();
+        for (channel, n) in self.store.pending_by_channel().await? {
+            pending.insert(channel, n);
+        }
+        for channel in MessageChannel::ALL {
+            let n = pending.get(&channel).copied().unwrap_or(0);
+            metrics::gauge!("quan_outbox_pending", "channel" => channel.as_str()).set(n as f64);
+            if !hooks.contains_key(&channel) {
+                report.unrouted += n as u64;
+            }
+        }
+        Ok(report)
+    }
+
+    /// One attempt: `Err` says why it failed.
+    async fn send(&self, message: &MessageRecord, hook: &Webhook) -> Result<(), String> {
+        let link = match &message.link_template_id {
+            None => None,
+            Some(template) => {
+                if !self
+                    .honours_links(template)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    return Err(format!(
+                        "template {template} is missing or its distribution honours no links"
+                    ));
+                }
+                let expires_at = self.now() + self.delivery.config.link_validity;
+                Some(
+                    self.sign_link(template, Some(message.user_id.clone()), expires_at)
+                        .url,
+                )
+            }
+        };
+        let body = serde_json::to_vec(&Delivery {
+            id: &message.id,
+            channel: message.channel,
+            user_id: &message.user_id,
+            text: &message.text,
+            campaign_id: message.campaign_id.as_deref(),
+            link,
+        })
+        .map_err(|e| e.to_string())?;
+        let answer = self
+            .delivery
+            .http
+            .post(hook.url())
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, hook.sign(&body))
+            .header(MESSAGE_ID_HEADER, &message.id)
+            .body(body)
+            .send()
+            .await;
+        match answer {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!("the webhook answered {}", r.status())),
+            Err(e) if e.is_timeout() => Err(format!(
+                "the webhook did not answer within {} ms",
+                self.delivery.config.timeout.as_millis()
+            )),
+            Err(e) => Err(format!("the webhook could not be reached: {}", chain(&e))),
+        }
+    }
+
+    /// Records an attempt's outcome, and counts it.
+    async fn settle(
+        &self,
+        message: MessageRecord,
+        outcome: Result<(), String>,
+        report: &mut DeliveryReport,
+    ) -> Result<()> {
+        let channel = message.channel.as_str();
+        let now = self.now();
+        let error = match outcome {
+            Ok(()) => {
+                if self.store.mark_sent(&message.id, now).await? {
+                    report.sent += 1;
+                    metrics::counter!("quan_outbox_sent_total", "channel" => channel).increment(1);
+                }
+                return Ok(());
+            }
+            Err(e) => e,
+        };
+        tracing::info!(message = %message.id, channel, attempts = message.attempts + 1, error = %error, "delivery failed");
+        let next = self
+            .delivery
+            .config
+            .retry
+            .after_failure(message.attempts, now);
+        let failure = MessageFailure {
+            id: message.id,
+            attempts: message.attempts,
+            error: truncate(error),
+            next,
+            now,
+        };
+        if self.store.mark_failed(failure).await?.is_some() {
+            match next {
+                AfterFailure::RetryAt(_) => {
+                    report.retried += 1;
+                    metrics::counter!("quan_outbox_retries_total", "channel" => channel)
+                        .increment(1);
+                }
+                AfterFailure::Dead => {
+                    report.dead += 1;
+                    metrics::counter!("quan_outbox_dead_total", "channel" => channel).increment(1);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error with its sources, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_ERROR {
+        let mut end = MAX_ERROR;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
