@@ -133,9 +133,13 @@ pub enum Audience {
         tiers: Vec<Label>,
     },
     /// Lifecycle stages.
-    Stages { stages: Vec<Stage> },
+    Stages {
+        stages: Vec<Stage>,
+    },
     /// RFM tiers (S, A, B, C).
-    RfmTiers { tiers: Vec<RfmTier> },
+    RfmTiers {
+        tiers: Vec<RfmTier>,
+    },
 }
 
 /// What a treated member gets.
@@ -336,7 +340,11 @@ impl Campaign {
         }
         let grants = spec.actions.iter().map(grants_of).sum::<usize>();
         if grants > MAX_PACK {
-            return bad(ErrorCode::TooLarge, "actions", "at most 20 coupons per member");
+            return bad(
+                ErrorCode::TooLarge,
+                "actions",
+                "at most 20 coupons per member",
+            );
         }
         if let Some(cap) = &spec.frequency_cap {
             if cap.count == 0 {
@@ -482,13 +490,37 @@ mod tests {
     #[test]
     fn each_part_is_refused_with_its_field() {
         let cases = [
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [], "at": "10:00"}), "trigger.weekdays"),
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4, 8], "at": "10:00"}), "trigger.weekdays[1]"),
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4], "at": "25:00"}), "trigger.at"),
-            ("trigger", serde_json::json!({"kind": "inactivity", "since": "joined", "hours": 0}), "trigger.hours"),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [], "at": "10:00"}),
+                "trigger.weekdays",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [4, 8], "at": "10:00"}),
+                "trigger.weekdays[1]",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [4], "at": "25:00"}),
+                "trigger.at",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "inactivity", "since": "joined", "hours": 0}),
+                "trigger.hours",
+            ),
             ("actions", serde_json::json!([]), "actions"),
-            ("actions", serde_json::json!([{"kind": "grant_pack", "template_ids": []}]), "actions[0].template_ids"),
-            ("frequency_cap", serde_json::json!({"count": 0, "days": 7}), "frequency_cap.count"),
+            (
+                "actions",
+                serde_json::json!([{"kind": "grant_pack", "template_ids": []}]),
+                "actions[0].template_ids",
+            ),
+            (
+                "frequency_cap",
+                serde_json::json!({"count": 0, "days": 7}),
+                "frequency_cap.count",
+            ),
             ("budget", serde_json::json!({}), "budget"),
             ("budget", serde_json::json!({"amount": 0}), "budget.amount"),
             ("holdout_bp", serde_json::json!(10001), "holdout_bp"),
@@ -513,7 +545,11 @@ mod tests {
             {"kind": "message", "channel": "sms", "text": "hi", "link_template_id": "d"}
         ]);
         let c = parse(body).unwrap();
-        let refs: Vec<_> = c.template_refs().into_iter().map(|(f, t)| format!("{f}={t}")).collect();
+        let refs: Vec<_> = c
+            .template_refs()
+            .into_iter()
+            .map(|(f, t)| format!("{f}={t}"))
+            .collect();
         assert_eq!(
             refs,
             [
