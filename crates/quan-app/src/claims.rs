@@ -239,6 +239,46 @@ impl App {
         .await
     }
 
+    /// Grants a coupon on a campaign's behalf (`campaign_only` templates), through the store
+    /// guide channel: a guide's grant of a task's coupon. `key` makes it at most once.
+    pub(crate) async fn grant_for_campaign(
+        &self,
+        principal: &Principal,
+        template_id: &str,
+        user_id: &str,
+        key: IdempotencyKey,
+    ) -> Result<ClaimedBody> {
+        self.run_claim(ClaimCommand {
+            template_id: template_id.to_string(),
+            user_id: user_id.to_string(),
+            channel: Some(Channel::StoreGuide),
+            region: None,
+            route: ClaimRoute::Campaign,
+            idempotency: Some(key),
+            actor: principal.key_id.clone(),
+            stores: None,
+            now: self.now(),
+        })
+        .await
+    }
+
+    /// A granted coupon, answered as its claim was.
+    pub(crate) async fn granted(&self, coupon_id: &str) -> Result<ClaimedBody> {
+        let c = self
+            .store
+            .coupon(coupon_id)
+            .await?
+            .ok_or_else(Error::internal)?;
+        Ok(ClaimedBody {
+            coupon_id: c.id,
+            code: c.code,
+            template_id: c.template_id,
+            user_id: c.user_id,
+            valid_from: c.valid_from,
+            valid_until: c.valid_until,
+        })
+    }
+
     /// A template the caller may see whose distribution can honour `route`.
     async fn distributed(&self, principal: &Principal, id: &Id, route: Route) -> Result<()> {
         let record = self.visible_template(principal, id).await?;

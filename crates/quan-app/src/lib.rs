@@ -11,6 +11,7 @@
 //! - [`jobs`]: background jobs (claim codes) and their runner.
 //! - [`channels`], [`outbox`], [`delivery`]: channel webhooks, the outbox of messages, and
 //!   their delivery (signed POSTs, retries with backoff, dead letters).
+//! - [`tasks`]: store-guide tasks: a guide's own list, completion, the task's grant.
 //! - [`input`]: request bodies into typed values, every failure naming its field.
 //! - [`once`]: idempotency keys, one mechanism for every mutating call.
 //! - [`upkeep`]: what time makes due (expiry, lapsed locks, old idempotency keys).
@@ -39,6 +40,7 @@ pub mod outbox;
 pub mod page;
 pub mod rfm;
 pub mod segments;
+pub mod tasks;
 pub mod templates;
 pub mod upkeep;
 pub mod wallet;

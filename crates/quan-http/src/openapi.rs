@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use crate::routes::{
     catalog, channels, checkout, claims, events, history, jobs, keys, members, orders, outbox, rfm,
-    segments, system, templates, wallet,
+    segments, system, tasks, templates, wallet,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use crate::routes::{
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
         outbox::list, outbox::get, outbox::retry, channels::put, channels::list,
+        tasks::list, tasks::get, tasks::complete, tasks::grant,
     ),
     components(schemas(quan_app::ErrorBody, ErrorCode)),
     modifiers(&Security),

@@ -30,6 +30,7 @@ mod model;
 mod postgres;
 pub mod scrm;
 mod sqlite;
+mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod traits;
@@ -38,6 +39,7 @@ pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use messages::*;
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;
+pub use tasks::*;
 pub use traits::*;
 
 use quan_core::access::Principal;
@@ -46,7 +48,7 @@ use quan_core::access::Principal;
 pub mod prelude {
     pub use crate::traits::{
         Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members, OrderHistory, Orders,
-        Outbox, Rfm, Segments, Settings, Templates,
+        Outbox, Rfm, Segments, Settings, Tasks, Templates,
     };
     pub use crate::Store;
 }
@@ -88,6 +90,7 @@ pub trait Store:
     + Segments
     + Rfm
     + Outbox
+    + Tasks
     + Send
     + Sync
     + 'static

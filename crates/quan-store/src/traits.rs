@@ -16,6 +16,7 @@ use crate::scrm::{
     Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, MemberRecord, OrderFilter,
     OrderSummary, ProductRecord, RfmCuts, SegmentRecord, StoreRecord, Written,
 };
+use crate::tasks::*;
 use crate::Result;
 
 /// Named settings (the tenant's secrets, the SCRM configurations).
@@ -326,4 +327,30 @@ pub trait Outbox: Send + Sync {
     ) -> Result<Result<MessageRecord, ErrorCode>>;
     /// The pending messages of each channel that has any.
     async fn pending_by_channel(&self) -> Result<Vec<(MessageChannel, i64)>>;
+}
+
+/// Store-guide tasks (made by campaigns): listed by guide and status, completed once with an
+/// outcome, carrying the coupon their guide granted.
+#[async_trait]
+pub trait Tasks: Send + Sync {
+    /// Stores an open task.
+    async fn insert_task(&self, task: NewTask) -> Result<TaskRecord>;
+    async fn task(&self, id: &str) -> Result<Option<TaskRecord>>;
+    /// A page of tasks in id order, of one guide and status when asked; `total` counts them.
+    async fn list_tasks(&self, filter: TaskFilter) -> Result<Page<TaskRecord>>;
+    /// Completes a task with an outcome by `quan_core::task::complete`: an open task becomes
+    /// done; a done one with the same outcome answers as it is; `NotFound`, or `InvalidState`
+    /// for another outcome.
+    async fn complete_task(
+        &self,
+        id: &str,
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<Result<TaskRecord, ErrorCode>>;
+    /// Records the coupon granted for a task unless one is recorded already; the task as it
+    /// then is (`None`: no such task).
+    async fn record_task_coupon(&self, id: &str, coupon_id: &str) -> Result<Option<TaskRecord>>;
+    /// Counts a grant refused after `attempts` refusals, so the next grant is a new claim;
+    /// whether it counted (not when another grant counted it first or a coupon is recorded).
+    async fn count_refused_grant(&self, id: &str, attempts: u32) -> Result<bool>;
 }

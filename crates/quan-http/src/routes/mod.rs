@@ -14,6 +14,7 @@ pub mod outbox;
 pub mod rfm;
 pub mod segments;
 pub mod system;
+pub mod tasks;
 pub mod templates;
 pub mod wallet;
 
@@ -95,6 +96,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/outbox/{id}/retry", post(outbox::retry))
         .route("/v1/channels", get(channels::list))
         .route("/v1/channels/{channel}", put(channels::put))
+        .route("/v1/tasks", get(tasks::list))
+        .route("/v1/tasks/{id}", get(tasks::get))
+        .route("/v1/tasks/{id}/complete", post(tasks::complete))
+        .route("/v1/tasks/{id}/grant", post(tasks::grant))
 }
 
 /// 201 with the view.

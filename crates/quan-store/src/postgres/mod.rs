@@ -35,6 +35,7 @@ mod outbox;
 mod rfm;
 mod rows;
 mod segments;
+mod tasks;
 mod templates;
 
 use crate::claiming::TemplateCache;
@@ -57,6 +58,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../migrations/postgres/0007_campaigns.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/postgres/0008_task_grants.sql"),
     ),
 ];
 const POOL_SIZE: usize = 24;

@@ -39,6 +39,7 @@ mod outbox;
 mod rfm;
 mod rows;
 mod segments;
+mod tasks;
 mod templates;
 
 use crate::claiming::TemplateCache;
@@ -64,6 +65,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         7,
         include_str!("../../migrations/sqlite/0007_campaigns.sql"),
+    ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_task_grants.sql"),
     ),
 ];
 const READERS: usize = 4;

@@ -16,4 +16,5 @@ mod scrm_history;
 mod scrm_joining;
 mod scrm_members;
 mod scrm_segments;
+mod tasks;
 mod templates;
