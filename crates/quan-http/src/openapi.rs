@@ -176,8 +176,26 @@ mod tests {
             "PreviewBody",
             "RuleAnd",
             "ScopeStore",
+            "MessageView",
+            "ChannelView",
+            "ChannelBody",
+            "TaskView",
+            "CompleteBody",
         ] {
             assert!(schemas.contains_key(name), "{name} is missing");
+        }
+        for path in [
+            "/v1/outbox",
+            "/v1/outbox/{id}",
+            "/v1/outbox/{id}/retry",
+            "/v1/channels",
+            "/v1/channels/{channel}",
+            "/v1/tasks",
+            "/v1/tasks/{id}",
+            "/v1/tasks/{id}/complete",
+            "/v1/tasks/{id}/grant",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path} is missing");
         }
         for (name, s) in schemas {
             for v in s["oneOf"].as_array().into_iter().flatten() {
