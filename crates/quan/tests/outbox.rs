@@ -5,17 +5,20 @@
 
 mod common;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use common::process::Server;
 use common::{code, field, Backend, TestApp, ADMIN};
 use hmac::{Hmac, Mac};
 use jiff::SignedDuration;
 use quan_app::delivery::DeliveryReport;
 use quan_core::campaign::MessageChannel;
+use quan_core::zone::TenantZone;
 use quan_store::NewMessage;
 use serde_json::{json, Value};
 use sha2::Sha256;
@@ -590,6 +593,76 @@ async fn channels_and_the_outbox_are_for_operators_and_checked(backend: Backend)
     );
 }
 
+/// Real `quan serve` processes deliver on their own every second; on PostgreSQL two of them
+/// share the database and send each message once.
+async fn quan_serve_delivers_and_processes_share_the_work(backend: Backend) {
+    let (database_url, _dir) = common::fresh_database(backend).await;
+    let processes = if backend == Backend::Postgres { 2 } else { 1 };
+    let mut servers = vec![];
+    for _ in 0..processes {
+        servers.push(Server::start(&database_url).await);
+    }
+    let hook = Receiver::start(&[]).await;
+    let http = reqwest::Client::new();
+    let put = http
+        .put(format!("{}/v1/channels/sms", servers[0].url))
+        .bearer_auth(ADMIN)
+        .json(&json!({"url": hook.url, "secret": SECRET}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status().as_u16(), 200);
+    let store = quan_store::open(&database_url, TenantZone::parse(common::ZONE).unwrap())
+        .await
+        .unwrap();
+    let mut ids = HashSet::new();
+    for i in 0..60 {
+        let now = jiff::Timestamp::now();
+        let m = store
+            .enqueue_message(NewMessage {
+                id: quan_store::new_id("msg", now.as_millisecond()),
+                campaign_id: None,
+                user_id: format!("u{i}"),
+                channel: MessageChannel::Sms,
+                text: "Flash sale tonight".into(),
+                link_template_id: None,
+                now,
+            })
+            .await
+            .unwrap();
+        ids.insert(m.id);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sent: Value = http
+            .get(format!(
+                "{}/v1/outbox?status=sent",
+                servers[processes - 1].url
+            ))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if sent["total"] == 60 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all sent: {sent}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = hook.got();
+    let seen: HashSet<String> = got.iter().map(|r| r.message_id.clone()).collect();
+    assert_eq!(seen, ids);
+    assert_eq!(got.len(), 60, "each message once");
+    for r in &got {
+        assert_eq!(r.signature, expected_signature(SECRET, &r.body));
+        assert_eq!(r.json()["campaign_id"], Value::Null);
+    }
+}
+
+both!(quan_serve_delivers_and_processes_share_the_work);
 both!(failures_and_timeouts_are_retried_after_their_backoff);
 both!(five_failures_make_a_dead_letter_that_comes_back_by_hand);
 both!(a_channel_without_a_webhook_keeps_its_messages_pending);
