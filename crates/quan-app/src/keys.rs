@@ -67,7 +67,8 @@ pub struct NewKeyBody {
     /// The stores a merchant or guide key is confined to (required for those roles).
     #[serde(default)]
     pub store_ids: Option<Vec<Id>>,
-    /// The user a customer key speaks for (required for customers).
+    /// The user a customer key speaks for (required for customers); for a guide key, the
+    /// guide's id (its tasks are those of the members it guides).
     #[serde(default)]
     pub user_id: Option<Id>,
 }

@@ -45,7 +45,7 @@ pub struct Principal {
     pub role: Role,
     /// The stores a merchant or guide key is scoped to.
     pub store_ids: Vec<String>,
-    /// The user a customer key speaks for.
+    /// The user a customer key speaks for, or the guide a guide key is.
     pub user_id: Option<String>,
 }
 

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// turns the limit off. Over it, requests answer 429 with `Retry-After`.
     #[arg(long, env = "QUAN_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
+    /// Milliseconds a channel's webhook may take to answer a message before the attempt counts
+    /// as failed (and is retried later).
+    #[arg(long, env = "QUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=120_000))]
+    pub webhook_timeout_ms: u64,
 }
 
 /// The default per-key rate limit: generous, so only a runaway client meets it.
@@ -68,7 +72,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             admin_key_hash: admin_hash,
             public_url,
             job_lease: SignedDuration::from_secs(args.job_lease.into()),
-            delivery: Default::default(),
+            delivery: quan_app::delivery::DeliveryConfig {
+                timeout: Duration::from_millis(args.webhook_timeout_ms),
+                ..Default::default()
+            },
         },
     )
     .await?;

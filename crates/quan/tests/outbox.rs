@@ -600,7 +600,8 @@ async fn quan_serve_delivers_and_processes_share_the_work(backend: Backend) {
     let processes = if backend == Backend::Postgres { 2 } else { 1 };
     let mut servers = vec![];
     for _ in 0..processes {
-        servers.push(Server::start(&database_url).await);
+        servers
+            .push(Server::start_with(&database_url, &[("QUAN_WEBHOOK_TIMEOUT_MS", "2000")]).await);
     }
     let hook = Receiver::start(&[]).await;
     let http = reqwest::Client::new();
