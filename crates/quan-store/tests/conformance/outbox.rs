@@ -13,7 +13,8 @@ use crate::common::*;
 on_both_backends!(
     due_messages_are_leased_once_and_settled,
     failed_messages_wait_then_die_and_come_back_by_hand,
-    messages_are_listed_by_status_a_page_at_a_time
+    messages_are_listed_by_status_a_page_at_a_time,
+    concurrent_takers_lease_disjoint_messages
 );
 
 fn message(id: &str, channel: MessageChannel, minute: i64) -> NewMessage {
@@ -216,4 +217,38 @@ async fn messages_are_listed_by_status_a_page_at_a_time(backend: Backend) {
         .await
         .unwrap();
     assert_eq!((dead.items.len(), dead.total), (0, 0));
+}
+
+async fn concurrent_takers_lease_disjoint_messages(backend: Backend) {
+    let db = open(backend).await;
+    for i in 0..50 {
+        db.store
+            .enqueue_message(message(&format!("msg_{i:02}"), MessageChannel::Sms, 0))
+            .await
+            .unwrap();
+    }
+    let takers = (0..6).map(|_| {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            store
+                .take_due_messages(due(1, 10, &[MessageChannel::Sms]))
+                .await
+                .unwrap()
+        })
+    });
+    let mut taken = Vec::new();
+    for t in joined(takers).await {
+        taken.extend(t.into_iter().map(|m| m.id));
+    }
+    let distinct: std::collections::HashSet<_> = taken.iter().collect();
+    assert_eq!(distinct.len(), taken.len(), "a message leased twice");
+    assert_eq!(taken.len(), 50, "six takers of ten lease all fifty");
+}
+
+async fn joined<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles.collect::<Vec<_>>() {
+        out.push(h.await.unwrap());
+    }
+    out
 }
