@@ -22,6 +22,7 @@
 //! [`scrm::ingest`] for ingested orders, [`scrm::segments`] for segment membership); each
 //! backend only reads the facts and writes the rows.
 
+mod campaigning;
 mod checkout;
 mod claiming;
 mod ids;
@@ -33,6 +34,10 @@ mod sqlite;
 pub mod testing;
 mod traits;
 
+pub use campaigning::{
+    Backlog, CampaignRecord, CampaignStats, EntryRecord, InboxEvent, NewCampaign, NewEntry,
+    TreatReport, TriggerMove,
+};
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;
@@ -43,8 +48,8 @@ use quan_core::access::Principal;
 /// Every storage trait, for callers: `use quan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::traits::{
-        Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members, OrderHistory, Orders,
-        Rfm, Segments, Settings, Templates,
+        Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members,
+        OrderHistory, Orders, Rfm, Segments, Settings, Templates,
     };
     pub use crate::Store;
 }
@@ -85,6 +90,7 @@ pub trait Store:
     + Catalog
     + Segments
     + Rfm
+    + Campaigns
     + Send
     + Sync
     + 'static

@@ -138,20 +138,35 @@ mod tests {
             amount: 300,
         };
         let spent = |count, amount| Spend { count, amount };
-        assert_eq!(decide(None, 0, Some(&budget), spent(8, 700), cost), Verdict::Treat);
-        assert_eq!(decide(None, 0, Some(&budget), spent(9, 0), cost), Verdict::OverBudget);
-        assert_eq!(decide(None, 0, Some(&budget), spent(0, 701), cost), Verdict::OverBudget);
+        assert_eq!(
+            decide(None, 0, Some(&budget), spent(8, 700), cost),
+            Verdict::Treat
+        );
+        assert_eq!(
+            decide(None, 0, Some(&budget), spent(9, 0), cost),
+            Verdict::OverBudget
+        );
+        assert_eq!(
+            decide(None, 0, Some(&budget), spent(0, 701), cost),
+            Verdict::OverBudget
+        );
         let count_only = Budget {
             count: Some(1),
             amount: None,
         };
-        assert_eq!(decide(None, 0, Some(&count_only), spent(0, i64::MAX), cost), Verdict::OverBudget);
+        assert_eq!(
+            decide(None, 0, Some(&count_only), spent(0, i64::MAX), cost),
+            Verdict::OverBudget
+        );
     }
 
     #[test]
     fn window_and_keys() {
         let now: Timestamp = "2026-03-09T00:00:00Z".parse().unwrap();
-        assert_eq!(cap_window_start(&CAP, now).to_string(), "2026-03-02T00:00:00Z");
+        assert_eq!(
+            cap_window_start(&CAP, now).to_string(),
+            "2026-03-02T00:00:00Z"
+        );
         assert_eq!(event_occurrence("e1"), "event:e1");
         assert_eq!(inactivity_occurrence(now), "since:2026-03-09T00:00:00Z");
         for s in EntryStatus::ALL {

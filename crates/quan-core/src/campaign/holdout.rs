@@ -28,15 +28,22 @@ mod tests {
             .filter(|i| held_out("cmp-1", &format!("u{i}"), 1_000))
             .count();
         assert!((9_500..10_500).contains(&held), "{held}");
-        assert_eq!(held_out("cmp-1", "u7", 1_000), held_out("cmp-1", "u7", 1_000));
+        assert_eq!(
+            held_out("cmp-1", "u7", 1_000),
+            held_out("cmp-1", "u7", 1_000)
+        );
         assert!(!held_out("cmp-1", "u7", 0));
         assert!(held_out("cmp-1", "u7", 10_000));
     }
 
     #[test]
     fn campaigns_hold_out_different_members() {
-        let a: Vec<bool> = (0..1000).map(|i| held_out("a", &format!("u{i}"), 5_000)).collect();
-        let b: Vec<bool> = (0..1000).map(|i| held_out("b", &format!("u{i}"), 5_000)).collect();
+        let a: Vec<bool> = (0..1000)
+            .map(|i| held_out("a", &format!("u{i}"), 5_000))
+            .collect();
+        let b: Vec<bool> = (0..1000)
+            .map(|i| held_out("b", &format!("u{i}"), 5_000))
+            .collect();
         assert_ne!(a, b);
     }
 }

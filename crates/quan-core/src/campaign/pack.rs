@@ -21,8 +21,8 @@ pub fn cac_check(face_values: &[i64], expected_use_bp: u32, ltv: i64) -> (i64, O
     let face: i128 = face_values.iter().map(|v| i128::from(*v)).sum();
     let expected = (face * i128::from(expected_use_bp) + 5_000) / 10_000;
     let expected_cost = i64::try_from(expected).unwrap_or(i64::MAX);
-    let ceiling = i64::try_from(i128::from(ltv) * i128::from(CAC_CEILING_BP) / 10_000)
-        .unwrap_or(i64::MAX);
+    let ceiling =
+        i64::try_from(i128::from(ltv) * i128::from(CAC_CEILING_BP) / 10_000).unwrap_or(i64::MAX);
     let warning = (expected_cost > ceiling).then_some(CacWarning {
         expected_cost,
         ceiling,
@@ -45,6 +45,12 @@ mod tests {
         // A bigger pack at 80% use: 58.40 passes the ceiling of 53.33.
         let (cost, warn) = cac_check(&[3_000, 2_000, 800, 1_500], 8_000, ltv);
         assert_eq!(cost, 5_840);
-        assert_eq!(warn, Some(CacWarning { expected_cost: 5_840, ceiling: 5_333 }));
+        assert_eq!(
+            warn,
+            Some(CacWarning {
+                expected_cost: 5_840,
+                ceiling: 5_333
+            })
+        );
     }
 }

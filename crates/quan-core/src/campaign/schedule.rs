@@ -21,7 +21,11 @@ pub fn next_tick(
         if !weekdays.contains(&weekday) {
             continue;
         }
-        let tick = date.to_datetime(at).to_zoned(zone.tz().clone()).ok()?.timestamp();
+        let tick = date
+            .to_datetime(at)
+            .to_zoned(zone.tz().clone())
+            .ok()?
+            .timestamp();
         if tick > after {
             return Some(tick);
         }

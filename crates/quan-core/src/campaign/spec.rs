@@ -47,11 +47,16 @@ pub struct CampaignSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
-    /// Each event of this kind enters its member, `delay_hours` after the event.
+    /// Each event of this kind enters its member, `delay_hours` after the event; with
+    /// `data`, only events whose data has these keys with these values (a completed group
+    /// order: `{"group": "completed"}`).
     Event {
         event: EventKind,
         #[serde(default)]
         delay_hours: Option<u32>,
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        data: Option<serde_json::Map<String, serde_json::Value>>,
     },
     /// Every listed ISO weekday (Monday = 1) at `at` (HH:MM, tenant-local), the audience as of
     /// then.
@@ -133,9 +138,13 @@ pub enum Audience {
         tiers: Vec<Label>,
     },
     /// Lifecycle stages.
-    Stages { stages: Vec<Stage> },
+    Stages {
+        stages: Vec<Stage>,
+    },
     /// RFM tiers (S, A, B, C).
-    RfmTiers { tiers: Vec<RfmTier> },
+    RfmTiers {
+        tiers: Vec<RfmTier>,
+    },
 }
 
 /// What a treated member gets.
@@ -252,7 +261,12 @@ impl Campaign {
         let bad = |code, field: &str, message: &str| Err(FieldError::new(code, field, message));
         let mut at = None;
         match &spec.trigger {
-            Trigger::Event { delay_hours, .. } => {
+            Trigger::Event {
+                delay_hours, data, ..
+            } => {
+                if data.as_ref().is_some_and(|d| d.len() > 16) {
+                    return bad(ErrorCode::TooLarge, "trigger.data", "at most 16 keys");
+                }
                 if delay_hours.is_some_and(|h| h > MAX_DELAY_HOURS) {
                     return bad(
                         ErrorCode::TooLarge,
@@ -336,7 +350,11 @@ impl Campaign {
         }
         let grants = spec.actions.iter().map(grants_of).sum::<usize>();
         if grants > MAX_PACK {
-            return bad(ErrorCode::TooLarge, "actions", "at most 20 coupons per member");
+            return bad(
+                ErrorCode::TooLarge,
+                "actions",
+                "at most 20 coupons per member",
+            );
         }
         if let Some(cap) = &spec.frequency_cap {
             if cap.count == 0 {
@@ -444,6 +462,16 @@ impl Campaign {
         out
     }
 
+    /// Whether an event of the trigger's kind matches its `data` filter.
+    pub fn matches_event(&self, data: &serde_json::Value) -> bool {
+        match &self.spec.trigger {
+            Trigger::Event {
+                data: Some(want), ..
+            } => want.iter().all(|(k, v)| data.get(k) == Some(v)),
+            _ => true,
+        }
+    }
+
     /// Whether the campaign runs at `now`: inside its start and end times.
     pub fn in_window(&self, now: Timestamp) -> bool {
         self.spec.starts_at.is_none_or(|s| now >= s) && self.spec.ends_at.is_none_or(|e| now < e)
@@ -482,13 +510,37 @@ mod tests {
     #[test]
     fn each_part_is_refused_with_its_field() {
         let cases = [
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [], "at": "10:00"}), "trigger.weekdays"),
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4, 8], "at": "10:00"}), "trigger.weekdays[1]"),
-            ("trigger", serde_json::json!({"kind": "schedule", "weekdays": [4], "at": "25:00"}), "trigger.at"),
-            ("trigger", serde_json::json!({"kind": "inactivity", "since": "joined", "hours": 0}), "trigger.hours"),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [], "at": "10:00"}),
+                "trigger.weekdays",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [4, 8], "at": "10:00"}),
+                "trigger.weekdays[1]",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "schedule", "weekdays": [4], "at": "25:00"}),
+                "trigger.at",
+            ),
+            (
+                "trigger",
+                serde_json::json!({"kind": "inactivity", "since": "joined", "hours": 0}),
+                "trigger.hours",
+            ),
             ("actions", serde_json::json!([]), "actions"),
-            ("actions", serde_json::json!([{"kind": "grant_pack", "template_ids": []}]), "actions[0].template_ids"),
-            ("frequency_cap", serde_json::json!({"count": 0, "days": 7}), "frequency_cap.count"),
+            (
+                "actions",
+                serde_json::json!([{"kind": "grant_pack", "template_ids": []}]),
+                "actions[0].template_ids",
+            ),
+            (
+                "frequency_cap",
+                serde_json::json!({"count": 0, "days": 7}),
+                "frequency_cap.count",
+            ),
             ("budget", serde_json::json!({}), "budget"),
             ("budget", serde_json::json!({"amount": 0}), "budget.amount"),
             ("holdout_bp", serde_json::json!(10001), "holdout_bp"),
@@ -513,7 +565,11 @@ mod tests {
             {"kind": "message", "channel": "sms", "text": "hi", "link_template_id": "d"}
         ]);
         let c = parse(body).unwrap();
-        let refs: Vec<_> = c.template_refs().into_iter().map(|(f, t)| format!("{f}={t}")).collect();
+        let refs: Vec<_> = c
+            .template_refs()
+            .into_iter()
+            .map(|(f, t)| format!("{f}={t}"))
+            .collect();
         assert_eq!(
             refs,
             [

@@ -20,6 +20,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod campaigns;
 mod catalog;
 mod claims;
 mod coupons;
@@ -53,7 +54,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/postgres/0006_buying_is_not_joining.sql"),
     ),
-    (7, include_str!("../../migrations/postgres/0007_campaigns.sql")),
+    (
+        7,
+        include_str!("../../migrations/postgres/0007_campaigns.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;
@@ -61,6 +65,9 @@ pub(super) const ATTEMPTS: usize = 8;
 pub struct PgStore {
     pool: Pool,
     claimer: Claimer,
+    zone: TenantZone,
+    templates: Arc<TemplateCache>,
+    campaigns: crate::campaigning::CampaignCache,
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
@@ -97,8 +104,15 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         migrate(&pool).await?;
-        let claimer = Claimer::new(pool.clone(), zone, Arc::new(TemplateCache::default()));
-        Ok(Self { pool, claimer })
+        let templates = Arc::new(TemplateCache::default());
+        let claimer = Claimer::new(pool.clone(), zone.clone(), templates.clone());
+        Ok(Self {
+            pool,
+            claimer,
+            zone,
+            templates,
+            campaigns: Default::default(),
+        })
     }
 }
 

@@ -24,6 +24,7 @@ use quan_core::zone::TenantZone;
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+mod campaigns;
 mod catalog;
 mod claims;
 mod coupons;
@@ -60,7 +61,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../../migrations/sqlite/0006_buying_is_not_joining.sql"),
     ),
-    (7, include_str!("../../migrations/sqlite/0007_campaigns.sql")),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_campaigns.sql"),
+    ),
 ];
 const READERS: usize = 4;
 
@@ -142,7 +146,11 @@ impl SqliteStore {
             .expect("open task")?;
         let cache = Arc::new(TemplateCache::default());
         let (tx, rx) = mpsc::unbounded_channel::<Work>();
-        let ctx = WriterCtx { zone, cache };
+        let ctx = WriterCtx {
+            zone,
+            cache,
+            campaigns: Default::default(),
+        };
         let (synced, to_sync) = std::sync::mpsc::channel();
         let free = tx.downgrade();
         std::thread::Builder::new()
