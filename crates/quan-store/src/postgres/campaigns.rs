@@ -141,7 +141,7 @@ async fn add(
     let row = c
         .query_one(
             "WITH n AS (INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at) \
-             SELECT $1, u, o, CASE WHEN h THEN 'held_out' ELSE 'pending' END, d, $6, CASE WHEN h THEN $6 END \
+             SELECT $1, u, o, CASE WHEN h THEN 'held_out' ELSE 'pending' END, d, $6::bigint, CASE WHEN h THEN $6::bigint END \
              FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bool[]) AS x (u, o, d, h) \
              ON CONFLICT DO NOTHING RETURNING status) \
              SELECT count(*), count(*) FILTER (WHERE status = 'held_out') FROM n",

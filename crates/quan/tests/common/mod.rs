@@ -6,6 +6,7 @@
 //! tests fail, never skip).
 #![allow(dead_code)]
 
+pub mod campaign;
 pub mod process;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
+    /// The use cases behind the server, for what clients do not reach (the campaign worker).
+    pub app: App,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -81,7 +84,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let state = AppState::new(app, rate_limit);
+        let state = AppState::new(app.clone(), rate_limit);
         tokio::spawn(async move { axum::serve(listener, quan_http::router(state)).await });
         TestApp {
             url,
@@ -89,6 +92,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             clock,
             store,
+            app,
             _dir: dir,
         }
     }
