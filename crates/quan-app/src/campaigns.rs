@@ -6,7 +6,6 @@ use quan_core::access::{Principal, Role};
 use quan_core::campaign::decide::EntryStatus;
 use quan_core::campaign::pack::{cac_check, CacWarning};
 use quan_core::campaign::{Action, Campaign, CampaignAction, CampaignSpec, CampaignStatus};
-use quan_core::claim::{honours, Route};
 use quan_core::template::Template;
 use quan_core::text::Id;
 use quan_core::ErrorCode;
@@ -107,6 +106,14 @@ pub struct EntryQuery {
     pub cursor: Option<String>,
 }
 
+/// Whether a template may be granted by campaigns: it is distributed `campaign_only`.
+pub(crate) fn campaign_only(template: &Template) -> bool {
+    template
+        .spec()
+        .distribution
+        .has(quan_core::template::DistributionMode::CampaignOnly)
+}
+
 impl App {
     /// Creates a campaign as a draft: every part checked, every template it names existing,
     /// and every granted one distributed `campaign_only`.
@@ -117,7 +124,7 @@ impl App {
     ) -> Result<CampaignView> {
         require(principal, &[Role::Platform])?;
         let campaign = Campaign::parse(spec)?;
-        self.check_templates(&campaign).await?;
+        self.check_templates(&campaign, &[]).await?;
         let now = self.now();
         let record = self
             .store
@@ -170,7 +177,7 @@ impl App {
         let record = self.campaign_record(id).await?;
         if action == CampaignAction::Activate && record.status == CampaignStatus::Draft {
             let campaign = Campaign::parse(record.spec.clone())?;
-            self.check_templates(&campaign).await?;
+            self.check_templates(&campaign, &[]).await?;
         }
         match self
             .store
@@ -213,22 +220,34 @@ impl App {
             .ok_or_else(|| Error::not_found("campaign"))
     }
 
-    /// Every template a campaign names exists; granted ones (and a task's) are distributed
-    /// `campaign_only`. The error names the field that names the template.
-    async fn check_templates(&self, campaign: &Campaign) -> Result<()> {
+    /// Every template a campaign names exists (in `local`, a playbook's own, or stored); the
+    /// ones it grants (and a task's) are distributed `campaign_only`. The error names the
+    /// field that names the template.
+    pub(crate) async fn check_templates(
+        &self,
+        campaign: &Campaign,
+        local: &[(String, Template)],
+    ) -> Result<()> {
         for (field, id) in campaign.template_refs() {
-            let Some(record) = self.store.template(id).await? else {
-                return Err(Error::field(
-                    ErrorCode::InvalidValue,
-                    field,
-                    format!("no template {id}"),
-                ));
+            let stored;
+            let template = match local.iter().find(|(name, _)| name == id) {
+                Some((_, t)) => t,
+                None => match self.store.template(id).await? {
+                    Some(record) => {
+                        stored = Template::parse(record.spec).map_err(|_| Error::internal())?;
+                        &stored
+                    }
+                    None => {
+                        return Err(Error::field(
+                            ErrorCode::InvalidValue,
+                            field,
+                            format!("no template {id}"),
+                        ))
+                    }
+                },
             };
-            if field.ends_with("link_template_id") {
-                continue;
-            }
-            let template = Template::parse(record.spec).map_err(|_| Error::internal())?;
-            if !honours(&template, Route::Campaign) {
+            // A message's link may point at any template links can claim.
+            if !field.ends_with("link_template_id") && !campaign_only(template) {
                 return Err(Error::field(
                     ErrorCode::InvalidValue,
                     field,

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use quan_core::access::{Principal, Role};
 use quan_core::campaign::{Action, Audience, Campaign, CampaignAction, CampaignSpec};
-use quan_core::claim::{honours, Route};
 use quan_core::template::{StatusAction, Template, TemplateSpec};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
@@ -107,33 +106,9 @@ impl App {
             let campaign = Campaign::parse(spec.clone())
                 .map_err(Error::from)
                 .map_err(within(at.clone()))?;
-            for (field, id) in campaign.template_refs() {
-                let field = format!("{at}.{field}");
-                let local = templates.iter().find(|(n, _)| n == id).map(|(_, t)| t);
-                let grantable = match local {
-                    Some(t) => honours(t, Route::Campaign),
-                    None => match self.store.template(id).await? {
-                        Some(r) => honours(
-                            &Template::parse(r.spec).map_err(|_| Error::internal())?,
-                            Route::Campaign,
-                        ),
-                        None => {
-                            return Err(Error::field(
-                                ErrorCode::InvalidValue,
-                                field,
-                                format!("no template {id} in the playbook or the database"),
-                            ))
-                        }
-                    },
-                };
-                if !grantable && !field.ends_with("link_template_id") {
-                    return Err(Error::field(
-                        ErrorCode::InvalidValue,
-                        field,
-                        "a template a campaign grants must have the campaign_only distribution",
-                    ));
-                }
-            }
+            self.check_templates(&campaign, &templates)
+                .await
+                .map_err(within(at.clone()))?;
             if let Audience::Segment { segment_id } = &spec.audience {
                 if !body.segments.contains_key(segment_id.as_str())
                     && self.store.segment(segment_id).await?.is_none()
