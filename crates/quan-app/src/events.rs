@@ -133,8 +133,22 @@ impl App {
     ) -> Result<(Written, EventView)> {
         require(principal, &[Role::Platform])?;
         let now = self.now();
+        let timed = body.at.is_some();
         let event = parse_event(body, now)?;
         let written = self.store.put_events(vec![event.clone()], now).await?[0];
+        if written == Written::Conflict && !timed {
+            // A retry of an event sent without `at` took "now" twice: the same event if all
+            // else is equal.
+            if let Some(stored) = self.store.event(&event.id).await? {
+                let retried = EventRecord {
+                    at: stored.at,
+                    ..event.clone()
+                };
+                if retried == stored {
+                    return Ok((Written::Unchanged, stored.into()));
+                }
+            }
+        }
         if written == Written::Conflict {
             return Err(Error::field(
                 ErrorCode::Conflict,

@@ -8,6 +8,9 @@
 //! - [`checkout`], [`orders`], [`counter`]: quotes, the order lifecycle, counter redemption.
 //! - [`wallet`]: wallets, coupons with their ledgers, revocation.
 //! - [`members`], [`history`], [`events`], [`catalog`], [`segments`], [`rfm`]: the SCRM.
+//! - [`campaigns`], [`campaign_worker`]: campaigns, and the worker that fires their triggers
+//!   and treats their entries.
+//! - [`playbooks`]: files of templates, segments and campaigns applied whole.
 //! - [`jobs`]: background jobs (claim codes) and their runner.
 //! - [`channels`], [`outbox`], [`delivery`]: channel webhooks, the outbox of messages, and
 //!   their delivery (signed POSTs, retries with backoff, dead letters).
@@ -20,6 +23,8 @@
 //! What this layer deliberately does not know: HTTP (statuses beyond the code table, headers,
 //! routing) and SQL. Rules live in `quan-core`; the layer only applies them.
 
+pub mod campaign_worker;
+pub mod campaigns;
 pub mod catalog;
 pub mod channels;
 pub mod checkout;
@@ -38,6 +43,7 @@ pub mod once;
 pub mod orders;
 pub mod outbox;
 pub mod page;
+pub mod playbooks;
 pub mod rfm;
 pub mod segments;
 pub mod tasks;

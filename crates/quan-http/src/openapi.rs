@@ -4,13 +4,13 @@ use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    catalog, channels, checkout, claims, events, history, jobs, keys, members, orders, outbox, rfm,
-    segments, system, tasks, templates, wallet,
+    campaigns, catalog, channels, checkout, claims, events, history, jobs, keys, members, orders,
+    outbox, rfm, segments, system, tasks, templates, wallet,
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout and the SCRM."),
+    info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout, the SCRM and campaigns."),
     paths(
         system::healthz, system::openapi, crate::metrics::metrics, keys::create,
         templates::create, templates::get, templates::list, templates::update,
@@ -27,6 +27,8 @@ use crate::routes::{
         segments::put, segments::create, segments::get, segments::list, segments::preview,
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
+        campaigns::create, campaigns::get, campaigns::list, campaigns::members,
+        campaigns::activate, campaigns::pause, campaigns::resume, campaigns::end,
         outbox::list, outbox::get, outbox::retry, channels::put, channels::list,
         tasks::list, tasks::get, tasks::complete, tasks::grant,
     ),
@@ -59,7 +61,7 @@ impl utoipa::Modify for Security {
 pub fn document() -> serde_json::Value {
     let mut doc = ApiDoc::openapi();
     let mut table = String::from(
-        "quan (券): coupon templates, claiming, wallets, checkout and the SCRM.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
+        "quan (券): coupon templates, claiming, wallets, checkout, the SCRM and campaigns.\n\nEvery failure answers `{\"error\": {\"code\", \"message\", \"field\"}}`.\n\n## Error codes\n\n| code | status | meaning |\n| --- | --- | --- |\n",
     );
     for code in ErrorCode::ALL {
         table.push_str(&format!(

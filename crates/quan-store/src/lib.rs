@@ -22,6 +22,7 @@
 //! [`scrm::ingest`] for ingested orders, [`scrm::segments`] for segment membership); each
 //! backend only reads the facts and writes the rows.
 
+mod campaigning;
 mod checkout;
 mod claiming;
 mod ids;
@@ -35,6 +36,10 @@ mod tasks;
 pub mod testing;
 mod traits;
 
+pub use campaigning::{
+    Backlog, CampaignRecord, CampaignStats, EntryRecord, InboxEvent, NewCampaign, NewEntry,
+    TreatReport, TriggerMove,
+};
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use messages::*;
 pub use model::*;
@@ -47,10 +52,18 @@ use quan_core::access::Principal;
 /// Every storage trait, for callers: `use quan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::traits::{
-        Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members, OrderHistory, Orders,
-        Outbox, Rfm, Segments, Settings, Tasks, Templates,
+        Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members,
+        OrderHistory, Orders, Outbox, Rfm, Segments, Settings, Tasks, Templates,
     };
     pub use crate::Store;
+}
+
+/// A PostgreSQL error with the server's message and code, when it sent one.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// Failures of the storage layer itself (the domain's refusals are values, not errors).
@@ -58,7 +71,7 @@ pub mod prelude {
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     #[error("postgres pool: {0}")]
     Pool(String),
@@ -89,6 +102,7 @@ pub trait Store:
     + Catalog
     + Segments
     + Rfm
+    + Campaigns
     + Outbox
     + Tasks
     + Send

@@ -4,12 +4,15 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
+use quan_core::campaign::decide::EntryStatus;
 use quan_core::campaign::MessageChannel;
+use quan_core::campaign::{CampaignAction, Since};
 use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::scrm::rfm::RfmInput;
 use quan_core::scrm::{History, Purchase, RfmScore};
 use quan_core::{template::StatusAction, ErrorCode, FieldError};
 
+use crate::campaigning::*;
 use crate::messages::*;
 use crate::model::*;
 use crate::scrm::{
@@ -242,6 +245,7 @@ pub trait Events: Send + Sync {
     /// time (a new customer, or a buyer who never joined; a member keeps its join time),
     /// `tier_changed` sets its tier (from `data.tier`).
     async fn put_events(&self, events: Vec<EventRecord>, now: Timestamp) -> Result<Vec<Written>>;
+    async fn event(&self, id: &str) -> Result<Option<EventRecord>>;
     async fn list_events(
         &self,
         user_id: &str,
@@ -298,6 +302,83 @@ pub trait Rfm: Send + Sync {
     /// Stores the scores of a full recompute (members absent from `rows` score 0, tier C) and
     /// its cuts; returns how many members scored 0.
     async fn write_rfm(&self, rows: Vec<(String, RfmScore)>, cuts: RfmCuts) -> Result<u64>;
+}
+
+/// Campaigns, the entries of members into them, and the inbox of events they wait for.
+/// An entry is unique per (campaign, member, occurrence): writing it again does nothing, which
+/// is what makes a member enter once per trigger occurrence across crashes and processes.
+#[async_trait]
+pub trait Campaigns: Send + Sync {
+    async fn insert_campaign(&self, campaign: NewCampaign) -> Result<CampaignRecord>;
+    async fn campaign(&self, id: &str) -> Result<Option<CampaignRecord>>;
+    async fn list_campaigns(
+        &self,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<CampaignRecord>>;
+    /// Every campaign whose status is `active`.
+    async fn running_campaigns(&self) -> Result<Vec<CampaignRecord>>;
+    /// Applies a status change (`InvalidState` when it is not allowed; `None`: no such
+    /// campaign). Ending marks the pending entries `expired`; `reason` says why it ended.
+    async fn set_campaign_status(
+        &self,
+        id: &str,
+        action: CampaignAction,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Option<Result<CampaignRecord, ErrorCode>>>;
+    /// Writes entries of an active campaign (those that exist already are left as they are)
+    /// and counts them. With `trigger`, only if the campaign's trigger progress is still
+    /// `trigger.from`, moving it to `trigger.to`; `None` when it was not (another process
+    /// moved it) or the campaign is not active: then nothing is written.
+    async fn add_entries(
+        &self,
+        campaign_id: &str,
+        entries: Vec<NewEntry>,
+        trigger: Option<TriggerMove>,
+        now: Timestamp,
+    ) -> Result<Option<u64>>;
+    /// A campaign's entries in member order, optionally of one status.
+    async fn campaign_entries(
+        &self,
+        campaign_id: &str,
+        status: Option<EntryStatus>,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<EntryRecord>>;
+    /// Leases up to `limit` inbox events whose lease lapsed, oldest first, until `lease_until`.
+    async fn take_inbox(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<InboxEvent>>;
+    /// Writes the entries the events made (per campaign, into active campaigns only) and
+    /// drops the events from the inbox, in one transaction.
+    async fn settle_inbox(
+        &self,
+        event_ids: Vec<String>,
+        entries: Vec<(String, NewEntry)>,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Treats due entries of one active campaign in one transaction under its row lock: the
+    /// frequency cap, then the budget, then its grants all or none (through the
+    /// `campaign_only` route), tasks for the member's guide and outbox messages. Ends the
+    /// campaign when its budget is spent. The ledger names `{actor}:{campaign id}`. An empty
+    /// report: nothing was due.
+    async fn treat_due(&self, now: Timestamp, actor: &str) -> Result<TreatReport>;
+    /// Members inactive since joining (no order since) or since their last order, that time
+    /// being in `[from, before]`, with that time; in id order after `cursor`.
+    async fn inactive_members(
+        &self,
+        since: Since,
+        from: Timestamp,
+        before: Timestamp,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Vec<(String, Timestamp)>>;
+    /// The work waiting at `now`.
+    async fn campaign_backlog(&self, now: Timestamp) -> Result<Backlog>;
 }
 
 /// The outbox: messages waiting for, or done with, delivery through their channel's webhook.

@@ -1,6 +1,7 @@
 //! The `quan` command: run the service, migrate, manage keys and templates, and benchmark.
 
 mod bench;
+mod campaigns;
 mod import;
 mod scrm;
 mod serve;
@@ -131,6 +132,11 @@ enum Command {
         #[command(subcommand)]
         command: scrm::SegmentsCommand,
     },
+    /// Campaigns: apply playbooks, list, read, activate, pause, resume, end.
+    Campaigns {
+        #[command(subcommand)]
+        command: campaigns::CampaignsCommand,
+    },
     /// Print the OpenAPI 3 document of the HTTP API (as `GET /openapi.json` serves it).
     Openapi,
     /// Load generators that measure the running service.
@@ -259,6 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { command } => import::run(command).await,
         Command::Rfm { command } => scrm::rfm(command).await,
         Command::Segments { command } => scrm::segments(command).await,
+        Command::Campaigns { command } => campaigns::run(command).await,
         Command::Migrate(db) => {
             let store = db.open().await?;
             println!("{} database is at the latest schema", store.backend());

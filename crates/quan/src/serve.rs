@@ -1,5 +1,6 @@
 //! `quan serve`: the HTTP API, with the sweepers that expire coupons and old idempotency keys,
-//! the runner that takes over background jobs whose process died, and the outbox's sender.
+//! the runner that takes over background jobs whose process died, the campaign worker, and the
+//! outbox's sender.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,10 @@ pub struct ServeArgs {
     /// turns the limit off. Over it, requests answer 429 with `Retry-After`.
     #[arg(long, env = "QUAN_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
     pub rate_limit: u32,
+    /// Milliseconds the campaign worker waits when it found nothing to do (it runs on at once
+    /// while there is work). Several processes on one database share the work.
+    #[arg(long, env = "QUAN_CAMPAIGN_TICK_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub campaign_tick_ms: u64,
     /// Milliseconds a channel's webhook may take to answer a message before the attempt counts
     /// as failed (and is retried later).
     #[arg(long, env = "QUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=120_000))]
@@ -80,6 +85,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     tokio::spawn(upkeep(app.clone()));
+    tokio::spawn(campaigns(
+        app.clone(),
+        Duration::from_millis(args.campaign_tick_ms),
+    ));
     tokio::spawn(deliver(app.clone()));
     tokio::spawn(app.jobs.clone().resume_lapsed());
     let state = AppState::new(app, args.rate_limit);
@@ -98,6 +107,18 @@ async fn upkeep(app: App) {
         if let Err(e) = app.upkeep().await {
             tracing::warn!(error = %e, "upkeep failed");
         }
+    }
+}
+
+/// Runs the campaign worker: again at once while it finds work, else after `idle`.
+async fn campaigns(app: App, idle: Duration) {
+    loop {
+        match app.run_campaigns().await {
+            Ok(run) if run.busy() => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.message, "campaign run failed"),
+        }
+        tokio::time::sleep(idle).await;
     }
 }
 

@@ -47,11 +47,16 @@ pub struct CampaignSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
-    /// Each event of this kind enters its member, `delay_hours` after the event.
+    /// Each event of this kind enters its member, `delay_hours` after the event; with
+    /// `data`, only events whose data has these keys with these values (a completed group
+    /// order: `{"group": "completed"}`).
     Event {
         event: EventKind,
         #[serde(default)]
         delay_hours: Option<u32>,
+        #[serde(default)]
+        #[schema(value_type = Option<Object>)]
+        data: Option<serde_json::Map<String, serde_json::Value>>,
     },
     /// Every listed ISO weekday (Monday = 1) at `at` (HH:MM, tenant-local), the audience as of
     /// then.
@@ -256,7 +261,12 @@ impl Campaign {
         let bad = |code, field: &str, message: &str| Err(FieldError::new(code, field, message));
         let mut at = None;
         match &spec.trigger {
-            Trigger::Event { delay_hours, .. } => {
+            Trigger::Event {
+                delay_hours, data, ..
+            } => {
+                if data.as_ref().is_some_and(|d| d.len() > 16) {
+                    return bad(ErrorCode::TooLarge, "trigger.data", "at most 16 keys");
+                }
                 if delay_hours.is_some_and(|h| h > MAX_DELAY_HOURS) {
                     return bad(
                         ErrorCode::TooLarge,
@@ -450,6 +460,16 @@ impl Campaign {
             }
         }
         out
+    }
+
+    /// Whether an event of the trigger's kind matches its `data` filter.
+    pub fn matches_event(&self, data: &serde_json::Value) -> bool {
+        match &self.spec.trigger {
+            Trigger::Event {
+                data: Some(want), ..
+            } => want.iter().all(|(k, v)| data.get(k) == Some(v)),
+            _ => true,
+        }
     }
 
     /// Whether the campaign runs at `now`: inside its start and end times.

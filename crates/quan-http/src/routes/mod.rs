@@ -1,5 +1,6 @@
 //! The handlers, one module per resource: each parses, calls one use case, and renders.
 
+pub mod campaigns;
 pub mod catalog;
 pub mod channels;
 pub mod checkout;
@@ -91,6 +92,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/segments/{id}/members.csv", get(segments::members_csv))
         .route("/v1/scrm/config", get(rfm::get_config).put(rfm::put_config))
         .route("/v1/rfm/recompute", post(rfm::recompute))
+        .route(
+            "/v1/campaigns",
+            post(campaigns::create).get(campaigns::list),
+        )
+        .route("/v1/campaigns/{id}", get(campaigns::get))
+        .route("/v1/campaigns/{id}/members", get(campaigns::members))
+        .route("/v1/campaigns/{id}/activate", post(campaigns::activate))
+        .route("/v1/campaigns/{id}/pause", post(campaigns::pause))
+        .route("/v1/campaigns/{id}/resume", post(campaigns::resume))
+        .route("/v1/campaigns/{id}/end", post(campaigns::end))
         .route("/v1/outbox", get(outbox::list))
         .route("/v1/outbox/{id}", get(outbox::get))
         .route("/v1/outbox/{id}/retry", post(outbox::retry))

@@ -8,6 +8,7 @@ CREATE TABLE campaigns (
     spec         TEXT NOT NULL,             -- the checked CampaignSpec (JSON)
     status       TEXT NOT NULL,             -- draft | active | paused | ended
     end_reason   TEXT,                      -- operator | ends_at | budget
+    trigger_event TEXT,                     -- the event an event campaign waits for
     trigger_at   INTEGER,                   -- the next schedule tick, or when `once` expanded
     entered      INTEGER NOT NULL DEFAULT 0,
     held_out     INTEGER NOT NULL DEFAULT 0,
@@ -18,7 +19,7 @@ CREATE TABLE campaigns (
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );
-CREATE INDEX campaigns_status ON campaigns (status);
+CREATE INDEX campaigns_status ON campaigns (status, trigger_event);
 
 CREATE TABLE campaign_entries (
     campaign_id TEXT NOT NULL REFERENCES campaigns (id),

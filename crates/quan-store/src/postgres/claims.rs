@@ -90,10 +90,21 @@ pub(super) async fn claim_batch(
     cache: &TemplateCache,
     cmds: &[ClaimCommand],
 ) -> Result<Vec<ClaimOutcome>> {
-    let template_id = &cmds[0].template_id;
     let mut client = pool.get().await?;
     let txn = client.transaction().await?;
-    let tx = &txn;
+    let outcomes = claim_in(&txn, zone, cache, cmds).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// [`claim_batch`] inside the caller's transaction (a campaign's treatment), which commits.
+pub(super) async fn claim_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    zone: &TenantZone,
+    cache: &TemplateCache,
+    cmds: &[ClaimCommand],
+) -> Result<Vec<ClaimOutcome>> {
+    let template_id = &cmds[0].template_id;
     let lock = tx.prepare_cached(LOCK_TEMPLATE).await?;
     let Some(row) = tx.query_opt(&lock, &[template_id]).await? else {
         return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
@@ -239,7 +250,6 @@ pub(super) async fn claim_batch(
             Ok(())
         },
     )?;
-    txn.commit().await?;
     Ok(outcomes)
 }
 

@@ -42,6 +42,11 @@ impl Events for PgStore {
                 &[&e.id, &e.user_id, &e.kind, &micros(e.at), &e.store_id, &e.order_id, &e.data.to_string(), &micros(now)],
             )
             .await?;
+            tx.execute(
+                &crate::campaigning::inbox_sql(super::segments::ph),
+                &[&e.id, &e.user_id, &e.kind, &micros(e.at), &micros(now)],
+            )
+            .await?;
             match e.kind.as_str() {
                 "signup" => {
                     tx.execute(
@@ -66,6 +71,18 @@ impl Events for PgStore {
         Ok(out)
         })
         .await
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<EventRecord>> {
+        let c = self.pool.get().await?;
+        c.query_opt(
+            &format!("SELECT {EVENT_COLS} FROM events WHERE id = $1"),
+            &[&id],
+        )
+        .await?
+        .as_ref()
+        .map(event_record)
+        .transpose()
     }
 
     async fn list_events(

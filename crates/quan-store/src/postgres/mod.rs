@@ -20,6 +20,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod campaigns;
 mod catalog;
 mod claims;
 mod coupons;
@@ -70,6 +71,9 @@ pub(super) const ATTEMPTS: usize = 8;
 pub struct PgStore {
     pool: Pool,
     claimer: Claimer,
+    zone: TenantZone,
+    templates: Arc<TemplateCache>,
+    campaigns: crate::campaigning::CampaignCache,
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
@@ -106,8 +110,15 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         migrate(&pool).await?;
-        let claimer = Claimer::new(pool.clone(), zone, Arc::new(TemplateCache::default()));
-        Ok(Self { pool, claimer })
+        let templates = Arc::new(TemplateCache::default());
+        let claimer = Claimer::new(pool.clone(), zone.clone(), templates.clone());
+        Ok(Self {
+            pool,
+            claimer,
+            zone,
+            templates,
+            campaigns: Default::default(),
+        })
     }
 }
 

@@ -22,7 +22,7 @@ use crate::Result;
 
 pub use ingest::checkout_history;
 pub use rfm::{recompute_rfm, RfmCuts, RfmRun};
-pub use segments::{in_segment, rule_members, segment_members};
+pub use segments::{in_segment, rule_admits, rule_members, segment_members};
 
 /// A customer's row: the profile (what the API writes) and the aggregates quan keeps of it. A
 /// member when the profile has a join time; a buyer known only from orders has none.

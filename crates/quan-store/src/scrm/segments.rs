@@ -126,27 +126,35 @@ pub async fn in_segment(
             Membership::Listed(ids.iter().any(|m| m == member_id)),
             as_of,
         )),
-        SegmentDefinition::Rule(rule) => {
-            let member = store.member(member_id).await?;
-            let lifecycle = lifecycle_config(store).await?;
-            let mut purchased = HashMap::new();
-            if member.is_some() {
-                for p in rule.purchases() {
-                    let yes = store.member_purchased(member_id, &p, as_of).await?;
-                    purchased.insert(p, yes);
-                }
-            }
-            Ok(admits(
-                Membership::Rule {
-                    rule,
-                    member: member.as_ref(),
-                    lifecycle: &lifecycle,
-                    purchased: &purchased,
-                },
-                as_of,
-            ))
+        SegmentDefinition::Rule(rule) => rule_admits(store, rule, member_id, as_of).await,
+    }
+}
+
+/// Whether a rule selects one member at `as_of` (the same answer as [`rule_members`]).
+pub async fn rule_admits(
+    store: &(impl Settings + Members + Segments + ?Sized),
+    rule: &Rule,
+    member_id: &str,
+    as_of: Timestamp,
+) -> Result<bool> {
+    let member = store.member(member_id).await?;
+    let lifecycle = lifecycle_config(store).await?;
+    let mut purchased = HashMap::new();
+    if member.is_some() {
+        for p in rule.purchases() {
+            let yes = store.member_purchased(member_id, &p, as_of).await?;
+            purchased.insert(p, yes);
         }
     }
+    Ok(admits(
+        Membership::Rule {
+            rule,
+            member: member.as_ref(),
+            lifecycle: &lifecycle,
+            purchased: &purchased,
+        },
+        as_of,
+    ))
 }
 
 /// A value bound to a shared SCRM query.

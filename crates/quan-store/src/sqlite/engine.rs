@@ -37,6 +37,7 @@ pub(super) enum Work {
 pub(super) struct WriterCtx {
     pub zone: TenantZone,
     pub cache: Arc<TemplateCache>,
+    pub campaigns: crate::campaigning::CampaignCache,
 }
 
 pub(super) fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {

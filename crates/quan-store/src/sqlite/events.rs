@@ -30,6 +30,8 @@ impl Events for SqliteStore {
                     "INSERT INTO events (id, user_id, kind, at, store_id, order_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
                 .execute(params![e.id, e.user_id, e.kind, micros(e.at), e.store_id, e.order_id, e.data.to_string(), micros(now)])?;
+                tx.prepare_cached(&crate::campaigning::inbox_sql(super::segments::ph))?
+                    .execute(params![e.id, e.user_id, e.kind, micros(e.at), micros(now)])?;
                 match e.kind.as_str() {
                     "signup" => {
                         tx.prepare_cached(&crate::scrm::members::signup_sql(super::segments::ph))?
@@ -45,6 +47,17 @@ impl Events for SqliteStore {
                 out.push(Written::Inserted);
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn event(&self, id: &str) -> Result<Option<EventRecord>> {
+        let id = id.to_string();
+        self.read_point(move |conn| {
+            conn.prepare_cached(&format!("SELECT {EVENT_COLS} FROM events WHERE id = ?1"))?
+                .query_row([&id], event_row)
+                .optional()?
+                .transpose()
         })
         .await
     }

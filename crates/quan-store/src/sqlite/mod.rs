@@ -24,6 +24,7 @@ use quan_core::zone::TenantZone;
 use rusqlite::{params, Connection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+mod campaigns;
 mod catalog;
 mod claims;
 mod coupons;
@@ -151,7 +152,11 @@ impl SqliteStore {
             .expect("open task")?;
         let cache = Arc::new(TemplateCache::default());
         let (tx, rx) = mpsc::unbounded_channel::<Work>();
-        let ctx = WriterCtx { zone, cache };
+        let ctx = WriterCtx {
+            zone,
+            cache,
+            campaigns: Default::default(),
+        };
         let (synced, to_sync) = std::sync::mpsc::channel();
         let free = tx.downgrade();
         std::thread::Builder::new()

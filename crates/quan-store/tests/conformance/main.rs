@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod campaigns;
 mod claims;
 mod coupons;
 mod idempotency;

@@ -6,6 +6,7 @@
 //! tests fail, never skip).
 #![allow(dead_code)]
 
+pub mod campaign;
 pub mod process;
 
 use std::sync::Arc;
@@ -48,8 +49,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub store: Arc<dyn Store>,
-    /// The use cases behind the server (for what no route does, such as delivering the outbox
-    /// now).
+    /// The use cases behind the server, for what clients do not reach (the campaign worker,
+    /// delivering the outbox now).
     pub app: App,
     _dir: Option<tempfile::TempDir>,
 }

@@ -1,0 +1,370 @@
+//! The campaign worker: fires triggers from stored state (the event inbox, a schedule's next
+//! tick, inactivity, activation) into entries, and treats the entries that are due. Any number
+//! of processes may run it on one database: entries are unique per trigger occurrence, trigger
+//! progress moves by compare-and-set, the inbox is leased, and treatment runs under the
+//! campaign's row lock.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::{SignedDuration, Timestamp};
+use quan_core::campaign::decide::{event_occurrence, inactivity_occurrence, ONCE};
+use quan_core::campaign::holdout::held_out;
+use quan_core::campaign::schedule::{next_tick, tick_occurrence};
+use quan_core::campaign::{Audience, Campaign, CampaignAction, EventKind, Trigger};
+use quan_core::scrm::Rule;
+use quan_store::{scrm, CampaignRecord, NewEntry, TreatReport, TriggerMove};
+
+use crate::{App, Result};
+
+/// Entries written per store call while an audience is entered.
+const CHUNK: usize = 1_000;
+/// Inbox events leased per take, and how long a lease lasts.
+const INBOX_BATCH: u32 = 500;
+const INBOX_LEASE: SignedDuration = SignedDuration::from_secs(60);
+/// How often an inactivity trigger scans the members.
+const INACTIVITY_EVERY: SignedDuration = SignedDuration::from_secs(60);
+/// Treatment batches per run, so one run ends and the next sees new triggers.
+const MAX_BATCHES: usize = 50;
+/// The actor campaign grants are recorded under (with the campaign's id).
+const ACTOR: &str = "campaign";
+
+/// What one run of the worker did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// Entries written (held-out ones included).
+    pub entered: u64,
+    /// Inbox events settled.
+    pub events: u64,
+    /// Campaigns ended by their end time.
+    pub ended: u64,
+    pub treated: u64,
+    pub granted: u64,
+    /// Entries decided without treatment (capped, over budget, refused, expired).
+    pub untreated: u64,
+}
+
+impl RunReport {
+    /// Whether the run found anything to do.
+    pub fn busy(&self) -> bool {
+        self.entered + self.events + self.ended + self.treated + self.untreated > 0
+    }
+}
+
+/// The rule a rule-shaped audience reads as (tiers, stages, RFM tiers).
+fn rule_of(audience: &Audience) -> Option<Rule> {
+    match audience {
+        Audience::Tiers { tiers } => Some(Rule::Tier {
+            tiers: tiers.iter().map(|t| t.to_string()).collect(),
+        }),
+        Audience::Stages { stages } => Some(Rule::Stage {
+            stages: stages.clone(),
+        }),
+        Audience::RfmTiers { tiers } => Some(Rule::RfmTier {
+            tiers: tiers.clone(),
+        }),
+        Audience::All | Audience::Segment { .. } => None,
+    }
+}
+
+impl App {
+    /// One run: end campaigns past their end time, fire the triggers that are due, settle the
+    /// event inbox, then treat due entries batch by batch.
+    pub async fn run_campaigns(&self) -> Result<RunReport> {
+        let now = self.now();
+        let mut report = RunReport::default();
+        let running = self.store.running_campaigns().await?;
+        let mut live = Vec::with_capacity(running.len());
+        for record in running {
+            let campaign = Campaign::parse(record.spec.clone())?;
+            if campaign.spec().ends_at.is_some_and(|e| now >= e) {
+                self.store
+                    .set_campaign_status(&record.id, CampaignAction::End, "ends_at", now)
+                    .await?;
+                report.ended += 1;
+                continue;
+            }
+            if !campaign.in_window(now) {
+                continue;
+            }
+            report.entered += self.fire(&record, &campaign, now).await?;
+            live.push((record, campaign));
+        }
+        let (events, entered) = self.settle_events(&live, now).await?;
+        report.events += events;
+        report.entered += entered;
+        for _ in 0..MAX_BATCHES {
+            let batch = self.store.treat_due(now, ACTOR).await?;
+            if batch.entries() == 0 {
+                break;
+            }
+            record_batch(&batch);
+            report.treated += batch.treated;
+            report.granted += batch.granted;
+            report.untreated += batch.entries() - batch.treated;
+        }
+        self.record_backlog(now).await?;
+        Ok(report)
+    }
+
+    /// Fires a campaign's own trigger if it is due (events come through the inbox).
+    async fn fire(&self, c: &CampaignRecord, campaign: &Campaign, now: Timestamp) -> Result<u64> {
+        match &c.spec.trigger {
+            Trigger::Event { .. } => Ok(0),
+            Trigger::Once => {
+                if c.trigger_at.is_some() {
+                    return Ok(0);
+                }
+                let as_of = c.activated_at.unwrap_or(now);
+                let who = self.audience_members(&c.spec.audience, as_of).await?;
+                let entries = entries_of(c, who, ONCE.to_string(), now);
+                let moved = TriggerMove {
+                    from: None,
+                    to: Some(now),
+                };
+                self.enter(c, entries, moved, now).await
+            }
+            Trigger::Schedule { weekdays, .. } => {
+                let at = campaign.schedule_at().expect("a schedule has its time");
+                let Some(tick) = c.trigger_at else {
+                    let first = next_tick(weekdays, at, c.activated_at.unwrap_or(now), &self.zone);
+                    let moved = TriggerMove {
+                        from: None,
+                        to: first,
+                    };
+                    return self.enter(c, Vec::new(), moved, now).await;
+                };
+                if now < tick {
+                    return Ok(0);
+                }
+                let who = self.audience_members(&c.spec.audience, tick).await?;
+                let entries = entries_of(c, who, tick_occurrence(tick), now);
+                let moved = TriggerMove {
+                    from: Some(tick),
+                    to: next_tick(weekdays, at, now.max(tick), &self.zone),
+                };
+                self.enter(c, entries, moved, now).await
+            }
+            Trigger::Inactivity { since, hours } => {
+                if c.trigger_at
+                    .is_some_and(|last| now < last + INACTIVITY_EVERY)
+                {
+                    return Ok(0);
+                }
+                let gap = SignedDuration::from_hours(i64::from(*hours));
+                let before = now - gap;
+                // Members who become inactive while the campaign runs: their inactivity began
+                // at most `hours` before its activation.
+                let from = c.activated_at.unwrap_or(now) - gap;
+                let mut entries = Vec::new();
+                let mut cursor = None;
+                loop {
+                    let page = self
+                        .store
+                        .inactive_members(*since, from, before, CHUNK as u32, cursor.clone())
+                        .await?;
+                    let Some((last, _)) = page.last() else {
+                        break;
+                    };
+                    cursor = Some(last.clone());
+                    for (user, anchor) in page {
+                        if self.admits(&c.spec.audience, &user, now).await? {
+                            entries.push(NewEntry {
+                                held_out: held_out(&c.id, &user, c.spec.holdout_bp),
+                                user_id: user,
+                                occurrence: inactivity_occurrence(anchor),
+                                due_at: now,
+                            });
+                        }
+                    }
+                }
+                let moved = TriggerMove {
+                    from: c.trigger_at,
+                    to: Some(now),
+                };
+                self.enter(c, entries, moved, now).await
+            }
+        }
+    }
+
+    /// Writes entries in chunks, then moves the trigger (so a crash in between only repeats
+    /// entries that already exist).
+    async fn enter(
+        &self,
+        c: &CampaignRecord,
+        entries: Vec<NewEntry>,
+        moved: TriggerMove,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let mut n = 0;
+        for chunk in entries.chunks(CHUNK) {
+            match self
+                .store
+                .add_entries(&c.id, chunk.to_vec(), None, now)
+                .await?
+            {
+                Some(k) => n += k,
+                None => return Ok(n),
+            }
+        }
+        self.store
+            .add_entries(&c.id, Vec::new(), Some(moved), now)
+            .await?;
+        Ok(n)
+    }
+
+    /// Takes the inbox batch by batch: each event enters the active campaigns waiting for its
+    /// kind that were active when it was stored, if their audience admits its member.
+    async fn settle_events(
+        &self,
+        live: &[(CampaignRecord, Campaign)],
+        now: Timestamp,
+    ) -> Result<(u64, u64)> {
+        let mut by_kind: HashMap<EventKind, Vec<(&CampaignRecord, &Campaign)>> = HashMap::new();
+        for (c, campaign) in live {
+            if let Trigger::Event { event, .. } = &c.spec.trigger {
+                by_kind.entry(*event).or_default().push((c, campaign));
+            }
+        }
+        let (mut events, mut entered) = (0, 0);
+        loop {
+            let batch = self
+                .store
+                .take_inbox(now, now + INBOX_LEASE, INBOX_BATCH)
+                .await?;
+            if batch.is_empty() {
+                return Ok((events, entered));
+            }
+            let mut entries = Vec::new();
+            for e in &batch {
+                let Some(kind) = EventKind::parse(&e.kind) else {
+                    continue;
+                };
+                for (c, campaign) in by_kind.get(&kind).into_iter().flatten() {
+                    if c.activated_at.is_some_and(|a| e.created_at < a)
+                        || !campaign.matches_event(&e.data)
+                    {
+                        continue;
+                    }
+                    if !self.admits(&c.spec.audience, &e.user_id, now).await? {
+                        continue;
+                    }
+                    let Trigger::Event { delay_hours, .. } = &c.spec.trigger else {
+                        continue;
+                    };
+                    let delay = SignedDuration::from_hours(i64::from(delay_hours.unwrap_or(0)));
+                    entries.push((
+                        c.id.clone(),
+                        NewEntry {
+                            user_id: e.user_id.clone(),
+                            occurrence: event_occurrence(&e.event_id),
+                            due_at: e.at + delay,
+                            held_out: held_out(&c.id, &e.user_id, c.spec.holdout_bp),
+                        },
+                    ));
+                }
+            }
+            events += batch.len() as u64;
+            entered += entries.len() as u64;
+            let ids = batch.into_iter().map(|e| e.event_id).collect();
+            self.store.settle_inbox(ids, entries, now).await?;
+        }
+    }
+
+    /// The members (customers who joined by `as_of`) an audience selects as of `as_of`.
+    async fn audience_members(&self, audience: &Audience, as_of: Timestamp) -> Result<Vec<String>> {
+        let chosen: Option<HashSet<String>> = match audience {
+            Audience::All => None,
+            Audience::Segment { segment_id } => {
+                Some(match self.store.segment(segment_id).await? {
+                    Some(s) => scrm::segment_members(self.store.as_ref(), &s, as_of)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                    None => HashSet::new(),
+                })
+            }
+            other => {
+                let rule = rule_of(other).expect("a rule-shaped audience");
+                Some(
+                    scrm::rule_members(self.store.as_ref(), &rule, as_of)
+                        .await?
+                        .into_iter()
+                        .collect(),
+                )
+            }
+        };
+        let mut out: Vec<String> = self
+            .store
+            .all_members()
+            .await?
+            .into_iter()
+            .filter(|m| m.profile.joined_at.is_some_and(|j| j <= as_of))
+            .map(|m| m.profile.id)
+            .filter(|id| chosen.as_ref().is_none_or(|s| s.contains(id)))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Whether an audience admits one customer at `now` (an event's or an inactive one's).
+    async fn admits(&self, audience: &Audience, user: &str, now: Timestamp) -> Result<bool> {
+        Ok(match audience {
+            Audience::All => true,
+            Audience::Segment { segment_id } => {
+                scrm::in_segment(self.store.as_ref(), segment_id, user, now).await?
+            }
+            other => {
+                let rule = rule_of(other).expect("a rule-shaped audience");
+                scrm::rule_admits(self.store.as_ref(), &rule, user, now).await?
+            }
+        })
+    }
+
+    /// Publishes the backlog and its lag behind the triggers.
+    async fn record_backlog(&self, now: Timestamp) -> Result<()> {
+        let b = self.store.campaign_backlog(now).await?;
+        metrics::gauge!("quan_campaign_backlog", "kind" => "due_entries").set(b.due as f64);
+        metrics::gauge!("quan_campaign_backlog", "kind" => "inbox_events").set(b.inbox as f64);
+        let lag = b
+            .oldest_due
+            .map_or(0.0, |t| now.duration_since(t).as_secs_f64().max(0.0));
+        metrics::gauge!("quan_campaign_lag_seconds").set(lag);
+        Ok(())
+    }
+}
+
+/// The entries of an audience for one occurrence, due now, with the holdout decided.
+fn entries_of(
+    c: &CampaignRecord,
+    who: Vec<String>,
+    occurrence: String,
+    now: Timestamp,
+) -> Vec<NewEntry> {
+    who.into_iter()
+        .map(|user| NewEntry {
+            held_out: held_out(&c.id, &user, c.spec.holdout_bp),
+            user_id: user,
+            occurrence: occurrence.clone(),
+            due_at: now,
+        })
+        .collect()
+}
+
+/// Counts a treatment batch's grants and outcomes per campaign.
+fn record_batch(batch: &TreatReport) {
+    let campaign = batch.campaign_id.clone().unwrap_or_default();
+    metrics::counter!("quan_campaign_grants_total", "campaign" => campaign.clone())
+        .increment(batch.granted);
+    for (status, n) in [
+        ("treated", batch.treated),
+        ("capped", batch.capped),
+        ("over_budget", batch.over_budget),
+        ("refused", batch.refused),
+        ("expired", batch.expired),
+    ] {
+        if n > 0 {
+            metrics::counter!("quan_campaign_entries_total", "campaign" => campaign.clone(), "status" => status)
+                .increment(n);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Campaigns: create, read with stats, list, status changes, and their members.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
+use quan_app::page::{PageBody, Paging};
+use quan_core::campaign::{CampaignAction, CampaignSpec};
+use quan_core::text::Id;
+
+use super::created;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Body, Caller, P, Q};
+use crate::AppState;
+
+/// Creates a campaign as a draft; every part is checked and every template it names.
+#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", operation_id = "campaigns_create", request_body = CampaignSpec,
+    responses((status = 201, body = CampaignView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Body(spec, _): Body<CampaignSpec>,
+) -> ApiResult<(StatusCode, Json<CampaignView>)> {
+    Ok(created(state.app.create_campaign(&p, spec).await?))
+}
+
+/// A campaign with its stats and warnings.
+#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "campaigns", operation_id = "campaigns_get", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    P(id): P<Id>,
+) -> ApiResult<Json<CampaignView>> {
+    Ok(Json(state.app.campaign(&p, &id).await?))
+}
+
+/// Campaigns in id order.
+#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", operation_id = "campaigns_list", params(Paging),
+    responses((status = 200, body = PageBody<CampaignView>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Q(paging): Q<Paging>,
+) -> ApiResult<Json<PageBody<CampaignView>>> {
+    Ok(Json(state.app.list_campaigns(&p, paging).await?))
+}
+
+/// The members who entered, in member order (`?status=treated|held_out|...`).
+#[utoipa::path(get, path = "/v1/campaigns/{id}/members", tag = "campaigns", operation_id = "campaigns_members", params(("id" = String, Path), EntryQuery),
+    responses((status = 200, body = PageBody<EntryView>), (status = 404, body = ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    P(id): P<Id>,
+    Q(q): Q<EntryQuery>,
+) -> ApiResult<Json<PageBody<EntryView>>> {
+    Ok(Json(state.app.campaign_members(&p, &id, q).await?))
+}
+
+async fn change(
+    state: AppState,
+    p: Caller,
+    id: Id,
+    action: CampaignAction,
+) -> ApiResult<Json<CampaignView>> {
+    Ok(Json(state.app.change_campaign(&p.0, &id, action).await?))
+}
+
+/// Starts a draft campaign (its templates are checked again).
+#[utoipa::path(post, path = "/v1/campaigns/{id}/activate", tag = "campaigns", operation_id = "campaigns_activate", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn activate(
+    State(state): State<AppState>,
+    caller: Caller,
+    P(id): P<Id>,
+) -> ApiResult<Json<CampaignView>> {
+    change(state, caller, id, CampaignAction::Activate).await
+}
+
+/// Pauses a campaign: nothing enters or is treated until it resumes.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/pause", tag = "campaigns", operation_id = "campaigns_pause", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 409, body = ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    P(id): P<Id>,
+) -> ApiResult<Json<CampaignView>> {
+    change(state, caller, id, CampaignAction::Pause).await
+}
+
+/// Resumes a paused campaign.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/resume", tag = "campaigns", operation_id = "campaigns_resume", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 409, body = ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    P(id): P<Id>,
+) -> ApiResult<Json<CampaignView>> {
+    change(state, caller, id, CampaignAction::Resume).await
+}
+
+/// Ends a campaign for good; its pending entries expire.
+#[utoipa::path(post, path = "/v1/campaigns/{id}/end", tag = "campaigns", operation_id = "campaigns_end", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignView), (status = 409, body = ErrorBody)))]
+pub async fn end(
+    State(state): State<AppState>,
+    caller: Caller,
+    P(id): P<Id>,
+) -> ApiResult<Json<CampaignView>> {
+    change(state, caller, id, CampaignAction::End).await
+}
