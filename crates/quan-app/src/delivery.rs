@@ -42,10 +42,6 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// Whether this build's HTTP client speaks TLS (reqwest without a TLS feature does not), so
-/// whether `https://` webhooks can be reached.
-pub const SPEAKS_TLS: bool = false;
-
 /// The sender: the configuration and one HTTP client (its connections are reused).
 pub struct Sender {
     config: DeliveryConfig,

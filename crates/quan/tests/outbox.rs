@@ -555,6 +555,13 @@ async fn channels_and_the_outbox_are_for_operators_and_checked(backend: Backend)
         (b["channel"].as_str(), b["configured"].as_bool()),
         (Some("sms"), Some(true))
     );
+    // An https:// webhook is accepted (the sender speaks TLS).
+    let (st, b) = put(
+        "email",
+        json!({"url": "https://hooks.example.com/mail", "secret": SECRET}),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
     let (_, list) = app.get("/v1/channels").await;
     assert!(
         !list.to_string().contains(SECRET),
