@@ -247,16 +247,7 @@ async fn budgets_hold_under_concurrency(backend: Backend) {
     }
     let id = created(&t, body).await;
     act(&t, &id, "activate").await;
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            let app = t.app.clone();
-            tokio::spawn(async move { while app.run_campaigns().await.expect("run").busy() {} })
-        })
-        .collect();
-    for r in runs {
-        r.await.unwrap();
-    }
-    settle(&t).await;
+    race_workers(&t, 4).await;
     let c = campaign(&t, &id).await;
     // 24,500 / 700 = 35 grants: the amount binds before the count.
     assert_eq!(c["stats"]["granted"], 35, "{c}");
@@ -301,16 +292,7 @@ async fn caps_hold_under_concurrency(backend: Backend) {
     for p in posts {
         assert_eq!(p.await.unwrap(), 201);
     }
-    let runs: Vec<_> = (0..4)
-        .map(|_| {
-            let app = t.app.clone();
-            tokio::spawn(async move { while app.run_campaigns().await.expect("run").busy() {} })
-        })
-        .collect();
-    for r in runs {
-        r.await.unwrap();
-    }
-    settle(&t).await;
+    race_workers(&t, 4).await;
     assert_eq!(wallet(&t, "regular").await.len(), 2);
     let c = campaign(&t, &id).await;
     assert_eq!(

@@ -42,6 +42,20 @@ pub async fn settle(t: &TestApp) {
     panic!("the campaign worker never settled");
 }
 
+/// Runs `n` campaign workers at once until each finds nothing to do, then settles.
+pub async fn race_workers(t: &TestApp, n: usize) {
+    let runs: Vec<_> = (0..n)
+        .map(|_| {
+            let app = t.app.clone();
+            tokio::spawn(async move { while app.run_campaigns().await.expect("run").busy() {} })
+        })
+        .collect();
+    for r in runs {
+        r.await.unwrap();
+    }
+    settle(t).await;
+}
+
 pub async fn member(t: &TestApp, id: &str, body: Value) {
     let (st, b) = t
         .call(
