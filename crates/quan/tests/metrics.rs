@@ -66,3 +66,50 @@ async fn metrics_count_requests_and_claim_groups(backend: Backend) {
     assert_eq!(st, 401);
 }
 both!(metrics_count_requests_and_claim_groups);
+
+/// A campaign's run shows in `/metrics`: its grants, its entries by outcome, the backlog and
+/// its lag behind the triggers.
+async fn metrics_count_campaign_work(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.active(json!({"distribution": ["campaign_only"]})).await;
+    let (st, c) = app
+        .post(
+            "/v1/campaigns",
+            json!({"name": "m", "trigger": {"kind": "event", "event": "signup"},
+                "actions": [{"kind": "grant", "template_id": t}]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    let id = c["id"].as_str().unwrap();
+    app.post(&format!("/v1/campaigns/{id}/activate"), json!({}))
+        .await;
+    let (st, _) = app
+        .post(
+            "/v1/events",
+            json!({"event_id": "m-su", "user_id": "mu", "kind": "signup"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    while app.app.run_campaigns().await.unwrap().busy() {}
+    let (st, text) = app.get("/metrics").await;
+    assert_eq!(st, 200);
+    let text = text.as_str().unwrap().to_string();
+    assert!(
+        text.contains(&format!(
+            "quan_campaign_grants_total{{campaign=\"{id}\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "quan_campaign_entries_total{{campaign=\"{id}\",status=\"treated\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("quan_campaign_backlog{kind=\"due_entries\"}"),
+        "{text}"
+    );
+    assert!(text.contains("quan_campaign_lag_seconds"), "{text}");
+}
+both!(metrics_count_campaign_work);

@@ -256,6 +256,26 @@ async fn win_back_7_days(backend: Backend) {
     assert_eq!(wallet(&t, "w2").await, w2);
     assert_eq!(wallet(&t, "w1").await, w1, "once per lapse");
     assert!(wallet(&t, "w3").await.is_empty(), "never bought snacks");
+    // The SMS waits in the outbox (no webhook is set) for the treated members only.
+    let (st, b) = t.get("/v1/outbox?status=pending").await;
+    assert_eq!(st, 200, "{b}");
+    let mut texted: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    texted.sort();
+    let want: Vec<&str> = ["w1", "w2"]
+        .into_iter()
+        .filter(|u| !held(cid, u, 1000))
+        .collect();
+    assert_eq!(texted, want);
+    assert!(b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["channel"] == "sms"));
 }
 both!(win_back_7_days);
 
