@@ -32,6 +32,14 @@ pub struct PlaybookBody {
     pub campaigns: Vec<CampaignSpec>,
 }
 
+/// `?activate=true` activates the playbook's campaigns at once.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyQuery {
+    pub activate: Option<bool>,
+}
+
 /// What applying a playbook made.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlaybookApplied {

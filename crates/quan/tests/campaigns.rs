@@ -410,3 +410,42 @@ async fn members_page(backend: Backend) {
     assert_eq!(st, 400, "{b}");
 }
 both!(members_page);
+
+/// `POST /v1/playbooks`: a whole playbook, or nothing of it.
+async fn playbooks_over_http(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let path = format!(
+        "{}/../../examples/campaigns/win-back-7-days.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut body: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    // Broken: the second campaign's schedule time; nothing may be written.
+    let mut broken = body.clone();
+    let mut second = broken["campaigns"][0].clone();
+    second["trigger"] = json!({"kind": "schedule", "weekdays": [4], "at": "25:00"});
+    broken["campaigns"].as_array_mut().unwrap().push(second);
+    let (st, b) = t.post("/v1/playbooks", broken).await;
+    assert_eq!((st, field(&b)), (422, "campaigns[1].trigger.at"), "{b}");
+    let (_, templates) = t.get("/v1/templates").await;
+    assert_eq!(templates["total"], 0, "a refused playbook writes nothing");
+    let (st, b) = t.post("/v1/playbooks?activate=true", body.take()).await;
+    assert_eq!(st, 201, "{b}");
+    assert_eq!(b["campaigns"][0]["status"], "active");
+    assert!(b["templates"]["snacks_back"]
+        .as_str()
+        .unwrap()
+        .starts_with("tpl_"));
+    assert_eq!(b["segments"][0], "snacks-buyers-90d");
+    let merchant = t.key("merchant", &["s1"], None).await;
+    let (st, _) = t
+        .call(
+            "POST",
+            "/v1/playbooks",
+            Some(&merchant),
+            Some(json!({"campaigns": []})),
+            &[],
+        )
+        .await;
+    assert_eq!(st, 403);
+}
+both!(playbooks_over_http);

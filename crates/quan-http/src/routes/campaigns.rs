@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
 use quan_app::page::{PageBody, Paging};
+use quan_app::playbooks::{ApplyQuery, PlaybookApplied, PlaybookBody};
 use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::text::Id;
 
@@ -109,4 +110,18 @@ pub async fn end(
     P(id): P<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     change(state, caller, id, CampaignAction::End).await
+}
+
+/// Applies a playbook (examples/campaigns/*.json): its templates (created active), segments
+/// and campaigns (drafts, or active with `?activate=true`), checked whole first.
+#[utoipa::path(post, path = "/v1/playbooks", tag = "campaigns", operation_id = "playbooks_apply", params(ApplyQuery), request_body = PlaybookBody,
+    responses((status = 201, body = PlaybookApplied), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn apply_playbook(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Q(q): Q<ApplyQuery>,
+    Body(body, _): Body<PlaybookBody>,
+) -> ApiResult<(StatusCode, Json<PlaybookApplied>)> {
+    let activate = q.activate.unwrap_or(false);
+    Ok(created(state.app.apply_playbook(&p, body, activate).await?))
 }
