@@ -35,7 +35,7 @@ pub struct RunReport {
     pub entered: u64,
     /// Inbox events settled.
     pub events: u64,
-    /// Campaigns ended by their end time.
+    /// Campaigns ended by their end time, or complete (a `once` campaign all decided).
     pub ended: u64,
     pub treated: u64,
     pub granted: u64,
@@ -84,6 +84,17 @@ impl App {
                 continue;
             }
             if !campaign.in_window(now) {
+                continue;
+            }
+            // A `once` campaign whose audience entered and was all decided is complete.
+            if matches!(record.spec.trigger, Trigger::Once)
+                && record.trigger_at.is_some()
+                && record.stats.pending == 0
+            {
+                self.store
+                    .set_campaign_status(&record.id, CampaignAction::End, "completed", now)
+                    .await?;
+                report.ended += 1;
                 continue;
             }
             report.entered += self.fire(&record, &campaign, now).await?;

@@ -47,7 +47,8 @@ pub struct CampaignWarning {
 pub struct CampaignView {
     pub id: String,
     pub status: CampaignStatus,
-    /// Why it ended: `operator`, `ends_at` or `budget`.
+    /// Why it ended: `operator`, `ends_at`, `budget`, or `completed` (a `once` campaign whose
+    /// whole audience was decided).
     pub end_reason: Option<String>,
     pub stats: CampaignStatsView,
     pub warnings: Vec<CampaignWarning>,

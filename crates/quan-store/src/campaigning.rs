@@ -39,7 +39,7 @@ pub struct CampaignRecord {
     pub id: String,
     pub spec: CampaignSpec,
     pub status: CampaignStatus,
-    /// Why it ended: `operator`, `ends_at` or `budget`.
+    /// Why it ended: `operator`, `ends_at`, `budget` or `completed`.
     pub end_reason: Option<String>,
     /// A schedule's next tick, or when a `once` trigger entered its audience.
     pub trigger_at: Option<Timestamp>,

@@ -403,6 +403,11 @@ async fn members_page(backend: Backend) {
     assert_eq!(seen, want);
     let c = campaign(&t, &id).await;
     assert_eq!(c["stats"]["held_out"].as_i64(), Some(want.len() as i64));
+    assert_eq!(
+        (c["status"].as_str(), c["end_reason"].as_str()),
+        (Some("ended"), Some("completed")),
+        "a once campaign all decided is complete"
+    );
     assert_eq!(c["stats"]["treated"].as_i64(), Some(30 - want.len() as i64));
     let (st, b) = t
         .get(&format!("/v1/campaigns/{id}/members?status=zapped"))

@@ -7,7 +7,7 @@ CREATE TABLE campaigns (
     name         TEXT NOT NULL,
     spec         TEXT NOT NULL,             -- the checked CampaignSpec (JSON)
     status       TEXT NOT NULL,             -- draft | active | paused | ended
-    end_reason   TEXT,                      -- operator | ends_at | budget
+    end_reason   TEXT,                      -- operator | ends_at | budget | completed
     trigger_event TEXT,                     -- the event an event campaign waits for
     trigger_at   BIGINT,                   -- the next schedule tick, or when `once` expanded
     entered      BIGINT NOT NULL DEFAULT 0,
