@@ -360,3 +360,168 @@ pub(crate) fn claimed(
         ClaimOutcome::IdempotencyMismatch => Err(quan_core::ErrorCode::IdempotencyMismatch),
     }
 }
+
+/// An entry's outcome: its status, a refused grant's code, the coupon granted.
+pub(crate) type Outcome = (EntryStatus, Option<&'static str>, Option<String>);
+
+/// A batch of single-grant treatments decided in rounds, each round one claim batch of the
+/// template, with the same answers as treating the entries one by one: a round takes the next
+/// entries in order while the cap and the budget (with the round's grants reserved) admit
+/// them, and at most one entry of a member, so a refused grant never changes an answer
+/// already given.
+pub(crate) struct Rounds<'u> {
+    users: Vec<&'u str>,
+    /// Treatments inside the cap's window so far, per member (read, then counted).
+    recent: HashMap<&'u str, i64>,
+    next: usize,
+    /// Each entry's outcome once decided: a status, a refused grant's code, the coupon.
+    pub decided: Vec<Option<Outcome>>,
+}
+
+impl<'u> Rounds<'u> {
+    pub fn new(users: Vec<&'u str>, recent: HashMap<&'u str, i64>) -> Self {
+        let n = users.len();
+        Rounds {
+            users,
+            recent,
+            next: 0,
+            decided: vec![None; n],
+        }
+    }
+
+    /// The entries (indices) to claim together next; empty when every entry is decided.
+    pub fn round(&mut self, plan: &mut Treatment) -> Vec<usize> {
+        let mut round = Vec::new();
+        let mut members = std::collections::HashSet::new();
+        let cap = plan.campaign.spec().frequency_cap;
+        let budget = plan.campaign.spec().budget;
+        while self.next < self.users.len() {
+            let i = self.next;
+            let user = self.users[i];
+            if plan.exhausted {
+                self.decided[i] = Some((EntryStatus::OverBudget, None, None));
+                plan.report.count(EntryStatus::OverBudget);
+                self.next += 1;
+                continue;
+            }
+            if members.contains(user) {
+                break;
+            }
+            let recent = self.recent.get(user).copied().unwrap_or(0);
+            if cap.is_some_and(|c| recent >= i64::from(c.count)) {
+                self.decided[i] = Some((EntryStatus::Capped, None, None));
+                plan.report.count(EntryStatus::Capped);
+                self.next += 1;
+                continue;
+            }
+            let reserved = Spend {
+                count: plan.spent.count + plan.cost.count * round.len() as i64,
+                amount: plan.spent.amount + plan.cost.amount * round.len() as i64,
+            };
+            if decide::decide(None, 0, budget.as_ref(), reserved, plan.cost) == Verdict::OverBudget
+            {
+                if round.is_empty() {
+                    // Nothing reserved: the budget itself is spent.
+                    plan.exhausted = true;
+                    continue;
+                }
+                break;
+            }
+            members.insert(user);
+            round.push(i);
+            self.next += 1;
+        }
+        round
+    }
+
+    /// Records a round's claim: the coupon, or why it was refused.
+    pub fn claimed(
+        &mut self,
+        plan: &mut Treatment,
+        i: usize,
+        outcome: std::result::Result<String, quan_core::ErrorCode>,
+    ) {
+        self.decided[i] = Some(match outcome {
+            Ok(coupon) => {
+                plan.treated();
+                *self.recent.entry(self.users[i]).or_default() += 1;
+                (EntryStatus::Treated, None, Some(coupon))
+            }
+            Err(code) => {
+                plan.report.count(EntryStatus::Refused);
+                (EntryStatus::Refused, Some(code.as_str()), None)
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn plan(cap: Option<u32>, budget: Option<i64>) -> Treatment {
+        let mut spec = serde_json::json!({"name": "p", "trigger": {"kind": "once"},
+            "actions": [{"kind": "grant", "template_id": "t"}]});
+        if let Some(c) = cap {
+            spec["frequency_cap"] = serde_json::json!({"count": c, "days": 7});
+        }
+        if let Some(b) = budget {
+            spec["budget"] = serde_json::json!({"count": b});
+        }
+        let campaign = Campaign::parse(serde_json::from_value(spec).unwrap()).unwrap();
+        Treatment::new(Arc::new(campaign), Spend::default(), &[100])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// Rounds answer every entry as deciding them one by one does: cap, budget, refusals.
+        #[test]
+        fn rounds_decide_as_one_by_one(
+            users in proptest::collection::vec(0u8..4, 0..30),
+            cap in proptest::option::of(1u32..3),
+            budget in proptest::option::of(1i64..12),
+            refused in proptest::collection::vec(any::<bool>(), 30),
+        ) {
+            let names: Vec<String> = users.iter().map(|u| format!("u{u}")).collect();
+            // One by one.
+            let mut one = plan(cap, budget);
+            let mut recent: HashMap<&str, i64> = HashMap::new();
+            let mut want = Vec::new();
+            for (i, u) in names.iter().enumerate() {
+                let r = recent.get(u.as_str()).copied().unwrap_or(0);
+                want.push(match one.verdict(r) {
+                    Verdict::Capped => EntryStatus::Capped,
+                    Verdict::OverBudget => EntryStatus::OverBudget,
+                    Verdict::Treat if refused[i] => EntryStatus::Refused,
+                    Verdict::Treat => {
+                        one.treated();
+                        *recent.entry(u).or_default() += 1;
+                        EntryStatus::Treated
+                    }
+                });
+            }
+            // In rounds.
+            let mut together = plan(cap, budget);
+            let mut rounds = Rounds::new(names.iter().map(String::as_str).collect(), HashMap::new());
+            loop {
+                let round = rounds.round(&mut together);
+                if round.is_empty() {
+                    break;
+                }
+                for i in round {
+                    let outcome = if refused[i] {
+                        Err(quan_core::ErrorCode::OutOfStock)
+                    } else {
+                        Ok(format!("c{i}"))
+                    };
+                    rounds.claimed(&mut together, i, outcome);
+                }
+            }
+            let got: Vec<EntryStatus> = rounds.decided.iter().map(|d| d.as_ref().unwrap().0).collect();
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(together.spent, one.spent);
+            prop_assert_eq!(together.exhausted, one.exhausted);
+        }
+    }
+}

@@ -490,7 +490,20 @@ impl PgStore {
             )
             .await?;
         let cap_since = plan.cap_since(now).map(micros);
-        for r in &due {
+        if grants.len() == 1 {
+            self.treat_together(
+                &tx,
+                &mut plan,
+                &campaign_id,
+                &grants[0],
+                &due,
+                cap_since,
+                now,
+                actor,
+            )
+            .await?;
+        }
+        for r in due.iter().filter(|_| grants.len() != 1) {
             let (user, occurrence): (&str, &str) = (r.get(0), r.get(1));
             let recent: i64 = match cap_since {
                 Some(since) => tx
@@ -547,6 +560,150 @@ impl PgStore {
         }
         tx.commit().await?;
         Ok(plan.report)
+    }
+
+    /// Treats a batch whose campaign grants one template in rounds ([`Rounds`]), each round one
+    /// claim batch of the template (the claim path's set-based batch), then writes the
+    /// entries, tasks and messages with a statement each.
+    #[allow(clippy::too_many_arguments)]
+    async fn treat_together(
+        &self,
+        tx: &Transaction<'_>,
+        plan: &mut Treatment,
+        campaign_id: &str,
+        template_id: &str,
+        due: &[Row],
+        cap_since: Option<i64>,
+        now: Timestamp,
+        actor: &str,
+    ) -> Result<()> {
+        let now_us = micros(now);
+        let users: Vec<&str> = due.iter().map(|r| r.get(0)).collect();
+        let occurrences: Vec<&str> = due.iter().map(|r| r.get(1)).collect();
+        let mut recent = std::collections::HashMap::new();
+        if let Some(since) = cap_since {
+            for r in tx
+                .query(
+                    "SELECT user_id, count(*) FROM campaign_entries WHERE campaign_id = $1 AND user_id = ANY($2) \
+                     AND status = 'treated' AND done_at > $3 GROUP BY user_id",
+                    &[&campaign_id, &users, &since],
+                )
+                .await?
+            {
+                let user: &str = r.get(0);
+                let at = users.iter().position(|u| *u == user).expect("asked for");
+                recent.insert(users[at], r.get::<_, i64>(1));
+            }
+        }
+        let mut rounds = Rounds::new(users.clone(), recent);
+        loop {
+            let round = rounds.round(plan);
+            if round.is_empty() {
+                break;
+            }
+            let cmds: Vec<_> = round
+                .iter()
+                .map(|&i| campaign_claim(template_id, users[i], now, actor))
+                .collect();
+            let outcomes = claim_in(tx, &self.zone, &self.templates, &cmds).await?;
+            for (i, outcome) in round.into_iter().zip(outcomes) {
+                rounds.claimed(plan, i, claimed(outcome));
+            }
+        }
+        let mut statuses = Vec::with_capacity(due.len());
+        let mut reasons = Vec::with_capacity(due.len());
+        let mut coupons = Vec::with_capacity(due.len());
+        let mut treated = Vec::new();
+        for (i, d) in rounds.decided.iter().enumerate() {
+            let (status, reason, coupon) = d.clone().expect("every entry decided");
+            statuses.push(status.as_str());
+            reasons.push(reason);
+            coupons.push(
+                coupon
+                    .as_ref()
+                    .map(|c| serde_json::to_string(&[c]).expect("ids")),
+            );
+            if status == EntryStatus::Treated {
+                treated.push(users[i]);
+            }
+        }
+        tx.execute(
+            "UPDATE campaign_entries e SET status = x.s, reason = x.r, coupon_ids = x.c, done_at = $2 \
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x (u, o, s, r, c) \
+             WHERE e.campaign_id = $1 AND e.user_id = x.u AND e.occurrence = x.o",
+            &[&campaign_id, &now_us, &users, &occurrences, &statuses, &reasons, &coupons],
+        )
+        .await?;
+        self.side_rows(tx, plan, campaign_id, &treated, now).await
+    }
+
+    /// The tasks and messages of treated members, a statement each.
+    async fn side_rows(
+        &self,
+        tx: &Transaction<'_>,
+        plan: &Treatment,
+        campaign_id: &str,
+        treated: &[&str],
+        now: Timestamp,
+    ) -> Result<()> {
+        let (task_kinds, message_kinds) = plan.side_rows(now);
+        if treated.is_empty() || (task_kinds.is_empty() && message_kinds.is_empty()) {
+            return Ok(());
+        }
+        let now_us = micros(now);
+        if !task_kinds.is_empty() {
+            let mut guides = std::collections::HashMap::new();
+            for r in tx
+                .query(
+                    "SELECT id, guide_id FROM members WHERE id = ANY($1)",
+                    &[&treated],
+                )
+                .await?
+            {
+                guides.insert(r.get::<_, String>(0), r.get::<_, Option<String>>(1));
+            }
+            let (mut id, mut user, mut guide, mut title, mut template, mut material, mut message) =
+                (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+            for u in treated {
+                for t in plan.side_rows(now).0 {
+                    id.push(t.id);
+                    user.push(u.to_string());
+                    guide.push(guides.get(*u).cloned().flatten());
+                    title.push(t.title);
+                    template.push(t.template_id);
+                    material.push(t.material);
+                    message.push(t.message);
+                }
+            }
+            tx.execute(
+                "INSERT INTO tasks (id, campaign_id, user_id, guide_id, title, template_id, material, message, status, created_at) \
+                 SELECT i, $1, u, g, t, tp, m, s, 'open', $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) \
+                 AS x (i, u, g, t, tp, m, s)",
+                &[&campaign_id, &now_us, &id, &user, &guide, &title, &template, &material, &message],
+            )
+            .await?;
+        }
+        if !message_kinds.is_empty() {
+            let (mut id, mut user, mut channel, mut text, mut link) =
+                (vec![], vec![], vec![], vec![], vec![]);
+            for u in treated {
+                for m in plan.side_rows(now).1 {
+                    id.push(m.id);
+                    user.push(u.to_string());
+                    channel.push(m.channel);
+                    text.push(m.text);
+                    link.push(m.link_template_id);
+                }
+            }
+            tx.execute(
+                "INSERT INTO outbox (id, campaign_id, user_id, channel, text, link_template_id, status, attempts, next_attempt_at, lease_until, created_at) \
+                 SELECT i, $1, u, c, t, l, 'pending', 0, $2, 0, $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                 AS x (i, u, c, t, l)",
+                &[&campaign_id, &now_us, &id, &user, &channel, &text, &link],
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// Grants every template of a treatment and writes its tasks and messages in one
