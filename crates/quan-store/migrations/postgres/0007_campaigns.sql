@@ -34,6 +34,8 @@ CREATE TABLE campaign_entries (
     PRIMARY KEY (campaign_id, user_id, occurrence)
 );
 CREATE INDEX campaign_entries_due ON campaign_entries (due_at) WHERE status = 'pending';
+-- A campaign's due entries in treatment order, read a batch at a time.
+CREATE INDEX campaign_entries_pending ON campaign_entries (campaign_id, due_at, user_id, occurrence) WHERE status = 'pending';
 CREATE INDEX campaign_entries_status ON campaign_entries (campaign_id, status, user_id);
 CREATE INDEX campaign_entries_treated ON campaign_entries (campaign_id, user_id, done_at) WHERE status = 'treated';
 
