@@ -58,7 +58,7 @@ pub struct Offer {
 }
 
 /// Every feature, in the order `features` writes them; a saved model carries this list.
-pub const FEATURES: [&str; 40] = [
+pub const FEATURES: [&str; 44] = [
     "recency_days",
     "tenure_days",
     "baskets",
@@ -80,6 +80,8 @@ pub const FEATURES: [&str; 40] = [
     "redemption_rate",
     "redemptions",
     "days_since_redemption",
+    "same_kind_received",
+    "same_kind_redeemed",
     "stage",
     "tier",
     "age",
@@ -95,6 +97,8 @@ pub const FEATURES: [&str; 40] = [
     "depth",
     "threshold_vs_basket",
     "offer_spend_share",
+    "offer_spend_91d",
+    "offer_coupon_lines",
     "offer_products_bought",
     "offer_basket_share",
     "offer_category_affinity",
@@ -149,6 +153,7 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
     let (mut coupon_lines, mut coupon_baskets, mut coupon_discount, mut coupon_lines91) =
         (0usize, 0usize, 0i64, 0usize);
     let (mut offer_spend, mut offer_baskets) = (0i64, 0usize);
+    let (mut offer_spend91, mut offer_coupon_lines) = (0i64, 0usize);
     let mut offer_bought: HashSet<ProductId> = HashSet::new();
     let mut products: HashSet<ProductId> = HashSet::new();
     // Ordered, so the affinity sums in the same order every time (bit-identical features).
@@ -179,6 +184,10 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
             }
             if offer.products.contains(&l.product) {
                 offer_spend += l.amount;
+                if b.at >= d91 {
+                    offer_spend91 += l.amount;
+                }
+                offer_coupon_lines += usize::from(l.coupon_discount > 0);
                 offer_bought.insert(l.product);
                 with_offer = true;
             }
@@ -217,6 +226,14 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
     let received: HashSet<_> = m.exposures().iter().map(|e| e.campaign).collect();
     let redeemed: HashSet<_> = m.redemptions().iter().map(|r| r.campaign).collect();
     let last_redemption = m.redemptions().iter().map(|r| r.at).max();
+    // Campaigns of the offer's kind received, and redeemed.
+    let same_kind: HashSet<_> = m
+        .exposures()
+        .iter()
+        .filter(|e| e.kind == offer.kind)
+        .map(|e| e.campaign)
+        .collect();
+    let same_kind_redeemed = redeemed.intersection(&same_kind).count();
     let a = m.attributes();
 
     let out = vec![
@@ -241,6 +258,8 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
         ratio(redeemed.len() as f64, received.len() as f64),
         m.redemptions().len() as f64,
         last_redemption.map_or(f64::NAN, |r| days(r, t)),
+        same_kind.len() as f64,
+        same_kind_redeemed as f64,
         stage_code(stage),
         opt(a.tier),
         opt(a.age),
@@ -258,6 +277,8 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
             .threshold
             .map_or(f64::NAN, |th| ratio(th as f64 / 100.0, avg_basket)),
         ratio(offer_spend as f64, spend as f64),
+        offer_spend91 as f64 / 100.0,
+        offer_coupon_lines as f64,
         offer_bought.len() as f64,
         ratio(offer_baskets as f64, n as f64),
         ratio(affinity, spend as f64),

@@ -2,6 +2,8 @@
 
 use jiff::Timestamp;
 
+use crate::features::CampaignKind;
+
 /// A product, as the tenant's catalogue names it.
 pub type ProductId = i64;
 /// A product category, interned by the caller (one number per distinct category name).
@@ -47,6 +49,7 @@ pub struct Redemption {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Exposure {
     pub campaign: CampaignId,
+    pub kind: CampaignKind,
     pub start: Timestamp,
 }
 

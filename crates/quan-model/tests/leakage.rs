@@ -74,6 +74,7 @@ fn before(t: Timestamp) -> MemberHistory {
         }],
         exposures: vec![Exposure {
             campaign: 3,
+            kind: CampaignKind::B,
             start: t - days(210.0),
         }],
         attributes: Attributes {
@@ -86,8 +87,9 @@ fn before(t: Timestamp) -> MemberHistory {
 }
 
 /// What happens at and after T: big baskets of the offer's products with coupons, campaigns 7
-/// and 9 received, 7 redeemed. `shift` dates them: `after(t, None)` at and after T; a `Some`
-/// re-dates every event before T (the leaky twin), to show each would move the features.
+/// (of the offer's kind) and 9 received, 7 redeemed. `later(t, false)` dates them at and after
+/// T; `later(t, true)` re-dates every one before T (the leaky twin), to show each would move
+/// the features.
 fn later(t: Timestamp, leak: bool) -> (Vec<Basket>, Vec<Redemption>, Vec<Exposure>) {
     let at = |after: f64, before: f64| if leak { t - days(before) } else { t + days(after) };
     (
@@ -112,10 +114,12 @@ fn later(t: Timestamp, leak: bool) -> (Vec<Basket>, Vec<Redemption>, Vec<Exposur
         vec![
             Exposure {
                 campaign: 7,
+                kind: CampaignKind::A,
                 start: at(1.0, 10.0),
             },
             Exposure {
                 campaign: 9,
+                kind: CampaignKind::C,
                 start: at(2.0, 3.0),
             },
         ],
@@ -186,6 +190,7 @@ fn later_events_of_any_size_change_nothing() {
     r.iter_mut().for_each(|x| x.campaign = 3);
     e.push(Exposure {
         campaign: 3,
+        kind: CampaignKind::A,
         start: t,
     });
     let other = features(&with(before(t), (b, r, e)).as_of(t), &offer());
@@ -225,6 +230,7 @@ fn arb_history(t: Timestamp) -> impl Strategy<Value = MemberHistory> {
                     .into_iter()
                     .map(|(c, d)| Exposure {
                         campaign: c,
+                        kind: if c % 2 == 0 { CampaignKind::A } else { CampaignKind::B },
                         start: t + days(d),
                     })
                     .collect(),

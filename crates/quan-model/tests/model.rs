@@ -6,6 +6,14 @@ use quan_model::{Dataset, ModelError, PropensityModel, TrainConfig, TwoModelUpli
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+/// A smaller budget than the default: these tests need the trees to learn, not the last point.
+fn quick() -> TrainConfig {
+    TrainConfig {
+        budget: 1.0,
+        ..TrainConfig::default()
+    }
+}
+
 fn step(x: f64, at: f64) -> f64 {
     f64::from(u8::from(x > at))
 }
@@ -28,7 +36,7 @@ fn synthetic(n: usize, seed: u64) -> (Dataset, Vec<f64>) {
 fn learns_and_is_calibrated_on_fresh_data() {
     let (train, _) = synthetic(3_000, 1);
     let (test, truth) = synthetic(3_000, 2);
-    let model = PropensityModel::train(&train, TrainConfig::default()).unwrap();
+    let model = PropensityModel::train(&train, quick()).unwrap();
     let p = model.predict(&test.rows).unwrap();
     let a = auc(&p, &test.labels).unwrap();
     let best = auc(&truth, &test.labels).unwrap();
@@ -48,7 +56,7 @@ fn learns_and_is_calibrated_on_fresh_data() {
 fn a_saved_model_scores_the_same_after_loading() {
     let (train, _) = synthetic(1_500, 3);
     let (test, _) = synthetic(500, 4);
-    let model = PropensityModel::train(&train, TrainConfig::default()).unwrap();
+    let model = PropensityModel::train(&train, quick()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("model.json");
     model.save(&path).unwrap();
@@ -84,7 +92,7 @@ fn one_class_is_refused() {
     let (mut d, _) = synthetic(200, 5);
     d.labels.iter_mut().for_each(|l| *l = false);
     assert!(matches!(
-        PropensityModel::train(&d, TrainConfig::default()),
+        PropensityModel::train(&d, quick()),
         Err(ModelError::OneClass { .. })
     ));
 }
@@ -106,7 +114,7 @@ fn two_models_find_a_known_uplift() {
             control.push(row, y, i);
         }
     }
-    let model = TwoModelUplift::train(&treated, &control, TrainConfig::default()).unwrap();
+    let model = TwoModelUplift::train(&treated, &control, quick()).unwrap();
     let test: Vec<Vec<f64>> = (0..2_000)
         .map(|_| (0..FEATURES.len()).map(|_| rng.random::<f64>()).collect())
         .collect();
