@@ -91,7 +91,13 @@ fn before(t: Timestamp) -> MemberHistory {
 /// T; `later(t, true)` re-dates every one before T (the leaky twin), to show each would move
 /// the features.
 fn later(t: Timestamp, leak: bool) -> (Vec<Basket>, Vec<Redemption>, Vec<Exposure>) {
-    let at = |after: f64, before: f64| if leak { t - days(before) } else { t + days(after) };
+    let at = |after: f64, before: f64| {
+        if leak {
+            t - days(before)
+        } else {
+            t + days(after)
+        }
+    };
     (
         vec![
             Basket {
@@ -126,7 +132,10 @@ fn later(t: Timestamp, leak: bool) -> (Vec<Basket>, Vec<Redemption>, Vec<Exposur
     )
 }
 
-fn with(mut h: MemberHistory, extra: (Vec<Basket>, Vec<Redemption>, Vec<Exposure>)) -> MemberHistory {
+fn with(
+    mut h: MemberHistory,
+    extra: (Vec<Basket>, Vec<Redemption>, Vec<Exposure>),
+) -> MemberHistory {
     h.baskets.extend(extra.0);
     h.redemptions.extend(extra.1);
     h.exposures.extend(extra.2);
@@ -230,7 +239,11 @@ fn arb_history(t: Timestamp) -> impl Strategy<Value = MemberHistory> {
                     .into_iter()
                     .map(|(c, d)| Exposure {
                         campaign: c,
-                        kind: if c % 2 == 0 { CampaignKind::A } else { CampaignKind::B },
+                        kind: if c % 2 == 0 {
+                            CampaignKind::A
+                        } else {
+                            CampaignKind::B
+                        },
                         start: t + days(d),
                     })
                     .collect(),

@@ -61,7 +61,10 @@ fn a_saved_model_scores_the_same_after_loading() {
     let path = dir.path().join("model.json");
     model.save(&path).unwrap();
     let loaded = PropensityModel::load(&path).unwrap();
-    let (a, b) = (model.predict(&test.rows).unwrap(), loaded.predict(&test.rows).unwrap());
+    let (a, b) = (
+        model.predict(&test.rows).unwrap(),
+        loaded.predict(&test.rows).unwrap(),
+    );
     assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
     assert_eq!(loaded.features(), FEATURES);
     assert_eq!(loaded.report(), model.report());

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_array::TimestampNanosecondArray;
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::ArrowWriter;
 
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
@@ -57,7 +57,11 @@ fn dataset(dir: &Path, test_redemptions: bool) {
                 product.push(p);
                 qty.push(1);
                 sales.push(1.0 + ((h + k) % 5) as f64);
-                coupon.push(if fan(h) && w % 5 == 0 && k == 0 { -0.5 } else { 0.0 });
+                coupon.push(if fan(h) && w % 5 == 0 && k == 0 {
+                    -0.5
+                } else {
+                    0.0
+                });
                 at.push(T0 + w * 7 * DAY + (h % 24) * 3_600_000_000_000);
             }
         }
@@ -74,7 +78,10 @@ fn dataset(dir: &Path, test_redemptions: bool) {
             ("sales_value", Arc::new(Float64Array::from(sales))),
             ("retail_disc", Arc::new(Float64Array::from(vec![0.0; n]))),
             ("coupon_disc", Arc::new(Float64Array::from(coupon))),
-            ("coupon_match_disc", Arc::new(Float64Array::from(vec![0.0; n]))),
+            (
+                "coupon_match_disc",
+                Arc::new(Float64Array::from(vec![0.0; n])),
+            ),
             ("week", ints(vec![1; n])),
             ("transaction_timestamp", times(at)),
         ],
@@ -86,7 +93,10 @@ fn dataset(dir: &Path, test_redemptions: bool) {
         vec![
             ("product_id", ints(products.clone())),
             ("manufacturer_id", ints(vec![1; 40])),
-            ("department", strings(products.iter().map(|&p| dept(p)).collect())),
+            (
+                "department",
+                strings(products.iter().map(|&p| dept(p)).collect()),
+            ),
             ("brand", strings(vec!["National".into(); 40])),
             (
                 "product_category",
@@ -149,7 +159,11 @@ fn dataset(dir: &Path, test_redemptions: bool) {
             continue;
         }
         for &x in &households {
-            let redeems = if fan(x) { x % 7 != campaign } else { x % 11 == campaign };
+            let redeems = if fan(x) {
+                x % 7 != campaign
+            } else {
+                x % 11 == campaign
+            };
             if redeems {
                 rh.push(x);
                 ru.push(campaign * 100 + 1 + x % 10);
@@ -187,13 +201,19 @@ fn backtest(dir: &Path, scores: &Path) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_quan"))
         .args(["model", "backtest", "--data"])
         .arg(dir)
-        .args(["--train-until", "2017-05-15", "--test-campaign", "3", "--scores"])
+        .args([
+            "--train-until",
+            "2017-05-15",
+            "--test-campaign",
+            "3",
+            "--scores",
+        ])
         .arg(scores)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quan");
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     text
 }
@@ -240,5 +260,9 @@ fn backtest_prints_the_auc_and_writes_every_targeted_household() {
     let text = backtest(blind.path(), &blind_path);
     assert!(text.contains("no ground truth"), "{text}");
     assert!(!text.lines().any(|l| l.starts_with("AUC 0")), "{text}");
-    assert_eq!(read_scores(&blind_path), scores, "the test campaign's outcomes reached a score");
+    assert_eq!(
+        read_scores(&blind_path),
+        scores,
+        "the test campaign's outcomes reached a score"
+    );
 }
