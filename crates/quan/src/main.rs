@@ -3,6 +3,7 @@
 mod bench;
 mod campaigns;
 mod import;
+mod model;
 mod scrm;
 mod serve;
 
@@ -137,6 +138,11 @@ enum Command {
         #[command(subcommand)]
         command: campaigns::CampaignsCommand,
     },
+    /// Propensity models: backtest on a dataset in the Complete Journey layout.
+    Model {
+        #[command(subcommand)]
+        command: model::ModelCommand,
+    },
     /// Print the OpenAPI 3 document of the HTTP API (as `GET /openapi.json` serves it).
     Openapi,
     /// Load generators that measure the running service.
@@ -266,6 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rfm { command } => scrm::rfm(command).await,
         Command::Segments { command } => scrm::segments(command).await,
         Command::Campaigns { command } => campaigns::run(command).await,
+        Command::Model { command } => model::run(command),
         Command::Migrate(db) => {
             let store = db.open().await?;
             println!("{} database is at the latest schema", store.backend());

@@ -22,7 +22,7 @@ use quan_store::Store;
 use super::{progress, Report};
 
 /// Every record batch of a Parquet file.
-fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
+pub(crate) fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
         .with_batch_size(65_536)
@@ -37,7 +37,7 @@ fn column(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<Arra
     Ok(arrow_cast::cast(col, to)?)
 }
 
-fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
+pub(crate) fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
     let col = column(batch, name, &DataType::Int64)?;
     Ok(col
         .as_any()
@@ -46,7 +46,7 @@ fn ints(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
         .clone())
 }
 
-fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Float64Array> {
+pub(crate) fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Float64Array> {
     let col = column(batch, name, &DataType::Float64)?;
     Ok(col
         .as_any()
@@ -55,7 +55,7 @@ fn floats(batch: &RecordBatch, name: &str) -> anyhow::Result<Float64Array> {
         .clone())
 }
 
-fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<StringArray> {
+pub(crate) fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<StringArray> {
     let col = column(batch, name, &DataType::Utf8)?;
     Ok(col
         .as_any()
@@ -65,7 +65,7 @@ fn strings(batch: &RecordBatch, name: &str) -> anyhow::Result<StringArray> {
 }
 
 /// Microseconds since the epoch; the dataset's times carry no zone and are taken as UTC.
-fn micros(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
+pub(crate) fn micros(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
     let col = column(
         batch,
         name,
@@ -79,7 +79,7 @@ fn micros(batch: &RecordBatch, name: &str) -> anyhow::Result<Int64Array> {
         .clone())
 }
 
-fn text(a: &StringArray, i: usize) -> Option<String> {
+pub(crate) fn text(a: &StringArray, i: usize) -> Option<String> {
     (!a.is_null(i)).then(|| a.value(i).to_string())
 }
 

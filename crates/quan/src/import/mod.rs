@@ -5,7 +5,7 @@
 //! with its row number and reason and the rest are imported, or, with `--atomic`, nothing is.
 //! Writes are idempotent by id, so importing the same file again changes nothing.
 
-mod completejourney;
+pub(crate) mod completejourney;
 mod rows;
 
 use std::path::PathBuf;
