@@ -245,8 +245,18 @@ impl Builder {
         if self.inst.pairs() >= u32::MAX as usize {
             return Err(InputError::File("more than 4,294,967,294 rows".into()));
         }
-        let o = match self.option_of.get(option) {
-            Some(&o) => o,
+        // Few options (the usual case): a scan beats hashing the name on every row.
+        let known = if self.inst.options.len() <= 16 {
+            self.inst
+                .options
+                .iter()
+                .position(|x| x == option)
+                .map(|i| i as u8)
+        } else {
+            self.option_of.get(option).copied()
+        };
+        let o = match known {
+            Some(o) => o,
             None => {
                 if self.inst.options.len() >= MAX_OPTIONS {
                     return Err(row(n, Reason::TooManyOptions));
@@ -271,7 +281,8 @@ impl Builder {
                 ));
             }
         } else {
-            if self.find(member).is_some() {
+            let hash = self.hasher.hash_one(member);
+            if self.find(member, hash).is_some() {
                 return Err(row(
                     n,
                     Reason::NotGrouped {
@@ -282,7 +293,7 @@ impl Builder {
             if members > 0 {
                 self.inst.starts.push(self.inst.pairs() as u32);
             }
-            self.intern(member);
+            self.intern(member, hash);
         }
         self.inst.option.push(o);
         self.inst.cost.push(cost);
@@ -304,13 +315,9 @@ impl Builder {
         self.inst
     }
 
-    fn slot(&self, id: &str) -> usize {
-        self.hasher.hash_one(id) as usize & (self.table.len() - 1)
-    }
-
-    fn find(&self, id: &str) -> Option<u32> {
+    fn find(&self, id: &str, hash: u64) -> Option<u32> {
         let mask = self.table.len() - 1;
-        let mut s = self.slot(id);
+        let mut s = hash as usize & mask;
         loop {
             match self.table[s] {
                 EMPTY => return None,
@@ -320,24 +327,24 @@ impl Builder {
         }
     }
 
-    fn intern(&mut self, id: &str) {
+    fn intern(&mut self, id: &str, hash: u64) {
         let m = self.inst.members() as u32;
         self.inst.ids.extend_from_slice(id.as_bytes());
         self.inst.id_ends.push(self.inst.ids.len() as u64);
         if (m as usize + 1) * 4 > self.table.len() * 3 {
             // Grow to keep the load under 3/4: re-place every member.
             self.table = vec![EMPTY; self.table.len() * 2];
-            for i in 0..=m {
-                self.place(i);
+            for i in 0..m {
+                let h = self.hasher.hash_one(self.inst.member_id(i as usize));
+                self.place(i, h);
             }
-        } else {
-            self.place(m);
         }
+        self.place(m, hash);
     }
 
-    fn place(&mut self, m: u32) {
+    fn place(&mut self, m: u32, hash: u64) {
         let mask = self.table.len() - 1;
-        let mut s = self.slot(self.inst.member_id(m as usize));
+        let mut s = hash as usize & mask;
         while self.table[s] != EMPTY {
             s = (s + 1) & mask;
         }

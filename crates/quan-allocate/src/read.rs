@@ -167,30 +167,42 @@ pub fn parquet<T: ChunkReader + 'static>(
         .with_batch_size(65_536)
         .build()
         .map_err(file)?;
-    let mut b = Builder::default();
-    let mut n = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| InputError::File(format!("reading row {}: {e}", n + 1)))?;
-        let member = column(&batch, "member_id", false)?;
-        let option = column(&batch, "option", false)?;
-        let cost = column(&batch, "cost", true)?;
-        let value = column(&batch, "value", true)?;
-        for i in 0..batch.num_rows() {
-            n += 1;
-            let parsed = (|| {
-                Ok((
-                    member.text("member_id", i)?,
-                    option.text("option", i)?,
-                    cost.number("cost", i)?,
-                    value.number("value", i)?,
-                ))
-            })();
-            let (m, o, c, v) = parsed.map_err(|reason| InputError::Row { row: n, reason })?;
-            b.push(n, m, o, c, v)?;
+    // Decoding runs on its own thread, a batch or two ahead of the rows being checked.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for batch in reader {
+                if tx.send(batch).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut b = Builder::default();
+        let mut n = 0u64;
+        for batch in rx {
+            let batch =
+                batch.map_err(|e| InputError::File(format!("reading row {}: {e}", n + 1)))?;
+            let member = column(&batch, "member_id", false)?;
+            let option = column(&batch, "option", false)?;
+            let cost = column(&batch, "cost", true)?;
+            let value = column(&batch, "value", true)?;
+            for i in 0..batch.num_rows() {
+                n += 1;
+                let parsed = (|| {
+                    Ok((
+                        member.text("member_id", i)?,
+                        option.text("option", i)?,
+                        cost.number("cost", i)?,
+                        value.number("value", i)?,
+                    ))
+                })();
+                let (m, o, c, v) = parsed.map_err(|reason| InputError::Row { row: n, reason })?;
+                b.push(n, m, o, c, v)?;
+            }
+            progress(n, Some(total));
         }
-        progress(n, Some(total));
-    }
-    Ok(b.finish())
+        Ok(b.finish())
+    })
 }
 
 #[cfg(test)]

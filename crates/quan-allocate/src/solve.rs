@@ -171,7 +171,7 @@ pub fn solve_with(inst: &Instance, c: &Constraints, settings: &Settings) -> Allo
                 s.search(&mut duals, Var::Mu(k));
             }
             s.search(&mut duals, Var::Lambda);
-            if before - s.bound <= 1e-10 * before.abs().max(1.0) {
+            if before - s.bound <= 1e-8 * before.abs().max(1.0) {
                 break;
             }
         }
@@ -388,12 +388,12 @@ impl<'a> Solver<'a> {
             (lo, f_lo) = (0.0, f0);
         }
         // Close enough when what is left unused is a negligible share of the limit.
-        let slack = match var {
-            Var::Lambda => 1e-8 * limit,
-            Var::Mu(_) => 0.0,
-        };
+        let slack = 1e-8 * limit;
         for i in 0..200 {
-            if -f_hi <= slack || hi - lo <= 1e-14 * hi {
+            // The dual function's slope along the multiplier is −f, so on [lo, hi] it lies within
+            // (hi − lo)·(−f_hi) of its least value: stop once that is negligible.
+            let settled = (hi - lo) * -f_hi <= 1e-10 * self.bound.abs().max(1.0);
+            if -f_hi <= slack || settled || hi - lo <= 1e-14 * hi {
                 break;
             }
             let mut x = if i % 2 == 0 {
