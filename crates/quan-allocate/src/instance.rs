@@ -51,6 +51,13 @@ impl Instance {
         std::str::from_utf8(&self.ids[start..end]).expect("ids are UTF-8")
     }
 
+    /// The bytes of member `m`'s id.
+    #[inline]
+    fn id_bytes(&self, m: usize) -> &[u8] {
+        let start = if m == 0 { 0 } else { self.id_ends[m - 1] } as usize;
+        &self.ids[start..self.id_ends[m] as usize]
+    }
+
     /// The distinct options, in order of first appearance; an option index is a position here.
     pub fn options(&self) -> &[String] {
         &self.options
@@ -185,18 +192,20 @@ fn step(f: f32, up: bool) -> f32 {
     f32::from_bits(if away { bits + 1 } else { bits - 1 })
 }
 
-const EMPTY: u32 = u32::MAX;
+/// An empty slot of the member table.
+const EMPTY: u64 = u64::MAX;
 
 /// Builds an [`Instance`] row by row, checking each: the one place a row is judged, whichever
 /// reader it came from.
 ///
 /// The file must hold the rows of one member next to each other (any order of members, any
 /// order of options within a member). A member seen again after another member is refused, so
-/// no member can get two options; ids are interned in an open-addressing table of `u32`
-/// indices into the id buffer, a few bytes per member.
+/// no member can get two options; ids are interned in an open-addressing table whose slots hold
+/// a member's index and 32 bits of its hash (so a probe rarely reads another id), at most
+/// 16 bytes per member.
 pub struct Builder {
     inst: Instance,
-    table: Vec<u32>,
+    table: Vec<u64>,
     hasher: std::collections::hash_map::RandomState,
     option_of: HashMap<String, u8>,
 }
@@ -216,6 +225,16 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// A builder ready for about `rows` rows (a hint: it grows past it), so that a large file
+    /// is not copied as its columns double.
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut b = Builder::default();
+        b.inst.option.reserve_exact(rows);
+        b.inst.cost.reserve_exact(rows);
+        b.inst.value.reserve_exact(rows);
+        b
+    }
+
     /// Adds row number `n` (from 1).
     pub fn push(
         &mut self,
@@ -268,7 +287,7 @@ impl Builder {
             }
         };
         let members = self.inst.members();
-        let same = members > 0 && self.inst.member_id(members - 1) == member;
+        let same = members > 0 && self.inst.id_bytes(members - 1) == member.as_bytes();
         if same {
             let range = self.inst.starts[members - 1] as usize..self.inst.pairs();
             if self.inst.option[range].contains(&o) {
@@ -317,11 +336,14 @@ impl Builder {
 
     fn find(&self, id: &str, hash: u64) -> Option<u32> {
         let mask = self.table.len() - 1;
+        let tag = hash >> 32;
         let mut s = hash as usize & mask;
         loop {
             match self.table[s] {
                 EMPTY => return None,
-                m if self.inst.member_id(m as usize) == id => return Some(m),
+                t if t >> 32 == tag && self.inst.id_bytes(t as u32 as usize) == id.as_bytes() => {
+                    return Some(t as u32)
+                }
                 _ => s = (s + 1) & mask,
             }
         }
@@ -348,7 +370,7 @@ impl Builder {
         while self.table[s] != EMPTY {
             s = (s + 1) & mask;
         }
-        self.table[s] = m;
+        self.table[s] = (hash >> 32) << 32 | m as u64;
     }
 }
 

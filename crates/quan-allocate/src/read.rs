@@ -177,7 +177,7 @@ pub fn parquet<T: ChunkReader + 'static>(
                 }
             }
         });
-        let mut b = Builder::default();
+        let mut b = Builder::with_capacity(usize::try_from(total).unwrap_or(0));
         let mut n = 0u64;
         for batch in rx {
             let batch =
