@@ -6,7 +6,8 @@
 # sizes HiGHS solves the LP relaxation of the same file in the same run (scripts/allocate/highs.py).
 #
 # Usage: scripts/bench-allocate.sh [OUT_DIR]   (default /tmp/quan-bench-allocate; needs numpy,
-# pyarrow and scipy: pip install numpy pyarrow scipy). SIZES="10000 100000" to run fewer.
+# pyarrow and scipy: pip install numpy pyarrow scipy). SIZES="10000 100000" to run fewer; CSV=1 to
+# time the 10,000,000-member file as CSV too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-/tmp/quan-bench-allocate}
@@ -40,7 +41,7 @@ for n in $sizes; do
         echo "highs-$n: $(python3 scripts/allocate/highs.py "$file" --budget "$budget")"
         echo "highs-$n-stock: $(python3 scripts/allocate/highs.py "$file" --budget "$budget" --stock "c50=$((n / 20))" --stock "c30=$((n / 10))")"
     fi
-    if [ "$n" -eq 10000000 ]; then
+    if [ "$n" -eq 10000000 ] && [ -n "${CSV:-}" ]; then
         csv="$out/alloc-$n.csv"
         [ -f "$csv" ] || python3 -c "import pyarrow.parquet as pq, pyarrow.csv as c; c.write_csv(pq.read_table('$file'), '$csv')"
         run "quan-$n-csv" "$csv" "$budget"

@@ -389,27 +389,34 @@ impl<'a> Solver<'a> {
         }
         // Close enough when what is left unused is a negligible share of the limit.
         let slack = 1e-8 * limit;
-        for i in 0..200 {
+        // Illinois false position: the weight of an end kept twice in a row is halved, so the
+        // bracket shrinks from both sides.
+        let (mut w_lo, mut w_hi, mut kept) = (f_lo, f_hi, 0i8);
+        for _ in 0..200 {
             // The dual function's slope along the multiplier is −f, so on [lo, hi] it lies within
             // (hi − lo)·(−f_hi) of its least value: stop once that is negligible.
             let settled = (hi - lo) * -f_hi <= 1e-10 * self.bound.abs().max(1.0);
             if -f_hi <= slack || settled || hi - lo <= 1e-14 * hi {
                 break;
             }
-            let mut x = if i % 2 == 0 {
-                lo + (hi - lo) * f_lo / (f_lo - f_hi)
-            } else {
-                0.5 * (lo + hi)
-            };
+            let mut x = lo + (hi - lo) * w_lo / (w_lo - w_hi);
             if !(x > lo && x < hi) {
                 x = 0.5 * (lo + hi);
             }
             set(d, x);
             let f = measure(&self.eval(d), k) - limit;
             if f > 0.0 {
-                (lo, f_lo) = (x, f);
+                (lo, w_lo) = (x, f);
+                if kept == 1 {
+                    w_hi *= 0.5;
+                }
+                kept = 1;
             } else {
-                (hi, f_hi) = (x, f);
+                (hi, f_hi, w_hi) = (x, f, f);
+                if kept == -1 {
+                    w_lo *= 0.5;
+                }
+                kept = -1;
             }
         }
         set(d, hi);
