@@ -369,7 +369,7 @@ impl<'a> Solver<'a> {
         let e = self.eval(d);
         let over = measure(&e, k) - limit;
         // The bracket: `lo` over the limit, `hi` within it.
-        let (mut lo, mut f_lo, mut hi, mut f_hi);
+        let (mut lo, f_lo, mut hi, mut f_hi);
         if over > 0.0 {
             (lo, f_lo) = (current, over);
             hi = self.ceiling(var);
