@@ -405,7 +405,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_rows_with_their_number() {
-        let cases: [(&[(&str, &str, f64, f64)], Reason); 6] = [
+        type Rows<'a> = &'a [(&'a str, &'a str, f64, f64)];
+        let cases: [(Rows, Reason); 6] = [
             (
                 &[("a", "x", 1.0, 1.0), ("a", "x", 2.0, 1.0)],
                 Reason::Duplicate {

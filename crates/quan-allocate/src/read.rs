@@ -88,7 +88,7 @@ pub fn csv<R: Read>(input: R, progress: Progress<'_>) -> Result<Instance, InputE
         let (member, option, cost, value) =
             parsed.map_err(|reason| InputError::Row { row: n, reason })?;
         b.push(n, member, option, cost, value)?;
-        if n % EVERY == 0 {
+        if n.is_multiple_of(EVERY) {
             progress(n, None);
         }
     }

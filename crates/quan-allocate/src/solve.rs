@@ -550,7 +550,7 @@ impl<'a> Solver<'a> {
             for (u, s) in self.used(choice).into_iter().zip(stock_left.iter_mut()) {
                 *s -= u as i64;
             }
-            let this = &*self;
+            let this = self;
             let stock_ref = &stock_left;
             let current = &*choice;
             let mut candidates: Vec<(f64, f64, f64, u32, u8)> = (0..this.blocks())
