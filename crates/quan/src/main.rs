@@ -1,5 +1,6 @@
 //! The `quan` command: run the service, migrate, manage keys and templates, and benchmark.
 
+mod allocate;
 mod bench;
 mod campaigns;
 mod import;
@@ -145,6 +146,8 @@ enum Command {
     },
     /// Print the OpenAPI 3 document of the HTTP API (as `GET /openapi.json` serves it).
     Openapi,
+    /// Choose at most one coupon per member within a budget (a multiple-choice knapsack).
+    Allocate(allocate::AllocateArgs),
     /// Load generators that measure the running service.
     Bench {
         #[command(subcommand)]
@@ -347,6 +350,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { command } => bench::run(command).await,
+        Command::Allocate(args) => allocate::run(args),
     }
 }
 

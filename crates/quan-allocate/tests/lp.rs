@@ -1,0 +1,97 @@
+//! The dual bound against the LP relaxation solved independently (microlp's simplex).
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem};
+use proptest::prelude::*;
+use quan_allocate::{solve, Constraints, Instance};
+
+/// The LP relaxation: 0 ≤ x ≤ 1 per eligible pair, Σ x ≤ 1 per member, Σ c·x ≤ budget,
+/// Σ x ≤ stock per stocked option; maximise Σ v·x.
+fn lp(inst: &Instance, c: &Constraints) -> f64 {
+    let mut p = Problem::new(OptimizationDirection::Maximize);
+    let mut budget = Vec::new();
+    let mut stock: Vec<Vec<_>> = vec![Vec::new(); c.stock().len()];
+    for m in 0..inst.members() {
+        let mut one = Vec::new();
+        for j in inst.pairs_of(m) {
+            let (cost, value) = (inst.cost()[j], inst.value()[j]);
+            if !c.eligible(cost, value) {
+                continue;
+            }
+            let x = p.add_var(value as f64, (0.0, 1.0));
+            one.push((x, 1.0));
+            budget.push((x, cost as f64));
+            if let Some(k) = c.stock().iter().position(|&(o, _)| o == inst.option()[j]) {
+                stock[k].push((x, 1.0));
+            }
+        }
+        if !one.is_empty() {
+            p.add_constraint(&one, ComparisonOp::Le, 1.0);
+        }
+    }
+    if budget.is_empty() {
+        return 0.0;
+    }
+    p.add_constraint(&budget, ComparisonOp::Le, c.budget());
+    for (k, vars) in stock.iter().enumerate() {
+        if !vars.is_empty() {
+            p.add_constraint(vars, ComparisonOp::Le, c.stock()[k].1 as f64);
+        }
+    }
+    p.solve()
+        .expect("the relaxation is feasible (x = 0)")
+        .objective()
+}
+
+type Rows = Vec<(String, String, f64, f64)>;
+
+fn instance() -> impl Strategy<Value = (Rows, f64, Vec<Option<u64>>, f64)> {
+    let member = prop::collection::vec(
+        prop::option::weighted(0.8, (0.0f64..40.0, -5.0f64..100.0)),
+        4,
+    );
+    (
+        prop::collection::vec(member, 1..=40),
+        0.0f64..800.0,
+        prop::collection::vec(prop::option::weighted(0.3, 0u64..=10), 4),
+        prop::sample::select(vec![0.0, 0.0, 1.2, 2.0]),
+    )
+        .prop_map(|(members, budget, stock, roi)| {
+            let mut rows = Vec::new();
+            for (m, opts) in members.into_iter().enumerate() {
+                for (o, pair) in opts.into_iter().enumerate() {
+                    if let Some((c, v)) = pair {
+                        rows.push((format!("m{m}"), format!("o{o}"), c, v));
+                    }
+                }
+            }
+            (rows, budget, stock, roi)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn the_bound_is_above_the_lp_and_tight_without_stock((rows, budget, stock, roi) in instance()) {
+        let inst = Instance::from_rows(rows.iter().map(|(m, o, c, v)| (m.as_str(), o.as_str(), *c, *v))).unwrap();
+        let mut c = Constraints::new(budget).unwrap().with_min_roi(roi).unwrap();
+        let unstocked = c.clone();
+        for (o, s) in stock.iter().enumerate() {
+            let name = format!("o{o}");
+            if let (Some(n), Some(_)) = (s, inst.option_index(&name)) {
+                c = c.with_stock(&inst, &name, *n).unwrap();
+            }
+        }
+        for c in [&unstocked, &c] {
+            let a = solve(&inst, c);
+            let relaxed = lp(&inst, c);
+            let tol = 1e-7 * relaxed.abs().max(1.0);
+            prop_assert!(a.upper_bound >= relaxed - tol, "bound {} below the LP optimum {relaxed}", a.upper_bound);
+            prop_assert!(a.objective <= relaxed + tol, "objective {} above the LP optimum {relaxed}", a.objective);
+            if c.stock().is_empty() {
+                // One multiplier, searched to its crossing: the bound is the LP optimum.
+                prop_assert!(a.upper_bound <= relaxed + 1e-6 * relaxed.abs().max(1.0), "bound {} loose against {relaxed}", a.upper_bound);
+            }
+        }
+    }
+}
