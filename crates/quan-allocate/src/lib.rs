@@ -8,7 +8,8 @@
 //!   and the [`Builder`] that checks every row, whichever reader it came from.
 //! - [`read`]: streaming CSV and Parquet readers that refuse a malformed file with its row number
 //!   and [`Reason`].
-//! - [`solve`]: the solver. The budget and each stocked option get a Lagrange multiplier; for
+//! - [`solve`]: the solver (`solve/dual.rs` the multipliers and passes, `solve/finish.rs` the
+//!   exact finish). The budget and each stocked option get a Lagrange multiplier; for
 //!   fixed multipliers each member independently takes the option of best reduced value
 //!   `value − λ·cost − μ_option` (or nothing), one parallel pass over the members (rayon). The
 //!   dual function is minimised along each multiplier in turn by false position alternated with
