@@ -646,12 +646,15 @@ impl PgStore {
         treated: &[&str],
         now: Timestamp,
     ) -> Result<()> {
-        let (task_kinds, message_kinds) = plan.side_rows(now);
-        if treated.is_empty() || (task_kinds.is_empty() && message_kinds.is_empty()) {
+        // Each treated member's rows, with ids of their own.
+        let rows: Vec<_> = treated.iter().map(|u| (*u, plan.side_rows(now))).collect();
+        let task_kinds = rows.iter().any(|(_, (t, _))| !t.is_empty());
+        let message_kinds = rows.iter().any(|(_, (_, m))| !m.is_empty());
+        if !task_kinds && !message_kinds {
             return Ok(());
         }
         let now_us = micros(now);
-        if !task_kinds.is_empty() {
+        if task_kinds {
             let mut guides = std::collections::HashMap::new();
             for r in tx
                 .query(
@@ -664,15 +667,15 @@ impl PgStore {
             }
             let (mut id, mut user, mut guide, mut title, mut template, mut material, mut message) =
                 (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-            for u in treated {
-                for t in plan.side_rows(now).0 {
-                    id.push(t.id);
+            for (u, (tasks, _)) in &rows {
+                for t in tasks {
+                    id.push(t.id.clone());
                     user.push(u.to_string());
                     guide.push(guides.get(*u).cloned().flatten());
-                    title.push(t.title);
-                    template.push(t.template_id);
-                    material.push(t.material);
-                    message.push(t.message);
+                    title.push(t.title.clone());
+                    template.push(t.template_id.clone());
+                    material.push(t.material.clone());
+                    message.push(t.message.clone());
                 }
             }
             tx.execute(
@@ -683,16 +686,16 @@ impl PgStore {
             )
             .await?;
         }
-        if !message_kinds.is_empty() {
+        if message_kinds {
             let (mut id, mut user, mut channel, mut text, mut link) =
                 (vec![], vec![], vec![], vec![], vec![]);
-            for u in treated {
-                for m in plan.side_rows(now).1 {
-                    id.push(m.id);
+            for (u, (_, messages)) in &rows {
+                for m in messages {
+                    id.push(m.id.clone());
                     user.push(u.to_string());
                     channel.push(m.channel);
-                    text.push(m.text);
-                    link.push(m.link_template_id);
+                    text.push(m.text.clone());
+                    link.push(m.link_template_id.clone());
                 }
             }
             tx.execute(
