@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
+# One build from clean: incremental caches would only double what it writes to disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -2,7 +2,7 @@
 //! the right members get the right reward at the right time, nobody else does, and held-out
 //! members never do.
 
-mod common;
+use crate::common;
 
 use common::campaign::*;
 use common::{Backend, TestApp};

@@ -1,6 +1,6 @@
 //! Templates over HTTP on both backends: lifecycle and editing, lists and pages, isolation.
 
-mod common;
+use crate::common;
 
 use common::{code, field, template, Backend, TestApp, ADMIN};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! number, the rest imported, or nothing with `--atomic`), re-imports that change nothing, and
 //! a small dataset in the Complete Journey layout with the real data's quirks.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

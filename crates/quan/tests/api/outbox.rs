@@ -3,7 +3,7 @@
 //! dead letters after five failures and their retry by hand, channels without a webhook,
 //! signed links in messages, concurrent senders, and who may configure and read it all.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! Claims under concurrency, across processes, and through a crash: never more than the stock,
 //! never more than the limits, nothing answered lost.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! Links, claim codes and wallets over HTTP on both backends: grants, revokes and the ledger.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp, ADMIN};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Campaigns over HTTP on both backends: validation naming fields, status changes, budgets
 //! and frequency caps under concurrency, packs all or none, pauses, end times, roles.
 
-mod common;
+use crate::common;
 
 use common::campaign::*;
 use common::{code, field, Backend, TestApp, ADMIN};

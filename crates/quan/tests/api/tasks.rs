@@ -3,7 +3,7 @@
 //! concurrent calls, and a refused grant may be tried again; another guide, a merchant or a
 //! customer learns nothing.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp};
 use quan_store::NewTask;

@@ -2,7 +2,7 @@
 //! ingested order keeps the buyer's history and RFM but makes no member; putting the member, a
 //! `signup` or creating it makes one, keeping the history.
 
-mod common;
+use crate::common;
 
 use common::{code, Backend, TestApp, ADMIN};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The SCRM over HTTP on both backends: order ingestion, events, lifecycle stages as the clock
 //! moves, RFM on a hand-computed fixture, rule segments against hand-computed membership.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp, ADMIN};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! the database, one of them killed again), and every treated member is granted exactly once,
 //! every held-out member is recorded and untreated, and treated + held out is the audience.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

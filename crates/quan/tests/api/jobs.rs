@@ -2,7 +2,7 @@
 //! stock taken batch by batch, merchant isolation, idempotency, and jobs that outlive their
 //! process.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! reaches its channel's webhook with the member's signed link, which claims the hidden coupon;
 //! a campaign's task reaches the member's guide, who grants its coupon once.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! mutating call, order conflicts, one id rule, one body parser and error shape, the per-key
 //! rate limit, links and codes a template can never honour, and clean refusals.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp, ADMIN};
 use serde_json::{json, Value};

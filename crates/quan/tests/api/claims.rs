@@ -1,6 +1,6 @@
 //! Claim rules over HTTP on both backends: each reason in order, local midnight, validity, retries.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp, ADMIN};
 use futures::future::join_all;

@@ -1,7 +1,7 @@
 //! Quotes and orders over HTTP on both backends: pricing, locks, payment, cancel, refunds,
 //! races for one coupon, and bad carts.
 
-mod common;
+use crate::common;
 
 use common::process::Server;
 use common::{code, field, Backend, TestApp, ADMIN};

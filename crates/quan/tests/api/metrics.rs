@@ -1,7 +1,7 @@
 //! `GET /metrics` on both backends: requests by route and status, the store's claim groups,
 //! for platform keys only.
 
-mod common;
+use crate::common;
 
 use common::{Backend, TestApp, ADMIN};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! applies refuses at the counter with a code that names it, other stores' codes read as
 //! unknown, and quotes consider the whole wallet.
 
-mod common;
+use crate::common;
 
 use common::{code, field, Backend, TestApp};
 use serde_json::{json, Value};

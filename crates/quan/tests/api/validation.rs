@@ -1,6 +1,6 @@
 //! What the API refuses and describes, on both backends: template rules, bad input, OpenAPI.
 
-mod common;
+use crate::common;
 
 use common::{code, field, template, Backend, TestApp};
 use serde_json::{json, Value};
