@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use quan_core::campaign::decide::{event_occurrence, inactivity_occurrence, ONCE};
 use quan_core::campaign::holdout::held_out;
 use quan_core::campaign::schedule::{next_tick, tick_occurrence};
-use quan_core::campaign::{Audience, Campaign, CampaignAction, EventKind, Trigger};
+use quan_core::campaign::{Allocation, Audience, Campaign, CampaignAction, EventKind, Trigger};
 use quan_core::scrm::Rule;
 use quan_store::{scrm, CampaignRecord, NewEntry, TreatReport, TriggerMove};
 
@@ -127,7 +127,10 @@ impl App {
                 }
                 let as_of = c.activated_at.unwrap_or(now);
                 let who = self.audience_members(&c.spec.audience, as_of).await?;
-                let entries = entries_of(c, who, ONCE.to_string(), now);
+                let mut entries = entries_of(c, who, ONCE.to_string(), now);
+                if let Some(a) = campaign.allocation() {
+                    self.allocate_entries(c, a, &mut entries, as_of).await?;
+                }
                 let moved = TriggerMove {
                     from: None,
                     to: Some(now),
@@ -181,6 +184,7 @@ impl App {
                         if self.admits(&c.spec.audience, &user, now).await? {
                             entries.push(NewEntry {
                                 held_out: held_out(&c.id, &user, c.spec.holdout_bp),
+                                allocated: None,
                                 user_id: user,
                                 occurrence: inactivity_occurrence(anchor),
                                 due_at: now,
@@ -195,6 +199,32 @@ impl App {
                 self.enter(c, entries, moved, now).await
             }
         }
+    }
+
+    /// Gives each entry not held out what the allocation chose for it, from history before
+    /// `as_of` (the activation): a process that dies while writing the entries allocates
+    /// again from the same history, and the entries already written keep theirs.
+    async fn allocate_entries(
+        &self,
+        c: &CampaignRecord,
+        a: Allocation<'_>,
+        entries: &mut [NewEntry],
+        as_of: Timestamp,
+    ) -> Result<()> {
+        let members: Vec<String> = entries
+            .iter()
+            .filter(|e| !e.held_out)
+            .map(|e| e.user_id.clone())
+            .collect();
+        let choice = if members.is_empty() {
+            HashMap::new()
+        } else {
+            self.allocate(&c.id, a, &members, as_of).await?.0
+        };
+        for e in entries.iter_mut().filter(|e| !e.held_out) {
+            e.allocated = Some(choice.get(&e.user_id).cloned());
+        }
+        Ok(())
     }
 
     /// Writes entries in chunks, then moves the trigger (so a crash in between only repeats
@@ -270,6 +300,7 @@ impl App {
                             occurrence: event_occurrence(&e.event_id),
                             due_at: e.at + delay,
                             held_out: held_out(&c.id, &e.user_id, c.spec.holdout_bp),
+                            allocated: None,
                         },
                     ));
                 }
@@ -354,6 +385,7 @@ fn entries_of(
     who.into_iter()
         .map(|user| NewEntry {
             held_out: held_out(&c.id, &user, c.spec.holdout_bp),
+            allocated: None,
             user_id: user,
             occurrence: occurrence.clone(),
             due_at: now,

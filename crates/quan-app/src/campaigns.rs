@@ -13,6 +13,7 @@ use quan_store::{new_id, CampaignRecord, EntryRecord, NewCampaign};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::allocation::AllocationReport;
 use crate::page::{self, PageBody, Paging};
 use crate::{require, App, Error, Result};
 
@@ -52,6 +53,10 @@ pub struct CampaignView {
     pub end_reason: Option<String>,
     pub stats: CampaignStatsView,
     pub warnings: Vec<CampaignWarning>,
+    /// An allocating campaign's allocation, once it ran: the model, who got which template,
+    /// the expected value and cost, and the dual bound with the gap to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<AllocationReport>,
     /// A schedule's next tick; when a `once` trigger entered its audience.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub trigger_at: Option<Timestamp>,
@@ -81,6 +86,9 @@ pub struct EntryView {
     /// A refused grant's code.
     pub reason: Option<String>,
     pub coupon_ids: Vec<String>,
+    /// The template an allocation chose for the member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
 }
 
 impl From<EntryRecord> for EntryView {
@@ -93,6 +101,7 @@ impl From<EntryRecord> for EntryView {
             due_at: e.due_at,
             reason: e.reason,
             coupon_ids: e.coupon_ids,
+            template_id: e.template_id,
         }
     }
 }
@@ -298,7 +307,9 @@ impl App {
 
     async fn campaign_view(&self, c: CampaignRecord) -> Result<CampaignView> {
         let warnings = self.campaign_warnings(&c.spec).await?;
+        let allocation = self.allocation_report(&c.id).await?;
         Ok(CampaignView {
+            allocation,
             id: c.id,
             status: c.status,
             end_reason: c.end_reason,

@@ -64,6 +64,12 @@ impl Error {
         Self::code(ErrorCode::Internal)
     }
 
+    /// A failure inside quan, not the caller's: logged with its cause, answered `internal`.
+    pub fn failure(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "failure");
+        Self::internal()
+    }
+
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {

@@ -23,6 +23,7 @@
 //! What this layer deliberately does not know: HTTP (statuses beyond the code table, headers,
 //! routing) and SQL. Rules live in `quan-core`; the layer only applies them.
 
+pub mod allocation;
 pub mod campaign_worker;
 pub mod campaigns;
 pub mod catalog;
@@ -45,6 +46,7 @@ pub mod outbox;
 pub mod page;
 pub mod playbooks;
 pub mod rfm;
+pub mod scoring;
 pub mod segments;
 pub mod tasks;
 pub mod templates;

@@ -59,7 +59,9 @@ fn rename(spec: &mut CampaignSpec, ids: &HashMap<String, Id>) {
     for a in &mut spec.actions {
         match a {
             Action::Grant { template_id } => swap(template_id),
-            Action::GrantPack { template_ids, .. } => template_ids.iter_mut().for_each(swap),
+            Action::GrantPack { template_ids, .. } | Action::Allocate { template_ids, .. } => {
+                template_ids.iter_mut().for_each(swap)
+            }
             Action::Task {
                 template_id: Some(t),
                 ..

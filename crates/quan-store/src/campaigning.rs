@@ -58,6 +58,25 @@ pub struct NewEntry {
     pub due_at: Timestamp,
     /// In the holdout: recorded as `held_out`, never treated.
     pub held_out: bool,
+    /// What an allocating campaign's allocation chose: `Some(template)` to grant it, `None`
+    /// to record the member `unallocated` (unless held out). `None` for other campaigns.
+    pub allocated: Option<Option<String>>,
+}
+
+impl NewEntry {
+    /// The status an entry starts in.
+    pub(crate) fn first_status(&self) -> EntryStatus {
+        match (self.held_out, &self.allocated) {
+            (true, _) => EntryStatus::HeldOut,
+            (false, Some(None)) => EntryStatus::Unallocated,
+            _ => EntryStatus::Pending,
+        }
+    }
+
+    /// The template the allocation chose, if any.
+    pub(crate) fn template_id(&self) -> Option<&str> {
+        self.allocated.as_ref().and_then(|t| t.as_deref())
+    }
 }
 
 /// How a trigger's progress moves with a set of entries: from what the caller read to what
@@ -77,6 +96,8 @@ pub struct EntryRecord {
     /// A refused grant's code.
     pub reason: Option<String>,
     pub coupon_ids: Vec<String>,
+    /// The template an allocation chose for the member.
+    pub template_id: Option<String>,
     pub due_at: Timestamp,
     pub entered_at: Timestamp,
     pub done_at: Option<Timestamp>,
@@ -120,7 +141,7 @@ impl TreatReport {
             EntryStatus::OverBudget => self.over_budget += 1,
             EntryStatus::Refused => self.refused += 1,
             EntryStatus::Expired => self.expired += 1,
-            EntryStatus::Pending | EntryStatus::HeldOut => {}
+            EntryStatus::Pending | EntryStatus::HeldOut | EntryStatus::Unallocated => {}
         }
     }
 }
@@ -239,6 +260,14 @@ impl Treatment {
         v
     }
 
+    /// Prices the next entry of an allocating campaign: one coupon of `face` value.
+    pub fn price(&mut self, face: i64) {
+        self.cost = Spend {
+            count: 1,
+            amount: face,
+        };
+    }
+
     /// Counts a treatment that granted its coupons.
     pub fn treated(&mut self) {
         self.spent.count += self.cost.count;
@@ -275,7 +304,7 @@ impl Treatment {
                     text: text.to_string(),
                     link_template_id: link_template_id.as_ref().map(|t| t.as_str().to_string()),
                 }),
-                Action::Grant { .. } | Action::GrantPack { .. } => {}
+                Action::Grant { .. } | Action::GrantPack { .. } | Action::Allocate { .. } => {}
             }
         }
         (tasks, messages)

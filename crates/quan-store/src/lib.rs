@@ -26,6 +26,7 @@ mod campaigning;
 mod checkout;
 mod claiming;
 mod ids;
+mod learning;
 mod messages;
 mod model;
 mod postgres;
@@ -41,6 +42,7 @@ pub use campaigning::{
     TreatReport, TriggerMove,
 };
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
+pub use learning::{BasketLine, CouponOutcome};
 pub use messages::*;
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;
@@ -52,7 +54,7 @@ use quan_core::access::Principal;
 /// Every storage trait, for callers: `use quan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::traits::{
-        Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Members,
+        Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Learning, Members,
         OrderHistory, Orders, Outbox, Rfm, Segments, Settings, Tasks, Templates,
     };
     pub use crate::Store;
@@ -105,6 +107,7 @@ pub trait Store:
     + Campaigns
     + Outbox
     + Tasks
+    + Learning
     + Send
     + Sync
     + 'static

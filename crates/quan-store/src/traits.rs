@@ -13,6 +13,7 @@ use quan_core::scrm::{History, Purchase, RfmScore};
 use quan_core::{template::StatusAction, ErrorCode, FieldError};
 
 use crate::campaigning::*;
+use crate::learning::{BasketLine, CouponOutcome};
 use crate::messages::*;
 use crate::model::*;
 use crate::scrm::{
@@ -434,4 +435,14 @@ pub trait Tasks: Send + Sync {
     /// Counts a grant refused after `attempts` refusals, so the next grant is a new claim;
     /// whether it counted (not when another grant counted it first or a coupon is recorded).
     async fn count_refused_grant(&self, id: &str, attempts: u32) -> Result<bool>;
+}
+
+/// What the redemption model learns from, read whole (a tenant's history fits in memory at
+/// today's sizes; a streamed read is for later).
+#[async_trait]
+pub trait Learning: Send + Sync {
+    /// Every counted order line paid before `before`, by member and time.
+    async fn basket_lines(&self, before: Timestamp) -> Result<Vec<BasketLine>>;
+    /// Every coupon claimed before `before`, by member and claim time.
+    async fn coupon_outcomes(&self, before: Timestamp) -> Result<Vec<CouponOutcome>>;
 }

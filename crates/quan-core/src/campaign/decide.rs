@@ -25,10 +25,12 @@ pub enum EntryStatus {
     Refused,
     /// The campaign ended (or its end time passed) before the entry was due.
     Expired,
+    /// An allocation gave the member none of its coupons: recorded, not treated.
+    Unallocated,
 }
 
 impl EntryStatus {
-    pub const ALL: [EntryStatus; 7] = [
+    pub const ALL: [EntryStatus; 8] = [
         EntryStatus::Pending,
         EntryStatus::Treated,
         EntryStatus::HeldOut,
@@ -36,6 +38,7 @@ impl EntryStatus {
         EntryStatus::OverBudget,
         EntryStatus::Refused,
         EntryStatus::Expired,
+        EntryStatus::Unallocated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl EntryStatus {
             EntryStatus::OverBudget => "over_budget",
             EntryStatus::Refused => "refused",
             EntryStatus::Expired => "expired",
+            EntryStatus::Unallocated => "unallocated",
         }
     }
 

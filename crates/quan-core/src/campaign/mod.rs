@@ -16,7 +16,7 @@ pub mod spec;
 pub mod status;
 
 pub use spec::{
-    Action, Audience, Budget, Campaign, CampaignSpec, EventKind, FrequencyCap, MessageChannel,
-    Since, Trigger,
+    Action, Allocation, Audience, Budget, Campaign, CampaignSpec, EventKind, FrequencyCap,
+    MessageChannel, Since, Trigger,
 };
 pub use status::{CampaignAction, CampaignStatus};

@@ -174,6 +174,21 @@ pub enum Action {
         #[schema(value_type = Option<String>)]
         message: Option<Note>,
     },
+    /// One of several coupons, or none, for each member (domain.md section 10): the audience
+    /// is scored against every template by the tenant's redemption model, and a
+    /// multiple-choice knapsack picks what earns the most expected value for an expected cost
+    /// of at most `budget` (the face value of the coupons expected to be used, minor units).
+    /// `min_roi_bp`: leave out a coupon whose expected value is below this share of its
+    /// expected cost. `expected_use_bp`: the redemption rate assumed while the tenant's history
+    /// is too thin to train a model on (default 1000, 10%).
+    Allocate {
+        template_ids: Vec<Id>,
+        budget: i64,
+        #[serde(default)]
+        min_roi_bp: Option<u32>,
+        #[serde(default)]
+        expected_use_bp: Option<u32>,
+    },
     /// A message through the channel's webhook; with `link_template_id`, it carries the
     /// member's signed claim link for that template.
     Message {
@@ -348,6 +363,7 @@ impl Campaign {
                 }
             }
         }
+        check_allocation(&spec)?;
         let grants = spec.actions.iter().map(grants_of).sum::<usize>();
         if grants > MAX_PACK {
             return bad(
@@ -424,6 +440,25 @@ impl Campaign {
         out
     }
 
+    /// The allocating action, when the campaign has one: its entries each carry the template
+    /// the allocation chose, which is what a treatment grants.
+    pub fn allocation(&self) -> Option<Allocation<'_>> {
+        self.spec.actions.iter().find_map(|a| match a {
+            Action::Allocate {
+                template_ids,
+                budget,
+                min_roi_bp,
+                expected_use_bp,
+            } => Some(Allocation {
+                template_ids,
+                budget: *budget,
+                min_roi_bp: *min_roi_bp,
+                expected_use_bp: expected_use_bp.unwrap_or(DEFAULT_EXPECTED_USE_BP),
+            }),
+            _ => None,
+        })
+    }
+
     /// Every template the campaign names, with the field that names it: each must exist and
     /// be distributed `campaign_only`.
     pub fn template_refs(&self) -> Vec<(String, &str)> {
@@ -433,7 +468,7 @@ impl Campaign {
                 Action::Grant { template_id } => {
                     out.push((format!("actions[{i}].template_id"), template_id.as_str()))
                 }
-                Action::GrantPack { template_ids, .. } => {
+                Action::GrantPack { template_ids, .. } | Action::Allocate { template_ids, .. } => {
                     for (j, t) in template_ids.iter().enumerate() {
                         out.push((format!("actions[{i}].template_ids[{j}]"), t.as_str()));
                     }
@@ -482,8 +517,110 @@ fn grants_of(a: &Action) -> usize {
     match a {
         Action::Grant { .. } => 1,
         Action::GrantPack { template_ids, .. } => template_ids.len(),
+        Action::Allocate { .. } => 1,
         _ => 0,
     }
+}
+
+/// The redemption rate an allocation assumes without a model, basis points.
+pub const DEFAULT_EXPECTED_USE_BP: u32 = 1000;
+
+/// An allocating action, read from the spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allocation<'a> {
+    pub template_ids: &'a [Id],
+    /// The expected cost allowed, minor units.
+    pub budget: i64,
+    pub min_roi_bp: Option<u32>,
+    pub expected_use_bp: u32,
+}
+
+/// An allocation decides over the whole audience at once, so it needs a `once` trigger; it is
+/// the campaign's only grant, names 1 to 20 distinct templates and a positive budget.
+fn check_allocation(spec: &CampaignSpec) -> Result<(), FieldError> {
+    let bad = |code, field: String, message: &str| Err(FieldError::new(code, &field, message));
+    let mut seen = false;
+    for (i, a) in spec.actions.iter().enumerate() {
+        let Action::Allocate {
+            template_ids,
+            budget,
+            min_roi_bp,
+            expected_use_bp,
+        } = a
+        else {
+            continue;
+        };
+        if seen {
+            return bad(
+                ErrorCode::InvalidValue,
+                format!("actions[{i}]"),
+                "one allocate action per campaign",
+            );
+        }
+        seen = true;
+        if !matches!(spec.trigger, Trigger::Once) {
+            return bad(
+                ErrorCode::InvalidValue,
+                "trigger.kind".into(),
+                "an allocate action decides over the whole audience at once: use a `once` trigger",
+            );
+        }
+        let field = format!("actions[{i}].template_ids");
+        if template_ids.is_empty() {
+            return bad(
+                ErrorCode::EmptyList,
+                field,
+                "name the templates to choose from",
+            );
+        }
+        if template_ids.len() > MAX_PACK {
+            return bad(ErrorCode::TooLarge, field, "at most 20 templates");
+        }
+        for (j, t) in template_ids.iter().enumerate() {
+            if template_ids[..j].contains(t) {
+                return bad(
+                    ErrorCode::InvalidValue,
+                    format!("{field}[{j}]"),
+                    "named twice",
+                );
+            }
+        }
+        if *budget < 1 {
+            return bad(
+                ErrorCode::NotPositive,
+                format!("actions[{i}].budget"),
+                "at least 1",
+            );
+        }
+        if expected_use_bp.is_some_and(|bp| !(1..=10_000).contains(&bp)) {
+            return bad(
+                ErrorCode::InvalidValue,
+                format!("actions[{i}].expected_use_bp"),
+                "1..10000 basis points",
+            );
+        }
+        if min_roi_bp.is_some_and(|bp| bp > 1_000_000) {
+            return bad(
+                ErrorCode::TooLarge,
+                format!("actions[{i}].min_roi_bp"),
+                "at most 1000000 (100x)",
+            );
+        }
+    }
+    if seen {
+        if let Some(i) = spec
+            .actions
+            .iter()
+            .position(|a| matches!(a, Action::Grant { .. } | Action::GrantPack { .. }))
+        {
+            return bad(
+                ErrorCode::InvalidValue,
+                format!("actions[{i}]"),
+                "an allocating campaign grants what the allocation chooses, nothing else",
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

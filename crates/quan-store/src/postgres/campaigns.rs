@@ -20,7 +20,7 @@ use crate::Result;
 const COLS: &str = "id, spec, status, end_reason, trigger_at, entered, held_out, treated, granted, spent, activated_at, created_at, updated_at, \
      (SELECT count(*) FROM campaign_entries e WHERE e.campaign_id = campaigns.id AND e.status = 'pending')";
 const ENTRY_COLS: &str =
-    "campaign_id, user_id, occurrence, status, reason, coupon_ids, due_at, entered_at, done_at";
+    "campaign_id, user_id, occurrence, status, reason, coupon_ids, due_at, entered_at, done_at, template_id";
 
 fn campaign_record(r: &Row) -> Result<CampaignRecord> {
     let id: String = r.get(0);
@@ -59,6 +59,7 @@ fn entry_record(r: &Row) -> Result<EntryRecord> {
         due_at: from_micros(r.get(6)),
         entered_at: from_micros(r.get(7)),
         done_at: r.get::<_, Option<i64>>(8).map(from_micros),
+        template_id: r.get(9),
     })
 }
 
@@ -137,15 +138,16 @@ async fn add(
     let users: Vec<&str> = entries.iter().map(|e| e.user_id.as_str()).collect();
     let occurrences: Vec<&str> = entries.iter().map(|e| e.occurrence.as_str()).collect();
     let due: Vec<i64> = entries.iter().map(|e| micros(e.due_at)).collect();
-    let held: Vec<bool> = entries.iter().map(|e| e.held_out).collect();
+    let status: Vec<&str> = entries.iter().map(|e| e.first_status().as_str()).collect();
+    let chosen: Vec<Option<&str>> = entries.iter().map(|e| e.template_id()).collect();
     let row = c
         .query_one(
-            "WITH n AS (INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at) \
-             SELECT $1, u, o, CASE WHEN h THEN 'held_out' ELSE 'pending' END, d, $6::bigint, CASE WHEN h THEN $6::bigint END \
-             FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bool[]) AS x (u, o, d, h) \
+            "WITH n AS (INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at, template_id) \
+             SELECT $1, u, o, s, d, $6::bigint, CASE WHEN s <> 'pending' THEN $6::bigint END, t \
+             FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $7::text[]) AS x (u, o, d, s, t) \
              ON CONFLICT DO NOTHING RETURNING status) \
              SELECT count(*), count(*) FILTER (WHERE status = 'held_out') FROM n",
-            &[&campaign_id, &users, &occurrences, &due, &held, &now],
+            &[&campaign_id, &users, &occurrences, &due, &status, &now, &chosen],
         )
         .await?;
     let (entered, held_out): (i64, i64) = (row.get(0), row.get(1));
@@ -458,6 +460,13 @@ impl PgStore {
         }
         let grants: Vec<String> = campaign.grants().into_iter().map(String::from).collect();
         let mut sorted = grants.clone();
+        sorted.extend(
+            campaign
+                .allocation()
+                .iter()
+                .flat_map(|a| a.template_ids)
+                .map(|t| t.as_str().to_string()),
+        );
         sorted.sort();
         sorted.dedup();
         let mut faces = std::collections::HashMap::new();
@@ -484,7 +493,7 @@ impl PgStore {
         plan.report.campaign_id = Some(campaign_id.clone());
         let due = tx
             .query(
-                "SELECT user_id, occurrence FROM campaign_entries WHERE campaign_id = $1 AND status = 'pending' AND due_at <= $2 \
+                "SELECT user_id, occurrence, template_id FROM campaign_entries WHERE campaign_id = $1 AND status = 'pending' AND due_at <= $2 \
                  ORDER BY due_at, user_id, occurrence LIMIT $3",
                 &[&campaign_id, &now_us, &i64::from(TREAT_BATCH)],
             )
@@ -505,6 +514,11 @@ impl PgStore {
         }
         for r in due.iter().filter(|_| grants.len() != 1) {
             let (user, occurrence): (&str, &str) = (r.get(0), r.get(1));
+            let chosen: Vec<String> = r.get::<_, Option<String>>(2).into_iter().collect();
+            if let Some(t) = chosen.first() {
+                plan.price(faces.get(t).copied().unwrap_or(0));
+            }
+            let grants = if chosen.is_empty() { &grants } else { &chosen };
             let recent: i64 = match cap_since {
                 Some(since) => tx
                     .query_one(
@@ -520,7 +534,7 @@ impl PgStore {
                 Verdict::OverBudget => (EntryStatus::OverBudget, None, Vec::new()),
                 Verdict::Treat => {
                     match self
-                        .grant_all(&mut tx, &plan, &grants, &campaign_id, user, now, actor)
+                        .grant_all(&mut tx, &plan, grants, &campaign_id, user, now, actor)
                         .await?
                     {
                         Ok(coupons) => {

@@ -30,6 +30,7 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod lanes;
+mod learning;
 mod members;
 mod orders;
 mod outbox;
@@ -63,6 +64,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         8,
         include_str!("../../migrations/postgres/0008_task_grants.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/postgres/0009_allocations.sql"),
     ),
 ];
 const POOL_SIZE: usize = 24;

@@ -1,6 +1,8 @@
 //! Campaigns on SQLite: definitions, entries, the inbox, and treatment batches run inside the
 //! writer (one writer: each batch is one atomic step; every entry has its own savepoint).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 use quan_core::campaign::decide::{EntryStatus, Spend, Verdict};
@@ -19,7 +21,7 @@ use crate::Result;
 const COLS: &str = "id, spec, status, end_reason, trigger_at, entered, held_out, treated, granted, spent, activated_at, created_at, updated_at, \
      (SELECT count(*) FROM campaign_entries e WHERE e.campaign_id = campaigns.id AND e.status = 'pending')";
 const ENTRY_COLS: &str =
-    "campaign_id, user_id, occurrence, status, reason, coupon_ids, due_at, entered_at, done_at";
+    "campaign_id, user_id, occurrence, status, reason, coupon_ids, due_at, entered_at, done_at, template_id";
 
 fn campaign_row(r: &Row) -> rusqlite::Result<Result<CampaignRecord>> {
     let id: String = r.get(0)?;
@@ -65,6 +67,7 @@ fn entry_row(r: &Row) -> rusqlite::Result<Result<EntryRecord>> {
             due_at: ts(r.get(6)?),
             entered_at: ts(r.get(7)?),
             done_at: r.get::<_, Option<i64>>(8)?.map(ts),
+            template_id: r.get(9)?,
         })
     })();
     Ok(record)
@@ -121,16 +124,13 @@ fn add(
             .execute(params![campaign_id, m.to.map(micros)])?;
     }
     let mut insert = conn.prepare_cached(
-        "INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        "INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at, template_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
     )?;
     let (mut entered, mut held) = (0i64, 0i64);
     for e in entries {
-        let (status, done) = if e.held_out {
-            (EntryStatus::HeldOut, Some(now))
-        } else {
-            (EntryStatus::Pending, None)
-        };
+        let status = e.first_status();
+        let done = (status != EntryStatus::Pending).then_some(now);
         let n = insert.execute(params![
             campaign_id,
             e.user_id,
@@ -138,7 +138,8 @@ fn add(
             status.as_str(),
             micros(e.due_at),
             now,
-            done
+            done,
+            e.template_id()
         ])? as i64;
         entered += n;
         if e.held_out {
@@ -417,24 +418,33 @@ fn treat(tx: &Connection, ctx: &WriterCtx, now: Timestamp, actor: &str) -> Resul
     for t in &grants {
         faces.push(face_value(tx, ctx, t)?.unwrap_or(0));
     }
+    let mut chosen_faces = HashMap::new();
+    for t in campaign.allocation().iter().flat_map(|a| a.template_ids) {
+        chosen_faces.insert(t.as_str().to_string(), face_value(tx, ctx, t)?.unwrap_or(0));
+    }
     let spent = Spend {
         count: granted,
         amount: spent,
     };
     let mut plan = Treatment::new(campaign, spent, &faces);
     plan.report.campaign_id = Some(campaign_id.clone());
-    let due: Vec<String> = tx
+    let due: Vec<(String, String, Option<String>)> = tx
         .prepare_cached(
-            "SELECT user_id, occurrence FROM campaign_entries WHERE campaign_id = ?1 AND status = 'pending' AND due_at <= ?2 \
+            "SELECT user_id, occurrence, template_id FROM campaign_entries WHERE campaign_id = ?1 AND status = 'pending' AND due_at <= ?2 \
              ORDER BY due_at, user_id, occurrence LIMIT 0 + ?3",
         )?
         .query_map(params![campaign_id, now_us, TREAT_BATCH], |r| {
-            Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let cap_since = plan.cap_since(now).map(micros);
-    for key in &due {
-        let (user, occurrence) = key.split_once(' ').expect("user and occurrence");
+    for (user, occurrence, chosen) in &due {
+        let (user, occurrence) = (user.as_str(), occurrence.as_str());
+        let chosen: Vec<String> = chosen.iter().cloned().collect();
+        if let Some(t) = chosen.first() {
+            plan.price(chosen_faces.get(t).copied().unwrap_or(0));
+        }
+        let grants = if chosen.is_empty() { &grants } else { &chosen };
         let recent = match cap_since {
             Some(since) => tx
                 .prepare_cached(
@@ -447,7 +457,7 @@ fn treat(tx: &Connection, ctx: &WriterCtx, now: Timestamp, actor: &str) -> Resul
             Verdict::Capped => (EntryStatus::Capped, None, Vec::new()),
             Verdict::OverBudget => (EntryStatus::OverBudget, None, Vec::new()),
             Verdict::Treat => {
-                match grant_all(tx, ctx, &plan, &grants, &campaign_id, user, now, &actor)? {
+                match grant_all(tx, ctx, &plan, grants, &campaign_id, user, now, &actor)? {
                     Ok(coupons) => {
                         plan.treated();
                         (EntryStatus::Treated, None, coupons)

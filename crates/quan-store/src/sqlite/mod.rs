@@ -34,6 +34,7 @@ mod history;
 mod idempotency;
 mod jobs;
 mod keys;
+mod learning;
 mod members;
 mod orders;
 mod outbox;
@@ -70,6 +71,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         8,
         include_str!("../../migrations/sqlite/0008_task_grants.sql"),
+    ),
+    (
+        9,
+        include_str!("../../migrations/sqlite/0009_allocations.sql"),
     ),
 ];
 const READERS: usize = 4;

@@ -28,6 +28,7 @@ fn entry(user: &str, occurrence: &str, held_out: bool) -> NewEntry {
         occurrence: occurrence.into(),
         due_at: t0(),
         held_out,
+        allocated: None,
     }
 }
 

@@ -6,6 +6,7 @@
 mod common;
 
 mod allocate;
+mod allocation;
 mod campaign_cli;
 mod campaign_crash;
 mod campaign_delivery;

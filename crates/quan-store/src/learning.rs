@@ -1,0 +1,42 @@
+//! What the redemption model learns from: members' basket lines and how their coupons ended.
+
+use jiff::Timestamp;
+use quan_core::coupon::CouponStatus;
+
+/// One counted order line of a member's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasketLine {
+    pub order_id: String,
+    pub user_id: String,
+    pub sku: String,
+    pub category: Option<String>,
+    /// What the line sold for, minor units.
+    pub amount: i64,
+    pub paid_at: Timestamp,
+}
+
+/// A coupon a member was given, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponOutcome {
+    pub user_id: String,
+    pub template_id: String,
+    pub claimed_at: Timestamp,
+    pub valid_until: Timestamp,
+    pub status: CouponStatus,
+    /// When the status last changed: a redeemed coupon's redemption.
+    pub updated_at: Timestamp,
+}
+
+impl CouponOutcome {
+    /// Whether it was used, as known at `now`: `Some(true)` redeemed, `Some(false)` expired,
+    /// revoked or past its end unused, `None` still open (a label not known yet).
+    pub fn used(&self, now: Timestamp) -> Option<bool> {
+        match self.status {
+            CouponStatus::Redeemed => Some(self.updated_at <= now),
+            CouponStatus::Expired | CouponStatus::Revoked => Some(false),
+            CouponStatus::Claimed | CouponStatus::Locked => {
+                (self.valid_until <= now).then_some(false)
+            }
+        }
+    }
+}
