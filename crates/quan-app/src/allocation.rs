@@ -12,7 +12,7 @@ use quan_store::TemplateRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::scoring::{Histories, ModelReport, Scorer};
+use crate::scoring::{learn_uplift, neutral_offer, Histories, ModelReport, Scorer, ValueReport};
 use crate::{App, Error, Result};
 
 /// What an allocation decided, kept with the campaign and shown in it.
@@ -20,6 +20,8 @@ use crate::{App, Error, Result};
 pub struct AllocationReport {
     /// How the redemption probabilities were made.
     pub model: ModelSummary,
+    /// How a coupon's value was estimated.
+    pub value: ValueSummary,
     /// Members allocated over (the audience less the holdout), and how many got a coupon.
     pub members: u64,
     pub chosen: u64,
@@ -53,6 +55,25 @@ impl From<ModelReport> for ModelSummary {
             examples: m.examples,
             positives: m.positives,
             auc: m.auc,
+        }
+    }
+}
+
+/// [`ValueReport`], stored.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ValueSummary {
+    /// `uplift` or `redemption`.
+    pub kind: String,
+    pub treated: usize,
+    pub control: usize,
+}
+
+impl From<ValueReport> for ValueSummary {
+    fn from(v: ValueReport) -> Self {
+        ValueSummary {
+            kind: v.kind.to_string(),
+            treated: v.treated,
+            control: v.control,
         }
     }
 }
@@ -91,6 +112,8 @@ impl App {
             }
         }
         let lines = self.store.basket_lines(now).await?;
+        let past = self.store.entry_outcomes(now).await?;
+        let profiles = self.store.all_members().await?;
         let expected_use = f64::from(a.expected_use_bp) / 10_000.0;
         let options: Vec<String> = a.template_ids.iter().map(|t| t.to_string()).collect();
         let members = members.to_vec();
@@ -100,14 +123,28 @@ impl App {
         );
         // Training and solving are CPU work: off the async threads.
         let (choice, report) = tokio::task::spawn_blocking(move || {
-            let h = Histories::build(lines, &coupons, now);
+            let h = Histories::build(&profiles, lines, &coupons, now);
             let (scorer, model) = Scorer::learn(&h, &coupons, &learnt, expected_use, now);
-            // What a redemption earns: the member's average basket, less the share it would
-            // have bought anyway.
-            let earns: Vec<f64> = members
-                .iter()
-                .map(|m| h.average_basket(m, now) * (1.0 - h.organic(m, now)))
-                .collect();
+            let (uplift, value) = learn_uplift(&h, &past, now);
+            // What a coupon earns if used. With uplift: the extra chance of an order, over its
+            // chance of use, times the basket. Without: the basket less the share the member
+            // would have bought anyway.
+            let incremental: Vec<f64> = match &uplift {
+                Some(u) => {
+                    let neutral = neutral_offer();
+                    let rows: Vec<Vec<f64>> = members
+                        .iter()
+                        .map(|m| h.features(m, &neutral, now))
+                        .collect();
+                    u.predict(&rows)
+                        .map_err(|e| Error::failure(format!("uplift: {e}")))?
+                        .into_iter()
+                        .map(|u| u.max(0.0))
+                        .collect()
+                }
+                None => members.iter().map(|m| 1.0 - h.organic(m, now)).collect(),
+            };
+            let baskets: Vec<f64> = members.iter().map(|m| h.average_basket(m, now)).collect();
             let mut scores = Vec::with_capacity(options.len());
             for t in &options {
                 let offer = h.offer(&templates[t].spec);
@@ -137,7 +174,11 @@ impl App {
             for (i, m) in members.iter().enumerate() {
                 for (j, t) in options.iter().enumerate() {
                     let p = scores[j][i].clamp(0.0, 1.0);
-                    rows.push((m.as_str(), t.as_str(), p * faces[j], p * earns[i]));
+                    let value = match uplift {
+                        Some(_) => incremental[i] * baskets[i],
+                        None => p * incremental[i] * baskets[i],
+                    };
+                    rows.push((m.as_str(), t.as_str(), p * faces[j], value));
                 }
             }
             let inst = Instance::from_rows(rows)
@@ -168,6 +209,7 @@ impl App {
             }
             let report = AllocationReport {
                 model: model.into(),
+                value: value.into(),
                 members: inst.members() as u64,
                 chosen: solved.chosen,
                 by_template,

@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 use jiff::{SignedDuration, Timestamp};
 use quan_core::template::{Benefit, Scope, TemplateSpec};
 use quan_model::{
-    features, Basket, CampaignKind, Dataset, Exposure, Line, MemberHistory, ModelError, Offer,
-    PropensityModel, Redemption, TrainConfig,
+    features, Attributes, Basket, CampaignKind, Dataset, Exposure, Line, MemberHistory, ModelError,
+    Offer, PropensityModel, Redemption, TrainConfig,
 };
-use quan_store::{BasketLine, CouponOutcome, TemplateRecord};
+use quan_store::scrm::MemberRecord;
+use quan_store::{BasketLine, CouponOutcome, EntryOutcome, TemplateRecord};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -21,6 +22,8 @@ pub const MIN_EACH: usize = 20;
 const LOOKBACK: SignedDuration = SignedDuration::from_hours(24 * 365);
 /// The days after a grant its incremental revenue is counted over.
 pub const WINDOW_DAYS: f64 = 30.0;
+/// The fewest decided entries of each side (treated, held out) uplift is trained on.
+pub const MIN_UPLIFT: usize = 100;
 /// The weight, in coupons, of the prior in a smoothed rate.
 const PRIOR_WEIGHT: f64 = 20.0;
 
@@ -36,8 +39,14 @@ pub struct Histories {
 }
 
 impl Histories {
-    /// Groups basket lines into baskets and coupons into exposures and redemptions.
-    pub fn build(lines: Vec<BasketLine>, coupons: &[CouponOutcome], now: Timestamp) -> Histories {
+    /// Groups basket lines into baskets and coupons into exposures and redemptions, and reads
+    /// the demographics members' profiles carry.
+    pub fn build(
+        profiles: &[MemberRecord],
+        lines: Vec<BasketLine>,
+        coupons: &[CouponOutcome],
+        now: Timestamp,
+    ) -> Histories {
         let mut h = Histories {
             members: HashMap::new(),
             skus: HashMap::new(),
@@ -93,6 +102,15 @@ impl Histories {
                 });
             }
         }
+        for p in profiles {
+            let a = attributes(&p.profile.attributes);
+            if a != Attributes::default() {
+                h.members
+                    .entry(p.profile.id.clone())
+                    .or_default()
+                    .attributes = a;
+            }
+        }
         for m in h.members.values_mut() {
             m.sort();
         }
@@ -143,6 +161,15 @@ impl Histories {
             .filter(|b| b.at >= since)
             .count();
         1.0 - (-(recent as f64) * WINDOW_DAYS / 91.0).exp()
+    }
+
+    /// Whether the member placed a counted order in the [`WINDOW_DAYS`] after `t`: an
+    /// outcome, so it reads after `t` on purpose (labels only, never features).
+    pub fn ordered_after(&self, user: &str, t: Timestamp) -> bool {
+        let end = t + SignedDuration::from_secs((WINDOW_DAYS * 86_400.0) as i64);
+        self.members
+            .get(user)
+            .is_some_and(|m| m.baskets.iter().any(|b| b.at > t && b.at <= end))
     }
 
     /// The features of giving `offer` to `user` at `t`, from history strictly before `t`.
@@ -209,6 +236,122 @@ pub struct ModelReport {
     pub positives: usize,
     /// The trained model's AUC on members held out of its trees, when trained.
     pub auc: Option<f64>,
+}
+
+/// The offer uplift is learnt and scored with: no coupon's particulars, so the estimate is a
+/// member's response to being treated at all.
+pub fn neutral_offer() -> Offer {
+    Offer {
+        kind: CampaignKind::Other,
+        coupons: 1,
+        duration_days: WINDOW_DAYS,
+        products: HashSet::new(),
+        category_coverage: HashMap::new(),
+        departments: HashSet::new(),
+        depth: None,
+        threshold: None,
+    }
+}
+
+/// How an allocation values a coupon, for the operator to see.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ValueReport {
+    /// `uplift`: the chance of an order in the 30 days after treatment less that of the
+    /// holdout (two models, learnt from past campaigns' treated and held-out members), times
+    /// the average basket. `redemption`: the chance of use times the average basket, less
+    /// the share the member would have bought anyway (too few held-out members to learn
+    /// uplift from).
+    pub kind: &'static str,
+    /// Decided entries learnt from, treated and held out.
+    pub treated: usize,
+    pub control: usize,
+}
+
+/// One side of the two-model uplift: trained, or, when every member of the side had the same
+/// outcome (or training failed), its Laplace-smoothed rate.
+enum Side {
+    Trained(Box<PropensityModel>),
+    Rate(f64),
+}
+
+impl Side {
+    fn learn(data: &Dataset) -> Side {
+        match PropensityModel::train(data, TrainConfig::default()) {
+            Ok(m) => Side::Trained(Box::new(m)),
+            Err(e) => {
+                tracing::info!(reason = %e, "uplift side as its rate");
+                let positives = data.labels.iter().filter(|&&l| l).count();
+                Side::Rate((positives as f64 + 1.0) / (data.len() as f64 + 2.0))
+            }
+        }
+    }
+
+    fn predict(&self, rows: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
+        match self {
+            Side::Trained(m) => m.predict(rows),
+            Side::Rate(r) => Ok(vec![*r; rows.len()]),
+        }
+    }
+}
+
+/// The two-model uplift estimator: P(order | treated) − P(order | held out).
+pub struct Uplift {
+    treated: Side,
+    control: Side,
+}
+
+impl Uplift {
+    /// Each row's estimated uplift.
+    pub fn predict(&self, rows: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
+        let t = self.treated.predict(rows)?;
+        let c = self.control.predict(rows)?;
+        Ok(t.iter().zip(&c).map(|(t, c)| t - c).collect())
+    }
+}
+
+/// Learns the uplift of treating a member from past campaigns' entries whose window has
+/// closed by `now`, when both sides have [`MIN_UPLIFT`] of them.
+pub fn learn_uplift(
+    h: &Histories,
+    entries: &[EntryOutcome],
+    now: Timestamp,
+) -> (Option<Uplift>, ValueReport) {
+    let window = SignedDuration::from_secs((WINDOW_DAYS * 86_400.0) as i64);
+    let offer = neutral_offer();
+    let (mut treated, mut control) = (Dataset::default(), Dataset::default());
+    for e in entries.iter().filter(|e| e.at + window <= now) {
+        let side = if e.treated {
+            &mut treated
+        } else {
+            &mut control
+        };
+        side.push(
+            h.features(&e.user_id, &offer, e.at),
+            h.ordered_after(&e.user_id, e.at),
+            group_of(&e.user_id),
+        );
+    }
+    let mut report = ValueReport {
+        kind: "redemption",
+        treated: treated.len(),
+        control: control.len(),
+    };
+    if treated.len() < MIN_UPLIFT || control.len() < MIN_UPLIFT {
+        return (None, report);
+    }
+    let uplift = Uplift {
+        treated: Side::learn(&treated),
+        control: Side::learn(&control),
+    };
+    if matches!(
+        (&uplift.treated, &uplift.control),
+        (Side::Rate(_), Side::Rate(_))
+    ) {
+        // Two constants say nothing about who responds.
+        return (None, report);
+    }
+    report.kind = "uplift";
+    (Some(uplift), report)
 }
 
 /// Redemption probabilities for (member, template) pairs.
@@ -298,6 +441,22 @@ impl Scorer {
                 ])
             }
         }
+    }
+}
+
+/// Demographics from a profile's attributes, where present: numbers `age`, `income`,
+/// `household_size`, `kids`; booleans `homeowner`, `married`.
+fn attributes(raw: &serde_json::Value) -> Attributes {
+    let num = |k: &str| raw.get(k).and_then(serde_json::Value::as_f64);
+    let flag = |k: &str| raw.get(k).and_then(serde_json::Value::as_bool);
+    Attributes {
+        tier: None,
+        age: num("age"),
+        income: num("income"),
+        homeowner: flag("homeowner"),
+        married: flag("married"),
+        household_size: num("household_size"),
+        kids: num("kids"),
     }
 }
 

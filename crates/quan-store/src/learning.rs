@@ -27,6 +27,17 @@ pub struct CouponOutcome {
     pub updated_at: Timestamp,
 }
 
+/// A member's decided entry into a campaign, treated or held out: what uplift learns from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryOutcome {
+    pub campaign_id: String,
+    pub user_id: String,
+    /// `true` treated, `false` held out.
+    pub treated: bool,
+    /// When it was decided.
+    pub at: Timestamp,
+}
+
 impl CouponOutcome {
     /// Whether it was used, as known at `now`: `Some(true)` redeemed, `Some(false)` expired,
     /// revoked or past its end unused, `None` still open (a label not known yet).

@@ -42,7 +42,7 @@ pub use campaigning::{
     TreatReport, TriggerMove,
 };
 pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
-pub use learning::{BasketLine, CouponOutcome};
+pub use learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use messages::*;
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;

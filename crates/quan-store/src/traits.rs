@@ -13,7 +13,7 @@ use quan_core::scrm::{History, Purchase, RfmScore};
 use quan_core::{template::StatusAction, ErrorCode, FieldError};
 
 use crate::campaigning::*;
-use crate::learning::{BasketLine, CouponOutcome};
+use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::messages::*;
 use crate::model::*;
 use crate::scrm::{
@@ -445,4 +445,6 @@ pub trait Learning: Send + Sync {
     async fn basket_lines(&self, before: Timestamp) -> Result<Vec<BasketLine>>;
     /// Every coupon claimed before `before`, by member and claim time.
     async fn coupon_outcomes(&self, before: Timestamp) -> Result<Vec<CouponOutcome>>;
+    /// Every campaign entry treated or held out before `before`, by member and time.
+    async fn entry_outcomes(&self, before: Timestamp) -> Result<Vec<EntryOutcome>>;
 }

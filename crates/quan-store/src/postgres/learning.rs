@@ -6,7 +6,7 @@ use quan_core::coupon::CouponStatus;
 
 use super::rows::*;
 use super::PgStore;
-use crate::learning::{BasketLine, CouponOutcome};
+use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::model::{from_micros, micros};
 use crate::traits::Learning;
 use crate::Result;
@@ -57,5 +57,25 @@ impl Learning for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn entry_outcomes(&self, before: Timestamp) -> Result<Vec<EntryOutcome>> {
+        let c = self.pool.get().await?;
+        let rows = c
+            .query(
+                "SELECT campaign_id, user_id, status, done_at FROM campaign_entries \
+                 WHERE status IN ('treated', 'held_out') AND done_at < $1 ORDER BY user_id, done_at, campaign_id",
+                &[&micros(before)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| EntryOutcome {
+                campaign_id: r.get(0),
+                user_id: r.get(1),
+                treated: r.get::<_, &str>(2) == "treated",
+                at: from_micros(r.get(3)),
+            })
+            .collect())
     }
 }

@@ -6,7 +6,7 @@ use quan_core::coupon::CouponStatus;
 
 use super::rows::*;
 use super::SqliteStore;
-use crate::learning::{BasketLine, CouponOutcome};
+use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::model::micros;
 use crate::traits::Learning;
 use crate::Result;
@@ -54,6 +54,25 @@ impl Learning for SqliteStore {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn entry_outcomes(&self, before: Timestamp) -> Result<Vec<EntryOutcome>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT campaign_id, user_id, status, done_at FROM campaign_entries \
+                 WHERE status IN ('treated', 'held_out') AND done_at < ?1 ORDER BY user_id, done_at, campaign_id",
+            )?;
+            let rows = stmt.query_map([micros(before)], |r| {
+                Ok(EntryOutcome {
+                    campaign_id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    treated: r.get::<_, String>(2)? == "treated",
+                    at: ts(r.get(3)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }

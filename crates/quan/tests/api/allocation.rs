@@ -287,3 +287,99 @@ async fn claim_at(t: &TestApp, template: &str, user: &str, at: Timestamp) -> Str
         other => panic!("{other:?}"),
     }
 }
+
+/// Where past campaigns held members out, value is uplift: members who ordered after a
+/// campaign only when treated are worth a coupon; members who order every month anyway, and
+/// spend more, are not.
+async fn allocate_by_uplift(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let past = coupon_template(&t, 1000, "campaign_only").await;
+    let offer = coupon_template(&t, 1000, "campaign_only").await;
+    let start = t.clock_now();
+    let day = |d: i64| SignedDuration::from_hours(24 * d);
+    let then = start - day(90);
+    let responsive: Vec<String> = (0..150).map(|i| format!("r{i:03}")).collect();
+    let steady: Vec<String> = (0..150).map(|i| format!("s{i:03}")).collect();
+    // The two kinds bought alike before; only their profiles (age) tell them apart.
+    for (group, age) in [(&responsive, 25), (&steady, 55)] {
+        for u in group.iter() {
+            member(
+                &t,
+                u,
+                json!({"joined_at": "2025-06-01T00:00:00Z", "attributes": {"age": age}}),
+            )
+            .await;
+            for k in 0..2 {
+                let paid = (then - day(20 + 30 * k)).to_string();
+                order(&t, &format!("o-{u}-{k}"), u, &paid, "food", 5_000).await;
+            }
+        }
+    }
+    // 90 days ago, a campaign held half of them out.
+    t.set_now(&then.to_string()).await;
+    let body = json!({"name": "past", "trigger": {"kind": "once"}, "holdout_bp": 5000,
+        "actions": [{"kind": "grant", "template_id": past}]});
+    let (st, b) = t.post("/v1/campaigns", body).await;
+    assert_eq!(st, 201, "{b}");
+    let past_id = b["id"].as_str().unwrap().to_string();
+    let (st, b) = t
+        .post(&format!("/v1/campaigns/{past_id}/activate"), json!({}))
+        .await;
+    assert_eq!(st, 200, "{b}");
+    settle(&t).await;
+    // The steady members go on ordering every month, treated or not; the responsive ones
+    // ordered once, five days later, only when treated.
+    let after = (then + day(5)).to_string();
+    for u in &steady {
+        for k in 0..3 {
+            let paid = (then + day(10 + 30 * k)).to_string();
+            order(&t, &format!("o-{u}-after-{k}"), u, &paid, "food", 5_000).await;
+        }
+    }
+    for u in responsive.iter().filter(|u| !held(&past_id, u, 5000)) {
+        order(&t, &format!("o-{u}-after"), u, &after, "food", 5_000).await;
+    }
+    t.set_now(&start.to_string()).await;
+
+    // A budget for 100 coupons at the expected cost the rates give (no past coupon was used:
+    // (0 + 20 × 10%) / (treated + 20) of 10.00).
+    let treated_before = responsive
+        .iter()
+        .chain(&steady)
+        .filter(|u| !held(&past_id, u, 5000))
+        .count() as f64;
+    let cost = 2.0 / (treated_before + 20.0) * 1000.0;
+    let budget = (100.0 * cost).floor() as i64 + 1;
+    let body = json!({"name": "smart", "trigger": {"kind": "once"},
+        "actions": [{"kind": "allocate", "template_ids": [offer], "budget": budget}]});
+    let (st, b) = t.post("/v1/campaigns", body).await;
+    assert_eq!(st, 201, "{b}");
+    let id = b["id"].as_str().unwrap().to_string();
+    let (st, b) = t
+        .post(&format!("/v1/campaigns/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(st, 200, "{b}");
+    settle(&t).await;
+    let c = campaign(&t, &id).await;
+    let report = &c["allocation"];
+    assert_eq!(report["value"]["kind"], "uplift", "{report}");
+    assert_eq!(
+        report["value"]["treated"].as_u64().unwrap() + report["value"]["control"].as_u64().unwrap(),
+        300,
+        "{report}"
+    );
+    assert_eq!(report["members"].as_u64(), Some(300), "{report}");
+    assert!(
+        report["spend"].as_f64().unwrap() <= budget as f64 + 1e-6,
+        "{report}"
+    );
+    let treated: Vec<String> = entries(&t, &id)
+        .await
+        .into_iter()
+        .filter(|(_, s)| s == "treated")
+        .map(|(u, _)| u)
+        .collect();
+    assert_eq!(treated.len(), 100, "{report}");
+    assert!(treated.iter().all(|u| u.starts_with('r')), "{treated:?}");
+}
+both!(allocate_by_uplift);
