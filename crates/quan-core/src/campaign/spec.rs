@@ -637,6 +637,58 @@ mod tests {
     }
 
     #[test]
+    fn an_allocation_is_read_and_checked() {
+        let mut body = base();
+        body["actions"] = serde_json::json!([{"kind": "allocate", "template_ids": ["a", "b"],
+            "budget": 5000, "min_roi_bp": 20000}, {"kind": "message", "channel": "sms", "text": "hi"}]);
+        let c = parse(body.clone()).unwrap();
+        let a = c.allocation().expect("an allocation");
+        assert_eq!(
+            (a.budget, a.min_roi_bp, a.expected_use_bp),
+            (5000, Some(20000), 1000)
+        );
+        assert_eq!(a.template_ids.len(), 2);
+        assert!(c.grants().is_empty(), "what is granted is the entry's");
+        assert_eq!(
+            c.template_refs(),
+            vec![
+                ("actions[0].template_ids[0]".to_string(), "a"),
+                ("actions[0].template_ids[1]".to_string(), "b")
+            ]
+        );
+        let refused = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut b = body.clone();
+            edit(&mut b);
+            parse(b).err().map(|e| e.field)
+        };
+        let field = |f: &str| Some(f.to_string());
+        assert_eq!(
+            refused(&|b| b["trigger"] = serde_json::json!({"kind": "event", "event": "signup"})),
+            field("trigger.kind")
+        );
+        assert_eq!(
+            refused(&|b| b["actions"][0]["budget"] = 0.into()),
+            field("actions[0].budget")
+        );
+        assert_eq!(
+            refused(&|b| b["actions"][0]["template_ids"] = serde_json::json!(["a", "a"])),
+            field("actions[0].template_ids[1]")
+        );
+        assert_eq!(
+            refused(&|b| b["actions"][0]["expected_use_bp"] = 10_001.into()),
+            field("actions[0].expected_use_bp")
+        );
+        assert_eq!(
+            refused(&|b| b["actions"][1] = serde_json::json!({"kind": "grant", "template_id": "c"})),
+            field("actions[1]")
+        );
+        assert_eq!(
+            refused(&|b| b["actions"][1] = b["actions"][0].clone()),
+            field("actions[1]")
+        );
+    }
+
+    #[test]
     fn a_minimal_campaign_parses_with_defaults() {
         let c = parse(base()).unwrap();
         assert_eq!(c.spec().audience, Audience::All);

@@ -11,6 +11,7 @@ mod claims;
 mod coupons;
 mod idempotency;
 mod jobs;
+mod learning;
 mod orders;
 mod outbox;
 mod scrm_history;
