@@ -394,3 +394,59 @@ async fn member_exclusive_link(backend: Backend) {
     assert_eq!(campaign(&t, cid).await["stats"]["entered"], 1);
 }
 both!(member_exclusive_link);
+
+/// Smart issuance: lapsed members are allocated one of three depths (with no history to learn
+/// from, the same chance of use for each, so the cheapest earns the most per cost); active
+/// members are not in the audience; held-out ones get nothing; the treated get the SMS.
+async fn smart_allocation(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let lapsed = ["l1", "l2", "l3", "l4", "l5", "l6"];
+    for u in lapsed.iter().chain(&["a1"]) {
+        member(&t, u, json!({"joined_at": "2025-01-01T00:00:00Z"})).await;
+    }
+    for u in lapsed {
+        order(
+            &t,
+            &format!("{u}-o"),
+            u,
+            "2025-06-01T02:00:00Z",
+            "snacks",
+            20_000,
+        )
+        .await;
+    }
+    order(&t, "a1-o", "a1", "2026-03-01T02:00:00Z", "snacks", 20_000).await;
+    let p = playbook(&t, "smart-allocation.json").await;
+    let cid = &ids(&p)[0];
+    settle(&t).await;
+    let cheapest = &p.templates["winback_10"];
+    let mut treated = Vec::new();
+    for u in lapsed {
+        let want = if held(cid, u, 1000) {
+            vec![]
+        } else {
+            treated.push(u);
+            vec![cheapest.clone()]
+        };
+        assert_eq!(wallet(&t, u).await, want, "{u}");
+    }
+    assert!(wallet(&t, "a1").await.is_empty(), "an active member");
+    let c = campaign(&t, cid).await;
+    assert_eq!(
+        c["allocation"]["chosen"].as_u64(),
+        Some(treated.len() as u64),
+        "{c}"
+    );
+    assert_eq!(c["stats"]["entered"].as_u64(), Some(6), "{c}");
+    let (st, b) = t.get("/v1/outbox?status=pending").await;
+    assert_eq!(st, 200, "{b}");
+    let mut texted: Vec<&str> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    texted.sort();
+    assert_eq!(texted, treated);
+}
+both!(smart_allocation);
