@@ -32,7 +32,8 @@ fn entry(user: &str, occurrence: &str, held_out: bool) -> NewEntry {
     }
 }
 
-async fn campaign(s: &dyn quan_store::Store, id: &str, v: serde_json::Value) {
+/// Creates and activates campaign `id` from its spec.
+pub(crate) async fn campaign(s: &dyn quan_store::Store, id: &str, v: serde_json::Value) {
     s.insert_campaign(NewCampaign {
         id: id.into(),
         spec: spec(v),

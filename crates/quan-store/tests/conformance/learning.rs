@@ -3,14 +3,14 @@
 //! allocation gave nothing is recorded `unallocated`.
 
 use quan_core::campaign::decide::EntryStatus;
-use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::coupon::CouponStatus;
 use quan_store::on_both_backends;
 use quan_store::scrm::Aggregates;
 use quan_store::testing::Backend;
-use quan_store::{NewCampaign, NewEntry};
+use quan_store::NewEntry;
 use serde_json::json;
 
+use crate::campaigns::campaign;
 use crate::common::*;
 
 on_both_backends!(
@@ -104,22 +104,6 @@ fn entry(user: &str, held_out: bool, allocated: Option<Option<&str>>) -> NewEntr
         held_out,
         allocated: allocated.map(|t| t.map(String::from)),
     }
-}
-
-async fn campaign(s: &dyn quan_store::Store, id: &str, v: serde_json::Value) {
-    let spec: CampaignSpec = serde_json::from_value(v).unwrap();
-    s.insert_campaign(NewCampaign {
-        id: id.into(),
-        spec,
-        now: t0(),
-    })
-    .await
-    .unwrap();
-    s.set_campaign_status(id, CampaignAction::Activate, "test", t0())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
 }
 
 async fn allocated_entries_grant_their_template(backend: Backend) {

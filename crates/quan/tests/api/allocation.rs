@@ -122,19 +122,12 @@ async fn allocate_from_rates(backend: Backend) {
     let body = json!({"name": "smart", "trigger": {"kind": "once"}, "holdout_bp": 2000,
         "actions": [{"kind": "allocate", "template_ids": [large, small], "budget": 100_000,
             "min_roi_bp": 50_000}]});
-    let (st, b) = t.post("/v1/campaigns", body).await;
-    assert_eq!(st, 201, "{b}");
-    let id = b["id"].as_str().unwrap().to_string();
+    let id = run_campaign(&t, body).await;
     let rare: Vec<String> = (10..20)
         .map(|i| format!("m{i:02}"))
         .filter(|u| !held(&id, u, 2000))
         .collect();
     let budget = 100_000;
-    let (st, b) = t
-        .post(&format!("/v1/campaigns/{id}/activate"), json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
-    settle(&t).await;
 
     let c = campaign(&t, &id).await;
     let report = &c["allocation"];
@@ -183,14 +176,7 @@ async fn allocate_from_rates(backend: Backend) {
     // rare buyers and no one else.
     let body = json!({"name": "tight", "trigger": {"kind": "once"},
         "actions": [{"kind": "allocate", "template_ids": [small, large], "budget": 250}]});
-    let (st, b) = t.post("/v1/campaigns", body).await;
-    assert_eq!(st, 201, "{b}");
-    let tight = b["id"].as_str().unwrap().to_string();
-    let (st, b) = t
-        .post(&format!("/v1/campaigns/{tight}/activate"), json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
-    settle(&t).await;
+    let tight = run_campaign(&t, body).await;
     let treated: Vec<String> = entries(&t, &tight)
         .await
         .into_iter()
@@ -243,14 +229,7 @@ async fn allocate_from_trained_model(backend: Backend) {
     }
     let body = json!({"name": "smart", "trigger": {"kind": "once"},
         "actions": [{"kind": "allocate", "template_ids": [offer], "budget": 1_000_000}]});
-    let (st, b) = t.post("/v1/campaigns", body).await;
-    assert_eq!(st, 201, "{b}");
-    let id = b["id"].as_str().unwrap().to_string();
-    let (st, b) = t
-        .post(&format!("/v1/campaigns/{id}/activate"), json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
-    settle(&t).await;
+    let id = run_campaign(&t, body).await;
     let c = campaign(&t, &id).await;
     let model = &c["allocation"]["model"];
     assert_eq!(model["kind"], "trained", "{c}");
@@ -319,14 +298,7 @@ async fn allocate_by_uplift(backend: Backend) {
     t.set_now(&then.to_string()).await;
     let body = json!({"name": "past", "trigger": {"kind": "once"}, "holdout_bp": 5000,
         "actions": [{"kind": "grant", "template_id": past}]});
-    let (st, b) = t.post("/v1/campaigns", body).await;
-    assert_eq!(st, 201, "{b}");
-    let past_id = b["id"].as_str().unwrap().to_string();
-    let (st, b) = t
-        .post(&format!("/v1/campaigns/{past_id}/activate"), json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
-    settle(&t).await;
+    let past_id = run_campaign(&t, body).await;
     // The steady members go on ordering every month, treated or not; the responsive ones
     // ordered once, five days later, only when treated.
     let after = (then + day(5)).to_string();
@@ -352,14 +324,7 @@ async fn allocate_by_uplift(backend: Backend) {
     let budget = (100.0 * cost).floor() as i64 + 1;
     let body = json!({"name": "smart", "trigger": {"kind": "once"},
         "actions": [{"kind": "allocate", "template_ids": [offer], "budget": budget}]});
-    let (st, b) = t.post("/v1/campaigns", body).await;
-    assert_eq!(st, 201, "{b}");
-    let id = b["id"].as_str().unwrap().to_string();
-    let (st, b) = t
-        .post(&format!("/v1/campaigns/{id}/activate"), json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
-    settle(&t).await;
+    let id = run_campaign(&t, body).await;
     let c = campaign(&t, &id).await;
     let report = &c["allocation"];
     assert_eq!(report["value"]["kind"], "uplift", "{report}");

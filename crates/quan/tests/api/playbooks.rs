@@ -438,15 +438,6 @@ async fn smart_allocation(backend: Backend) {
         "{c}"
     );
     assert_eq!(c["stats"]["entered"].as_u64(), Some(6), "{c}");
-    let (st, b) = t.get("/v1/outbox?status=pending").await;
-    assert_eq!(st, 200, "{b}");
-    let mut texted: Vec<&str> = b["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["user_id"].as_str().unwrap())
-        .collect();
-    texted.sort();
-    assert_eq!(texted, treated);
+    assert_eq!(texted(&t).await, treated);
 }
 both!(smart_allocation);

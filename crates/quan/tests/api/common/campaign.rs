@@ -109,6 +109,33 @@ pub async fn wallet(t: &TestApp, user: &str) -> Vec<String> {
     ids
 }
 
+/// Creates a campaign from `body`, activates it and runs the worker until it settles.
+pub async fn run_campaign(t: &TestApp, body: Value) -> String {
+    let (st, b) = t.post("/v1/campaigns", body).await;
+    assert_eq!(st, 201, "{b}");
+    let id = b["id"].as_str().unwrap().to_string();
+    let (st, b) = t
+        .post(&format!("/v1/campaigns/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(st, 200, "{b}");
+    settle(t).await;
+    id
+}
+
+/// The members with a message waiting in the outbox, sorted.
+pub async fn texted(t: &TestApp) -> Vec<String> {
+    let (st, b) = t.get("/v1/outbox?status=pending").await;
+    assert_eq!(st, 200, "{b}");
+    let mut users: Vec<String> = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap().to_string())
+        .collect();
+    users.sort();
+    users
+}
+
 pub async fn campaign(t: &TestApp, id: &str) -> Value {
     let (st, b) = t.get(&format!("/v1/campaigns/{id}")).await;
     assert_eq!(st, 200, "{b}");
