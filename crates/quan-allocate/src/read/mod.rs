@@ -57,8 +57,10 @@ struct Records {
 
 /// Reads a CSV allocation file with a header row.
 pub fn csv<R: Read + Send>(input: R, progress: Progress<'_>) -> Result<Instance, InputError> {
+    // Fields are trimmed here (as the csv crate would, ASCII whitespace) without it rebuilding
+    // every record.
     let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
+        .trim(csv::Trim::Headers)
         .from_reader(input);
     let header = reader
         .byte_headers()
@@ -122,7 +124,7 @@ pub fn csv<R: Read + Send>(input: R, progress: Progress<'_>) -> Result<Instance,
         for batch in rx {
             for record in &batch.records[..batch.len] {
                 n += 1;
-                let field = |i: usize| record.get(at[i]).unwrap_or_default();
+                let field = |i: usize| record.get(at[i]).unwrap_or_default().trim_ascii();
                 let parsed = (|| {
                     let member = utf8("member_id", field(0))?;
                     let option = utf8("option", field(1))?;
