@@ -62,6 +62,8 @@ pub(super) enum Text<'a> {
         keys: &'a [i32],
         nulls: Option<&'a arrow_array::PrimitiveArray<Int32Type>>,
         values: &'a StringArray,
+        /// Whether any dictionary value is null.
+        value_nulls: bool,
         local: Vec<Option<u8>>,
     },
 }
@@ -76,6 +78,7 @@ impl<'a> Text<'a> {
                     keys: d.keys().values(),
                     nulls: (d.keys().null_count() > 0).then(|| d.keys()),
                     values,
+                    value_nulls: values.null_count() > 0,
                     local: vec![None; values.len()],
                 }
             }
@@ -104,13 +107,14 @@ impl<'a> Text<'a> {
                 keys,
                 nulls,
                 values,
+                value_nulls,
                 ..
             } => {
                 if nulls.is_some_and(|k| k.is_null(i)) {
                     return Err(Reason::Empty(name));
                 }
                 let k = keys[i] as usize;
-                if values.is_null(k) {
+                if *value_nulls && values.is_null(k) {
                     return Err(Reason::Empty(name));
                 }
                 Ok((trim(values.value(k)), Some(k)))
