@@ -8,7 +8,8 @@
 //! file's numbers, hence (weak duality) at least the optimum of their LP relaxation and of
 //! every allocation. Its own `f64` arithmetic is covered too: when any operation may have
 //! rounded, a bound on the rounding errors of the terms and of the block-wise sums is added
-//! (relative about 2⁻⁵²·(block + blocks), some 1e-12 at ten million members).
+//! (about 2⁻⁵²·(block + blocks) of the terms' magnitudes, of order 1e-11 relative at ten
+//! million members).
 
 use rayon::prelude::*;
 
