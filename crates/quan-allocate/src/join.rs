@@ -43,6 +43,8 @@ impl Run {
 /// The file's columns so far, from the runs joined.
 #[derive(Default)]
 pub(crate) struct Joiner {
+    /// Rows in the file, for the room the columns are given once the first run is in.
+    file_rows: usize,
     ids: Vec<u8>,
     id_ends: Vec<u64>,
     starts: Vec<u32>,
@@ -58,11 +60,12 @@ pub(crate) struct Joiner {
 }
 
 impl Joiner {
-    /// A joiner for a file of `rows` rows (room for as many members is reserved, not touched).
+    /// A joiner for a file of `rows` rows.
     pub(crate) fn new(rows: usize) -> Self {
-        let mut j = Joiner::default();
-        j.id_ends.reserve(rows);
-        j.starts.reserve(rows + 1);
+        let mut j = Joiner {
+            file_rows: rows,
+            ..Joiner::default()
+        };
         j.rounded.reserve(rows.div_ceil(64) + 1);
         j
     }
@@ -141,10 +144,14 @@ impl Joiner {
         self.unsorted |= !run.sorted;
         // The run's members appended (the first counted once if it goes on).
         if self.ids.capacity() == 0 {
-            // Room for ids at this run's bytes per row, with a margin.
-            let per_row = run.ids.len() as f64 / run.rows.max(1) as f64;
-            let rows = self.id_ends.capacity() as f64;
-            self.ids.reserve((per_row * rows * 1.25) as usize + 4096);
+            // Room for the file at this run's members and id bytes per row, with a margin (the
+            // columns grow past it if need be).
+            let share = self.file_rows as f64 / run.rows.max(1) as f64 * 1.25;
+            self.ids
+                .reserve((run.ids.len() as f64 * share) as usize + 4096);
+            let members = (run.members() as f64 * share) as usize + 1024;
+            self.id_ends.reserve(members.min(self.file_rows));
+            self.starts.reserve(members.min(self.file_rows) + 1);
         }
         let skip = if first == 1 {
             run.id_ends[0] as usize

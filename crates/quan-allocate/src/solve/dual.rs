@@ -242,8 +242,10 @@ impl<'a> Solver<'a> {
                 .map(of)
                 .fold(0.0, f64::max),
         };
-        // A little above, so that at the ceiling every such pair's reduced value is below 0.
-        top * (1.0 + 1e-9) + f64::MIN_POSITIVE
+        // A little above, so that at the ceiling every such pair's reduced value is below 0,
+        // also with its numbers widened by their rounding (a relative 2.4e-7 at most, for the
+        // bound over the file's numbers).
+        top * (1.0 + 1e-6) + f64::MIN_POSITIVE
     }
 
     /// Minimises the dual function along one multiplier: the least value at which the budget
