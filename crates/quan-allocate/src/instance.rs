@@ -1,9 +1,10 @@
 //! The instance: members × options with an expected cost and value per pair, in flat columns.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::BuildHasher;
 use std::ops::Range;
+
+use crate::join::Pairs;
+use crate::rows::Run;
 
 /// The choice of a member given no option.
 pub const NONE: u8 = u8::MAX;
@@ -30,6 +31,9 @@ pub struct Instance {
     cost: Vec<f32>,
     value: Vec<f32>,
     options: Vec<String>,
+    /// A bit per pair: whether its cost or value was rounded (the file's number is not an
+    /// `f32`).
+    rounded: Vec<u64>,
 }
 
 impl Instance {
@@ -51,9 +55,29 @@ impl Instance {
         std::str::from_utf8(&self.ids[start..end]).expect("ids are UTF-8")
     }
 
+    pub(crate) fn from_parts(
+        ids: Vec<u8>,
+        id_ends: Vec<u64>,
+        starts: Vec<u32>,
+        pairs: Pairs,
+        options: Vec<String>,
+        rounded: Vec<u64>,
+    ) -> Instance {
+        Instance {
+            ids,
+            id_ends,
+            starts,
+            option: pairs.option,
+            cost: pairs.cost,
+            value: pairs.value,
+            options,
+            rounded,
+        }
+    }
+
     /// The bytes of member `m`'s id.
     #[inline]
-    fn id_bytes(&self, m: usize) -> &[u8] {
+    pub(crate) fn id_bytes(&self, m: usize) -> &[u8] {
         let start = if m == 0 { 0 } else { self.id_ends[m - 1] } as usize;
         &self.ids[start..self.id_ends[m] as usize]
     }
@@ -88,6 +112,13 @@ impl Instance {
     /// The expected incremental value of each pair (rounded down to `f32`).
     pub fn value(&self) -> &[f32] {
         &self.value
+    }
+
+    /// Whether pair `j`'s cost or value was rounded: the file's number is not an `f32`, so the
+    /// stored one is off by less than one `f32` step (up for a cost, down for a value).
+    #[inline]
+    pub fn rounded(&self, j: usize) -> bool {
+        self.rounded[j >> 6] >> (j & 63) & 1 != 0
     }
 
     /// An instance from rows in memory (tests, small callers); rows numbered from 1.
@@ -160,28 +191,23 @@ impl fmt::Display for Reason {
     }
 }
 
-fn row(row: u64, reason: Reason) -> InputError {
-    InputError::Row { row, reason }
-}
-
 /// Rounds toward +∞ (`up`) or −∞ into an `f32`; `None` beyond `f32`'s range.
-fn to_f32(x: f64, up: bool) -> Option<f32> {
+#[inline]
+pub(crate) fn to_f32(x: f64, up: bool) -> Option<f32> {
     let f = x as f32;
     if f.is_infinite() {
         return None;
     }
-    let f = if up && (f as f64) < x {
-        step(f, true)
-    } else if !up && (f as f64) > x {
-        step(f, false)
-    } else {
-        f
-    };
+    // The step is taken about half the time, at random: chosen without a branch.
+    let off = if up { (f as f64) < x } else { (f as f64) > x };
+    let stepped = step(f, up);
+    let f = if off { stepped } else { f };
     f.is_finite().then_some(f)
 }
 
 /// The next `f32` above (`up`) or below a finite `f`.
-fn step(f: f32, up: bool) -> f32 {
+#[inline]
+pub(crate) fn step(f: f32, up: bool) -> f32 {
     if f == 0.0 {
         let tiny = f32::from_bits(1);
         return if up { tiny } else { -tiny };
@@ -192,35 +218,23 @@ fn step(f: f32, up: bool) -> f32 {
     f32::from_bits(if away { bits + 1 } else { bits - 1 })
 }
 
-/// An empty slot of the member table.
-const EMPTY: u64 = u64::MAX;
-
-/// Builds an [`Instance`] row by row, checking each: the one place a row is judged, whichever
-/// reader it came from.
+/// Builds an [`Instance`] row by row, checking each as it comes ([`crate::rows`] makes the checks
+/// every reader shares).
 ///
 /// The file must hold the rows of one member next to each other (any order of members, any
 /// order of options within a member). A member seen again after another member is refused, so
-/// no member can get two options; ids are interned in an open-addressing table whose slots hold
-/// a member's index and 32 bits of its hash (so a probe rarely reads another id), at most
-/// 16 bytes per member.
+/// no member can get two options. While the ids rise (a file sorted by member) that needs no
+/// table; after the first id below the one before, ids are interned in an open-addressing table
+/// whose slots hold a member's index and 32 bits of its hash (so a probe rarely reads another
+/// id), at most 16 bytes per member.
 pub struct Builder {
-    inst: Instance,
-    table: Vec<u64>,
-    hasher: std::collections::hash_map::RandomState,
-    option_of: HashMap<String, u8>,
+    run: Run,
+    pairs: Pairs,
 }
 
 impl Default for Builder {
     fn default() -> Self {
-        Builder {
-            inst: Instance {
-                starts: vec![0],
-                ..Instance::default()
-            },
-            table: vec![EMPTY; 1024],
-            hasher: Default::default(),
-            option_of: HashMap::new(),
-        }
+        Builder::with_capacity(0)
     }
 }
 
@@ -228,14 +242,17 @@ impl Builder {
     /// A builder ready for about `rows` rows (a hint: it grows past it), so that a large file
     /// is not copied as its columns double.
     pub fn with_capacity(rows: usize) -> Self {
-        let mut b = Builder::default();
-        b.inst.option.reserve_exact(rows);
-        b.inst.cost.reserve_exact(rows);
-        b.inst.value.reserve_exact(rows);
-        b
+        Builder {
+            run: Run::new(1, true),
+            pairs: Pairs {
+                option: Vec::with_capacity(rows),
+                cost: Vec::with_capacity(rows),
+                value: Vec::with_capacity(rows),
+            },
+        }
     }
 
-    /// Adds row number `n` (from 1).
+    /// Adds row number `n` (from 1). A refused row is not taken; the builder stays usable.
     pub fn push(
         &mut self,
         n: u64,
@@ -244,133 +261,26 @@ impl Builder {
         cost: f64,
         value: f64,
     ) -> Result<(), InputError> {
-        if member.is_empty() {
-            return Err(row(n, Reason::Empty("member_id")));
-        }
-        if option.is_empty() {
-            return Err(row(n, Reason::Empty("option")));
-        }
-        if !cost.is_finite() {
-            return Err(row(n, Reason::NotFinite("cost")));
-        }
-        if !value.is_finite() {
-            return Err(row(n, Reason::NotFinite("value")));
-        }
-        if cost < 0.0 {
-            return Err(row(n, Reason::NegativeCost));
-        }
-        let cost = to_f32(cost, true).ok_or_else(|| row(n, Reason::TooLarge("cost")))?;
-        let value = to_f32(value, false).ok_or_else(|| row(n, Reason::TooLarge("value")))?;
-        if self.inst.pairs() >= u32::MAX as usize {
-            return Err(InputError::File("more than 4,294,967,294 rows".into()));
-        }
-        // Few options (the usual case): a scan beats hashing the name on every row.
-        let known = if self.inst.options.len() <= 16 {
-            self.inst
-                .options
-                .iter()
-                .position(|x| x == option)
-                .map(|i| i as u8)
-        } else {
-            self.option_of.get(option).copied()
-        };
-        let o = match known {
-            Some(o) => o,
-            None => {
-                if self.inst.options.len() >= MAX_OPTIONS {
-                    return Err(row(n, Reason::TooManyOptions));
-                }
-                let o = self.inst.options.len() as u8;
-                self.inst.options.push(option.to_string());
-                self.option_of.insert(option.to_string(), o);
-                o
-            }
-        };
-        let members = self.inst.members();
-        let same = members > 0 && self.inst.id_bytes(members - 1) == member.as_bytes();
-        if same {
-            let range = self.inst.starts[members - 1] as usize..self.inst.pairs();
-            if self.inst.option[range].contains(&o) {
-                return Err(row(
-                    n,
-                    Reason::Duplicate {
-                        member: member.into(),
-                        option: option.into(),
-                    },
-                ));
-            }
-        } else {
-            let hash = self.hasher.hash_one(member);
-            if self.find(member, hash).is_some() {
-                return Err(row(
-                    n,
-                    Reason::NotGrouped {
-                        member: member.into(),
-                    },
-                ));
-            }
-            if members > 0 {
-                self.inst.starts.push(self.inst.pairs() as u32);
-            }
-            self.intern(member, hash);
-        }
-        self.inst.option.push(o);
-        self.inst.cost.push(cost);
-        self.inst.value.push(value);
+        let (o, c, v) = self
+            .run
+            .push(n, member, option, None, cost, value)
+            .map_err(|r| r.error)?;
+        self.pairs.option.push(o);
+        self.pairs.cost.push(c);
+        self.pairs.value.push(v);
         Ok(())
     }
 
     /// The instance of every row pushed.
     pub fn finish(mut self) -> Instance {
-        if self.inst.members() > 0 {
-            self.inst.starts.push(self.inst.pairs() as u32);
-        }
-        self.inst.ids.shrink_to_fit();
-        self.inst.id_ends.shrink_to_fit();
-        self.inst.starts.shrink_to_fit();
-        self.inst.option.shrink_to_fit();
-        self.inst.cost.shrink_to_fit();
-        self.inst.value.shrink_to_fit();
-        self.inst
-    }
-
-    fn find(&self, id: &str, hash: u64) -> Option<u32> {
-        let mask = self.table.len() - 1;
-        let tag = hash >> 32;
-        let mut s = hash as usize & mask;
-        loop {
-            match self.table[s] {
-                EMPTY => return None,
-                t if t >> 32 == tag && self.inst.id_bytes(t as u32 as usize) == id.as_bytes() => {
-                    return Some(t as u32)
-                }
-                _ => s = (s + 1) & mask,
-            }
-        }
-    }
-
-    fn intern(&mut self, id: &str, hash: u64) {
-        let m = self.inst.members() as u32;
-        self.inst.ids.extend_from_slice(id.as_bytes());
-        self.inst.id_ends.push(self.inst.ids.len() as u64);
-        if (m as usize + 1) * 4 > self.table.len() * 3 {
-            // Grow to keep the load under 3/4: re-place every member.
-            self.table = vec![EMPTY; self.table.len() * 2];
-            for i in 0..m {
-                let h = self.hasher.hash_one(self.inst.member_id(i as usize));
-                self.place(i, h);
-            }
-        }
-        self.place(m, hash);
-    }
-
-    fn place(&mut self, m: u32, hash: u64) {
-        let mask = self.table.len() - 1;
-        let mut s = hash as usize & mask;
-        while self.table[s] != EMPTY {
-            s = (s + 1) & mask;
-        }
-        self.table[s] = (hash >> 32) << 32 | m as u64;
+        self.pairs.option.shrink_to_fit();
+        self.pairs.cost.shrink_to_fit();
+        self.pairs.value.shrink_to_fit();
+        let mut inst = self.run.into_instance(self.pairs);
+        inst.ids.shrink_to_fit();
+        inst.id_ends.shrink_to_fit();
+        inst.starts.shrink_to_fit();
+        inst
     }
 }
 

@@ -98,18 +98,55 @@ fn load(path: &Path) -> anyhow::Result<Instance> {
     read.with_context(|| format!("{} is refused", path.display()))
 }
 
+/// A CSV field as the csv crate writes it by default: in quotes (a quote doubled) only when it
+/// holds a comma, a quote or a line break.
+fn field(out: &mut Vec<u8>, s: &[u8]) {
+    if s.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+        for &b in s {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s);
+    }
+}
+
+/// Writes `member_id,option` for every member given an option: the records put together by
+/// hand (ten million members give millions of lines; a record at a time through the csv
+/// writer is most of the time it takes).
 fn write(path: &Path, inst: &Instance, a: &Allocation) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-    w.write_record(["member_id", "option"])?;
+    let mut w = BufWriter::with_capacity(1 << 20, file);
+    let options: Vec<Vec<u8>> = inst
+        .options()
+        .iter()
+        .map(|o| {
+            let mut f = Vec::new();
+            field(&mut f, o.as_bytes());
+            f
+        })
+        .collect();
+    let mut line = Vec::with_capacity(256);
+    line.extend_from_slice(b"member_id,option\n");
     for (m, &o) in a.choice.iter().enumerate() {
         if o != NONE {
-            w.write_record([inst.member_id(m), &inst.options()[o as usize]])?;
+            field(&mut line, inst.member_id(m).as_bytes());
+            line.push(b',');
+            line.extend_from_slice(&options[o as usize]);
+            line.push(b'\n');
+        }
+        if line.len() >= 1 << 16 {
+            w.write_all(&line)
+                .with_context(|| format!("writing {}", path.display()))?;
+            line.clear();
         }
     }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("writing {}: {}", path.display(), e.error()))?
-        .flush()
+    w.write_all(&line)
+        .and_then(|()| w.flush())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

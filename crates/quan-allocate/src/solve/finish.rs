@@ -1,6 +1,8 @@
 //! The exact finish: members the bound decides are fixed, the rest searched by branch and
 //! bound under the same Lagrangian.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use super::dual::{Duals, Solver};
@@ -33,6 +35,9 @@ impl Solver<'_> {
             core: Vec<u32>,
         }
         let limit = settings.core_limit;
+        // Members open so far, over all blocks: past the limit the pass stops (nothing is
+        // searched then).
+        let opened = AtomicUsize::new(0);
         let parts: Vec<Part> = (0..self.blocks())
             .into_par_iter()
             .map(|b| {
@@ -43,6 +48,9 @@ impl Solver<'_> {
                     core: Vec::new(),
                 };
                 for m in self.members_of(b) {
+                    if m % 256 == 0 && opened.load(Ordering::Relaxed) > limit {
+                        break;
+                    }
                     let (j, best) = self.best(m, &d);
                     let free = self
                         .inst
@@ -58,6 +66,7 @@ impl Solver<'_> {
                         if p.core.len() <= limit {
                             p.core.push(m as u32);
                         }
+                        opened.fetch_add(1, Ordering::Relaxed);
                     } else if j != usize::MAX {
                         p.value += self.inst.value()[j] as f64;
                         p.cost += self.inst.cost()[j] as f64;
@@ -84,7 +93,7 @@ impl Solver<'_> {
             }
             fixed.core.extend(p.core);
         }
-        if fixed.core.len() > limit {
+        if fixed.core.len() > limit || opened.into_inner() > limit {
             return false;
         }
         let budget_left = self.c.budget - fixed.cost;
@@ -169,11 +178,12 @@ impl Solver<'_> {
     }
 
     /// Floating point sums in another order could in principle put the spend a hair above the
-    /// budget; take away the least efficient coupons until it is within.
-    pub(super) fn guard_budget(&self, choice: &mut [u8]) {
-        let (_, mut spend, _) = self.totals(choice);
+    /// budget; take away the least efficient coupons until it is within. Returns the totals.
+    pub(super) fn guard_budget(&self, choice: &mut [u8]) -> (f64, f64, u64) {
+        let totals = self.totals(choice);
+        let mut spend = totals.1;
         if spend <= self.c.budget {
-            return;
+            return totals;
         }
         let mut given: Vec<(f64, u32)> = choice
             .iter()
@@ -186,9 +196,10 @@ impl Solver<'_> {
             spend -= self.cost_of(m as usize, choice[m as usize]);
             choice[m as usize] = NONE;
             if spend <= self.c.budget && self.totals(choice).1 <= self.c.budget {
-                return;
+                break;
             }
         }
+        self.totals(choice)
     }
 }
 

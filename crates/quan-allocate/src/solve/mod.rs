@@ -1,11 +1,18 @@
 //! The solver: a Lagrangian dual on the budget and each stocked option, a repair and greedy fill,
 //! then an exact finish by branch and bound over the members the bound leaves undecided.
+//!
+//! `dual.rs` prices members at given multipliers, `line.rs` searches one multiplier, `primal.rs`
+//! turns multipliers into an allocation, `finish.rs` is the exact finish and `bound.rs` the
+//! bound reported, over the file's own numbers.
 
 use crate::instance::Instance;
 use dual::{Duals, Solver, Var};
 
+mod bound;
 mod dual;
 mod finish;
+mod line;
+mod primal;
 #[cfg(test)]
 mod tests;
 
@@ -110,6 +117,9 @@ pub struct Settings {
     pub node_limit: u64,
     /// Rounds of the multipliers' coordinate search when options have stock.
     pub rounds: u32,
+    /// On an instance of at least this many members a search from 0 first runs on a sample
+    /// (one member in 64), and starts from its answer.
+    pub sampled: usize,
 }
 
 impl Default for Settings {
@@ -118,6 +128,7 @@ impl Default for Settings {
             core_limit: 40,
             node_limit: 2_000_000,
             rounds: 12,
+            sampled: 1 << 18,
         }
     }
 }
@@ -133,13 +144,15 @@ pub struct Allocation {
     pub objective: f64,
     /// The total expected cost, at most the budget.
     pub spend: f64,
-    /// The Lagrangian dual bound: at least the optimum of the LP relaxation, hence of every
-    /// allocation.
+    /// The Lagrangian dual bound over the file's own numbers (not only as the instance rounds
+    /// them): at least the optimum of the LP relaxation of the file, hence the value of every
+    /// allocation on the file's numbers (`solve/bound.rs`).
     pub upper_bound: f64,
-    /// Whether the allocation is proven optimal (to 1e-9 relative) among all allocations, by
-    /// the exact finish or because the dual bound is met.
+    /// Whether the allocation is proven optimal (to 1e-9 relative) among all allocations of the
+    /// instance as stored, by the exact finish or because the dual bound is met.
     pub optimal: bool,
-    /// Passes over all members made by the dual search.
+    /// Passes over all members made by the dual search (passes over a sample, or over the
+    /// members a bracket leaves open, are not counted).
     pub passes: u32,
 }
 
@@ -162,7 +175,7 @@ pub fn solve(inst: &Instance, c: &Constraints) -> Allocation {
 
 /// [`solve`] with explicit [`Settings`].
 pub fn solve_with(inst: &Instance, c: &Constraints, settings: &Settings) -> Allocation {
-    let mut s = Solver::new(inst, c);
+    let mut s = Solver::new(inst, c, settings.sampled);
     let mut duals = Duals {
         lambda: 0.0,
         mu: vec![0.0; inst.options().len()],
@@ -184,14 +197,17 @@ pub fn solve_with(inst: &Instance, c: &Constraints, settings: &Settings) -> Allo
     s.repair_stock(&mut choice, &duals);
     s.fill(&mut choice);
     let optimal = s.finish(&mut choice, settings);
-    s.guard_budget(&mut choice);
-    let (objective, spend, chosen) = s.totals(&choice);
+    let (objective, spend, chosen) = s.guard_budget(&mut choice);
+    let bound = match s.bound_duals.clone() {
+        Some(d) => s.file_bound(&d),
+        None => s.bound,
+    };
     Allocation {
         choice,
         chosen,
         objective,
         spend,
-        upper_bound: s.bound.max(objective),
+        upper_bound: bound.max(objective),
         optimal,
         passes: s.passes,
     }

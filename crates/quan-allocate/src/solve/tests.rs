@@ -143,6 +143,23 @@ fn stock_and_min_roi_are_kept() {
 }
 
 #[test]
+fn the_bound_holds_for_the_files_numbers() {
+    // 0.1 is no f32: the instance keeps a value a little below and a cost a little above, and
+    // the bound is for the file's 0.1 and 0.3.
+    let inst = Instance::from_rows([("a", "x", 0.3, 0.1), ("b", "x", 0.3, 0.1)]).unwrap();
+    assert!(inst.rounded(0));
+    let a = solve(&inst, &Constraints::new(0.3).unwrap());
+    assert!(a.objective < 0.1);
+    assert!(a.upper_bound >= 0.1, "{}", a.upper_bound);
+    assert!(a.upper_bound - 0.1 < 1e-6, "{}", a.upper_bound);
+    // Exact numbers need no allowance: the bound is the LP optimum, 1.5 of b's 3.
+    let inst = Instance::from_rows([("a", "x", 1.0, 2.0), ("b", "x", 2.0, 3.0)]).unwrap();
+    let a = solve(&inst, &Constraints::new(2.0).unwrap());
+    assert!(!inst.rounded(0));
+    assert!((a.upper_bound - 3.5).abs() < 1e-9, "{}", a.upper_bound);
+}
+
+#[test]
 fn an_empty_instance_and_a_zero_budget() {
     let a = solve(&Instance::default(), &Constraints::new(5.0).unwrap());
     assert_eq!((a.chosen, a.objective, a.upper_bound), (0, 0.0, 0.0));
@@ -193,12 +210,15 @@ proptest! {
     fn equals_brute_force_on_small_instances((rows, budget, stock, roi) in small()) {
         let inst = Instance::from_rows(rows.iter().map(|(m, o, c, v)| (m.as_str(), o.as_str(), *c, *v))).unwrap();
         let c = constraints(&inst, budget, &stock, roi);
-        let a = solve(&inst, &c);
-        check_feasible(&inst, &c, &a);
         let best = brute(&inst, &c);
-        prop_assert_eq!(a.objective, best);
-        prop_assert!(a.optimal);
-        prop_assert!(a.upper_bound >= best - 1e-9);
+        // By default, and with the search started from a sample as on a large instance.
+        let sampled = Settings { sampled: 0, ..Settings::default() };
+        for a in [solve(&inst, &c), solve_with(&inst, &c, &sampled)] {
+            check_feasible(&inst, &c, &a);
+            prop_assert_eq!(a.objective, best);
+            prop_assert!(a.optimal);
+            prop_assert!(a.upper_bound >= best - 1e-9);
+        }
     }
 }
 
@@ -236,5 +256,9 @@ proptest! {
         let a = solve(&inst, &c);
         check_feasible(&inst, &c, &a);
         prop_assert!(a.gap() <= 1.0);
+        let b = solve_with(&inst, &c, &Settings { sampled: 0, ..Settings::default() });
+        check_feasible(&inst, &c, &b);
+        // Either search's bound holds for the other's allocation.
+        prop_assert!(b.upper_bound >= a.objective && a.upper_bound >= b.objective);
     }
 }
