@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use jiff::{SignedDuration, Timestamp};
 use quan_core::template::{Benefit, Scope, TemplateSpec};
 use quan_model::{
-    features, Attributes, Basket, CampaignKind, Dataset, Exposure, Line, MemberHistory, ModelError,
-    Offer, PropensityModel, Redemption, TrainConfig,
+    features, Attributes, Basket, BenefitKind, CampaignKind, Dataset, Exposure, Line,
+    MemberHistory, ModelError, Offer, PropensityModel, Redemption, TrainConfig,
 };
 use quan_store::scrm::MemberRecord;
 use quan_store::{BasketLine, CouponOutcome, EntryOutcome, TemplateRecord};
@@ -194,6 +194,13 @@ impl Histories {
             } => (HashSet::new(), categories.iter().collect()),
             _ => (HashSet::new(), Vec::new()),
         };
+        let benefit = match &spec.benefit {
+            Benefit::Reduction { .. } => BenefitKind::Reduction,
+            Benefit::Percent { .. } => BenefitKind::Percent,
+            Benefit::Tiered { .. } => BenefitKind::Tiered,
+            Benefit::Gift { .. } => BenefitKind::Gift,
+            Benefit::FreeShipping { .. } => BenefitKind::FreeShipping,
+        };
         let (depth, threshold) = match &spec.benefit {
             Benefit::Reduction { threshold, off } => (
                 (*threshold > 0).then(|| *off as f64 / *threshold as f64),
@@ -219,6 +226,7 @@ impl Histories {
                 .filter_map(|c| self.categories.get(c).map(|&id| (id, 1.0)))
                 .collect(),
             departments: HashSet::new(),
+            benefit: Some(benefit),
             depth,
             threshold,
         }
@@ -248,6 +256,7 @@ pub fn neutral_offer() -> Offer {
         products: HashSet::new(),
         category_coverage: HashMap::new(),
         departments: HashSet::new(),
+        benefit: None,
         depth: None,
         threshold: None,
     }

@@ -37,6 +37,28 @@ impl CampaignKind {
     }
 }
 
+/// What the offer's coupons give, when the tenant's data says (domain.md section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BenefitKind {
+    Reduction,
+    Percent,
+    Tiered,
+    Gift,
+    FreeShipping,
+}
+
+impl BenefitKind {
+    fn code(self) -> f64 {
+        match self {
+            BenefitKind::Reduction => 0.0,
+            BenefitKind::Percent => 1.0,
+            BenefitKind::Tiered => 2.0,
+            BenefitKind::Gift => 3.0,
+            BenefitKind::FreeShipping => 4.0,
+        }
+    }
+}
+
 /// The campaign (its coupons) a member may be sent: what is known of it when it starts.
 #[derive(Debug, Clone)]
 pub struct Offer {
@@ -51,6 +73,8 @@ pub struct Offer {
     pub category_coverage: HashMap<CategoryId, f64>,
     /// The departments its products fall in.
     pub departments: HashSet<DepartmentId>,
+    /// The coupons' benefit, when the tenant's data says.
+    pub benefit: Option<BenefitKind>,
     /// The coupons' depth (share off, 0..1), when the tenant's data says.
     pub depth: Option<f64>,
     /// The coupons' spending threshold in minor units, when there is one.
@@ -58,7 +82,7 @@ pub struct Offer {
 }
 
 /// Every feature, in the order `features` writes them; a saved model carries this list.
-pub const FEATURES: [&str; 44] = [
+pub const FEATURES: [&str; 45] = [
     "recency_days",
     "tenure_days",
     "baskets",
@@ -94,6 +118,7 @@ pub const FEATURES: [&str; 44] = [
     "campaign_coupons",
     "campaign_products",
     "campaign_days",
+    "benefit_kind",
     "depth",
     "threshold_vs_basket",
     "offer_spend_share",
@@ -272,6 +297,7 @@ pub fn features(m: &AsOf<'_>, offer: &Offer) -> Vec<f64> {
         offer.coupons as f64,
         offer.products.len() as f64,
         offer.duration_days,
+        offer.benefit.map_or(f64::NAN, BenefitKind::code),
         opt(offer.depth),
         offer
             .threshold

@@ -23,7 +23,7 @@ pub mod metrics;
 pub mod propensity;
 pub mod uplift;
 
-pub use features::{features, CampaignKind, Offer, FEATURES};
+pub use features::{features, BenefitKind, CampaignKind, Offer, FEATURES};
 pub use history::{AsOf, Attributes, Basket, Exposure, Line, MemberHistory, Redemption};
 pub use propensity::{Dataset, ModelError, PropensityModel, TrainConfig, FORMAT_VERSION};
 pub use uplift::TwoModelUplift;

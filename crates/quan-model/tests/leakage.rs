@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use quan_model::{
-    features, Attributes, Basket, CampaignKind, Exposure, Line, MemberHistory, Offer, Redemption,
-    FEATURES,
+    features, Attributes, Basket, BenefitKind, CampaignKind, Exposure, Line, MemberHistory, Offer,
+    Redemption, FEATURES,
 };
 
 fn t0() -> Timestamp {
@@ -36,6 +36,7 @@ fn offer() -> Offer {
         products: (100..110).collect(),
         category_coverage: HashMap::from([(50, 0.25)]),
         departments: HashSet::from([5]),
+        benefit: Some(BenefitKind::Reduction),
         depth: Some(0.2),
         threshold: Some(3_000),
     }
@@ -144,7 +145,7 @@ fn with(
 }
 
 /// Features that come from the attributes or the offer alone, which no order can move.
-const NOT_FROM_HISTORY: [&str; 12] = [
+const NOT_FROM_HISTORY: [&str; 13] = [
     "tier",
     "age",
     "income",
@@ -156,6 +157,7 @@ const NOT_FROM_HISTORY: [&str; 12] = [
     "campaign_coupons",
     "campaign_products",
     "campaign_days",
+    "benefit_kind",
     "depth",
 ];
 

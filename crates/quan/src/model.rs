@@ -244,6 +244,7 @@ fn load(dir: &Path) -> anyhow::Result<Data> {
                 products,
                 category_coverage,
                 departments,
+                benefit: None,
                 depth: None,
                 threshold: None,
             },
