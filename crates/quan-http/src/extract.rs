@@ -2,7 +2,7 @@
 //! a failure into the API's error shape with the field named.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use quan_core::access::Principal;
@@ -85,9 +85,16 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(P(v)),
             Err(e) => {
+                // An id that breaks the id rule says so with its code and names its parameter.
+                if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+                    for (name, value) in &raw {
+                        if let Err(refusal) = quan_core::text::Id::field(name, value) {
+                            return Err(refusal.into());
+                        }
+                    }
+                }
+                // Anything else (a bad percent-escape, say) is a request that cannot be read.
                 let text = e.body_text();
-                // An id that breaks the id rule says so with its code; anything else (a bad
-                // percent-escape, say) is a request that cannot be read.
                 let reason = text.strip_prefix("Invalid URL: ").unwrap_or(&text);
                 match quan_core::text::code_of(reason) {
                     Some(code) => Err(ApiError::new(code, quan_app::input::plain(reason, code))),

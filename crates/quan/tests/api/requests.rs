@@ -289,8 +289,8 @@ async fn every_id_follows_one_rule(backend: Backend) {
         .await;
     let (st2, as_claim) = app.claim(&t, json!({"user_id": "  "})).await;
     assert_eq!(
-        (st, code(&as_member)),
-        (422, "invalid_value"),
+        (st, code(&as_member), field(&as_member)),
+        (422, "invalid_value", "id"),
         "{as_member}"
     );
     assert_eq!(
@@ -307,7 +307,7 @@ async fn every_id_follows_one_rule(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!((st, code(&b)), (422, "too_large"), "{b}");
+    assert_eq!((st, code(&b), field(&b)), (422, "too_large", "id"), "{b}");
     let (st, b) = app.claim(&t, json!({"user_id": long})).await;
     assert_eq!((st, code(&b)), (422, "too_large"), "{b}");
     for bad in ["a b", "tab\there"] {
