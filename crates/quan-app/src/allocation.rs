@@ -12,6 +12,8 @@ use quan_store::TemplateRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use quan_model::features;
+
 use crate::scoring::{learn_uplift, neutral_offer, Histories, ModelReport, Scorer, ValueReport};
 use crate::{App, Error, Result};
 
@@ -125,50 +127,37 @@ impl App {
         let (choice, report) = tokio::task::spawn_blocking(move || {
             let h = Histories::build(&profiles, lines, &coupons, now);
             let (scorer, model) = Scorer::learn(&h, &coupons, &learnt, expected_use, now);
-            let (uplift, value) = learn_uplift(&h, &past, now);
+            let views: Vec<_> = members.iter().map(|m| h.as_of(m, now)).collect();
+            let (uplift, value) =
+                learn_uplift(&h, &past, now).map_err(|e| Error::failure(format!("uplift: {e}")))?;
             // What a coupon earns if used. With uplift: the extra chance of an order, over its
             // chance of use, times the basket. Without: the basket less the share the member
             // would have bought anyway.
             let incremental: Vec<f64> = match &uplift {
                 Some(u) => {
                     let neutral = neutral_offer();
-                    let rows: Vec<Vec<f64>> = members
-                        .iter()
-                        .map(|m| h.features(m, &neutral, now))
-                        .collect();
+                    let rows: Vec<Vec<f64>> = views.iter().map(|m| features(m, &neutral)).collect();
                     u.predict(&rows)
                         .map_err(|e| Error::failure(format!("uplift: {e}")))?
                         .into_iter()
                         .map(|u| u.max(0.0))
                         .collect()
                 }
-                None => members.iter().map(|m| 1.0 - h.organic(m, now)).collect(),
+                None => views.iter().map(|m| 1.0 - Histories::organic(m)).collect(),
             };
-            let baskets: Vec<f64> = members.iter().map(|m| h.average_basket(m, now)).collect();
+            let baskets: Vec<f64> = views.iter().map(|m| h.average_basket(m)).collect();
             let mut scores = Vec::with_capacity(options.len());
             for t in &options {
                 let offer = h.offer(&templates[t].spec);
-                let rows: Vec<Vec<f64>> = match scorer {
-                    Scorer::Trained(_) => {
-                        members.iter().map(|m| h.features(m, &offer, now)).collect()
-                    }
-                    Scorer::Rates { .. } => vec![Vec::new(); members.len()],
-                };
                 scores.push(
                     scorer
-                        .score(t, &rows)
+                        .score(t, &offer, &views)
                         .map_err(|e| Error::failure(format!("scoring: {e}")))?,
                 );
             }
             let faces: Vec<f64> = options
                 .iter()
-                .map(|t| {
-                    templates[t]
-                        .spec
-                        .face_value
-                        .unwrap_or_else(|| templates[t].spec.benefit.nominal_value())
-                        as f64
-                })
+                .map(|t| templates[t].spec.face_value() as f64)
                 .collect();
             let mut rows = Vec::with_capacity(members.len() * options.len());
             for (i, m) in members.iter().enumerate() {

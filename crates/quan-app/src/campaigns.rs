@@ -307,7 +307,15 @@ impl App {
 
     async fn campaign_view(&self, c: CampaignRecord) -> Result<CampaignView> {
         let warnings = self.campaign_warnings(&c.spec).await?;
-        let allocation = self.allocation_report(&c.id).await?;
+        let allocates = c
+            .spec
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::Allocate { .. }));
+        let allocation = match allocates {
+            true => self.allocation_report(&c.id).await?,
+            false => None,
+        };
         Ok(CampaignView {
             allocation,
             id: c.id,

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use jiff::{SignedDuration, Timestamp};
 use quan_core::template::{Benefit, Scope, TemplateSpec};
 use quan_model::{
-    features, Attributes, Basket, BenefitKind, CampaignKind, Dataset, Exposure, Line,
-    MemberHistory, ModelError, Offer, PropensityModel, Redemption, TrainConfig,
+    features, AsOf, Attributes, Basket, BenefitKind, CampaignKind, Dataset, Exposure, Line,
+    MemberHistory, ModelError, Offer, PropensityModel, Redemption, TrainConfig, TwoModelUplift,
 };
 use quan_store::scrm::MemberRecord;
 use quan_store::{BasketLine, CouponOutcome, EntryOutcome, TemplateRecord};
@@ -36,6 +36,8 @@ pub struct Histories {
     templates: HashMap<String, i64>,
     /// The average counted basket over every member, minor units.
     pub average_basket: f64,
+    /// The history of a member never seen.
+    empty: MemberHistory,
 }
 
 impl Histories {
@@ -53,6 +55,7 @@ impl Histories {
             categories: HashMap::new(),
             templates: HashMap::new(),
             average_basket: 0.0,
+            empty: MemberHistory::default(),
         };
         let mut last_order: Option<String> = None;
         let (mut total, mut baskets) = (0i64, 0usize);
@@ -132,35 +135,18 @@ impl Histories {
         *self.templates.entry(id.to_string()).or_insert(n)
     }
 
-    /// The member's average counted basket before `t`, or the tenant's when it has none.
-    pub fn average_basket(&self, user: &str, t: Timestamp) -> f64 {
-        let Some(m) = self.members.get(user) else {
-            return self.average_basket;
-        };
-        let before = m.as_of(t);
-        let b = before.baskets();
+    /// The member as known strictly before `t` (an empty history for one never seen).
+    pub fn as_of(&self, user: &str, t: Timestamp) -> AsOf<'_> {
+        self.members.get(user).unwrap_or(&self.empty).as_of(t)
+    }
+
+    /// The member's average counted basket, or the tenant's when it has none.
+    pub fn average_basket(&self, m: &AsOf<'_>) -> f64 {
+        let b = m.baskets();
         if b.is_empty() {
             return self.average_basket;
         }
         b.iter().map(|b| b.amount()).sum::<i64>() as f64 / b.len() as f64
-    }
-
-    /// The chance the member orders within [`WINDOW_DAYS`] after `t` without a coupon: its
-    /// rate of counted orders over the 91 days before `t`, as a Poisson process. A redemption
-    /// by a member who would have bought anyway earns nothing, so only `1 − organic` of a
-    /// redemption's revenue counts as incremental.
-    pub fn organic(&self, user: &str, t: Timestamp) -> f64 {
-        let Some(m) = self.members.get(user) else {
-            return 0.0;
-        };
-        let since = t - SignedDuration::from_hours(24 * 91);
-        let recent = m
-            .as_of(t)
-            .baskets()
-            .iter()
-            .filter(|b| b.at >= since)
-            .count();
-        1.0 - (-(recent as f64) * WINDOW_DAYS / 91.0).exp()
     }
 
     /// Whether the member placed a counted order in the [`WINDOW_DAYS`] after `t`: an
@@ -172,11 +158,14 @@ impl Histories {
             .is_some_and(|m| m.baskets.iter().any(|b| b.at > t && b.at <= end))
     }
 
-    /// The features of giving `offer` to `user` at `t`, from history strictly before `t`.
-    pub fn features(&self, user: &str, offer: &Offer, t: Timestamp) -> Vec<f64> {
-        let empty = MemberHistory::default();
-        let m = self.members.get(user).unwrap_or(&empty);
-        features(&m.as_of(t), offer)
+    /// The chance the member orders within [`WINDOW_DAYS`] after its decision time without
+    /// a coupon: its rate of counted orders over the 91 days before, as a Poisson process. A
+    /// redemption by a member who would have bought anyway earns nothing, so only
+    /// `1 − organic` of a redemption's revenue counts as incremental.
+    pub fn organic(m: &AsOf<'_>) -> f64 {
+        let since = m.t() - SignedDuration::from_hours(24 * 91);
+        let recent = m.baskets().iter().filter(|b| b.at >= since).count();
+        1.0 - (-(recent as f64) * WINDOW_DAYS / 91.0).exp()
     }
 
     /// What the model knows of a template: its products or categories, depth and threshold.
@@ -276,55 +265,13 @@ pub struct ValueReport {
     pub control: usize,
 }
 
-/// One side of the two-model uplift: trained, or, when every member of the side had the same
-/// outcome (or training failed), its Laplace-smoothed rate.
-enum Side {
-    Trained(Box<PropensityModel>),
-    Rate(f64),
-}
-
-impl Side {
-    fn learn(data: &Dataset) -> Side {
-        match PropensityModel::train(data, TrainConfig::default()) {
-            Ok(m) => Side::Trained(Box::new(m)),
-            Err(e) => {
-                tracing::info!(reason = %e, "uplift side as its rate");
-                let positives = data.labels.iter().filter(|&&l| l).count();
-                Side::Rate((positives as f64 + 1.0) / (data.len() as f64 + 2.0))
-            }
-        }
-    }
-
-    fn predict(&self, rows: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
-        match self {
-            Side::Trained(m) => m.predict(rows),
-            Side::Rate(r) => Ok(vec![*r; rows.len()]),
-        }
-    }
-}
-
-/// The two-model uplift estimator: P(order | treated) − P(order | held out).
-pub struct Uplift {
-    treated: Side,
-    control: Side,
-}
-
-impl Uplift {
-    /// Each row's estimated uplift.
-    pub fn predict(&self, rows: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
-        let t = self.treated.predict(rows)?;
-        let c = self.control.predict(rows)?;
-        Ok(t.iter().zip(&c).map(|(t, c)| t - c).collect())
-    }
-}
-
 /// Learns the uplift of treating a member from past campaigns' entries whose window has
 /// closed by `now`, when both sides have [`MIN_UPLIFT`] of them.
 pub fn learn_uplift(
     h: &Histories,
     entries: &[EntryOutcome],
     now: Timestamp,
-) -> (Option<Uplift>, ValueReport) {
+) -> Result<(Option<TwoModelUplift>, ValueReport), ModelError> {
     let window = SignedDuration::from_secs((WINDOW_DAYS * 86_400.0) as i64);
     let offer = neutral_offer();
     let (mut treated, mut control) = (Dataset::default(), Dataset::default());
@@ -335,7 +282,7 @@ pub fn learn_uplift(
             &mut control
         };
         side.push(
-            h.features(&e.user_id, &offer, e.at),
+            features(&h.as_of(&e.user_id, e.at), &offer),
             h.ordered_after(&e.user_id, e.at),
             group_of(&e.user_id),
         );
@@ -346,21 +293,14 @@ pub fn learn_uplift(
         control: control.len(),
     };
     if treated.len() < MIN_UPLIFT || control.len() < MIN_UPLIFT {
-        return (None, report);
+        return Ok((None, report));
     }
-    let uplift = Uplift {
-        treated: Side::learn(&treated),
-        control: Side::learn(&control),
-    };
-    if matches!(
-        (&uplift.treated, &uplift.control),
-        (Side::Rate(_), Side::Rate(_))
-    ) {
-        // Two constants say nothing about who responds.
-        return (None, report);
+    let uplift = TwoModelUplift::train(&treated, &control, TrainConfig::default())?;
+    if !uplift.informative() {
+        return Ok((None, report));
     }
     report.kind = "uplift";
-    (Some(uplift), report)
+    Ok((Some(uplift), report))
 }
 
 /// Redemption probabilities for (member, template) pairs.
@@ -409,7 +349,11 @@ impl Scorer {
                     .entry(c.template_id.as_str())
                     .or_insert_with(|| h.offer(&t.spec));
                 let group = group_of(&c.user_id);
-                data.push(h.features(&c.user_id, offer, c.claimed_at), *used, group);
+                data.push(
+                    features(&h.as_of(&c.user_id, c.claimed_at), offer),
+                    *used,
+                    group,
+                );
             }
             match PropensityModel::train(&data, TrainConfig::default()) {
                 Ok(model) => {
@@ -439,14 +383,22 @@ impl Scorer {
         (Scorer::Rates { by_template, prior }, report)
     }
 
-    /// The probability each row's member uses the template, rows as `features` gives them.
-    pub fn score(&self, template_id: &str, rows: &[Vec<f64>]) -> Result<Vec<f64>, ModelError> {
+    /// The chance each member (as of the decision) uses the template of `offer`.
+    pub fn score(
+        &self,
+        template_id: &str,
+        offer: &Offer,
+        members: &[AsOf<'_>],
+    ) -> Result<Vec<f64>, ModelError> {
         match self {
-            Scorer::Trained(model) => model.predict(rows),
+            Scorer::Trained(model) => {
+                let rows: Vec<Vec<f64>> = members.iter().map(|m| features(m, offer)).collect();
+                model.predict(&rows)
+            }
             Scorer::Rates { by_template, prior } => {
                 Ok(vec![
                     by_template.get(template_id).copied().unwrap_or(*prior);
-                    rows.len()
+                    members.len()
                 ])
             }
         }

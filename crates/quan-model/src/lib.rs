@@ -26,4 +26,4 @@ pub mod uplift;
 pub use features::{features, BenefitKind, CampaignKind, Offer, FEATURES};
 pub use history::{AsOf, Attributes, Basket, Exposure, Line, MemberHistory, Redemption};
 pub use propensity::{Dataset, ModelError, PropensityModel, TrainConfig, FORMAT_VERSION};
-pub use uplift::TwoModelUplift;
+pub use uplift::{Side, TwoModelUplift};

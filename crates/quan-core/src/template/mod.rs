@@ -297,6 +297,14 @@ fn audience_all() -> Audience {
     Audience::All
 }
 
+impl TemplateSpec {
+    /// The face value for reporting: the template's own, or the benefit's nominal value.
+    pub fn face_value(&self) -> i64 {
+        self.face_value
+            .unwrap_or_else(|| self.benefit.nominal_value())
+    }
+}
+
 /// A template whose every element has been checked. Build it with [`Template::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -313,11 +321,9 @@ impl Template {
         self.spec
     }
 
-    /// The face value for reporting: the template's own, or the benefit's nominal value.
+    /// The face value for reporting ([`TemplateSpec::face_value`]).
     pub fn face_value(&self) -> i64 {
-        self.spec
-            .face_value
-            .unwrap_or_else(|| self.spec.benefit.nominal_value())
+        self.spec.face_value()
     }
 
     /// Usable local hours as parsed times; empty means all day.
