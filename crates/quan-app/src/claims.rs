@@ -79,6 +79,10 @@ pub struct LinkAnswer {
     pub link: String,
     /// A URL carrying it, for an SMS or a post.
     pub url: String,
+    /// A short URL under quan's own address that redirects to `url` until the link expires
+    /// (for an SMS, where characters count); made by `POST /v1/templates/{id}/links`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short_url: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
 }
@@ -313,7 +317,8 @@ impl App {
                 "must be in the future",
             ));
         }
-        Ok(self.sign_link(&template_id, body.user_id.map(Id::into_string), expires_at))
+        let signed = self.sign_link(&template_id, body.user_id.map(Id::into_string), expires_at);
+        self.shorten(&template_id, signed).await
     }
 
     /// A signed claim link for a template, bound to `user_id` when given, and its URL (the
@@ -333,15 +338,11 @@ impl App {
             nonce: format!("{nonce:x}"),
         };
         let signed = link::sign(&self.link_secret, &claims);
-        let url = format!(
-            "{}/claim?template={}&link={}",
-            self.public_url.trim_end_matches('/'),
-            template_id,
-            signed
-        );
+        let url = self.claim_url(template_id, &signed);
         LinkAnswer {
             link: signed,
             url,
+            short_url: None,
             expires_at,
         }
     }

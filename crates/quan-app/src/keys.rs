@@ -83,7 +83,26 @@ pub struct KeyBody {
     pub user_id: Option<String>,
 }
 
+/// What the caller's key may do (the console shows only that).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub role: Role,
+    /// The stores a merchant or guide key is confined to.
+    pub store_ids: Vec<String>,
+    /// The user a customer key speaks for, or the guide a guide key is.
+    pub user_id: Option<String>,
+}
+
 impl App {
+    /// The caller's own key: its role, stores and user.
+    pub fn me(&self, principal: &Principal) -> MeView {
+        MeView {
+            role: principal.role,
+            store_ids: principal.store_ids.clone(),
+            user_id: principal.user_id.clone(),
+        }
+    }
+
     /// Makes an API key (platform operators only).
     pub async fn create_key(&self, principal: &Principal, body: NewKeyBody) -> Result<KeyBody> {
         require(principal, &[Role::Platform])?;

@@ -5,6 +5,9 @@
 //! - [`error`]: the one error (code, message, field) every client reports.
 //! - [`keys`]: API keys to principals, and new keys.
 //! - [`templates`], [`claims`]: coupon templates and the ways a coupon reaches a wallet.
+//! - [`links`], [`center`]: what members see before claiming: a signed link's coupon, short
+//!   links for SMS, the coupon center.
+//! - [`dashboard`]: the console's period counts and member spread.
 //! - [`checkout`], [`orders`], [`counter`]: quotes, the order lifecycle, counter redemption.
 //! - [`wallet`]: wallets, coupons with their ledgers, revocation.
 //! - [`members`], [`history`], [`events`], [`catalog`], [`segments`], [`rfm`]: the SCRM.
@@ -27,11 +30,13 @@ pub mod allocation;
 pub mod campaign_worker;
 pub mod campaigns;
 pub mod catalog;
+pub mod center;
 pub mod channels;
 pub mod checkout;
 pub mod claims;
 pub mod clock;
 pub mod counter;
+pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod events;
@@ -39,6 +44,7 @@ pub mod history;
 pub mod input;
 pub mod jobs;
 pub mod keys;
+pub mod links;
 pub mod members;
 pub mod once;
 pub mod orders;

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::events::{object, EventView};
 use crate::history::OrderSummaryView;
-use crate::page::{PageBody, Paging};
+use crate::page::{self, PageBody};
 use crate::wallet::{CouponView, LedgerView};
 use crate::{require, App, Error, Result};
 
@@ -203,6 +203,18 @@ pub struct Member360 {
     pub events: Vec<EventView>,
 }
 
+/// `?q=&limit=&cursor=`: members whose id starts with `q` (every member without it).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberSearch {
+    /// An id prefix (at most 64 characters).
+    pub q: Option<String>,
+    /// At most this many items (1..=500, default 50).
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct WalletSummary {
     pub claimed: i64,
@@ -315,13 +327,22 @@ impl App {
     pub async fn list_members(
         &self,
         principal: &Principal,
-        paging: Paging,
+        q: MemberSearch,
     ) -> Result<PageBody<MemberView>> {
         require(principal, &[Role::Platform])?;
-        let page = self
-            .store
-            .list_members(paging.limit()?, paging.cursor)
-            .await?;
+        let limit = page::limit(q.limit)?;
+        let prefix = match q.q.map(|q| q.trim().to_string()) {
+            Some(q) if q.chars().count() > 64 => {
+                return Err(Error::field(
+                    ErrorCode::TooLarge,
+                    "q",
+                    "at most 64 characters",
+                ))
+            }
+            Some(q) if !q.is_empty() => Some(q),
+            _ => None,
+        };
+        let page = self.store.list_members(prefix, limit, q.cursor).await?;
         let config = scrm::lifecycle_config(self.store.as_ref()).await?;
         let now = self.now();
         Ok(PageBody::from(page, |m| {

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(routes::keyed_in_transaction())
         .route_layer(axum::middleware::from_fn(metrics::record))
+        .merge(routes::web::routes())
         .fallback(routes::system::not_found)
         .method_not_allowed_fallback(routes::system::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -4,18 +4,19 @@ use quan_core::ErrorCode;
 use utoipa::OpenApi;
 
 use crate::routes::{
-    campaigns, catalog, channels, checkout, claims, events, history, jobs, keys, members, orders,
-    outbox, rfm, segments, system, tasks, templates, wallet,
+    campaigns, catalog, center, channels, checkout, claims, dashboard, events, history, jobs, keys,
+    members, orders, outbox, rfm, segments, system, tasks, templates, wallet,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout, the SCRM and campaigns."),
     paths(
-        system::healthz, system::openapi, crate::metrics::metrics, keys::create,
+        system::healthz, system::openapi, crate::metrics::metrics, keys::create, keys::me,
         templates::create, templates::get, templates::list, templates::update,
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
+        center::link, center::center, dashboard::dashboard,
         jobs::get, jobs::codes, jobs::codes_csv,
         checkout::quote,
         orders::create, orders::get, orders::pay, orders::cancel, orders::refund,

@@ -30,6 +30,7 @@ mod learning;
 mod messages;
 mod model;
 mod postgres;
+mod reports;
 pub mod scrm;
 mod sqlite;
 mod tasks;
@@ -46,6 +47,7 @@ pub use learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use messages::*;
 pub use model::*;
 pub use quan_core::checkout::order::OrderStatus;
+pub use reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 pub use tasks::*;
 pub use traits::*;
 
@@ -55,7 +57,8 @@ use quan_core::access::Principal;
 pub mod prelude {
     pub use crate::traits::{
         Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Learning, Members,
-        OrderHistory, Orders, Outbox, Rfm, Segments, Settings, Tasks, Templates,
+        OrderHistory, Orders, Outbox, Reports, Rfm, Segments, Settings, ShortLinks, Tasks,
+        Templates,
     };
     pub use crate::Store;
 }
@@ -108,6 +111,8 @@ pub trait Store:
     + Outbox
     + Tasks
     + Learning
+    + ShortLinks
+    + Reports
     + Send
     + Sync
     + 'static

@@ -16,6 +16,7 @@ use crate::campaigning::*;
 use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::messages::*;
 use crate::model::*;
+use crate::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 use crate::scrm::{
     Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, MemberRecord, OrderFilter,
     OrderSummary, ProductRecord, RfmCuts, SegmentRecord, StoreRecord, Written,
@@ -72,6 +73,15 @@ pub trait Claims: Send + Sync {
         count: u32,
         now: Timestamp,
     ) -> Result<Result<Vec<String>, ErrorCode>>;
+    /// What a claim of `template` (whose id is `template_id`) by `user_id` at `now` would be
+    /// decided on (reads only).
+    async fn claimant(
+        &self,
+        template_id: &str,
+        template: &quan_core::template::Template,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Claimant>;
 }
 
 /// Claimed coupons, their life outside checkout, and their ledger.
@@ -207,7 +217,14 @@ pub trait Members: Send + Sync {
         now: Timestamp,
     ) -> Result<Vec<Written>>;
     async fn member(&self, id: &str) -> Result<Option<MemberRecord>>;
-    async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<Page<MemberRecord>>;
+    /// Customers in id order; with `prefix`, only those whose id starts with it (`total`
+    /// counts those).
+    async fn list_members(
+        &self,
+        prefix: Option<String>,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<MemberRecord>>;
     /// Every member (segment evaluation).
     async fn all_members(&self) -> Result<Vec<MemberRecord>>;
     /// Every member's history of counted orders paid up to `as_of`.
@@ -447,4 +464,25 @@ pub trait Learning: Send + Sync {
     async fn coupon_outcomes(&self, before: Timestamp) -> Result<Vec<CouponOutcome>>;
     /// Every campaign entry treated or held out before `before`, by member and time.
     async fn entry_outcomes(&self, before: Timestamp) -> Result<Vec<EntryOutcome>>;
+}
+
+/// Short links (for SMS, where characters count): a code standing for a signed claim link.
+#[async_trait]
+pub trait ShortLinks: Send + Sync {
+    /// Records a short link; `false` when its code is taken (the caller draws another).
+    async fn insert_short_link(&self, link: NewShortLink) -> Result<bool>;
+    /// The short link of a code, expired or not.
+    async fn short_link(&self, code: &str) -> Result<Option<ShortLink>>;
+}
+
+/// The counts the console's dashboard shows.
+#[async_trait]
+pub trait Reports: Send + Sync {
+    /// Per template with any activity in `[from, until)`, in template id order: coupons issued,
+    /// claimed and used in it.
+    async fn template_activity(
+        &self,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<TemplateActivity>>;
 }

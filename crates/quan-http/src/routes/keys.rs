@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use quan_app::keys::{KeyBody, NewKeyBody};
+use quan_app::keys::{KeyBody, MeView, NewKeyBody};
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
@@ -19,4 +19,11 @@ pub async fn create(
     Body(body, _): Body<NewKeyBody>,
 ) -> ApiResult<(StatusCode, Json<KeyBody>)> {
     Ok(created(state.app.create_key(&p, body).await?))
+}
+
+/// The caller's own key: its role, stores and user (what the console may show).
+#[utoipa::path(get, path = "/v1/me", tag = "keys", operation_id = "keys_me",
+    responses((status = 200, body = MeView), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, Caller(p): Caller) -> Json<MeView> {
+    Json(state.app.me(&p))
 }

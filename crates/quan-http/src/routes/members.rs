@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use quan_app::members::{AsOf, Member360, MemberBody, MemberView};
-use quan_app::page::{PageBody, Paging};
+use quan_app::members::{AsOf, Member360, MemberBody, MemberSearch, MemberView};
+use quan_app::page::PageBody;
 use quan_core::text::Id;
 
 use super::{created, written};
@@ -52,14 +52,14 @@ pub async fn get(
 }
 
 /// Customers in id order: members, and buyers known only from orders (`member` false).
-#[utoipa::path(get, path = "/v1/members", tag = "members", operation_id = "members_list", params(Paging),
+#[utoipa::path(get, path = "/v1/members", tag = "members", operation_id = "members_list", params(MemberSearch),
     responses((status = 200, body = PageBody<MemberView>)))]
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(paging): Q<Paging>,
+    Q(q): Q<MemberSearch>,
 ) -> ApiResult<Json<PageBody<MemberView>>> {
-    Ok(Json(state.app.list_members(&p, paging).await?))
+    Ok(Json(state.app.list_members(&p, q).await?))
 }
 
 /// The member 360 view: profile, stage, RFM, recent orders, wallet and coupon history.

@@ -2,9 +2,11 @@
 
 pub mod campaigns;
 pub mod catalog;
+pub mod center;
 pub mod channels;
 pub mod checkout;
 pub mod claims;
+pub mod dashboard;
 pub mod events;
 pub mod history;
 pub mod jobs;
@@ -18,6 +20,7 @@ pub mod system;
 pub mod tasks;
 pub mod templates;
 pub mod wallet;
+pub mod web;
 
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -41,6 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/openapi.json", get(system::openapi))
         .route("/metrics", get(crate::metrics::metrics))
         .route("/v1/keys", post(keys::create))
+        .route("/v1/me", get(keys::me))
+        .route("/v1/links/{link}", get(center::link))
+        .route("/v1/center", get(center::center))
+        .route("/v1/dashboard", get(dashboard::dashboard))
         .route(
             "/v1/templates",
             post(templates::create).get(templates::list),

@@ -26,6 +26,12 @@ pub async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such path")
 }
 
+/// The unknown-path answer, outside a handler.
+pub fn not_found_response() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    ApiError::new(ErrorCode::NotFound, "no such path").into_response()
+}
+
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(
         ErrorCode::MethodNotAllowed,

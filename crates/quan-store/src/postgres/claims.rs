@@ -57,6 +57,42 @@ impl Claims for PgStore {
         tx.commit().await?;
         Ok(Ok(codes))
     }
+
+    async fn claimant(
+        &self,
+        template_id: &str,
+        template: &quan_core::template::Template,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<crate::Claimant> {
+        let c = self.pool.get().await?;
+        let facts = if claiming::needs_member(template) {
+            let probe = ClaimCommand {
+                template_id: template_id.to_string(),
+                user_id: user_id.to_string(),
+                channel: None,
+                region: None,
+                route: ClaimRoute::Public,
+                idempotency: None,
+                actor: String::new(),
+                stores: None,
+                now,
+            };
+            member_facts(&c, &[probe], claiming::audience_segment(template))
+                .await?
+                .remove(user_id)
+                .unwrap_or_default()
+        } else {
+            MemberFacts::default()
+        };
+        let days = c
+            .query(READ_COUNTS, &[&template_id, &vec![user_id]])
+            .await?
+            .iter()
+            .map(|r| (r.get(1), r.get(2)))
+            .collect();
+        Ok(crate::Claimant { facts, days })
+    }
 }
 
 const LOCK_TEMPLATE: &str =

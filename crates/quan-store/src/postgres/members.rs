@@ -174,18 +174,49 @@ impl Members for PgStore {
         get_member(&c, id).await
     }
 
-    async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<Page<MemberRecord>> {
+    async fn list_members(
+        &self,
+        prefix: Option<String>,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<MemberRecord>> {
         let c = self.pool.get().await?;
-        id_page(
-            &c,
-            "members",
-            MEMBER_COLS,
-            limit,
-            cursor,
-            member_record,
-            |m| m.profile.id.clone(),
-        )
-        .await
+        let Some(prefix) = prefix else {
+            return id_page(
+                &c,
+                "members",
+                MEMBER_COLS,
+                limit,
+                cursor,
+                member_record,
+                |m| m.profile.id.clone(),
+            )
+            .await;
+        };
+        let total: i64 = c
+            .query_one(
+                "SELECT count(*) FROM members WHERE starts_with(id, $1)",
+                &[&prefix],
+            )
+            .await?
+            .get(0);
+        let items = c
+            .query(
+                &format!(
+                    "SELECT {MEMBER_COLS} FROM members WHERE starts_with(id, $1) AND id > $2 \
+                     ORDER BY id LIMIT $3"
+                ),
+                &[
+                    &prefix,
+                    &cursor.unwrap_or_default(),
+                    &(i64::from(limit) + 1),
+                ],
+            )
+            .await?
+            .iter()
+            .map(member_record)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(page_of(items, limit, total, |m| m.profile.id.clone()))
     }
 
     async fn all_members(&self) -> Result<Vec<MemberRecord>> {

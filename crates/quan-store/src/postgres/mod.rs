@@ -34,6 +34,7 @@ mod learning;
 mod members;
 mod orders;
 mod outbox;
+mod reports;
 mod rfm;
 mod rows;
 mod segments;
@@ -68,6 +69,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         9,
         include_str!("../../migrations/postgres/0009_allocations.sql"),
+    ),
+    (
+        10,
+        include_str!("../../migrations/postgres/0010_console.sql"),
     ),
 ];
 const POOL_SIZE: usize = 24;

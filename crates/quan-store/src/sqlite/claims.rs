@@ -56,6 +56,32 @@ impl Claims for SqliteStore {
         })
         .await
     }
+
+    async fn claimant(
+        &self,
+        template_id: &str,
+        template: &quan_core::template::Template,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<crate::Claimant> {
+        let needs = claiming::needs_member(template);
+        let segment = claiming::audience_segment(template).map(str::to_string);
+        let template_id = template_id.to_string();
+        let user_id = user_id.to_string();
+        self.read_point(move |conn| {
+            let facts = if needs {
+                member_facts(conn, &user_id, segment.as_deref(), now)?
+            } else {
+                MemberFacts::default()
+            };
+            let mut stmt = conn.prepare_cached("SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day")?;
+            let days = stmt
+                .query_map([&user_id, &template_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(crate::Claimant { facts, days })
+        })
+        .await
+    }
 }
 
 /// What deciding a claim needs to know of its user, made by the one rule of both backends

@@ -117,9 +117,14 @@ impl Members for SqliteStore {
         self.read_point(move |conn| get_member(conn, &id)).await
     }
 
-    async fn list_members(&self, limit: u32, cursor: Option<String>) -> Result<Page<MemberRecord>> {
-        self.read(move |conn| {
-            id_page(
+    async fn list_members(
+        &self,
+        prefix: Option<String>,
+        limit: u32,
+        cursor: Option<String>,
+    ) -> Result<Page<MemberRecord>> {
+        self.read(move |conn| match prefix {
+            None => id_page(
                 conn,
                 "members",
                 MEMBER_COLS,
@@ -127,7 +132,27 @@ impl Members for SqliteStore {
                 cursor,
                 member_row,
                 |m| m.profile.id.clone(),
-            )
+            ),
+            Some(prefix) => {
+                let total: i64 = conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM members WHERE substr(id, 1, length(?1)) = ?1",
+                    )?
+                    .query_row([&prefix], |r| r.get(0))?;
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {MEMBER_COLS} FROM members WHERE substr(id, 1, length(?1)) = ?1 \
+                     AND id > ?2 ORDER BY id LIMIT 0 + ?3"
+                ))?;
+                let items = stmt
+                    .query_map(
+                        params![prefix, cursor.unwrap_or_default(), i64::from(limit) + 1],
+                        member_row,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                    .into_iter()
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(page_of(items, limit, total, |m| m.profile.id.clone()))
+            }
         })
         .await
     }

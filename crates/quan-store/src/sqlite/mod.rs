@@ -38,6 +38,7 @@ mod learning;
 mod members;
 mod orders;
 mod outbox;
+mod reports;
 mod rfm;
 mod rows;
 mod segments;
@@ -76,6 +77,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         9,
         include_str!("../../migrations/sqlite/0009_allocations.sql"),
     ),
+    (10, include_str!("../../migrations/sqlite/0010_console.sql")),
 ];
 const READERS: usize = 4;
 

@@ -70,13 +70,13 @@ async fn members_and_stores_are_idempotent(backend: Backend) {
         (History::default(), RfmScore::NONE, None)
     );
     assert!(s.member("m9").await.unwrap().is_none());
-    let page = s.list_members(2, None).await.unwrap();
+    let page = s.list_members(None, 2, None).await.unwrap();
     let got: Vec<&str> = page.items.iter().map(|m| m.profile.id.as_str()).collect();
     assert_eq!(
         (got, page.total, page.next.as_deref()),
         (vec!["m1", "m2"], 3, Some("m2"))
     );
-    let page = s.list_members(2, page.next).await.unwrap();
+    let page = s.list_members(None, 2, page.next).await.unwrap();
     assert_eq!((page.items.len(), page.next), (1, None));
     let all: Vec<String> = s
         .all_members()

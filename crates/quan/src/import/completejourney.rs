@@ -257,7 +257,7 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
     store.refresh_members(None, now).await?;
 
     let (orders, total) = store.order_totals().await?;
-    let members = store.list_members(1, None).await?.total;
+    let members = store.list_members(None, 1, None).await?.total;
     println!(
         "completejourney: {members} members, {orders} orders, {total} cents of sales in the store (file: {expected_cents}); {:.1} s",
         started.elapsed().as_secs_f64()
