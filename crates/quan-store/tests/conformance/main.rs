@@ -14,6 +14,7 @@ mod jobs;
 mod learning;
 mod orders;
 mod outbox;
+mod reports;
 mod scrm_history;
 mod scrm_joining;
 mod scrm_members;
