@@ -2,7 +2,9 @@
 # Runs quan's whole test suite on a fresh machine: formatting, lints, unit and property tests,
 # the store's conformance suite and every API test on SQLite and on a real PostgreSQL server
 # that scripts/with-postgres.sh installs (if missing) and starts for the run, and the OpenAPI
-# document as client generators read it. Ends with how many tests ran on each backend.
+# document as client generators read it, and the web front end (type checks, then end-to-end
+# tests in Debian's headless Chromium against a real quan serve, scripts/web-test.sh). Ends
+# with how many tests ran on each backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -23,6 +25,8 @@ scripts/with-postgres.sh cargo test --workspace --locked 2>&1 | tee "$LOG" || st
 echo "== OpenAPI document"
 cargo build --locked -q -p quan
 scripts/check-openapi.sh "$TARGET/debug/quan" || status=1
+echo "== web front end (Chromium, on SQLite and PostgreSQL)"
+scripts/web-test.sh "$TARGET/debug/quan" both || status=1
 
 # Per backend: the store's conformance suite, and the API tests.
 awk '

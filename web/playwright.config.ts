@@ -9,6 +9,7 @@ const db = process.env.QUAN_E2E_DATABASE_URL ?? `sqlite://${dir}/quan.db`;
 
 export default defineConfig({
   testDir: "e2e",
+  outputDir: `test-results/${port}`,
   fullyParallel: false,
   workers: 1,
   retries: 0,

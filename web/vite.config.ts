@@ -1,13 +1,35 @@
 // Builds the console (console.html) and the member pages (claim.html, center.html) into dist/,
 // which the quan binary embeds. `npm run dev` proxies the API to a running `quan serve`.
-import { resolve } from "node:path";
-import { defineConfig } from "vite";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import { defineConfig, type Plugin } from "vite";
 import react from "@vitejs/plugin-react";
 
 const api = process.env.QUAN_API ?? "http://127.0.0.1:8080";
 
+/** Writes `<file>.gz` beside every built file, so quan sends them compressed, made once. */
+function gzipBeside(): Plugin {
+  let outDir = "dist";
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path) : path.endsWith(".gz") ? [] : [path];
+    });
+  return {
+    name: "quan-gzip-beside",
+    apply: "build",
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
+    closeBundle() {
+      for (const file of walk(outDir)) writeFileSync(`${file}.gz`, gzipSync(readFileSync(file), { level: 9 }));
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), gzipBeside()],
   build: {
     outDir: process.env.QUAN_WEB_OUT ?? "dist",
     emptyOutDir: true,

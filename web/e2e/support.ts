@@ -34,7 +34,7 @@ export async function signIn(page: Page, key = ADMIN_KEY): Promise<void> {
   await expect(page.getByRole("navigation")).toBeVisible();
 }
 
-/** Saves a screenshot of the page under test-results/screens/<name>.png. */
+/** Saves a screenshot of the page as screens/<name>.png (kept across runs; README images come from here). */
 export async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+  await page.screenshot({ path: `screens/${name}.png`, fullPage: true });
 }

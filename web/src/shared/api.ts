@@ -12,14 +12,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API with `key` as the bearer token; answers the parsed body, or throws ApiError. */
+/** Calls the API with `key` as the bearer token (and any `extra` headers, such as an
+ * `Idempotency-Key`); answers the parsed body, or throws ApiError. */
 export async function call<T>(
   key: string | null,
   method: string,
   path: string,
   body?: unknown,
+  extra?: Record<string, string>,
 ): Promise<T> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...extra };
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;

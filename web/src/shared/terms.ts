@@ -20,6 +20,14 @@ export type Scope =
   | { kind: "category"; store_id: string; categories: string[] }
   | { kind: "product"; store_id: string; skus: string[] };
 
+/** An RFC 3339 time as the reader's local date: "2027.01.01". */
+export function localDate(rfc3339: string): string {
+  const t = new Date(rfc3339);
+  if (Number.isNaN(t.getTime())) return rfc3339;
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${t.getFullYear()}.${two(t.getMonth() + 1)}.${two(t.getDate())}`;
+}
+
 /** `8500` (pay 85%) → "8.5折" / "15% off". */
 function rate(bp: number, l: Lang): string {
   if (l === "en") return `${trim((10000 - bp) / 100)}% off`;
@@ -47,11 +55,12 @@ export function benefitText(b: Benefit, l: Lang): string {
           : b.min_amount
             ? en ? ` on orders of ¥${shortYuan(b.min_amount)}` : `满${shortYuan(b.min_amount)}`
             : "";
-      return en ? `${rate(b.rate_bp, l)}${cond}${cap}` : `${cond}${rate(b.rate_bp, l)}${cap}`;
+      if (en) return `${rate(b.rate_bp, l)}${cond}${cap}`;
+      return cond ? `${cond}享${rate(b.rate_bp, l)}${cap}` : `${rate(b.rate_bp, l)}${cap}`;
     }
     case "tiered":
       return b.tiers
-        .map((t) => (en ? `${t.min_items}+ items ${rate(t.rate_bp, l)}` : `满${t.min_items}件${rate(t.rate_bp, l)}`))
+        .map((t) => (en ? `${t.min_items}+ items ${rate(t.rate_bp, l)}` : `满${t.min_items}件享${rate(t.rate_bp, l)}`))
         .join(en ? ", " : "，");
     case "gift":
       return en
@@ -75,7 +84,7 @@ export function validityText(v: Validity, l: Lang): string {
       return en ? `Valid for ${v.days} days from the day after claiming` : `领取次日起${v.days}天内有效`;
     return en ? `Valid for ${v.days} days after claiming` : `领取后${v.days}天内有效`;
   }
-  const d = (s: string) => s.slice(0, 10).replaceAll("-", ".");
+  const d = localDate;
   return en ? `Valid ${d(v.valid_from)}–${d(v.valid_until)}` : `${d(v.valid_from)}–${d(v.valid_until)} 有效`;
 }
 

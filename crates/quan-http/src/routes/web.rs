@@ -64,7 +64,7 @@ async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
         &headers,
         "public, max-age=31536000, immutable",
     )
-    .unwrap_or_else(|| crate::routes::system::not_found_response())
+    .unwrap_or_else(crate::routes::system::not_found_response)
 }
 
 fn page(name: &str, status: StatusCode, headers: &HeaderMap) -> Response {

@@ -1,0 +1,158 @@
+// The Dashboard (`/console/`): the period's templates (table and bar chart), today's claims, RFM tiers and stages.
+import { useEffect, useState } from "react";
+import { Link } from "react-router";
+import { useLang } from "../../shared/i18n";
+import { useApi } from "../session";
+import { Badge, ErrorBanner, PageHeader, SelectField } from "../ui";
+import { BarChart } from "./dashboard/charts";
+import { useT } from "./dashboard/messages";
+import { RfmPanel, StagesPanel } from "./dashboard/Panels";
+import "./dashboard/dashboard.css";
+
+interface Counts {
+  issued: number;
+  claimed: number;
+  used: number;
+}
+
+interface DashTemplate extends Counts {
+  id: string;
+  name: string;
+  status: "draft" | "active" | "paused" | "ended";
+  stock: number | null;
+  period: Counts;
+}
+
+interface Dash {
+  from: string;
+  to: string;
+  claims_today: number;
+  templates: DashTemplate[];
+  rfm_tiers: { tier: string | null; members: number }[] | null;
+  stages: { stage: string; members: number }[] | null;
+}
+
+const PERIODS = ["7", "30", "90"] as const;
+const CHART_TOP = 20;
+const TABLE_FIRST = 50;
+
+export default function Dashboard() {
+  const api = useApi();
+  const l = useLang();
+  const t = useT();
+  const [days, setDays] = useState<(typeof PERIODS)[number]>("30");
+  const [dash, setDash] = useState<Dash | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [all, setAll] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    api<Dash>("GET", `/v1/dashboard?days=${days}`).then(
+      (d) => live && setDash(d),
+      (e) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, days]);
+
+  const period = t(`days_${days}`);
+  const date = (s: string) => new Date(s).toLocaleDateString(l);
+  const top = dash ? [...dash.templates].sort((a, b) => b.period.issued - a.period.issued).slice(0, CHART_TOP) : [];
+  const rows = dash ? (all ? dash.templates : dash.templates.slice(0, TABLE_FIRST)) : [];
+  return (
+    <div className="dashboard">
+      <PageHeader title={t("title")}>
+        <SelectField
+          label={t("period")}
+          value={days}
+          onChange={(v) => setDays(v as (typeof PERIODS)[number])}
+          options={PERIODS.map((d) => ({ value: d, label: t(`days_${d}`) }))}
+        />
+      </PageHeader>
+      <ErrorBanner error={error} />
+      {!dash ? (
+        !error && <p>{t("loading")}</p>
+      ) : (
+        <>
+          <p className="muted">{t("range", { from: date(dash.from), to: date(dash.to) })}</p>
+          <div className="grid">
+            <section className="card big-number" aria-labelledby="today-title">
+              <h2 id="today-title">{t("claimsToday")}</h2>
+              <p>
+                <span className="num">{dash.claims_today.toLocaleString()}</span> {t("claimsTodayUnit")}
+              </p>
+            </section>
+            {dash.rfm_tiers && <RfmPanel tiers={dash.rfm_tiers} />}
+            {dash.stages && <StagesPanel stages={dash.stages} />}
+          </div>
+          <section className="card" aria-labelledby="tpl-title">
+            <h2 id="tpl-title">{t("templatesTitle")}</h2>
+            {dash.templates.length === 0 ? (
+              <p className="muted">{t("noTemplates")}</p>
+            ) : (
+              <>
+                <BarChart
+                  labels={top.map((x) => x.name)}
+                  series={[
+                    { label: t("issued"), data: top.map((x) => x.period.issued) },
+                    { label: t("claimed"), data: top.map((x) => x.period.claimed) },
+                    { label: t("used"), data: top.map((x) => x.period.used) },
+                  ]}
+                  label={t("chartTemplates", { period, n: top.length })}
+                />
+                <div className="table-scroll">
+                  <table>
+                    <caption className="sr-only">{t("tableCaption", { period })}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{t("name")}</th>
+                        <th scope="col">{t("status")}</th>
+                        {(["issued", "claimed", "used"] as const).map((k) => (
+                          <th scope="col" className="num" key={`p-${k}`}>
+                            {t("periodCol", { what: t(k) })}
+                          </th>
+                        ))}
+                        {(["issued", "claimed", "used"] as const).map((k) => (
+                          <th scope="col" className="num" key={`a-${k}`}>
+                            {t("totalCol", { what: t(k) })}
+                          </th>
+                        ))}
+                        <th scope="col" className="num">{t("stock")}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {rows.map((x) => (
+                        <tr key={x.id}>
+                          <th scope="row">
+                            <Link to={`/templates/${encodeURIComponent(x.id)}`}>{x.name}</Link>
+                          </th>
+                          <td>
+                            <Badge value={x.status} label={t(`status_${x.status}`)} />
+                          </td>
+                          <td className="num">{x.period.issued.toLocaleString()}</td>
+                          <td className="num">{x.period.claimed.toLocaleString()}</td>
+                          <td className="num">{x.period.used.toLocaleString()}</td>
+                          <td className="num">{x.issued.toLocaleString()}</td>
+                          <td className="num">{x.claimed.toLocaleString()}</td>
+                          <td className="num">{x.used.toLocaleString()}</td>
+                          <td className="num">{x.stock == null ? t("unlimited") : x.stock.toLocaleString()}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                {!all && dash.templates.length > TABLE_FIRST && (
+                  <button type="button" className="secondary" onClick={() => setAll(true)}>
+                    {t("showAll", { n: dash.templates.length })}
+                  </button>
+                )}
+              </>
+            )}
+          </section>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,167 @@
+// The member pages' API calls: the member's token (URL fragment or this phone), who it is, and claiming once per attempt.
+import { ApiError, call } from "../shared/api";
+import type { Benefit, Scope, Validity } from "../shared/terms";
+
+/** A template as members may see it (GET /v1/links/{link}, GET /v1/center). */
+export interface PublicTemplate {
+  id: string;
+  name: string;
+  description?: string | null;
+  status: string;
+  scope: Scope;
+  benefit: Benefit;
+  validity: Validity;
+  distribution: string[];
+  channels: string[] | null;
+  regions: string[] | null;
+  claim_window?: { from?: string | null; until?: string | null } | null;
+  usable_hours?: { from: string; until: string }[] | null;
+  usable_weekdays?: number[] | null;
+  usable_on_orders?: number[] | null;
+  excludes_activity_price?: boolean;
+  stock: number | null;
+  remaining: number | null;
+  per_user_limit: number | null;
+  per_user_daily_limit: number | null;
+}
+
+/** GET /v1/links/{link}. */
+export interface LinkInfo {
+  template_id: string;
+  expires_at: string | null;
+  user_id: string | null;
+  expired: boolean;
+  template: PublicTemplate;
+}
+
+/** POST /v1/templates/{id}/claim → 201. */
+export interface Claimed {
+  coupon_id: string;
+  code: string;
+  valid_from: string;
+  valid_until: string;
+}
+
+const TOKEN_KEY = "quan.member.token";
+
+/** Takes `#token=...` from the address (the integrating app's hand-over), keeps it, and clears the address. */
+export function takeFragmentToken(): void {
+  const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const token = hash.get("token");
+  if (!token) return;
+  saveToken(token);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+export function storedToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveToken(token: string): void {
+  try {
+    localStorage.setItem(TOKEN_KEY, token.trim());
+  } catch {
+    /* private mode: the token lives for this page only */
+  }
+}
+
+export function forgetToken(): void {
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    /* nothing kept */
+  }
+}
+
+const ids = new Map<string, string>();
+
+/** The member id of `token` (GET /v1/me); a key that is not a customer's throws `not_customer`. */
+export async function memberId(token: string): Promise<string> {
+  const known = ids.get(token);
+  if (known) return known;
+  const me = await call<{ role: string; user_id: string | null }>(token, "GET", "/v1/me");
+  if (me.role !== "customer" || !me.user_id) throw new ApiError(403, "not_customer", "not a customer token");
+  ids.set(token, me.user_id);
+  return me.user_id;
+}
+
+/** A random UUID (also where crypto.randomUUID is missing: plain http on a phone). */
+function uuid(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * Claims for one attempt: one request at a time, each with the attempt's Idempotency-Key, so a
+ * double tap or a retry after a lost answer never claims twice. A definite answer (a coupon or a
+ * refusal) ends the attempt; the next tap starts a new one.
+ */
+export class ClaimAttempt {
+  private key: string | null = null;
+  private busy = false;
+
+  get inFlight(): boolean {
+    return this.busy;
+  }
+
+  /** The coupon, or throws ApiError; answers null when a request of this attempt is still out. */
+  async claim(
+    token: string,
+    templateId: string,
+    body: { link?: string; channel?: string },
+  ): Promise<Claimed | null> {
+    if (this.busy) return null;
+    this.busy = true;
+    try {
+      const user_id = await memberId(token);
+      this.key ??= uuid();
+      const claimed = await post<Claimed>(token, `/v1/templates/${encodeURIComponent(templateId)}/claim`, { user_id, ...body }, this.key);
+      this.key = null;
+      return claimed;
+    } catch (e) {
+      const unsure = !(e instanceof ApiError) || e.status === 0 || e.status >= 500 || e.code === "in_flight";
+      if (!unsure) this.key = null;
+      throw e;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** POST with an Idempotency-Key (the shared `call` takes no headers). */
+async function post<T>(token: string, path: string, body: unknown, idempotencyKey: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${token}`,
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotencyKey,
+      },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "unavailable", "network error");
+  }
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) {
+    const e = (parsed as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? "internal", e?.message ?? res.statusText, e?.field);
+  }
+  return parsed as T;
+}

@@ -1,0 +1,250 @@
+// The member claim page (claim.html): a signed link's coupon and terms, claimed with the member's token; /s/… unknown short links.
+import { StrictMode, useEffect, useRef, useState, type FormEvent } from "react";
+import { createRoot } from "react-dom/client";
+import { ApiError, call } from "../shared/api";
+import { useLang } from "../shared/i18n";
+import { ClaimAttempt, forgetToken, saveToken, storedToken, takeFragmentToken, type Claimed, type LinkInfo } from "./api";
+import { channelParam, localTime } from "./format";
+import { useMember } from "./messages";
+import { CouponCard, Frame, memberError, reasonText, SavedToken, TokenField } from "./ui";
+
+takeFragmentToken();
+const params = new URLSearchParams(location.search);
+const link = params.get("link");
+const channel = channelParam();
+
+type Load = { kind: "loading" } | { kind: "bad" } | { kind: "error"; e: unknown } | { kind: "ok"; info: LinkInfo };
+
+function ClaimPage() {
+  if (location.pathname.startsWith("/s/")) return <UnknownShortLink />;
+  return <LinkPage />;
+}
+
+/** /s/<code> that the server does not know (or whose link expired): answered 404 with this page. */
+function UnknownShortLink() {
+  const t = useMember();
+  return (
+    <Frame title={t("unknownShort")}>
+      <p>{t("unknownShortBody")}</p>
+      <p>
+        <a href="/center">{t("toCenter")}</a>
+      </p>
+    </Frame>
+  );
+}
+
+function LinkPage() {
+  const t = useMember();
+  const [load, setLoad] = useState<Load>(link ? { kind: "loading" } : { kind: "bad" });
+
+  async function fetchLink() {
+    if (!link) return;
+    setLoad({ kind: "loading" });
+    try {
+      setLoad({ kind: "ok", info: await call<LinkInfo>(null, "GET", `/v1/links/${encodeURIComponent(link)}`) });
+    } catch (e) {
+      setLoad(e instanceof ApiError && (e.status === 404 || e.status === 400) ? { kind: "bad" } : { kind: "error", e });
+    }
+  }
+  useEffect(() => {
+    void fetchLink();
+  }, []);
+
+  return (
+    <Frame title={t("claimTitle")}>
+      {load.kind === "loading" && (
+        <p role="status" className="m-muted">
+          {t("loading")}
+        </p>
+      )}
+      {load.kind === "bad" && <BadLink />}
+      {load.kind === "error" && <LoadError e={load.e} retry={fetchLink} />}
+      {load.kind === "ok" && <Offer info={load.info} />}
+    </Frame>
+  );
+}
+
+function BadLink() {
+  const t = useMember();
+  return (
+    <>
+      <p className="m-notice" role="alert">
+        {t("badLink")}
+      </p>
+      <p>{t("badLinkBody")}</p>
+      <p>
+        <a href="/center">{t("toCenter")}</a>
+      </p>
+    </>
+  );
+}
+
+function LoadError({ e, retry }: { e: unknown; retry(): void }) {
+  const t = useMember();
+  const l = useLang();
+  return (
+    <>
+      <p className="m-notice" role="alert">
+        {memberError(e, l, t)}
+      </p>
+      <button type="button" onClick={retry}>
+        {t("retry")}
+      </button>
+    </>
+  );
+}
+
+/** The coupon of a valid link, and what the member may do with it. */
+function Offer({ info }: { info: LinkInfo }) {
+  const t = useMember();
+  const l = useLang();
+  const tpl = info.template;
+  // Known before any tap: an expired link, a template that is not running, no stock left.
+  const blocked = info.expired
+    ? t("expiredLink")
+    : tpl.status !== "active"
+      ? reasonText("not_claimable_now", l)
+      : tpl.remaining === 0
+        ? reasonText("out_of_stock", l)
+        : null;
+  return (
+    <>
+      <CouponCard tpl={tpl} />
+      {blocked ? (
+        <>
+          <p className="m-notice" role="status">
+            {blocked}
+          </p>
+          <p>
+            <a href="/center">{t("toCenter")}</a>
+          </p>
+        </>
+      ) : (
+        <ClaimForm templateId={info.template_id} />
+      )}
+    </>
+  );
+}
+
+/** The token (saved, or typed here) and the claim button; the outcome in a live region. */
+function ClaimForm({ templateId }: { templateId: string }) {
+  const t = useMember();
+  const l = useLang();
+  const [saved, setSaved] = useState(storedToken);
+  const [typed, setTyped] = useState("");
+  const [tokenError, setTokenError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [refusal, setRefusal] = useState<unknown>(null);
+  const [won, setWon] = useState<Claimed | null>(null);
+  const attempt = useRef(new ClaimAttempt());
+  const wonRef = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    if (won) wonRef.current?.focus();
+  }, [won]);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (attempt.current.inFlight) return;
+    const token = saved ?? typed.trim();
+    if (!token) {
+      setTokenError(t("needToken"));
+      return;
+    }
+    setBusy(true);
+    setRefusal(null);
+    setTokenError(null);
+    try {
+      const claimed = await attempt.current.claim(token, templateId, { link: link!, channel });
+      if (!claimed) return;
+      if (!saved) {
+        saveToken(token);
+        setSaved(token);
+      }
+      setWon(claimed);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.code === "not_customer")) {
+        // The token itself is wrong: ask for another, keeping what was typed.
+        forgetToken();
+        if (saved) setTyped(saved);
+        setSaved(null);
+        setTokenError(memberError(err, l, t));
+      } else {
+        if (!saved) {
+          saveToken(token);
+          setSaved(token);
+        }
+        setRefusal(err);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const outcome = won ? (
+    <p className="sr-only">{t("claimedNote", { code: won.code, until: localTime(won.valid_until, l) })}</p>
+  ) : refusal ? (
+    <p className="m-notice">{memberError(refusal, l, t)}</p>
+  ) : null;
+
+  return (
+    <>
+      {won ? (
+        <section className="m-success" aria-labelledby="won-title">
+          <h2 id="won-title" ref={wonRef} tabIndex={-1}>
+            {t("claimed")}
+          </h2>
+          <dl>
+            <div>
+              <dt>{t("couponCode")}</dt>
+              <dd className="m-code">{won.code}</dd>
+            </div>
+            <div>
+              <dt>{t("validFrom")}</dt>
+              <dd>{localTime(won.valid_from, l)}</dd>
+            </div>
+            <div>
+              <dt>{t("validUntil")}</dt>
+              <dd>{localTime(won.valid_until, l)}</dd>
+            </div>
+          </dl>
+          <p>
+            <a href="/center">{t("toCenter")}</a>
+          </p>
+        </section>
+      ) : (
+        <form className="m-claim" onSubmit={submit} noValidate>
+          {saved ? (
+            <SavedToken
+              token={saved}
+              onChange={() => {
+                forgetToken();
+                setSaved(null);
+                setTyped("");
+              }}
+            />
+          ) : (
+            <TokenField value={typed} onChange={setTyped} error={tokenError} />
+          )}
+          <button type="submit" disabled={busy} aria-busy={busy || undefined}>
+            {busy ? t("claiming") : t("claimNow")}
+          </button>
+        </form>
+      )}
+      <div className="m-status" role="status" aria-live="polite" aria-atomic="true">
+        {outcome}
+      </div>
+      {refusal && !won ? (
+        <p>
+          <a href="/center">{t("toCenter")}</a>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <ClaimPage />
+  </StrictMode>,
+);
