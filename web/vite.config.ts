@@ -28,8 +28,26 @@ function gzipBeside(): Plugin {
   };
 }
 
+/** In `npm run dev`, the paths quan serves its pages at: /console/*, /claim, /center. */
+function pagesAsQuanServesThem(): Plugin {
+  return {
+    name: "quan-pages",
+    apply: "serve",
+    configureServer(server) {
+      server.middlewares.use((req, _res, next) => {
+        const path = (req.url ?? "").split("?")[0];
+        const query = (req.url ?? "").slice(path.length);
+        if (path === "/console" || path.startsWith("/console/")) req.url = `/console.html${query}`;
+        else if (path === "/claim") req.url = `/claim.html${query}`;
+        else if (path === "/center") req.url = `/center.html${query}`;
+        next();
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), gzipBeside()],
+  plugins: [react(), gzipBeside(), pagesAsQuanServesThem()],
   build: {
     outDir: process.env.QUAN_WEB_OUT ?? "dist",
     emptyOutDir: true,

@@ -76,7 +76,7 @@ export function useApi() {
 export function can(session: Session, area: Area): boolean {
   const allowed: Record<Role, Area[]> = {
     platform: ["dashboard", "templates", "sandbox", "members", "segments", "campaigns"],
-    merchant: ["dashboard", "templates", "sandbox"],
+    merchant: ["dashboard", "templates"],
     guide: ["templates"],
     customer: [],
   };

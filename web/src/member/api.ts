@@ -123,7 +123,7 @@ export class ClaimAttempt {
     try {
       const user_id = await memberId(token);
       this.key ??= uuid();
-      const claimed = await post<Claimed>(token, `/v1/templates/${encodeURIComponent(templateId)}/claim`, { user_id, ...body }, this.key);
+      const claimed = await call<Claimed>(token, "POST", `/v1/templates/${encodeURIComponent(templateId)}/claim`, { user_id, ...body }, { "Idempotency-Key": this.key });
       this.key = null;
       return claimed;
     } catch (e) {
@@ -134,34 +134,4 @@ export class ClaimAttempt {
       this.busy = false;
     }
   }
-}
-
-/** POST with an Idempotency-Key (the shared `call` takes no headers). */
-async function post<T>(token: string, path: string, body: unknown, idempotencyKey: string): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${token}`,
-        "Content-Type": "application/json",
-        "Idempotency-Key": idempotencyKey,
-      },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "unavailable", "network error");
-  }
-  const text = await res.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = null;
-  }
-  if (!res.ok) {
-    const e = (parsed as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-    throw new ApiError(res.status, e?.code ?? "internal", e?.message ?? res.statusText, e?.field);
-  }
-  return parsed as T;
 }

@@ -1,0 +1,145 @@
+// What the member, segment and campaign screens share: stage and tier words, paged lists, dates.
+
+import { useCallback, useEffect, useState } from "react";
+import type { Page } from "../../../shared/api";
+import { translator, useLang, type Lang, type Messages } from "../../../shared/i18n";
+import { useApi } from "../../session";
+import "./common.css";
+
+export const STAGES = ["new", "first_order", "active", "at_risk", "lapsed", "won_back"] as const;
+export const RFM_TIERS = ["S", "A", "B", "C"] as const;
+
+const words = {
+  new: ["新客", "New"],
+  first_order: ["首单", "First order"],
+  active: ["活跃", "Active"],
+  at_risk: ["流失风险", "At risk"],
+  lapsed: ["已流失", "Lapsed"],
+  won_back: ["已召回", "Won back"],
+  mini_program: ["小程序", "Mini program"],
+  app: ["App", "App"],
+  web: ["网页", "Web"],
+  live_stream: ["直播间", "Live stream"],
+  douyin: ["抖音", "Douyin"],
+  weibo: ["微博", "Weibo"],
+  private_message: ["私信", "Private message"],
+  sms: ["短信", "SMS"],
+  customer_service: ["客服", "Customer service"],
+  store_guide: ["导购", "Store guide"],
+  offline_store: ["线下门店", "Offline store"],
+  wechat: ["微信", "WeChat"],
+  app_push: ["App 推送", "App push"],
+  email: ["邮件", "Email"],
+  prev: ["上一页", "Previous page"],
+  next: ["下一页", "Next page"],
+  pageOf: ["第 {n} 页 · 共 {total} 条", "Page {n} · {total} in all"],
+  pages: ["分页", "Pages"],
+  loading: ["加载中…", "Loading…"],
+  none: ["—", "—"],
+} satisfies Messages;
+
+/** The common words in the current language. */
+export function useCommon() {
+  return translator(words, useLang());
+}
+
+/** A lifecycle stage in `l` (`at_risk` → 流失风险 / At risk). */
+export function stageText(stage: string, l: Lang): string {
+  const pair = (words as Messages)[stage];
+  return pair ? pair[l === "en" ? 1 : 0] : stage;
+}
+
+/** A channel's name in `l` (`mini_program` → 小程序 / Mini program). */
+export const channelText = stageText;
+
+/** A time as people read it, in their language and the browser's zone. */
+export function when(iso: string | null | undefined, l: Lang): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return d.toLocaleString(l === "en" ? "en-GB" : "zh-CN", { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** Pages through `base` (a list path with its query) by the API's `next` cursors. */
+export function usePaged<T>(base: string | null) {
+  const api = useApi();
+  const [state, setState] = useState<{ base: string | null; stack: (string | null)[] }>({ base, stack: [null] });
+  const stack = state.base === base ? state.stack : [null];
+  const cursor = stack[stack.length - 1];
+  const [page, setPage] = useState<Page<T> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(false);
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+
+  useEffect(() => {
+    if (!base) {
+      setPage(null);
+      return;
+    }
+    let live = true;
+    setLoading(true);
+    const sep = base.includes("?") ? "&" : "?";
+    const path = cursor ? `${base}${sep}cursor=${encodeURIComponent(cursor)}` : base;
+    api<Page<T>>("GET", path)
+      .then((p) => {
+        if (!live) return;
+        setPage(p);
+        setError(null);
+      })
+      .catch((e) => live && setError(e))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [api, base, cursor, tick]);
+
+  return {
+    page,
+    error,
+    loading,
+    number: stack.length,
+    hasPrev: stack.length > 1,
+    hasNext: !!page?.next,
+    next: () => {
+      if (page?.next) setState({ base, stack: [...stack, page.next] });
+    },
+    prev: () => {
+      if (stack.length > 1) setState({ base, stack: stack.slice(0, -1) });
+    },
+    reload,
+  };
+}
+
+export interface Paged {
+  page: { total: number } | null;
+  number: number;
+  hasPrev: boolean;
+  hasNext: boolean;
+  next(): void;
+  prev(): void;
+}
+
+/** Previous / next buttons for a paged list, with where the person is. */
+export function Pager(props: { paged: Paged }) {
+  const t = useCommon();
+  const p = props.paged;
+  if (!p.page) return null;
+  const single = !p.hasPrev && !p.hasNext;
+  return (
+    <div className="pager row" role="group" aria-label={t("pages")}>
+      {!single && (
+        <button type="button" className="secondary" disabled={!p.hasPrev} onClick={p.prev}>
+          {t("prev")}
+        </button>
+      )}
+      <span className="muted" aria-live="polite">
+        {t("pageOf", { n: p.number, total: p.page.total })}
+      </span>
+      {!single && (
+        <button type="button" className="secondary" disabled={!p.hasNext} onClick={p.next}>
+          {t("next")}
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+// The checkout sandbox's words in both languages.
+import { translator, useLang, type Messages } from "../../../shared/i18n";
+
+export const sandboxMessages = {
+  title: ["结算沙盒", "Checkout sandbox"],
+  intro: ["为会员试算购物车：看最优券组合、每行分摊和未用券的原因。试算不锁券、不下单。", "Price a cart for a member: the best coupon combination, each line's share, and why other coupons were left out. A quote locks nothing and places no order."],
+  member: ["会员", "Member"],
+  userId: ["会员 ID", "User id"],
+  loadWallet: ["查看券包", "Show wallet"],
+  wallet: ["券包（可用券）", "Wallet (claimed coupons)"],
+  walletEmpty: ["该会员没有可用的券。", "This member holds no claimed coupon."],
+  coupon: ["券", "Coupon"],
+  terms: ["规则", "Terms"],
+  validUntil: ["有效期至", "Valid until"],
+  pin: ["指定使用", "Pin"],
+  exclude: ["排除", "Exclude"],
+  pinOne: ["指定使用 {name}", "Pin {name}"],
+  excludeOne: ["排除 {name}", "Exclude {name}"],
+  cart: ["购物车", "Cart"],
+  line: ["商品行 {id}", "Line {id}"],
+  sku: ["SKU", "SKU"],
+  storeId: ["店铺 ID", "Store id"],
+  category: ["品类（可选）", "Category (optional)"],
+  unitPrice: ["单价（元）", "Unit price (¥)"],
+  activityPrice: ["活动价（元，可选）", "Activity price (¥, optional)"],
+  qty: ["数量", "Quantity"],
+  addLine: ["添加商品行", "Add a line"],
+  removeLine: ["删除商品行 {id}", "Remove line {id}"],
+  shippingFor: ["店铺 {store} 运费（元，可选）", "Shipping for store {store} (¥, optional)"],
+  shipping: ["运费", "Shipping"],
+  channel: ["渠道", "Channel"],
+  anyChannel: ["（不指定）", "(none)"],
+  region: ["地区（可选）", "Region (optional)"],
+  at: ["试算时间（可选，默认现在）", "Price as of (optional, default now)"],
+  merchantNote: ["API 只允许平台运营（及会员本人）试算；商家密钥的试算会被拒绝。", "The API lets only platform operators (and the member) quote: a merchant key's quotes are refused."],
+  quote: ["试算", "Quote"],
+  quoting: ["试算中…", "Quoting…"],
+  notAmount: ["请输入金额，如 99 或 99.50", "Enter an amount such as 99 or 99.50"],
+  notQty: ["请输入不小于 1 的整数", "Enter a whole number of at least 1"],
+  required: ["必填", "Required"],
+  needUser: ["请先填写会员 ID", "Enter a user id first"],
+  result: ["试算结果", "Quote"],
+  subtotal: ["商品合计", "Subtotal"],
+  discount: ["优惠", "Discount"],
+  shippingWaived: ["运费减免", "Shipping waived"],
+  payable: ["应付", "Payable"],
+  chosen: ["最优组合使用的券", "Coupons in the best combination"],
+  noneChosen: ["没有可用的券。", "No coupon applies."],
+  amount: ["金额", "Amount"],
+  apportionment: ["分摊到商品行", "Apportionment per line"],
+  waivesShipping: ["免店铺 {store} 运费", "Waives store {store}'s shipping"],
+  lineShare: ["商品行 {id}（{sku}）：{amount}", "Line {id} ({sku}): {amount}"],
+  gifts: ["赠品", "Gifts"],
+  giftLine: ["{sku} × {qty}（店铺 {store}）", "{sku} × {qty} (store {store})"],
+  notApplied: ["未使用的券", "Coupons not applied"],
+  reason: ["原因", "Reason"],
+  excluded: ["已被排除", "Excluded by you"],
+  not_best: ["可用，但最优组合不使用它更划算", "Usable, but the best combination does better without it"],
+  stale: ["购物车已修改，请重新试算。", "The cart changed since this quote: quote again."],
+} satisfies Messages;
+
+/** The sandbox's translator in the current language. */
+export function useSandbox() {
+  return translator(sandboxMessages, useLang());
+}
+
+export type SandboxT = ReturnType<typeof useSandbox>;
