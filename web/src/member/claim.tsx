@@ -59,7 +59,7 @@ function LinkPage() {
       )}
       {load.kind === "bad" && <BadLink />}
       {load.kind === "error" && <LoadError e={load.e} retry={fetchLink} />}
-      {load.kind === "ok" && <Offer info={load.info} />}
+      {load.kind === "ok" && <Offer info={load.info} link={link!} />}
     </Frame>
   );
 }
@@ -95,16 +95,24 @@ function LoadError({ e, retry }: { e: unknown; retry(): void }) {
 }
 
 /** The coupon of a valid link, and what the member may do with it. */
-function Offer({ info }: { info: LinkInfo }) {
+function Offer({ info, link }: { info: LinkInfo; link: string }) {
   const t = useMember();
   const l = useLang();
-  const tpl = info.template;
+  // The card's stock is read again after a claim; what may be done stays as first loaded.
+  const [tpl, setTpl] = useState(info.template);
+  async function reread() {
+    try {
+      setTpl((await call<LinkInfo>(null, "GET", `/v1/links/${encodeURIComponent(link)}`)).template);
+    } catch {
+      // The card keeps what it showed; the claim's own outcome is already on the page.
+    }
+  }
   // Known before any tap: an expired link, a template that is not running, no stock left.
   const blocked = info.expired
     ? t("expiredLink")
-    : tpl.status !== "active"
+    : info.template.status !== "active"
       ? reasonText("not_claimable_now", l)
-      : tpl.remaining === 0
+      : info.template.remaining === 0
         ? reasonText("out_of_stock", l)
         : null;
   return (
@@ -120,14 +128,14 @@ function Offer({ info }: { info: LinkInfo }) {
           </p>
         </>
       ) : (
-        <ClaimForm templateId={info.template_id} />
+        <ClaimForm templateId={info.template_id} onClaimed={reread} />
       )}
     </>
   );
 }
 
 /** The token (saved, or typed here) and the claim button; the outcome in a live region. */
-function ClaimForm({ templateId }: { templateId: string }) {
+function ClaimForm({ templateId, onClaimed }: { templateId: string; onClaimed(): void }) {
   const t = useMember();
   const l = useLang();
   const [saved, setSaved] = useState(storedToken);
@@ -162,6 +170,7 @@ function ClaimForm({ templateId }: { templateId: string }) {
         setSaved(token);
       }
       setWon(claimed);
+      onClaimed();
     } catch (err) {
       if (err instanceof ApiError && (err.status === 401 || err.code === "not_customer")) {
         // The token itself is wrong: ask for another, keeping what was typed.
