@@ -2,7 +2,8 @@
 // each page is opened cold (a new browser context, no cache) `RUNS` times; a page is
 // interactive when its document has loaded and its last request (scripts, styles, every API
 // call it makes) has answered, read from the page's own performance entries once the network
-// is idle. Also sums the bytes the claim page's first load transfers.
+// is idle. Also sums the bytes the claim page's first load transfers, and saves a screenshot of
+// each page's last load as screens/cj-<page>.png.
 //
 //   node bench/pages.mjs <base url> <admin key> [runs]
 import { chromium } from "@playwright/test";
@@ -60,7 +61,7 @@ const browser = await chromium.launch({
   ],
 });
 
-async function open(path, console) {
+async function open(path, console, screenshot) {
   const context = await browser.newContext({ baseURL: base });
   if (console) {
     await context.addInitScript((k) => {
@@ -82,6 +83,7 @@ async function open(path, console) {
     return Math.max(nav.domContentLoadedEventEnd, nav.loadEventEnd, last);
   });
   const text = await page.locator("body").innerText();
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   await context.close();
   return { ms, bytes, text };
 }
@@ -93,7 +95,8 @@ for (const [name, path] of pages) {
   let bytes = 0;
   let text = "";
   for (let i = 0; i < RUNS; i++) {
-    const r = await open(path, console);
+    const shot = i === RUNS - 1 ? `screens/cj-${name.replaceAll(" ", "-")}.png` : null;
+    const r = await open(path, console, shot);
     times.push(r.ms);
     bytes = r.bytes;
     text = r.text;

@@ -1,14 +1,7 @@
 // Campaigns: one from a playbook (its JSON edited), activated from its page; one from the builder
 // with a refused value fixed beside its field, then activated, paused and resumed; both listed.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { api, shot, signIn, unique } from "./support";
-
-/** axe-core finds nothing on the page as it is. */
-async function noViolations(page: Page): Promise<void> {
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations, JSON.stringify(axe.violations, null, 2)).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { activeTemplate, api, noViolations, shot, signIn, unique } from "./support";
 
 test("a campaign from a playbook, listed with its status, activated, and a signup entering it", async ({ page, request }) => {
   const name = unique("Welcome pack ");
@@ -50,13 +43,11 @@ test("a campaign from a playbook, listed with its status, activated, and a signu
 
 test("a campaign from the builder: schedule, stages, grant and message, cap, budget, holdout", async ({ page, request }) => {
   const tplName = unique("召回券满59减12-");
-  const t = await api(request, "POST", "/v1/templates", {
+  const t = await activeTemplate(request, {
     name: tplName, scope: { kind: "platform" },
     benefit: { kind: "reduction", threshold: 5900, off: 1200 }, validity: { kind: "relative", days: 7 },
-    stock: null, per_user_limit: null, per_user_daily_limit: null, audience: { kind: "all" },
-    channels: null, regions: null, distribution: ["campaign_only"], funding: { platform_bp: 10000, merchant_bp: 0 },
+    distribution: ["campaign_only"], funding: { platform_bp: 10000, merchant_bp: 0 },
   });
-  await api(request, "POST", `/v1/templates/${t.id}/activate`);
   const name = unique("周四召回-");
 
   await signIn(page);

@@ -1,35 +1,22 @@
 // The coupon center on a phone: the token form, public coupons only, paging, claiming one and its new reason.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { api, shot, unique } from "./support";
+import { activeTemplate, api, customer, noViolations, shot, unique } from "./support";
 
 test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 
-async function activeTemplate(request: APIRequestContext, prefix: string, over: Record<string, unknown> = {}) {
-  const name = unique(prefix);
-  const tpl = await api(request, "POST", "/v1/templates", {
-    name,
+/** An active public store template (50 − 5, 7 days, one per member) named `prefix`…, with `over` on top. */
+function publicTemplate(request: APIRequestContext, prefix: string, over: Record<string, unknown> = {}) {
+  return activeTemplate(request, {
+    name: unique(prefix),
     scope: { kind: "store", store_id: "s1" },
     benefit: { kind: "reduction", threshold: 5000, off: 500 },
     validity: { kind: "relative", days: 7 },
     stock: 50,
     per_user_limit: 1,
-    per_user_daily_limit: null,
-    audience: { kind: "all" },
-    channels: null,
-    regions: null,
     distribution: ["public"],
     funding: { platform_bp: 0, merchant_bp: 10000 },
     ...over,
   });
-  await api(request, "POST", `/v1/templates/${tpl.id}/activate`);
-  return { id: tpl.id as string, name: tpl.name as string };
-}
-
-async function customer(request: APIRequestContext): Promise<{ user: string; key: string }> {
-  const user = unique("c");
-  const { key } = await api(request, "POST", "/v1/keys", { role: "customer", user_id: user });
-  return { user, key };
 }
 
 /** Clicks "Load more" until the list has no next page. */
@@ -43,9 +30,9 @@ async function loadAll(page: Page) {
 }
 
 test("a member signs in with the token, sees public coupons (not link_only ones), claims one and sees its reason", async ({ page, request }) => {
-  const shown = await activeTemplate(request, "E2E 中心 ");
-  const hidden = await activeTemplate(request, "E2E 仅链接 ", { distribution: ["link_only"] });
-  const { key } = await customer(request);
+  const shown = await publicTemplate(request, "E2E 中心 ");
+  const hidden = await publicTemplate(request, "E2E 仅链接 ", { distribution: ["link_only"] });
+  const { key } = await customer(request, "c");
 
   await page.goto("/center");
   await expect(page.getByRole("heading", { level: 1, name: "领券中心" })).toBeVisible();
@@ -90,11 +77,11 @@ test("a member signs in with the token, sees public coupons (not link_only ones)
 });
 
 test("the center pages with Load more, and a sold-out coupon shows its reason", async ({ page, request }) => {
-  for (let i = 0; i < 21; i++) await activeTemplate(request, `E2E 分页${i} `);
-  const soldOut = await activeTemplate(request, "E2E 售罄 ", { stock: 1 });
-  const other = await customer(request);
+  for (let i = 0; i < 21; i++) await publicTemplate(request, `E2E 分页${i} `);
+  const soldOut = await publicTemplate(request, "E2E 售罄 ", { stock: 1 });
+  const other = await customer(request, "c");
   await api(request, "POST", `/v1/templates/${soldOut.id}/claim`, { user_id: other.user }, other.key);
-  const { key } = await customer(request);
+  const { key } = await customer(request, "c");
 
   await page.goto(`/center#token=${key}`);
   await expect(page.getByRole("article")).toHaveCount(20);
@@ -114,13 +101,13 @@ test("the center pages with Load more, and a sold-out coupon shows its reason", 
 });
 
 test("axe finds no violations in the coupon center", async ({ page, request }) => {
-  await activeTemplate(request, "E2E 无障碍 ", { per_user_daily_limit: 1, channels: ["app", "mini_program"] });
+  await publicTemplate(request, "E2E 无障碍 ", { per_user_daily_limit: 1, channels: ["app", "mini_program"] });
   await page.goto("/center");
   await expect(page.getByLabel(/会员令牌|Customer token/)).toBeVisible();
-  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
-  const { key } = await customer(request);
+  await noViolations(page);
+  const { key } = await customer(request, "c");
   await page.goto(`/center?channel=app#token=${key}`);
   await expect(page.getByRole("article").first()).toBeVisible();
-  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await noViolations(page);
   await shot(page, "center-axe");
 });

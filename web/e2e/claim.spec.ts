@@ -1,31 +1,23 @@
 // The member claim page on a phone: a link's terms, claiming with the token, every refusal, short links, size, axe.
-import AxeBuilder from "@axe-core/playwright";
 import { gzipSync } from "node:zlib";
 import { expect, test, type APIRequestContext, type Page, type Response } from "@playwright/test";
-import { api, shot, unique } from "./support";
+import { activeTemplate, api, customer, noViolations, shot, unique } from "./support";
 
 test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
 
-/** An active platform template (99 − 10, 30 days, one per member) with `over` on top. */
-async function activeTemplate(request: APIRequestContext, over: Record<string, unknown> = {}) {
-  const name = unique("E2E 领券 ");
-  const tpl = await api(request, "POST", "/v1/templates", {
-    name,
+/** An active link-only platform template (99 − 10, 30 days, one per member) with `over` on top. */
+function linkTemplate(request: APIRequestContext, over: Record<string, unknown> = {}) {
+  return activeTemplate(request, {
+    name: unique("E2E 领券 "),
     scope: { kind: "platform" },
     benefit: { kind: "reduction", threshold: 9900, off: 1000 },
     validity: { kind: "relative", days: 30 },
     stock: 100,
     per_user_limit: 1,
-    per_user_daily_limit: null,
-    audience: { kind: "all" },
-    channels: null,
-    regions: null,
     distribution: ["link_only"],
     funding: { platform_bp: 10000, merchant_bp: 0 },
     ...over,
   });
-  await api(request, "POST", `/v1/templates/${tpl.id}/activate`);
-  return { id: tpl.id as string, name: tpl.name as string };
 }
 
 type Link = { link: string; url: string; short_url: string; expires_at: string };
@@ -34,18 +26,11 @@ async function linkFor(request: APIRequestContext, id: string, body: Record<stri
   return api(request, "POST", `/v1/templates/${id}/links`, body);
 }
 
-/** A customer key for a new member id. */
-async function customer(request: APIRequestContext): Promise<{ user: string; key: string }> {
-  const user = unique("m");
-  const { key } = await api(request, "POST", "/v1/keys", { role: "customer", user_id: user });
-  return { user, key };
-}
-
 const claimButton = (page: Page) => page.getByRole("button", { name: /立即领取|Claim now/ });
 const outcome = (page: Page) => page.getByRole("status").filter({ hasText: /./ });
 
 test("a member sees the link's terms, claims with the token, and the limit refuses a second claim", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { usable_weekdays: [1, 2, 3, 4, 5], per_user_daily_limit: 1 });
+  const tpl = await linkTemplate(request, { usable_weekdays: [1, 2, 3, 4, 5], per_user_daily_limit: 1 });
   const link = await linkFor(request, tpl.id);
   const { key } = await customer(request);
 
@@ -81,7 +66,7 @@ test("a member sees the link's terms, claims with the token, and the limit refus
 });
 
 test("the same in English with ?lang=en, the token from the URL fragment, and the language switch", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { channels: ["sms"] });
+  const tpl = await linkTemplate(request, { channels: ["sms"] });
   const link = await linkFor(request, tpl.id);
   const { key } = await customer(request);
 
@@ -115,7 +100,7 @@ test("the same in English with ?lang=en, the token from the URL fragment, and th
 });
 
 test("a double tap claims once", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { per_user_limit: null });
+  const tpl = await linkTemplate(request, { per_user_limit: null });
   const link = await linkFor(request, tpl.id);
   const { user, key } = await customer(request);
   await page.goto(`${link.url}#token=${key}`);
@@ -129,7 +114,7 @@ test("a double tap claims once", async ({ page, request }) => {
 });
 
 test("an expired link shows its coupon, says it expired and offers no claim", async ({ page, request }) => {
-  const tpl = await activeTemplate(request);
+  const tpl = await linkTemplate(request);
   const link = await linkFor(request, tpl.id, { expires_at: new Date(Date.now() + 2500).toISOString() });
   await page.waitForTimeout(3500);
   await page.goto(link.url);
@@ -140,7 +125,7 @@ test("an expired link shows its coupon, says it expired and offers no claim", as
 });
 
 test("a forged link says so and offers no claim", async ({ page, request }) => {
-  const tpl = await activeTemplate(request);
+  const tpl = await linkTemplate(request);
   const link = await linkFor(request, tpl.id);
   const forged = link.link.slice(0, -4) + (link.link.endsWith("AAAA") ? "BBBB" : "AAAA");
   await page.goto(`/claim?template=${tpl.id}&link=${forged}`);
@@ -150,7 +135,7 @@ test("a forged link says so and offers no claim", async ({ page, request }) => {
 });
 
 test("a sold-out coupon gives the sold-out reason", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { stock: 1, distribution: ["public"] });
+  const tpl = await linkTemplate(request, { stock: 1, distribution: ["public"] });
   const link = await linkFor(request, tpl.id);
   const other = await customer(request);
   await api(request, "POST", `/v1/templates/${tpl.id}/claim`, { user_id: other.user, link: link.link }, other.key);
@@ -164,7 +149,7 @@ test("a sold-out coupon gives the sold-out reason", async ({ page, request }) =>
 });
 
 test("a sold-out refusal at the tap is shown in the live region", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { stock: 1 });
+  const tpl = await linkTemplate(request, { stock: 1 });
   const link = await linkFor(request, tpl.id);
   const { key } = await customer(request);
   await page.goto(`${link.url}#token=${key}`);
@@ -178,7 +163,7 @@ test("a sold-out refusal at the tap is shown in the live region", async ({ page,
 });
 
 test("the short URL redirects to the claim page", async ({ page, request }) => {
-  const tpl = await activeTemplate(request);
+  const tpl = await linkTemplate(request);
   const link = await linkFor(request, tpl.id);
   expect(link.short_url).toMatch(/\/s\/[0-9A-Za-z]{7}$/);
   await page.goto(link.short_url);
@@ -216,7 +201,7 @@ async function wireSize(r: Response): Promise<{ path: string; bytes: number; how
 }
 
 test("the claim page's first load transfers under 150 KB", async ({ page, request }) => {
-  const tpl = await activeTemplate(request);
+  const tpl = await linkTemplate(request);
   const link = await linkFor(request, tpl.id);
   const responses: Response[] = [];
   page.on("response", (r) => responses.push(r));
@@ -234,7 +219,7 @@ test("the claim page's first load transfers under 150 KB", async ({ page, reques
 });
 
 test("the claim page is readable from 360 to 430 px wide", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, {
+  const tpl = await linkTemplate(request, {
     name: "E2E 超长名称的会员专享满减优惠券 Extra long coupon name for narrow screens",
     benefit: { kind: "percent", min_amount: 19900, rate_bp: 8500, cap: 5000 },
     channels: ["mini_program", "app", "web", "private_message"],
@@ -253,12 +238,12 @@ test("the claim page is readable from 360 to 430 px wide", async ({ page, reques
 });
 
 test("axe finds no violations on the claim page, before and after claiming", async ({ page, request }) => {
-  const tpl = await activeTemplate(request, { usable_hours: [{ from: "00:00", until: "23:59" }], usable_on_orders: [1] });
+  const tpl = await linkTemplate(request, { usable_hours: [{ from: "00:00", until: "23:59" }], usable_on_orders: [1] });
   const link = await linkFor(request, tpl.id);
   const { key } = await customer(request);
   await page.goto(link.url);
   await expect(claimButton(page)).toBeVisible();
-  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await noViolations(page);
   await shot(page, "claim-axe-offer");
 
   // Keyboard only: the token field, then the button, then Enter.
@@ -268,10 +253,10 @@ test("axe finds no violations on the claim page, before and after claiming", asy
   await expect(claimButton(page)).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { name: "领取成功" })).toBeFocused();
-  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await noViolations(page);
   await shot(page, "claim-axe-success");
 
   await page.goto("/s/zzzzzzz");
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
-  expect((await new AxeBuilder({ page }).analyze()).violations).toEqual([]);
+  await noViolations(page);
 });

@@ -1,13 +1,6 @@
 // Members: find a member by its id prefix, open its 360 view, see its profile, order and coupon.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { api, shot, signIn, unique } from "./support";
-
-/** axe-core finds nothing on the page as it is. */
-async function noViolations(page: Page): Promise<void> {
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations, JSON.stringify(axe.violations, null, 2)).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { activeTemplate, api, noViolations, shot, signIn, unique } from "./support";
 
 test("a member found by id prefix, and its 360 view with the coupon it holds", async ({ page, request }) => {
   const user = unique("m360-");
@@ -19,13 +12,11 @@ test("a member found by id prefix, and its 360 view with the coupon it holds", a
     user_id: user, paid_at: paidAt, status: "paid",
     lines: [{ line_id: "1", sku: "milk", store_id: store, category: "dairy", qty: 2, amount: 1200 }],
   });
-  const t = await api(request, "POST", "/v1/templates", {
+  const t = await activeTemplate(request, {
     name: couponName, scope: { kind: "store", store_id: store },
     benefit: { kind: "reduction", threshold: 5000, off: 500 }, validity: { kind: "relative", days: 30 },
-    stock: null, per_user_limit: 1, per_user_daily_limit: null, audience: { kind: "all" },
-    channels: null, regions: null, distribution: ["public"], funding: { platform_bp: 0, merchant_bp: 10000 },
+    per_user_limit: 1, distribution: ["public"], funding: { platform_bp: 0, merchant_bp: 10000 },
   });
-  await api(request, "POST", `/v1/templates/${t.id}/activate`);
   const claimed = await api(request, "POST", `/v1/templates/${t.id}/claim`, { user_id: user, channel: "app" });
 
   await signIn(page);

@@ -1,26 +1,13 @@
 // Checkout sandbox: a member with three coupons, the best combination with its per-line shares and
 // the reasons for the rest; pinning and excluding change the answer; a bad pin shows beside it.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { api, shot, signIn, unique } from "./support";
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { activeTemplate, api, noViolations, shot, signIn, unique } from "./support";
 
 /** An active public template claimed by `user`: answers the coupon id. */
 async function coupon(request: APIRequestContext, user: string, body: Record<string, unknown>): Promise<string> {
-  const t = await api(request, "POST", "/v1/templates", {
-    validity: { kind: "relative", days: 30 },
-    stock: null, per_user_limit: null, per_user_daily_limit: null,
-    audience: { kind: "all" }, channels: null, regions: null, distribution: ["public"],
-    ...body,
-  });
-  await api(request, "POST", `/v1/templates/${t.id}/activate`);
+  const t = await activeTemplate(request, { validity: { kind: "relative", days: 30 }, distribution: ["public"], ...body });
   const c = await api(request, "POST", `/v1/templates/${t.id}/claim`, { user_id: user, channel: "app" });
   return c.coupon_id;
-}
-
-/** axe-core finds nothing on the page as it is. */
-async function noViolations(page: Page): Promise<void> {
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations, JSON.stringify(axe.violations, null, 2)).toEqual([]);
 }
 
 test("the sandbox quotes a member's cart and pin / exclude change the answer", async ({ page, request }) => {

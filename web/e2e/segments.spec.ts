@@ -1,18 +1,11 @@
 // Segments: build a rule (orders ≥ 1, then and bought a category), its live size matching the
 // API's count as the rule changes, save it, see its members and export them as CSV.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Download, type Page } from "@playwright/test";
+import { expect, test, type Download } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { api, shot, signIn, unique } from "./support";
+import { api, noViolations, shot, signIn, unique } from "./support";
 
 async function csvLines(d: Download): Promise<string[]> {
   return (await readFile((await d.path())!, "utf8")).split(/\r?\n/).filter(Boolean);
-}
-
-/** axe-core finds nothing on the page as it is. */
-async function noViolations(page: Page): Promise<void> {
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations, JSON.stringify(axe.violations, null, 2)).toEqual([]);
 }
 
 test("a rule segment from the builder with its live size, its members and their CSV", async ({ page, request }) => {

@@ -1,12 +1,6 @@
 // Sign-in: a refused key in Chinese, the admin key, the language switch, axe-core, and the keyboard alone.
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type Page } from "@playwright/test";
-import { ADMIN_KEY, api, shot, signIn, unique } from "./support";
-
-async function noViolations(page: Page) {
-  const result = await new AxeBuilder({ page }).analyze();
-  expect(result.violations, JSON.stringify(result.violations, null, 2)).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import { activeTemplate, ADMIN_KEY, api, noViolations, shot, signIn, unique } from "./support";
 
 test("a wrong key is refused, in Chinese by default", async ({ page }) => {
   await page.goto("/console/");
@@ -61,16 +55,14 @@ function body(name: string) {
     scope: { kind: "platform" },
     benefit: { kind: "reduction", threshold: 0, off: 500 },
     validity: { kind: "relative", days: 30 },
-    stock: 100, per_user_limit: 1, per_user_daily_limit: null,
-    audience: { kind: "all" }, channels: null, regions: null,
+    stock: 100, per_user_limit: 1,
     distribution: ["public"], funding: { platform_bp: 10000, merchant_bp: 0 },
   };
 }
 
 test("the dashboard shows the period's templates and today's claims", async ({ page, request }) => {
   const name = unique("dash-");
-  const t = await api(request, "POST", "/v1/templates", body(name));
-  await api(request, "POST", `/v1/templates/${t.id}/activate`);
+  const t = await activeTemplate(request, body(name));
   const member = unique("m");
   await api(request, "PUT", `/v1/members/${member}`, {});
   await api(request, "POST", `/v1/templates/${t.id}/claim`, { user_id: member, channel: "app" });
@@ -91,9 +83,8 @@ test("the dashboard shows the period's templates and today's claims", async ({ p
   // A merchant sees its own templates, and no member panels (rfm_tiers and stages are null).
   const store = unique("s");
   const { key } = await api(request, "POST", "/v1/keys", { role: "merchant", store_ids: [store] });
-  const mine = await api(request, "POST", "/v1/templates", { ...body(unique("mine-")), scope: { kind: "store", store_id: store },
+  const mine = await activeTemplate(request, { ...body(unique("mine-")), scope: { kind: "store", store_id: store },
     funding: { platform_bp: 0, merchant_bp: 10000 } }, key);
-  await api(request, "POST", `/v1/templates/${mine.id}/activate`, undefined, key);
   await page.getByRole("button", { name: /退出|Sign out/ }).click();
   await signIn(page, key);
   await expect(page.getByRole("row", { name: new RegExp(mine.name) })).toBeVisible();

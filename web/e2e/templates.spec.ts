@@ -1,8 +1,7 @@
 // Templates: create with a refused value fixed beside its field, preview, axe, activate, link + QR, claim on a phone; claim codes.
-import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Download } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { api, shot, signIn, unique } from "./support";
+import { activeTemplate, api, customer, noViolations, shot, signIn, unique } from "./support";
 
 /** The non-empty lines of a downloaded file. */
 async function lines(d: Download): Promise<string[]> {
@@ -40,8 +39,7 @@ test("a store reduction template from the form to a member's wallet", async ({ p
   const preview = page.locator(".coupon-preview");
   await expect(preview).toContainText("满99减10");
   await expect(preview).toContainText("领取后30天内有效");
-  const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations, JSON.stringify(axe.violations, null, 2)).toEqual([]);
+  await noViolations(page);
   await shot(page, "templates-form-preview");
   await page.getByRole("button", { name: /保存|Save/ }).click();
 
@@ -69,8 +67,7 @@ test("a store reduction template from the form to a member's wallet", async ({ p
   await shot(page, "templates-detail-link");
 
   // A member claims it through the link on a phone.
-  const user = unique("u");
-  const { key } = await api(request, "POST", "/v1/keys", { role: "customer", user_id: user });
+  const { user, key } = await customer(request, "u");
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const m = await phone.newPage();
   await m.goto(href);
@@ -84,16 +81,14 @@ test("a store reduction template from the form to a member's wallet", async ({ p
 });
 
 test("claim codes: inline with a CSV, and a job followed to its CSV", async ({ page, request }) => {
-  const t = await api(request, "POST", "/v1/templates", {
+  const t = await activeTemplate(request, {
     name: unique("codes-"),
     scope: { kind: "store", store_id: unique("s") },
     benefit: { kind: "percent", min_amount: 5000, rate_bp: 8500, cap: 2000 },
     validity: { kind: "relative", days: 7, from_next_day: true },
-    stock: 20000, per_user_limit: 1, per_user_daily_limit: null,
-    audience: { kind: "all" }, channels: null, regions: null,
+    stock: 20000, per_user_limit: 1,
     distribution: ["link_only"], funding: { platform_bp: 0, merchant_bp: 10000 },
   });
-  await api(request, "POST", `/v1/templates/${t.id}/activate`);
   await signIn(page);
   await page.goto(`/console/templates/${t.id}`);
   await expect(page.getByRole("heading", { level: 1, name: t.name })).toBeVisible();

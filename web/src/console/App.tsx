@@ -94,7 +94,7 @@ function Shell() {
     <div className="shell">
       <header className="top">
         <span className="brand">{t("product")}</span>
-        <span className="who">{t("role", { role: session!.role })}</span>
+        <span className="who">{t("role", { role: t(session!.role) })}</span>
         <LangSwitch />
         <button type="button" className="link" onClick={() => setSession(null)}>
           {t("signOut")}

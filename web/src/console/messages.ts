@@ -17,6 +17,10 @@ export const shell = {
   campaigns: ["营销活动", "Campaigns"],
   language: ["语言", "Language"],
   role: ["角色：{role}", "Role: {role}"],
+  platform: ["平台运营", "platform operator"],
+  merchant: ["商家", "merchant"],
+  guide: ["导购", "store guide"],
+  customer: ["会员", "member"],
   loading: ["加载中…", "Loading…"],
   notFound: ["页面不存在", "No such page"],
 } satisfies Messages;

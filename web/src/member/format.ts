@@ -3,6 +3,7 @@ import type { Lang } from "../shared/i18n";
 import { translator } from "../shared/i18n";
 import { shortYuan, yuan } from "../shared/money";
 import { benefitText, scopeText, validityText, type Benefit } from "../shared/terms";
+import { channelText, isChannel, weekdayText } from "../shared/words";
 import type { PublicTemplate } from "./api";
 import { member } from "./messages";
 
@@ -78,30 +79,10 @@ export function fullBenefit(b: Benefit, l: Lang): string {
   }
 }
 
-const WEEKDAYS: Record<Lang, string[]> = {
-  "zh-CN": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-  en: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-};
-
-/** The channels of the API (its Channel enum), as members name them. */
-export const CHANNELS: Record<string, readonly [string, string]> = {
-  mini_program: ["小程序", "Mini-program"],
-  app: ["App", "App"],
-  web: ["网页", "Web"],
-  live_stream: ["直播间", "Live stream"],
-  douyin: ["抖音", "Douyin"],
-  weibo: ["微博", "Weibo"],
-  private_message: ["私信", "Private message"],
-  sms: ["短信", "SMS"],
-  customer_service: ["客服", "Customer service"],
-  store_guide: ["导购", "Store guide"],
-  offline_store: ["线下门店", "In store"],
-};
-
 /** The page's `?channel=` when it is one the API knows (an unknown one would fail every claim). */
 export function channelParam(): string | undefined {
   const c = new URLSearchParams(location.search).get("channel");
-  return c && c in CHANNELS ? c : undefined;
+  return c && isChannel(c) ? c : undefined;
 }
 
 function ordinal(n: number): string {
@@ -120,13 +101,13 @@ export function termRows(tpl: PublicTemplate, l: Lang): [string, string][] {
   ];
   if (tpl.usable_hours?.length) rows.push([t("hours"), tpl.usable_hours.map((h) => `${h.from}–${h.until}`).join(sep)]);
   if (tpl.usable_weekdays?.length && tpl.usable_weekdays.length < 7)
-    rows.push([t("weekdays"), [...tpl.usable_weekdays].sort().map((d) => WEEKDAYS[l][d - 1] ?? String(d)).join(sep)]);
+    rows.push([t("weekdays"), [...tpl.usable_weekdays].sort().map((d) => weekdayText(d, l)).join(sep)]);
   const w = tpl.claim_window;
   if (w && (w.from || w.until)) {
     const parts = [w.from ? t("from", { t: localTime(w.from, l) }) : "", w.until ? t("until", { t: localTime(w.until, l) }) : ""];
     rows.push([t("claimWindow"), parts.filter(Boolean).join(l === "en" ? ", " : "，")]);
   }
-  if (tpl.channels) rows.push([t("channels"), tpl.channels.map((c) => CHANNELS[c]?.[l === "en" ? 1 : 0] ?? c).join(sep)]);
+  if (tpl.channels) rows.push([t("channels"), tpl.channels.map((c) => channelText(c, l)).join(sep)]);
   if (tpl.regions) rows.push([t("regions"), tpl.regions.join(sep)]);
   const cond: string[] = [];
   if (tpl.distribution.includes("member_only")) cond.push(t("membersOnly"));

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { useLang } from "../../shared/i18n";
+import { Table } from "../list";
 import { useApi } from "../session";
 import { Badge, ErrorBanner, PageHeader, SelectField } from "../ui";
 import { BarChart } from "./dashboard/charts";
@@ -9,11 +10,9 @@ import { useT } from "./dashboard/messages";
 import { RfmPanel, StagesPanel } from "./dashboard/Panels";
 import "./dashboard/dashboard.css";
 
-interface Counts {
-  issued: number;
-  claimed: number;
-  used: number;
-}
+/** A template's counts, in the order the chart and the table show them. */
+const COUNTS = ["issued", "claimed", "used"] as const;
+type Counts = Record<(typeof COUNTS)[number], number>;
 
 interface DashTemplate extends Counts {
   id: string;
@@ -95,53 +94,38 @@ export default function Dashboard() {
               <>
                 <BarChart
                   labels={top.map((x) => x.name)}
-                  series={[
-                    { label: t("issued"), data: top.map((x) => x.period.issued) },
-                    { label: t("claimed"), data: top.map((x) => x.period.claimed) },
-                    { label: t("used"), data: top.map((x) => x.period.used) },
-                  ]}
+                  series={COUNTS.map((k) => ({ label: t(k), data: top.map((x) => x.period[k]) }))}
                   label={t("chartTemplates", { period, n: top.length })}
                 />
                 <div className="table-scroll">
-                  <table>
-                    <caption className="sr-only">{t("tableCaption", { period })}</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">{t("name")}</th>
-                        <th scope="col">{t("status")}</th>
-                        {(["issued", "claimed", "used"] as const).map((k) => (
-                          <th scope="col" className="num" key={`p-${k}`}>
-                            {t("periodCol", { what: t(k) })}
-                          </th>
+                  <Table
+                    caption={t("tableCaption", { period })}
+                    cols={[
+                      t("name"),
+                      t("status"),
+                      ...COUNTS.map((k) => [t("periodCol", { what: t(k) }), "num"] as const),
+                      ...COUNTS.map((k) => [t("totalCol", { what: t(k) }), "num"] as const),
+                      [t("stock"), "num"],
+                    ]}
+                    items={rows}
+                    row={(x) => (
+                      <tr key={x.id}>
+                        <th scope="row">
+                          <Link to={`/templates/${encodeURIComponent(x.id)}`}>{x.name}</Link>
+                        </th>
+                        <td>
+                          <Badge value={x.status} label={t(`status_${x.status}`)} />
+                        </td>
+                        {COUNTS.map((k) => (
+                          <td className="num" key={`p-${k}`}>{x.period[k].toLocaleString()}</td>
                         ))}
-                        {(["issued", "claimed", "used"] as const).map((k) => (
-                          <th scope="col" className="num" key={`a-${k}`}>
-                            {t("totalCol", { what: t(k) })}
-                          </th>
+                        {COUNTS.map((k) => (
+                          <td className="num" key={`a-${k}`}>{x[k].toLocaleString()}</td>
                         ))}
-                        <th scope="col" className="num">{t("stock")}</th>
+                        <td className="num">{x.stock == null ? t("unlimited") : x.stock.toLocaleString()}</td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {rows.map((x) => (
-                        <tr key={x.id}>
-                          <th scope="row">
-                            <Link to={`/templates/${encodeURIComponent(x.id)}`}>{x.name}</Link>
-                          </th>
-                          <td>
-                            <Badge value={x.status} label={t(`status_${x.status}`)} />
-                          </td>
-                          <td className="num">{x.period.issued.toLocaleString()}</td>
-                          <td className="num">{x.period.claimed.toLocaleString()}</td>
-                          <td className="num">{x.period.used.toLocaleString()}</td>
-                          <td className="num">{x.issued.toLocaleString()}</td>
-                          <td className="num">{x.claimed.toLocaleString()}</td>
-                          <td className="num">{x.used.toLocaleString()}</td>
-                          <td className="num">{x.stock == null ? t("unlimited") : x.stock.toLocaleString()}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                    )}
+                  />
                 </div>
                 {!all && dash.templates.length > TABLE_FIRST && (
                   <button type="button" className="secondary" onClick={() => setAll(true)}>

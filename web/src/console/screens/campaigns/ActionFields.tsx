@@ -1,13 +1,12 @@
 // The builder's actions: grant, grant_pack, task, message and allocate, each with its fields.
 import { useLang } from "../../../shared/i18n";
 import { termsLine } from "../../../shared/terms";
+import { MESSAGE_CHANNELS, channelText } from "../../../shared/words";
 import { Field, SelectField, TextField } from "../../ui";
-import { channelText } from "../members/common";
 import type { TemplateView } from "../members/types";
 import { CheckGroup } from "../segments/checks";
 import { newAction, type ActionDraft, type ActionKind, type CampaignDraft } from "./draft";
 import { useCampaigns } from "./messages";
-import { MESSAGE_CHANNELS } from "./types";
 
 const KINDS: ActionKind[] = ["grant", "grant_pack", "task", "message", "allocate"];
 

@@ -2,7 +2,7 @@
 import { Link } from "react-router";
 import { yuan } from "../../../shared/money";
 import { Badge, ErrorBanner, PageHeader } from "../../ui";
-import { Pager, usePaged } from "../members/common";
+import { PagedTable, usePaged } from "../members/common";
 import { useCampaigns } from "./messages";
 import { triggerText } from "./summary";
 import type { CampaignView } from "./types";
@@ -10,7 +10,6 @@ import type { CampaignView } from "./types";
 export function CampaignList() {
   const t = useCampaigns();
   const paged = usePaged<CampaignView>("/v1/campaigns?limit=50");
-  const items = paged.page?.items ?? [];
   return (
     <>
       <PageHeader title={t("title")}>
@@ -22,43 +21,31 @@ export function CampaignList() {
         </Link>
       </PageHeader>
       <ErrorBanner error={paged.error} />
-      {paged.page && items.length === 0 && <p className="muted">{t("empty")}</p>}
-      {items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("name")}</th>
-              <th scope="col">{t("status")}</th>
-              <th scope="col">{t("triggerCol")}</th>
-              <th scope="col" className="num">{t("entered")}</th>
-              <th scope="col" className="num">{t("treated")}</th>
-              <th scope="col" className="num">{t("held_out")}</th>
-              <th scope="col" className="num">{t("granted")}</th>
-              <th scope="col" className="num">{t("spent")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link to={encodeURIComponent(c.id)}>{c.name}</Link>
-                  <div className="muted small">{c.id}</div>
-                </td>
-                <td>
-                  <Badge value={c.status} label={t(`s_${c.status}`)} />
-                </td>
-                <td>{triggerText(c.trigger, t)}</td>
-                <td className="num">{c.stats.entered}</td>
-                <td className="num">{c.stats.treated}</td>
-                <td className="num">{c.stats.held_out}</td>
-                <td className="num">{c.stats.granted}</td>
-                <td className="num">{yuan(c.stats.spent)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager paged={paged} />
+      <PagedTable
+        paged={paged}
+        empty={t("empty")}
+        cols={[
+          t("name"), t("status"), t("triggerCol"),
+          [t("entered"), "num"], [t("treated"), "num"], [t("held_out"), "num"], [t("granted"), "num"], [t("spent"), "num"],
+        ]}
+        row={(c) => (
+          <tr key={c.id}>
+            <td>
+              <Link to={encodeURIComponent(c.id)}>{c.name}</Link>
+              <div className="muted small">{c.id}</div>
+            </td>
+            <td>
+              <Badge value={c.status} label={t(`s_${c.status}`)} />
+            </td>
+            <td>{triggerText(c.trigger, t)}</td>
+            <td className="num">{c.stats.entered}</td>
+            <td className="num">{c.stats.treated}</td>
+            <td className="num">{c.stats.held_out}</td>
+            <td className="num">{c.stats.granted}</td>
+            <td className="num">{yuan(c.stats.spent)}</td>
+          </tr>
+        )}
+      />
     </>
   );
 }

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { useLang } from "../../../shared/i18n";
 import { SelectField } from "../../ui";
-import { Pager, usePaged, when } from "../members/common";
+import { PagedTable, usePaged, when } from "../members/common";
 import { useCampaigns } from "./messages";
 import { reasonOf } from "./reason";
 import { ENTRY_STATUSES, type EntryView } from "./types";
@@ -16,7 +16,6 @@ export function CampaignMembers({ id, version }: { id: string; version: number }
   const paged = usePaged<EntryView>(
     `/v1/campaigns/${encodeURIComponent(id)}/members?limit=50${status ? `&status=${status}` : ""}`,
   );
-  const items = paged.page?.items ?? [];
   const { reload } = paged;
   useEffect(() => {
     if (version > 0) reload();
@@ -32,36 +31,23 @@ export function CampaignMembers({ id, version }: { id: string; version: number }
           options={[{ value: "", label: t("anyStatus") }, ...ENTRY_STATUSES.map((s) => ({ value: s, label: t(`es_${s}`) }))]}
         />
       </div>
-      {paged.page && items.length === 0 && <p className="muted">{t("noMembers")}</p>}
-      {items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("userId")}</th>
-              <th scope="col">{t("status")}</th>
-              <th scope="col">{t("entryAt")}</th>
-              <th scope="col">{t("occurrence")}</th>
-              <th scope="col">{t("reason")}</th>
-              <th scope="col">{t("coupons")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={`${e.user_id}-${e.occurrence}`}>
-                <td>
-                  <Link to={`/members/${encodeURIComponent(e.user_id)}`}>{e.user_id}</Link>
-                </td>
-                <td className="nowrap">{t(`es_${e.status}` as "es_pending")}</td>
-                <td className="nowrap">{when(e.at, l)}</td>
-                <td className="small ids">{e.occurrence}</td>
-                <td>{e.reason ? reasonOf(e.reason, l) : "—"}</td>
-                <td className="small ids">{e.coupon_ids.length ? e.coupon_ids.join(", ") : "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager paged={paged} />
+      <PagedTable
+        paged={paged}
+        empty={t("noMembers")}
+        cols={[t("userId"), t("status"), t("entryAt"), t("occurrence"), t("reason"), t("coupons")]}
+        row={(e) => (
+          <tr key={`${e.user_id}-${e.occurrence}`}>
+            <td>
+              <Link to={`/members/${encodeURIComponent(e.user_id)}`}>{e.user_id}</Link>
+            </td>
+            <td className="nowrap">{t(`es_${e.status}` as "es_pending")}</td>
+            <td className="nowrap">{when(e.at, l)}</td>
+            <td className="small ids">{e.occurrence}</td>
+            <td>{e.reason ? reasonOf(e.reason, l) : "—"}</td>
+            <td className="small ids">{e.coupon_ids.length ? e.coupon_ids.join(", ") : "—"}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

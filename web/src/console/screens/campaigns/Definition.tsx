@@ -1,7 +1,8 @@
 // A campaign's definition in words, and an allocating campaign's allocation report.
 import { useLang } from "../../../shared/i18n";
 import { yuan } from "../../../shared/money";
-import { channelText, when } from "../members/common";
+import { channelText } from "../../../shared/words";
+import { when } from "../members/common";
 import type { TemplateView } from "../members/types";
 import { useCampaigns } from "./messages";
 import { audienceText, triggerText } from "./summary";

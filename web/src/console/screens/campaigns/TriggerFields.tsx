@@ -1,7 +1,7 @@
 // The builder's trigger (event + delay, schedule, inactivity, once) and audience parts.
 import { useLang } from "../../../shared/i18n";
+import { RFM_TIERS, STAGES, stageText } from "../../../shared/words";
 import { SelectField, TextField } from "../../ui";
-import { RFM_TIERS, STAGES, stageText } from "../members/common";
 import { CheckGroup } from "../segments/checks";
 import type { SegmentView } from "../segments/types";
 import type { CampaignDraft } from "./draft";

@@ -1,6 +1,6 @@
 // One-line words for a campaign's trigger and audience, as the list and detail show them.
 import type { Lang } from "../../../shared/i18n";
-import { stageText } from "../members/common";
+import { stageText } from "../../../shared/words";
 import type { CampaignsT } from "./messages";
 import type { Audience, Trigger } from "./types";
 

@@ -75,4 +75,3 @@ export const EVENTS = [
 export const ENTRY_STATUSES = [
   "pending", "treated", "held_out", "capped", "over_budget", "refused", "expired", "unallocated",
 ] as const;
-export const MESSAGE_CHANNELS = ["sms", "wechat", "app_push", "email"] as const;

@@ -1,10 +1,12 @@
 // The Dashboard's member panels: RFM tiers (doughnut) and lifecycle stages (bar), each with its numbers in a table.
+import { useLang } from "../../../shared/i18n";
+import { RFM_TIERS, STAGES, stageText } from "../../../shared/words";
 import { BarChart, DoughnutChart } from "./charts";
 import { useT } from "./messages";
 
 export function RfmPanel({ tiers }: { tiers: { tier: string | null; members: number }[] }) {
   const t = useT();
-  const order = ["S", "A", "B", "C", null];
+  const order: (string | null)[] = [...RFM_TIERS, null];
   const rows = [...tiers].sort((a, b) => order.indexOf(a.tier) - order.indexOf(b.tier));
   const labels = rows.map((r) => r.tier ?? t("tierNone"));
   const list = rows.map((r, i) => `${labels[i]} ${r.members.toLocaleString()}`).join(", ");
@@ -19,10 +21,11 @@ export function RfmPanel({ tiers }: { tiers: { tier: string | null; members: num
 
 export function StagesPanel({ stages }: { stages: { stage: string; members: number }[] }) {
   const t = useT();
-  const order = ["new", "first_order", "active", "at_risk", "lapsed", "won_back"];
+  const l = useLang();
+  const order: string[] = STAGES;
   const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
   const rows = [...stages].sort((a, b) => rank(a.stage) - rank(b.stage));
-  const labels = rows.map((r) => (order.includes(r.stage) ? t(`stage_${r.stage}` as "stage_new") : r.stage));
+  const labels = rows.map((r) => stageText(r.stage, l));
   const list = rows.map((r, i) => `${labels[i]} ${r.members.toLocaleString()}`).join(", ");
   return (
     <section className="card" aria-labelledby="stages-title">

@@ -4,9 +4,11 @@ import { Link, useParams } from "react-router";
 import { useLang } from "../../../shared/i18n";
 import { yuan } from "../../../shared/money";
 import { termsLine } from "../../../shared/terms";
+import { stageText } from "../../../shared/words";
+import { ListTable, Table } from "../../list";
 import { useApi } from "../../session";
 import { Badge, ErrorBanner, PageHeader } from "../../ui";
-import { stageText, useCommon, when } from "./common";
+import { useCommon, when } from "./common";
 import { useMembers } from "./messages";
 import type { Member360 } from "./types";
 import { useTemplates } from "./useTemplates";
@@ -100,36 +102,22 @@ export function Member360View() {
 
           <section className="card" aria-labelledby="m360-orders">
             <h2 id="m360-orders">{t("recentOrders")}</h2>
-            {view.recent_orders.length === 0 ? (
-              <p className="muted">{t("noOrders")}</p>
-            ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("orderId")}</th>
-                    <th scope="col">{t("status")}</th>
-                    <th scope="col">{t("paidAt")}</th>
-                    <th scope="col">{t("store")}</th>
-                    <th scope="col" className="num">{t("lines")}</th>
-                    <th scope="col" className="num">{t("amount")}</th>
-                    <th scope="col">{t("source")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {view.recent_orders.map((o) => (
-                    <tr key={o.order_id}>
-                      <td>{o.order_id}</td>
-                      <td>{dataText("order", o.status, l)}</td>
-                      <td>{when(o.paid_at, l)}</td>
-                      <td>{o.store_id ?? "—"}</td>
-                      <td className="num">{o.line_count}</td>
-                      <td className="num">{yuan(o.amount)}</td>
-                      <td>{dataText("source", o.source, l)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            <ListTable
+              items={view.recent_orders}
+              empty={t("noOrders")}
+              cols={[t("orderId"), t("status"), t("paidAt"), t("store"), [t("lines"), "num"], [t("amount"), "num"], t("source")]}
+              row={(o) => (
+                <tr key={o.order_id}>
+                  <td>{o.order_id}</td>
+                  <td>{dataText("order", o.status, l)}</td>
+                  <td>{when(o.paid_at, l)}</td>
+                  <td>{o.store_id ?? "—"}</td>
+                  <td className="num">{o.line_count}</td>
+                  <td className="num">{yuan(o.amount)}</td>
+                  <td>{dataText("source", o.source, l)}</td>
+                </tr>
+              )}
+            />
           </section>
 
           <section className="card" aria-labelledby="m360-coupons">
@@ -147,30 +135,21 @@ export function Member360View() {
                     {tpl ? `${termsLine(tpl, l)} · ` : ""}
                     {t("couponCode", { code: coupon.code })} · {t("validUntil", { at: when(coupon.valid_until, l) })}
                   </p>
-                  <table aria-label={t("ledgerOf", { name })}>
-                    <thead>
-                      <tr>
-                        <th scope="col">{t("at")}</th>
-                        <th scope="col">{t("event")}</th>
-                        <th scope="col">{t("status")}</th>
-                        <th scope="col">{t("orderId")}</th>
-                        <th scope="col">{t("actor")}</th>
-                        <th scope="col">{t("reason")}</th>
+                  <Table
+                    label={t("ledgerOf", { name })}
+                    items={ledger}
+                    cols={[t("at"), t("event"), t("status"), t("orderId"), t("actor"), t("reason")]}
+                    row={(e) => (
+                      <tr key={e.seq}>
+                        <td>{when(e.at, l)}</td>
+                        <td>{dataText("ledger", e.event, l)}</td>
+                        <td>{e.from_status ? `${dataText("coupon", e.from_status, l)} → ${dataText("coupon", e.to_status, l)}` : dataText("coupon", e.to_status, l)}</td>
+                        <td>{e.order_id ?? "—"}</td>
+                        <td>{e.actor}</td>
+                        <td>{e.reason ?? "—"}</td>
                       </tr>
-                    </thead>
-                    <tbody>
-                      {ledger.map((e) => (
-                        <tr key={e.seq}>
-                          <td>{when(e.at, l)}</td>
-                          <td>{dataText("ledger", e.event, l)}</td>
-                          <td>{e.from_status ? `${dataText("coupon", e.from_status, l)} → ${dataText("coupon", e.to_status, l)}` : dataText("coupon", e.to_status, l)}</td>
-                          <td>{e.order_id ?? "—"}</td>
-                          <td>{e.actor}</td>
-                          <td>{e.reason ?? "—"}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
+                    )}
+                  />
                 </article>
               );
             })}
@@ -178,30 +157,19 @@ export function Member360View() {
 
           <section className="card" aria-labelledby="m360-events">
             <h2 id="m360-events">{t("events")}</h2>
-            {view.events.length === 0 ? (
-              <p className="muted">{t("noEvents")}</p>
-            ) : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t("at")}</th>
-                    <th scope="col">{t("event")}</th>
-                    <th scope="col">{t("store")}</th>
-                    <th scope="col">{t("orderId")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {view.events.map((e) => (
-                    <tr key={e.event_id}>
-                      <td>{when(e.at, l)}</td>
-                      <td>{dataText("event", e.kind, l)}</td>
-                      <td>{e.store_id ?? "—"}</td>
-                      <td>{e.order_id ?? "—"}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+            <ListTable
+              items={view.events}
+              empty={t("noEvents")}
+              cols={[t("at"), t("event"), t("store"), t("orderId")]}
+              row={(e) => (
+                <tr key={e.event_id}>
+                  <td>{when(e.at, l)}</td>
+                  <td>{dataText("event", e.kind, l)}</td>
+                  <td>{e.store_id ?? "—"}</td>
+                  <td>{e.order_id ?? "—"}</td>
+                </tr>
+              )}
+            />
           </section>
         </>
       )}

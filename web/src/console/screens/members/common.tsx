@@ -1,35 +1,13 @@
-// What the member, segment and campaign screens share: stage and tier words, paged lists, dates.
+// What the member, segment, sandbox and campaign screens share: paged lists (a page at a time, the pager, their table) and dates.
 
 import { useCallback, useEffect, useState } from "react";
 import type { Page } from "../../../shared/api";
 import { translator, useLang, type Lang, type Messages } from "../../../shared/i18n";
+import { ListTable, type TableProps } from "../../list";
 import { useApi } from "../../session";
 import "./common.css";
 
-export const STAGES = ["new", "first_order", "active", "at_risk", "lapsed", "won_back"] as const;
-export const RFM_TIERS = ["S", "A", "B", "C"] as const;
-
 const words = {
-  new: ["新客", "New"],
-  first_order: ["首单", "First order"],
-  active: ["活跃", "Active"],
-  at_risk: ["流失风险", "At risk"],
-  lapsed: ["已流失", "Lapsed"],
-  won_back: ["已召回", "Won back"],
-  mini_program: ["小程序", "Mini program"],
-  app: ["App", "App"],
-  web: ["网页", "Web"],
-  live_stream: ["直播间", "Live stream"],
-  douyin: ["抖音", "Douyin"],
-  weibo: ["微博", "Weibo"],
-  private_message: ["私信", "Private message"],
-  sms: ["短信", "SMS"],
-  customer_service: ["客服", "Customer service"],
-  store_guide: ["导购", "Store guide"],
-  offline_store: ["线下门店", "Offline store"],
-  wechat: ["微信", "WeChat"],
-  app_push: ["App 推送", "App push"],
-  email: ["邮件", "Email"],
   prev: ["上一页", "Previous page"],
   next: ["下一页", "Next page"],
   pageOf: ["第 {n} 页 · 共 {total} 条", "Page {n} · {total} in all"],
@@ -42,15 +20,6 @@ const words = {
 export function useCommon() {
   return translator(words, useLang());
 }
-
-/** A lifecycle stage in `l` (`at_risk` → 流失风险 / At risk). */
-export function stageText(stage: string, l: Lang): string {
-  const pair = (words as Messages)[stage];
-  return pair ? pair[l === "en" ? 1 : 0] : stage;
-}
-
-/** A channel's name in `l` (`mini_program` → 小程序 / Mini program). */
-export const channelText = stageText;
 
 /** A time as people read it, in their language and the browser's zone. */
 export function when(iso: string | null | undefined, l: Lang): string {
@@ -119,6 +88,9 @@ export interface Paged {
   prev(): void;
 }
 
+/** What `usePaged<T>` answers, as a table needs it. */
+export type PagedOf<T> = Paged & { page: Page<T> | null };
+
 /** Previous / next buttons for a paged list, with where the person is. */
 export function Pager(props: { paged: Paged }) {
   const t = useCommon();
@@ -141,5 +113,15 @@ export function Pager(props: { paged: Paged }) {
         </button>
       )}
     </div>
+  );
+}
+
+/** A paged list's page as a table (or `empty` once a page has none), and its pager. */
+export function PagedTable<T>({ paged, ...table }: Omit<TableProps<T>, "items"> & { paged: PagedOf<T>; empty: string }) {
+  return (
+    <>
+      {paged.page && <ListTable items={paged.page.items} {...table} />}
+      <Pager paged={paged} />
+    </>
   );
 }

@@ -1,14 +1,9 @@
 // The sandbox cart: lines (add, remove), shipping per store, channel and region.
 import { useLang } from "../../../shared/i18n";
+import { CHANNELS, channelText } from "../../../shared/words";
 import { SelectField, TextField } from "../../ui";
-import { channelText } from "../members/common";
 import { newLine, storesOf, type CartDraft, type LineDraft } from "./cart";
 import { useSandbox } from "./messages";
-
-export const CHANNELS = [
-  "mini_program", "app", "web", "live_stream", "douyin", "weibo",
-  "private_message", "sms", "customer_service", "store_guide", "offline_store",
-];
 
 export function CartForm(props: {
   draft: CartDraft;

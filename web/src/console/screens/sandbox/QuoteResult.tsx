@@ -1,9 +1,9 @@
 // A quote as the sandbox shows it: the totals, the chosen coupons with their per-line shares,
 // gifts, and each coupon left out with its reason in the person's language.
-import { ApiError } from "../../../shared/api";
-import { errorText, knowsCode } from "../../../shared/errors";
 import { useLang } from "../../../shared/i18n";
 import { yuan } from "../../../shared/money";
+import { ListTable, Table } from "../../list";
+import { reasonOf } from "../campaigns/reason";
 import type { CouponView, TemplateView } from "../members/types";
 import type { QuoteBody, Quote } from "./cart";
 import { useSandbox, type SandboxT } from "./messages";
@@ -12,8 +12,7 @@ import { couponName } from "./Wallet";
 /** Why a coupon was left out, in `l`: the API's reasons are its error codes, plus two of its own. */
 export function reasonText(reason: string, t: SandboxT, l: ReturnType<typeof useLang>): string {
   if (reason === "excluded" || reason === "not_best") return t(reason);
-  if (knowsCode(reason)) return errorText(new ApiError(409, reason, reason), l);
-  return reason;
+  return reasonOf(reason, l);
 }
 
 export function QuoteResult(props: {
@@ -50,43 +49,33 @@ export function QuoteResult(props: {
       </dl>
 
       <h3>{t("chosen")}</h3>
-      {quote.coupons.length === 0 ? (
-        <p className="muted">{t("noneChosen")}</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("coupon")}</th>
-              <th scope="col" className="num">{t("amount")}</th>
-              <th scope="col">{t("apportionment")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {quote.coupons.map((c) => (
-              <tr key={c.coupon_id}>
-                <td>
-                  <strong>{name(c.coupon_id)}</strong>
-                  <div className="muted small">{c.coupon_id}</div>
-                </td>
-                <td className="num">{yuan(c.discount)}</td>
-                <td>
-                  {c.lines.length === 0 && c.store_id ? (
-                    t("waivesShipping", { store: c.store_id })
-                  ) : (
-                    <ul className="plain">
-                      {c.lines.map((s) => (
-                        <li key={s.line_id}>
-                          {t("lineShare", { id: s.line_id, sku: sku(s.line_id), amount: yuan(s.amount) })}
-                        </li>
-                      ))}
-                    </ul>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable
+        items={quote.coupons}
+        empty={t("noneChosen")}
+        cols={[t("coupon"), [t("amount"), "num"], t("apportionment")]}
+        row={(c) => (
+          <tr key={c.coupon_id}>
+            <td>
+              <strong>{name(c.coupon_id)}</strong>
+              <div className="muted small">{c.coupon_id}</div>
+            </td>
+            <td className="num">{yuan(c.discount)}</td>
+            <td>
+              {c.lines.length === 0 && c.store_id ? (
+                t("waivesShipping", { store: c.store_id })
+              ) : (
+                <ul className="plain">
+                  {c.lines.map((s) => (
+                    <li key={s.line_id}>
+                      {t("lineShare", { id: s.line_id, sku: sku(s.line_id), amount: yuan(s.amount) })}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </td>
+          </tr>
+        )}
+      />
 
       {quote.gifts.length > 0 && (
         <>
@@ -104,25 +93,19 @@ export function QuoteResult(props: {
       {quote.not_applied.length > 0 && (
         <>
           <h3>{t("notApplied")}</h3>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("coupon")}</th>
-                <th scope="col">{t("reason")}</th>
+          <Table
+            items={quote.not_applied}
+            cols={[t("coupon"), t("reason")]}
+            row={(n) => (
+              <tr key={n.coupon_id}>
+                <td>
+                  <strong>{name(n.coupon_id)}</strong>
+                  <div className="muted small">{n.coupon_id}</div>
+                </td>
+                <td>{reasonText(n.reason, t, l)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {quote.not_applied.map((n) => (
-                <tr key={n.coupon_id}>
-                  <td>
-                    <strong>{name(n.coupon_id)}</strong>
-                    <div className="muted small">{n.coupon_id}</div>
-                  </td>
-                  <td>{reasonText(n.reason, t, l)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            )}
+          />
         </>
       )}
     </section>

@@ -2,7 +2,7 @@
 import { useLang } from "../../../shared/i18n";
 import { termsLine } from "../../../shared/terms";
 import { ErrorBanner } from "../../ui";
-import { Pager, usePaged, when } from "../members/common";
+import { PagedTable, usePaged, when } from "../members/common";
 import type { CouponView, TemplateView } from "../members/types";
 import { useTemplates } from "../members/useTemplates";
 import { useSandbox } from "./messages";
@@ -32,66 +32,54 @@ export function Wallet(props: {
 }) {
   const t = useSandbox();
   const l = useLang();
-  const { paged, coupons, templates } = props.wallet;
+  const { paged, templates } = props.wallet;
   return (
     <section className="card" aria-labelledby="sandbox-wallet">
       <h2 id="sandbox-wallet">{t("wallet")}</h2>
       <ErrorBanner error={paged.error} />
-      {paged.page && coupons.length === 0 && <p className="muted">{t("walletEmpty")}</p>}
-      {coupons.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("coupon")}</th>
-              <th scope="col">{t("terms")}</th>
-              <th scope="col">{t("validUntil")}</th>
-              <th scope="col">{t("pin")}</th>
-              <th scope="col">{t("exclude")}</th>
+      <PagedTable
+        paged={paged}
+        empty={t("walletEmpty")}
+        cols={[t("coupon"), t("terms"), t("validUntil"), t("pin"), t("exclude")]}
+        row={(c) => {
+          const tpl = templates[c.template_id];
+          const name = couponName(c, c.id, templates);
+          const choice = props.choices[c.id];
+          const error = props.errors[c.id];
+          return (
+            <tr key={c.id}>
+              <td>
+                <strong>{name}</strong>
+                <div className="muted small">{c.id}</div>
+                {error && (
+                  <small className="error" role="alert" id={`pin-error-${c.id}`}>
+                    {error}
+                  </small>
+                )}
+              </td>
+              <td>{tpl ? termsLine(tpl, l) : ""}</td>
+              <td>{when(c.valid_until, l)}</td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={t("pinOne", { name })}
+                  aria-describedby={error ? `pin-error-${c.id}` : undefined}
+                  checked={choice === "pin"}
+                  onChange={(e) => props.onChoose(c.id, e.target.checked ? "pin" : null)}
+                />
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={t("excludeOne", { name })}
+                  checked={choice === "exclude"}
+                  onChange={(e) => props.onChoose(c.id, e.target.checked ? "exclude" : null)}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {coupons.map((c) => {
-              const tpl = templates[c.template_id];
-              const name = couponName(c, c.id, templates);
-              const choice = props.choices[c.id];
-              const error = props.errors[c.id];
-              return (
-                <tr key={c.id}>
-                  <td>
-                    <strong>{name}</strong>
-                    <div className="muted small">{c.id}</div>
-                    {error && (
-                      <small className="error" role="alert" id={`pin-error-${c.id}`}>
-                        {error}
-                      </small>
-                    )}
-                  </td>
-                  <td>{tpl ? termsLine(tpl, l) : ""}</td>
-                  <td>{when(c.valid_until, l)}</td>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={t("pinOne", { name })}
-                      aria-describedby={error ? `pin-error-${c.id}` : undefined}
-                      checked={choice === "pin"}
-                      onChange={(e) => props.onChoose(c.id, e.target.checked ? "pin" : null)}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={t("excludeOne", { name })}
-                      checked={choice === "exclude"}
-                      onChange={(e) => props.onChoose(c.id, e.target.checked ? "exclude" : null)}
-                    />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
-      <Pager paged={paged} />
+          );
+        }}
+      />
     </section>
   );
 }

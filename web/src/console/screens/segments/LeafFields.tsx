@@ -1,6 +1,6 @@
 // The inputs of one segment condition, by its kind, each with its error beside it.
+import { RFM_TIERS, STAGES } from "../../../shared/words";
 import { TextField } from "../../ui";
-import { RFM_TIERS, STAGES } from "../members/common";
 import { useSegments } from "./messages";
 import { CheckGroup, useStageText } from "./checks";
 import type { LeafDraft } from "./rule";

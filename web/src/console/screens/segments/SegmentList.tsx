@@ -2,7 +2,7 @@
 import { Link } from "react-router";
 import { useLang } from "../../../shared/i18n";
 import { ErrorBanner, PageHeader } from "../../ui";
-import { Pager, usePaged, when } from "../members/common";
+import { PagedTable, usePaged, when } from "../members/common";
 import { useSegments } from "./messages";
 import type { SegmentView } from "./types";
 
@@ -10,7 +10,6 @@ export function SegmentList() {
   const t = useSegments();
   const l = useLang();
   const paged = usePaged<SegmentView>("/v1/segments?limit=50");
-  const items = paged.page?.items ?? [];
   return (
     <>
       <PageHeader title={t("title")}>
@@ -19,43 +18,31 @@ export function SegmentList() {
         </Link>
       </PageHeader>
       <ErrorBanner error={paged.error} />
-      {paged.page && items.length === 0 && <p className="muted">{t("empty")}</p>}
-      {items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t("name")}</th>
-              <th scope="col">{t("id")}</th>
-              <th scope="col">{t("kind")}</th>
-              <th scope="col">{t("updated")}</th>
-              <th scope="col">{t("actions")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <Link to={encodeURIComponent(s.id)}>{s.name}</Link>
-                </td>
-                <td className="muted">{s.id}</td>
-                <td>{s.kind === "rule" ? t("ruleKind") : t("listed")}</td>
-                <td>{when(s.updated_at, l)}</td>
-                <td className="row">
-                  <Link to={encodeURIComponent(s.id)} aria-label={t("membersOf", { name: s.name })}>
-                    {t("members")}
-                  </Link>
-                  {s.kind === "rule" && (
-                    <Link to={`${encodeURIComponent(s.id)}/edit`} aria-label={t("editOf", { name: s.name })}>
-                      {t("edit")}
-                    </Link>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <Pager paged={paged} />
+      <PagedTable
+        paged={paged}
+        empty={t("empty")}
+        cols={[t("name"), t("id"), t("kind"), t("updated"), t("actions")]}
+        row={(s) => (
+          <tr key={s.id}>
+            <td>
+              <Link to={encodeURIComponent(s.id)}>{s.name}</Link>
+            </td>
+            <td className="muted">{s.id}</td>
+            <td>{s.kind === "rule" ? t("ruleKind") : t("listed")}</td>
+            <td>{when(s.updated_at, l)}</td>
+            <td className="row">
+              <Link to={encodeURIComponent(s.id)} aria-label={t("membersOf", { name: s.name })}>
+                {t("members")}
+              </Link>
+              {s.kind === "rule" && (
+                <Link to={`${encodeURIComponent(s.id)}/edit`} aria-label={t("editOf", { name: s.name })}>
+                  {t("edit")}
+                </Link>
+              )}
+            </td>
+          </tr>
+        )}
+      />
     </>
   );
 }

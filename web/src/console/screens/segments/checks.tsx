@@ -1,7 +1,7 @@
 // Labelled checkboxes, alone or as a group with a legend (stages, RFM tiers, weekdays).
 import { useId } from "react";
 import { useLang } from "../../../shared/i18n";
-import { stageText } from "../members/common";
+import { stageText } from "../../../shared/words";
 
 /** A labelled checkbox. */
 export function Check(props: { label: string; checked: boolean; onChange(v: boolean): void }) {

@@ -7,7 +7,7 @@ import { useLang } from "../../../shared/i18n";
 import { useApi } from "../../session";
 import { ErrorBanner, PageHeader, TextField } from "../../ui";
 import { toBody, type LocalErrors } from "./form/body";
-import type { SectionProps } from "./form/fields";
+import { bind, type SectionProps } from "./form/fields";
 import { FundingSection, DistributionSection, LimitsSection } from "./form/Limits";
 import { formMessages, useFormT } from "./form/messages";
 import { emptyForm, fromTemplate, type FormState } from "./form/model";
@@ -107,13 +107,8 @@ export default function TemplateForm() {
           )}
           <section className="card" aria-labelledby="sec-basics">
             <h2 id="sec-basics">{t("sectionBasics")}</h2>
-            <TextField label={t("name")} value={s.name} onChange={(v) => set({ name: v })} error={err("name")} required />
-            <TextField
-              label={t("description")}
-              value={s.description}
-              onChange={(v) => set({ description: v })}
-              error={err("description")}
-            />
+            <TextField {...bind(p, "name", "name")} required />
+            <TextField {...bind(p, "description", "description")} />
           </section>
           <ScopeSection {...p} />
           <BenefitSection {...p} />

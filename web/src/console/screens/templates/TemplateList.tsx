@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import type { Page } from "../../../shared/api";
 import { useLang } from "../../../shared/i18n";
 import { termsLine } from "../../../shared/terms";
+import { ListTable } from "../../list";
 import { useApi, useSession } from "../../session";
 import { Badge, ErrorBanner, PageHeader, SelectField } from "../../ui";
 import { stockText } from "./Counters";
@@ -74,40 +75,28 @@ export default function TemplateList() {
       <ErrorBanner error={error} />
       {!page ? (
         !error && <p>{t("loading")}</p>
-      ) : page.items.length === 0 ? (
-        <p className="muted">{t("none")}</p>
       ) : (
-        <table>
-          <caption className="sr-only">{t("listCaption")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("name")}</th>
-              <th scope="col">{t("status")}</th>
-              <th scope="col">{t("terms")}</th>
-              <th scope="col" className="num">{t("issued")}</th>
-              <th scope="col" className="num">{t("claimed")}</th>
-              <th scope="col" className="num">{t("used")}</th>
-              <th scope="col" className="num">{t("stock")}</th>
+        <ListTable
+          items={page.items}
+          empty={t("none")}
+          caption={t("listCaption")}
+          cols={[t("name"), t("status"), t("terms"), [t("issued"), "num"], [t("claimed"), "num"], [t("used"), "num"], [t("stock"), "num"]]}
+          row={(x) => (
+            <tr key={x.id}>
+              <td>
+                <Link to={`/templates/${encodeURIComponent(x.id)}`}>{x.name}</Link>
+              </td>
+              <td>
+                <Badge value={x.status} label={t(`status_${x.status}`)} />
+              </td>
+              <td>{termsLine(shown(x), l)}</td>
+              <td className="num">{x.issued.toLocaleString()}</td>
+              <td className="num">{x.claimed.toLocaleString()}</td>
+              <td className="num">{x.used.toLocaleString()}</td>
+              <td className="num">{stockText(x, t)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {page.items.map((x) => (
-              <tr key={x.id}>
-                <td>
-                  <Link to={`/templates/${encodeURIComponent(x.id)}`}>{x.name}</Link>
-                </td>
-                <td>
-                  <Badge value={x.status} label={t(`status_${x.status}`)} />
-                </td>
-                <td>{termsLine(shown(x), l)}</td>
-                <td className="num">{x.issued.toLocaleString()}</td>
-                <td className="num">{x.claimed.toLocaleString()}</td>
-                <td className="num">{x.used.toLocaleString()}</td>
-                <td className="num">{stockText(x, t)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          )}
+        />
       )}
       {page && (
         <div className="row pager">

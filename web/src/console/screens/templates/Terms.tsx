@@ -2,6 +2,7 @@
 import { useLang } from "../../../shared/i18n";
 import { yuan } from "../../../shared/money";
 import { benefitText, scopeText, validityText } from "../../../shared/terms";
+import { channelText, weekdayText } from "../../../shared/words";
 import { useFormT } from "./form/messages";
 import { shownValidity } from "./local";
 import { useT } from "./messages";
@@ -32,11 +33,11 @@ export function Terms({ tpl }: { tpl: TemplateView }) {
     [t("sectionBenefit"), benefitText(tpl.benefit, l)],
     [t("sectionValidity"), validityText(shownValidity(tpl.validity), l)],
     [tt("term_hours"), tpl.usable_hours?.map((h) => `${h.from}–${h.until}`).join(", ") || t("anyHour")],
-    [tt("term_weekdays"), tpl.usable_weekdays?.map((d) => t(`weekday_${d}` as "weekday_1")).join(" ") || t("everyDay")],
+    [tt("term_weekdays"), tpl.usable_weekdays?.map((d) => weekdayText(d, l)).join(" ") || t("everyDay")],
     [tt("term_orders"), tpl.usable_on_orders?.join(", ") || t("anyOrder")],
     [t("excludesActivityPrice"), tpl.excludes_activity_price ? t("yes") : t("no")],
     [t("sectionAudience"), audience],
-    [t("channels"), tpl.channels ? tpl.channels.map((c) => t(`channel_${c}` as "channel_app")).join(", ") : t("allChannels")],
+    [t("channels"), tpl.channels ? tpl.channels.map((c) => channelText(c, l)).join(", ") : t("allChannels")],
     [t("regionsLegend"), tpl.regions ? tpl.regions.join(", ") : t("allRegions")],
     [tt("term_stock"), limit(tpl.stock)],
     [tt("term_perUser"), limit(tpl.per_user_limit)],

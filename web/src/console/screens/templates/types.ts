@@ -43,20 +43,6 @@ export interface TemplateView extends TemplateBody {
   updated_at: string;
 }
 
-export const CHANNELS = [
-  "mini_program",
-  "app",
-  "web",
-  "live_stream",
-  "douyin",
-  "weibo",
-  "private_message",
-  "sms",
-  "customer_service",
-  "store_guide",
-  "offline_store",
-] as const;
-
 export const DISTRIBUTIONS = ["public", "link_only", "member_only", "service_only", "campaign_only"] as const;
 
 /** The status changes each status allows (domain: ended is final, drafts cannot pause). */

@@ -1,37 +1,21 @@
 // The form's stock and limits, distribution (投放方式) and funding (出资) sections.
 import { TextField } from "../../../ui";
 import { DISTRIBUTIONS } from "../types";
-import { Check, Group, toggle, type SectionProps } from "./fields";
+import { bind, Check, Group, toggle, type SectionProps } from "./fields";
 
-export function LimitsSection({ s, set, err, t }: SectionProps) {
+export function LimitsSection(p: SectionProps) {
+  const { t } = p;
   return (
     <section className="card" aria-labelledby="sec-limits">
       <h2 id="sec-limits">{t("sectionLimits")}</h2>
       <div className="row">
-        <TextField label={t("stock")} value={s.stock} onChange={(v) => set({ stock: v })} error={err("stock")} />
-        <TextField label={t("perUserLimit")} value={s.perUserLimit} onChange={(v) => set({ perUserLimit: v })} error={err("per_user_limit")} />
-        <TextField
-          label={t("perUserDailyLimit")}
-          value={s.perUserDailyLimit}
-          onChange={(v) => set({ perUserDailyLimit: v })}
-          error={err("per_user_daily_limit")}
-        />
+        <TextField {...bind(p, "stock", "stock")} />
+        <TextField {...bind(p, "perUserLimit", "per_user_limit")} />
+        <TextField {...bind(p, "perUserDailyLimit", "per_user_daily_limit")} />
       </div>
       <div className="row">
-        <TextField
-          label={t("claimFrom")}
-          type="datetime-local"
-          value={s.claimFrom}
-          onChange={(v) => set({ claimFrom: v })}
-          error={err("claim_window.from")}
-        />
-        <TextField
-          label={t("claimUntil")}
-          type="datetime-local"
-          value={s.claimUntil}
-          onChange={(v) => set({ claimUntil: v })}
-          error={err("claim_window.until")}
-        />
+        <TextField {...bind(p, "claimFrom", "claim_window.from")} type="datetime-local" />
+        <TextField {...bind(p, "claimUntil", "claim_window.until")} type="datetime-local" />
       </div>
     </section>
   );
@@ -55,18 +39,19 @@ export function DistributionSection({ s, set, err, t }: SectionProps) {
   );
 }
 
-export function FundingSection({ s, set, err, t }: SectionProps) {
+export function FundingSection(p: SectionProps) {
+  const { err, t } = p;
   return (
     <section className="card" aria-labelledby="sec-funding">
       <h2 id="sec-funding">{t("sectionFunding")}</h2>
       <Group legend={t("funding")} error={err("funding")}>
         <div className="row">
-          <TextField label={t("fundPlatform")} value={s.fundPlatform} onChange={(v) => set({ fundPlatform: v })} error={err("funding.platform_bp")} />
-          <TextField label={t("fundMerchant")} value={s.fundMerchant} onChange={(v) => set({ fundMerchant: v })} error={err("funding.merchant_bp")} />
-          <TextField label={t("fundSupplier")} value={s.fundSupplier} onChange={(v) => set({ fundSupplier: v })} error={err("funding.supplier_bp")} />
+          <TextField {...bind(p, "fundPlatform", "funding.platform_bp")} />
+          <TextField {...bind(p, "fundMerchant", "funding.merchant_bp")} />
+          <TextField {...bind(p, "fundSupplier", "funding.supplier_bp")} />
         </div>
       </Group>
-      <TextField label={t("faceValue")} value={s.faceValue} onChange={(v) => set({ faceValue: v })} error={err("face_value")} />
+      <TextField {...bind(p, "faceValue", "face_value")} />
     </section>
   );
 }

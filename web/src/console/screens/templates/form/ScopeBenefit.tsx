@@ -2,13 +2,14 @@
 import type { ReactNode } from "react";
 import { SelectField, TextField } from "../../../ui";
 import { rateBp } from "./body";
-import type { SectionProps } from "./fields";
+import { bind, type SectionProps } from "./fields";
 import { fundingFor, rateText, type BenefitKind, type FormState, type RateUnit, type ScopeKind } from "./model";
 
 const SCOPES: ScopeKind[] = ["platform", "store", "category", "product"];
 const BENEFITS: BenefitKind[] = ["reduction", "percent", "tiered", "gift", "free_shipping"];
 
-export function ScopeSection({ s, set, err, t }: SectionProps) {
+export function ScopeSection(p: SectionProps) {
+  const { s, set, err, t } = p;
   function kind(k: ScopeKind) {
     const was = fundingFor(s.scopeKind);
     const untouched =
@@ -25,9 +26,7 @@ export function ScopeSection({ s, set, err, t }: SectionProps) {
         options={SCOPES.map((k) => ({ value: k, label: t(`scope_${k}`) }))}
         error={err("scope.kind")}
       />
-      {s.scopeKind !== "platform" && (
-        <TextField label={t("storeId")} value={s.storeId} onChange={(v) => set({ storeId: v })} error={err("scope.store_id")} />
-      )}
+      {s.scopeKind !== "platform" && <TextField {...bind(p, "storeId", "scope.store_id")} />}
       {(s.scopeKind === "platform" || s.scopeKind === "category") && (
         <TextField
           label={t(s.scopeKind === "platform" ? "platformCategories" : "categories")}
@@ -36,9 +35,7 @@ export function ScopeSection({ s, set, err, t }: SectionProps) {
           error={err("scope.categories")}
         />
       )}
-      {s.scopeKind === "product" && (
-        <TextField label={t("skus")} value={s.skus} onChange={(v) => set({ skus: v })} error={err("scope.skus")} />
-      )}
+      {s.scopeKind === "product" && <TextField {...bind(p, "skus", "scope.skus")} />}
     </section>
   );
 }
@@ -67,7 +64,7 @@ export function BenefitSection(p: SectionProps) {
     />
   );
   const threshold = (
-    <TextField label={t("threshold")} value={s.threshold} onChange={(v) => set({ threshold: v })} error={err("benefit.threshold")} />
+    <TextField {...bind(p, "threshold", "benefit.threshold")} />
   );
   return (
     <section className="card" aria-labelledby="sec-benefit">
@@ -82,7 +79,7 @@ export function BenefitSection(p: SectionProps) {
       {s.benefitKind === "reduction" && (
         <div className="row">
           {threshold}
-          <TextField label={t("off")} value={s.off} onChange={(v) => set({ off: v })} error={err("benefit.off")} />
+          <TextField {...bind(p, "off", "benefit.off")} />
         </div>
       )}
       {s.benefitKind === "percent" && (
@@ -94,17 +91,13 @@ export function BenefitSection(p: SectionProps) {
               onChange={(v) => set({ percentCond: v as FormState["percentCond"] })}
               options={(["none", "amount", "items"] as const).map((k) => ({ value: k, label: t(`cond_${k}`) }))}
             />
-            {s.percentCond === "amount" && (
-              <TextField label={t("minAmount")} value={s.minAmount} onChange={(v) => set({ minAmount: v })} error={err("benefit.min_amount")} />
-            )}
-            {s.percentCond === "items" && (
-              <TextField label={t("minItems")} value={s.minItems} onChange={(v) => set({ minItems: v })} error={err("benefit.min_items")} />
-            )}
+            {s.percentCond === "amount" && <TextField {...bind(p, "minAmount", "benefit.min_amount")} />}
+            {s.percentCond === "items" && <TextField {...bind(p, "minItems", "benefit.min_items")} />}
           </div>
           <div className="row">
             {unit}
             <TextField label={rateLabel} value={s.rate} onChange={(v) => set({ rate: v })} error={err("benefit.rate_bp")} />
-            <TextField label={t("cap")} value={s.cap} onChange={(v) => set({ cap: v })} error={err("benefit.cap")} />
+            <TextField {...bind(p, "cap", "benefit.cap")} />
           </div>
         </>
       )}
@@ -112,7 +105,7 @@ export function BenefitSection(p: SectionProps) {
       {s.benefitKind === "gift" && (
         <div className="row">
           {threshold}
-          <TextField label={t("giftSku")} value={s.giftSku} onChange={(v) => set({ giftSku: v })} error={err("benefit.gift_sku")} />
+          <TextField {...bind(p, "giftSku", "benefit.gift_sku")} />
         </div>
       )}
       {s.benefitKind === "free_shipping" && (

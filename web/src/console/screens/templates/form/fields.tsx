@@ -1,7 +1,7 @@
-// Form pieces ui.tsx lacks: a labelled checkbox, a fieldset of checkboxes with its error, and the section props.
+// Form pieces ui.tsx lacks: the section props, a text field bound to the state, a labelled checkbox, a fieldset of checkboxes with its error.
 import { useId, type ReactNode } from "react";
 import type { FormState } from "./model";
-import type { useFormT } from "./messages";
+import type { FormKey, useFormT } from "./messages";
 
 /** What every form section receives: the state, a patcher, the error for a field path, words. */
 export interface SectionProps {
@@ -9,6 +9,14 @@ export interface SectionProps {
   set(patch: Partial<FormState>): void;
   err(path: string): string | null;
   t: ReturnType<typeof useFormT>;
+}
+
+/** The form state's free-text fields. */
+type TextKey = { [K in keyof FormState]: string extends FormState[K] ? K : never }[keyof FormState];
+
+/** A TextField's props over the form's text `k`: labelled by the word `k`, with the error at `path`. */
+export function bind(p: SectionProps, k: TextKey & FormKey, path: string) {
+  return { label: p.t(k), value: p.s[k], onChange: (v: string) => p.set({ [k]: v } as Partial<FormState>), error: p.err(path) };
 }
 
 /** A checkbox with its label around it. */
