@@ -88,6 +88,9 @@ struct Delivery<'a> {
     campaign_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<String>,
+    /// The same link as a short URL, for channels where characters count (SMS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    short_link: Option<String>,
 }
 
 /// The longest `last_error` kept.
@@ -160,11 +163,17 @@ impl App {
                     ));
                 }
                 let expires_at = self.now() + self.delivery.config.link_validity;
+                let signed = self.sign_link(template, Some(message.user_id.clone()), expires_at);
                 Some(
-                    self.sign_link(template, Some(message.user_id.clone()), expires_at)
-                        .url,
+                    self.shorten(template, signed)
+                        .await
+                        .map_err(|e| e.to_string())?,
                 )
             }
+        };
+        let (link, short_link) = match link {
+            Some(l) => (Some(l.url), l.short_url),
+            None => (None, None),
         };
         let body = serde_json::to_vec(&Delivery {
             id: &message.id,
@@ -173,6 +182,7 @@ impl App {
             text: &message.text,
             campaign_id: message.campaign_id.as_deref(),
             link,
+            short_link,
         })
         .map_err(|e| e.to_string())?;
         let answer = self

@@ -72,6 +72,17 @@ async fn a_campaign_message_carries_a_link_that_claims(backend: Backend) {
     assert_eq!(bodies[0]["campaign_id"], p.campaigns[0].id.as_str());
     let link = bodies[0]["link"].as_str().unwrap();
     let token = link.split("&link=").nth(1).unwrap();
+    // The short link, for an SMS, leads to the same claim page.
+    let short = bodies[0]["short_link"].as_str().unwrap();
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(short)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.headers()["location"].to_str().unwrap(), link);
     let coupon = &p.templates["vip_hidden_50"];
     let (st, b) = t
         .claim(coupon, json!({"user_id": "vip", "link": token}))
