@@ -49,7 +49,7 @@ function pagesAsQuanServesThem(): Plugin {
 export default defineConfig({
   plugins: [react(), gzipBeside(), pagesAsQuanServesThem()],
   build: {
-    outDir: process.env.QUAN_WEB_OUT ?? "dist",
+    outDir: "dist",
     emptyOutDir: true,
     chunkSizeWarningLimit: 1024,
     rollupOptions: {

@@ -1,18 +1,18 @@
 //! The coupon center (领券中心): the public coupons a member may claim, each with whether they
 //! can claim it now and, if not, the rule that refuses them.
 
+use quan_core::access::Principal;
 use quan_core::claim::{claim_day, ClaimAsk, ClaimBook, Route};
 use quan_core::template::{
     Benefit, Channel, ClaimWindow, Distribution, DistributionMode, HourRange, Scope,
     TemplateStatus, Validity,
 };
 use quan_core::ErrorCode;
-use quan_store::{TemplateFilter, TemplateRecord};
+use quan_store::TemplateRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::page::{self, PageBody};
-use quan_core::access::Principal;
 
 use crate::{require, App, Error, Id, Result, Role};
 
@@ -138,7 +138,10 @@ impl App {
             Role::Merchant => Some(principal.store_ids.clone()),
             _ => None,
         };
-        let listed = self.center_templates(stores).await?;
+        let mut listed = self
+            .all_templates(stores, Some(TemplateStatus::Active))
+            .await?;
+        listed.retain(listed_in_center);
         let from = q
             .cursor
             .as_ref()
@@ -176,28 +179,5 @@ impl App {
             total: listed.len() as i64,
             items,
         })
-    }
-
-    /// Every active template the center lists (of `stores`, when confined), in id order.
-    async fn center_templates(&self, stores: Option<Vec<String>>) -> Result<Vec<TemplateRecord>> {
-        let mut listed = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .store
-                .list_templates(TemplateFilter {
-                    stores: stores.clone(),
-                    status: Some(TemplateStatus::Active),
-                    scope_kind: None,
-                    limit: 500,
-                    cursor,
-                })
-                .await?;
-            listed.extend(page.items.into_iter().filter(listed_in_center));
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(listed),
-            }
-        }
     }
 }

@@ -4,16 +4,15 @@
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
+use quan_core::access::Principal;
 use quan_core::scrm::Stage;
 use quan_core::template::TemplateStatus;
 use quan_core::ErrorCode;
-use quan_store::TemplateFilter;
+use quan_store::scrm;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::members::MemberView;
-use quan_core::access::Principal;
-use quan_store::scrm;
 
 use crate::{require, App, Error, Result, Role};
 
@@ -116,7 +115,10 @@ impl App {
             .collect();
         let mut templates = Vec::new();
         let mut claims_today = 0;
-        for t in self.visible_templates(principal).await? {
+        for t in self
+            .all_templates(principal.store_filter().map(<[String]>::to_vec), None)
+            .await?
+        {
             claims_today += today.get(&t.id).copied().unwrap_or(0);
             let counts = period.get(&t.id).cloned();
             if counts.is_none() && t.status != TemplateStatus::Active {
@@ -148,32 +150,6 @@ impl App {
             rfm_tiers,
             stages,
         })
-    }
-
-    /// Every template the caller may see, in id order.
-    async fn visible_templates(
-        &self,
-        principal: &Principal,
-    ) -> Result<Vec<quan_store::TemplateRecord>> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self
-                .store
-                .list_templates(TemplateFilter {
-                    stores: principal.store_filter().map(<[String]>::to_vec),
-                    status: None,
-                    scope_kind: None,
-                    limit: 500,
-                    cursor,
-                })
-                .await?;
-            all.extend(page.items);
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
     }
 
     /// Members (those who joined) per RFM tier and per lifecycle stage as of `now`.

@@ -161,6 +161,35 @@ impl App {
         Ok(PageBody::from(page, TemplateView::from))
     }
 
+    /// Every template of `stores` (all, when `None`) with `status` (any, when `None`), in id
+    /// order, read a page at a time: for the reads that need the whole set (the coupon center,
+    /// the dashboard).
+    pub(crate) async fn all_templates(
+        &self,
+        stores: Option<Vec<String>>,
+        status: Option<TemplateStatus>,
+    ) -> Result<Vec<TemplateRecord>> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .store
+                .list_templates(TemplateFilter {
+                    stores: stores.clone(),
+                    status,
+                    scope_kind: None,
+                    limit: 500,
+                    cursor,
+                })
+                .await?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Replaces a draft template's content.
     pub async fn update_template(
         &self,
@@ -182,11 +211,7 @@ impl App {
             .await?
         {
             Ok(t) => Ok(t.into()),
-            Err(ErrorCode::InvalidState) => Err(Error::new(
-                ErrorCode::InvalidState,
-                "only a draft template can be edited",
-            )),
-            Err(code) => Err(Error::code(code)),
+            Err(refusal) => Err(refusal.into()),
         }
     }
 

@@ -22,6 +22,7 @@
 //! [`scrm::ingest`] for ingested orders, [`scrm::segments`] for segment membership); each
 //! backend only reads the facts and writes the rows.
 
+mod aggregate;
 mod campaigning;
 mod checkout;
 mod claiming;
@@ -32,6 +33,7 @@ mod model;
 mod postgres;
 mod reports;
 pub mod scrm;
+mod sql;
 mod sqlite;
 mod tasks;
 #[cfg(feature = "testing")]

@@ -48,11 +48,13 @@ pub trait Templates: Send + Sync {
     async fn insert_template(&self, template: NewTemplate) -> Result<TemplateRecord>;
     async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
     async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
-    /// Replaces the spec of a draft template; `InvalidState` when it is no longer a draft.
+    /// Replaces the spec of a draft template ([`quan_core::template::stock_after_edit`]):
+    /// `InvalidState` when it is no longer a draft, `stock` when the new stock is below what
+    /// was issued already, `NotFound`.
     async fn update_template(
         &self,
         update: TemplateUpdate,
-    ) -> Result<Result<TemplateRecord, ErrorCode>>;
+    ) -> Result<Result<TemplateRecord, FieldError>>;
     async fn set_template_status(
         &self,
         id: &str,

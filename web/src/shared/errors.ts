@@ -69,7 +69,7 @@ export function errorText(e: unknown, l: Lang): string {
   return l === "en" ? "Something went wrong" : "出错了";
 }
 
-/** Whether `code` has a message here (the tests check every code of the API has one). */
+/** Whether `code` has a message here (e2e/errors.spec.ts checks every code of the API has one). */
 export function knowsCode(code: string): boolean {
   return code in MESSAGES;
 }

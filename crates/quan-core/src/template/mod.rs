@@ -7,7 +7,7 @@
 pub(crate) mod parse;
 mod status;
 
-pub use status::{StatusAction, TemplateStatus};
+pub use status::{stock_after_edit, StatusAction, TemplateStatus};
 
 use jiff::{civil::Time, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};

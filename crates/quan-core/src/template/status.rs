@@ -1,5 +1,7 @@
 //! Where a template stands (draft, active, paused, ended) and the changes an operator asks for.
 
+use crate::{ErrorCode, FieldError};
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -54,9 +56,50 @@ impl TemplateStatus {
     }
 }
 
+/// The stock left after an edit of a template whose status is `status` and which has `issued`
+/// coupons (and claim codes) already: only a draft is edited, and its new `stock` may not fall
+/// below what was issued, which it keeps counting (codes made for a draft took their stock).
+pub fn stock_after_edit(
+    status: TemplateStatus,
+    issued: i64,
+    stock: Option<i64>,
+) -> Result<Option<i64>, FieldError> {
+    if status != TemplateStatus::Draft {
+        return Err(FieldError::new(
+            ErrorCode::InvalidState,
+            "status",
+            "only a draft template can be edited",
+        ));
+    }
+    match stock {
+        Some(stock) if stock < issued => Err(FieldError::new(
+            ErrorCode::InvalidValue,
+            "stock",
+            format!("stock {stock} is below the {issued} already issued (claim codes made for this draft)"),
+        )),
+        stock => Ok(stock.map(|s| s - issued)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edit_keeps_what_was_issued() {
+        use TemplateStatus::*;
+        assert_eq!(stock_after_edit(Draft, 10, Some(25)), Ok(Some(15)));
+        assert_eq!(stock_after_edit(Draft, 10, None), Ok(None));
+        assert_eq!(stock_after_edit(Draft, 10, Some(10)), Ok(Some(0)));
+        assert_eq!(
+            stock_after_edit(Draft, 10, Some(9)).unwrap_err().field,
+            "stock"
+        );
+        assert_eq!(
+            stock_after_edit(Active, 0, Some(9)).unwrap_err().code,
+            ErrorCode::InvalidState
+        );
+    }
 
     #[test]
     fn ended_is_final_and_drafts_cannot_pause() {

@@ -446,7 +446,10 @@ impl PgStore {
         if row.get::<_, &str>(4) != CampaignStatus::Active.as_str() {
             return Ok(TreatReport::default());
         }
-        let campaign = self.campaigns.get(&campaign_id, row.get(1), row.get(0))?;
+        let campaign = self
+            .ctx
+            .campaigns
+            .get(&campaign_id, row.get(1), row.get(0))?;
         let actor = &format!("{actor}:{campaign_id}");
         let mut report = TreatReport {
             campaign_id: Some(campaign_id.clone()),
@@ -478,7 +481,11 @@ impl PgStore {
             .await?
         {
             let id: String = r.get(0);
-            let face = self.templates.get(&id, r.get(2), r.get(1))?.face_value();
+            let face = self
+                .ctx
+                .templates
+                .get(&id, r.get(2), r.get(1))?
+                .face_value();
             faces.insert(id, face);
         }
         let face_values: Vec<i64> = grants
@@ -619,7 +626,7 @@ impl PgStore {
                 .iter()
                 .map(|&i| campaign_claim(template_id, users[i], now, actor))
                 .collect();
-            let outcomes = claim_in(tx, &self.zone, &self.templates, &cmds).await?;
+            let outcomes = claim_in(tx, &self.ctx.zone, &self.ctx.templates, &cmds).await?;
             for (i, outcome) in round.into_iter().zip(outcomes) {
                 rounds.claimed(plan, i, claimed(outcome));
             }
@@ -740,8 +747,13 @@ impl PgStore {
         let mut coupons = Vec::with_capacity(grants.len());
         for t in grants {
             let cmd = campaign_claim(t, user, now, actor);
-            let mut outcomes =
-                claim_in(&sp, &self.zone, &self.templates, std::slice::from_ref(&cmd)).await?;
+            let mut outcomes = claim_in(
+                &sp,
+                &self.ctx.zone,
+                &self.ctx.templates,
+                std::slice::from_ref(&cmd),
+            )
+            .await?;
             match claimed(outcomes.pop().expect("one outcome")) {
                 Ok(id) => coupons.push(id),
                 Err(code) => {

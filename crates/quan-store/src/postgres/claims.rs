@@ -67,18 +67,7 @@ impl Claims for PgStore {
     ) -> Result<crate::Claimant> {
         let c = self.pool.get().await?;
         let facts = if claiming::needs_member(template) {
-            let probe = ClaimCommand {
-                template_id: template_id.to_string(),
-                user_id: user_id.to_string(),
-                channel: None,
-                region: None,
-                route: ClaimRoute::Public,
-                idempotency: None,
-                actor: String::new(),
-                stores: None,
-                now,
-            };
-            member_facts(&c, &[probe], claiming::audience_segment(template))
+            member_facts(&c, &[(user_id, now)], claiming::audience_segment(template))
                 .await?
                 .remove(user_id)
                 .unwrap_or_default()
@@ -186,7 +175,9 @@ pub(super) async fn claim_in(
             if !claiming::needs_member(&template) {
                 return Ok(HashMap::new());
             }
-            member_facts(tx, cmds, claiming::audience_segment(&template)).await
+            let asks: Vec<(&str, Timestamp)> =
+                cmds.iter().map(|c| (c.user_id.as_str(), c.now)).collect();
+            member_facts(tx, &asks, claiming::audience_segment(&template)).await
         },
         async {
             let st = tx.prepare_cached(READ_COUNTS).await?;
@@ -289,15 +280,15 @@ pub(super) async fn claim_in(
     Ok(outcomes)
 }
 
-/// What deciding the claims of `cmds` needs to know of their users, made by the one rule of
-/// both backends ([`members::member_facts`]); a customer is in a rule segment as of its
-/// (latest) claim's time.
+/// What deciding claims by `asks` (each a user and the claim's time) needs to know of their
+/// users, made by the one rule of both backends ([`members::member_facts`]); a customer is in
+/// a rule segment as of its (latest) claim's time.
 async fn member_facts(
     tx: &impl GenericClient,
-    cmds: &[ClaimCommand],
+    asks: &[(&str, Timestamp)],
     segment: Option<&str>,
 ) -> Result<HashMap<String, MemberFacts>> {
-    let users: Vec<&str> = cmds.iter().map(|c| c.user_id.as_str()).collect();
+    let users: Vec<&str> = asks.iter().map(|(u, _)| *u).collect();
     let mut facts: HashMap<String, MemberFacts> = HashMap::new();
     let sql = format!(
         "SELECT id, {} FROM members WHERE id = ANY($1)",
@@ -330,9 +321,9 @@ async fn member_facts(
                 .map_err(|_| StoreError::Corrupt("segment rule".into()))?;
             let lifecycle = super::segments::lifecycle_in(tx).await?;
             let mut asked: HashMap<&str, Timestamp> = HashMap::new();
-            for c in cmds {
-                let at = asked.entry(&c.user_id).or_insert(c.now);
-                *at = (*at).max(c.now);
+            for &(user, now) in asks {
+                let at = asked.entry(user).or_insert(now);
+                *at = (*at).max(now);
             }
             for (user, now) in asked {
                 // Only a customer with a row can meet a rule.

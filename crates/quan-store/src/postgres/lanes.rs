@@ -5,13 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::Pool;
-use quan_core::zone::TenantZone;
 use tokio::sync::oneshot;
 
 use super::claims::claim_batch;
 use super::{retryable, ATTEMPTS};
-use crate::claiming::TemplateCache;
 use crate::model::*;
+use crate::sql::Ctx;
 use crate::{Result, StoreError};
 
 const MAX_BATCH: usize = 1000;
@@ -27,17 +26,15 @@ struct Lanes(Mutex<HashMap<String, Vec<ClaimJob>>>);
 #[derive(Clone)]
 pub(super) struct Claimer {
     pool: Pool,
-    zone: TenantZone,
-    cache: Arc<TemplateCache>,
+    ctx: Arc<Ctx>,
     lanes: Arc<Lanes>,
 }
 
 impl Claimer {
-    pub(super) fn new(pool: Pool, zone: TenantZone, cache: Arc<TemplateCache>) -> Self {
+    pub(super) fn new(pool: Pool, ctx: Arc<Ctx>) -> Self {
         Claimer {
             pool,
-            zone,
-            cache,
+            ctx,
             lanes: Arc::default(),
         }
     }
@@ -69,12 +66,17 @@ impl Claimer {
                 let n = queue.len().min(MAX_BATCH);
                 queue.drain(..n).collect::<Vec<_>>()
             };
-            run_batch(&self.pool, &self.zone, &self.cache, batch).await;
+            run_batch(&self.pool, &self.ctx.zone, &self.ctx.templates, batch).await;
         }
     }
 }
 
-async fn run_batch(pool: &Pool, zone: &TenantZone, cache: &TemplateCache, jobs: Vec<ClaimJob>) {
+async fn run_batch(
+    pool: &Pool,
+    zone: &quan_core::zone::TenantZone,
+    cache: &crate::claiming::TemplateCache,
+    jobs: Vec<ClaimJob>,
+) {
     let (cmds, replies): (Vec<ClaimCommand>, Vec<_>) = jobs.into_iter().unzip();
     metrics::histogram!("quan_store_claim_group_size", "backend" => "postgres")
         .record(cmds.len() as f64);

@@ -39,9 +39,8 @@ mod rfm;
 mod rows;
 mod segments;
 mod tasks;
-mod templates;
 
-use crate::claiming::TemplateCache;
+use crate::sql::{Ctx, Db, Engine, Work};
 use crate::{Result, Store, StoreError};
 use lanes::Claimer;
 
@@ -81,9 +80,7 @@ pub(super) const ATTEMPTS: usize = 8;
 pub struct PgStore {
     pool: Pool,
     claimer: Claimer,
-    zone: TenantZone,
-    templates: Arc<TemplateCache>,
-    campaigns: crate::campaigning::CampaignCache,
+    ctx: Arc<Ctx>,
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
@@ -120,15 +117,13 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         migrate(&pool).await?;
-        let templates = Arc::new(TemplateCache::default());
-        let claimer = Claimer::new(pool.clone(), zone.clone(), templates.clone());
-        Ok(Self {
-            pool,
-            claimer,
+        let ctx = Arc::new(Ctx {
             zone,
-            templates,
+            templates: Default::default(),
             campaigns: Default::default(),
-        })
+        });
+        let claimer = Claimer::new(pool.clone(), ctx.clone());
+        Ok(Self { pool, claimer, ctx })
     }
 }
 
@@ -212,6 +207,37 @@ pub(super) async fn query_one(
 ) -> Result<Row> {
     let st = c.prepare_cached(sql).await?;
     Ok(c.query_one(&st, params).await?)
+}
+
+impl Engine for PgStore {
+    fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c, 'd> FnOnce(&'c mut Db<'d>) -> Work<'c, T> + Send + 'static,
+    {
+        let c = self.pool.get().await?;
+        f(&mut Db::Pg(&c)).await
+    }
+
+    async fn write<A, T, F>(&self, args: A, f: F) -> Result<T>
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c, 'd> Fn(&'c mut Db<'d>, &'c A) -> Work<'c, T> + Send + Sync + 'static,
+    {
+        retrying(|| async {
+            let mut c = self.pool.get().await?;
+            let tx = c.transaction().await?;
+            let done = f(&mut Db::PgTx(&tx), &args).await?;
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await
+    }
 }
 
 impl Store for PgStore {

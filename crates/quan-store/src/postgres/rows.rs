@@ -3,7 +3,6 @@
 use deadpool_postgres::GenericClient;
 use quan_core::coupon::CouponStatus;
 use quan_core::scrm::{History, RfmScore, RfmTier};
-use quan_core::template::TemplateStatus;
 use tokio_postgres::Row;
 
 use crate::model::*;
@@ -23,27 +22,6 @@ pub(super) fn page_of<T>(
         None
     };
     Page { items, total, next }
-}
-
-pub(super) const TEMPLATE_COLS: &str =
-    "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
-
-pub(super) fn template_record(r: &Row) -> Result<TemplateRecord> {
-    let id: String = r.get(0);
-    Ok(TemplateRecord {
-        spec: serde_json::from_str(r.get(3))
-            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
-        status: TemplateStatus::parse(r.get(2))
-            .ok_or_else(|| StoreError::Corrupt("template status".into()))?,
-        store_id: r.get(1),
-        remaining: r.get(4),
-        issued: r.get(5),
-        claimed: r.get(6),
-        used: r.get(7),
-        created_at: from_micros(r.get(8)),
-        updated_at: from_micros(r.get(9)),
-        id,
-    })
 }
 
 pub(super) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";

@@ -10,11 +10,11 @@ use quan_core::campaign::{CampaignAction, CampaignStatus, Since};
 use quan_core::ErrorCode;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::engine::WriterCtx;
 use super::rows::*;
 use super::SqliteStore;
 use crate::campaigning::*;
 use crate::model::*;
+use crate::sql::Ctx;
 use crate::traits::*;
 use crate::Result;
 
@@ -158,7 +158,7 @@ fn add(
 #[async_trait]
 impl Campaigns for SqliteStore {
     async fn insert_campaign(&self, c: NewCampaign) -> Result<CampaignRecord> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.execute(
                 "INSERT INTO campaigns (id, name, spec, status, trigger_event, created_at, updated_at) VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5)",
                 params![c.id, c.spec.name.as_str(), spec_json(&c.spec), trigger_event(&c.spec), micros(c.now)],
@@ -170,7 +170,7 @@ impl Campaigns for SqliteStore {
 
     async fn campaign(&self, id: &str) -> Result<Option<CampaignRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| get(conn, &id)).await
+        self.read_point_conn(move |conn| get(conn, &id)).await
     }
 
     async fn list_campaigns(
@@ -178,7 +178,7 @@ impl Campaigns for SqliteStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Page<CampaignRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             id_page(conn, "campaigns", COLS, limit, cursor, campaign_row, |c| {
                 c.id.clone()
             })
@@ -187,7 +187,7 @@ impl Campaigns for SqliteStore {
     }
 
     async fn running_campaigns(&self) -> Result<Vec<CampaignRecord>> {
-        self.read(|conn| {
+        self.read_conn(|conn| {
             conn.prepare_cached(&format!(
                 "SELECT {COLS} FROM campaigns WHERE status = 'active' ORDER BY id"
             ))?
@@ -207,7 +207,7 @@ impl Campaigns for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<Result<CampaignRecord, ErrorCode>>> {
         let (id, reason) = (id.to_string(), reason.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some(c) = get(tx, &id)? else {
                 return Ok(None);
             };
@@ -238,7 +238,7 @@ impl Campaigns for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<u64>> {
         let campaign_id = campaign_id.to_string();
-        self.write(move |tx, _| add(tx, &campaign_id, &entries, trigger, micros(now)))
+        self.write_conn(move |tx, _| add(tx, &campaign_id, &entries, trigger, micros(now)))
             .await
     }
 
@@ -250,7 +250,7 @@ impl Campaigns for SqliteStore {
         cursor: Option<String>,
     ) -> Result<Page<EntryRecord>> {
         let campaign_id = campaign_id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let status = status.map(EntryStatus::as_str);
             let total: i64 = tx
@@ -277,7 +277,7 @@ impl Campaigns for SqliteStore {
         lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<InboxEvent>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let events = tx
                 .prepare_cached(
                     "SELECT i.event_id, i.user_id, i.kind, i.at, i.created_at, e.data FROM campaign_inbox i \
@@ -314,7 +314,7 @@ impl Campaigns for SqliteStore {
         entries: Vec<(String, NewEntry)>,
         now: Timestamp,
     ) -> Result<()> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             for (campaign, group) in group_by_campaign(entries) {
                 add(tx, &campaign, &group, None, micros(now))?;
             }
@@ -329,7 +329,8 @@ impl Campaigns for SqliteStore {
 
     async fn treat_due(&self, now: Timestamp, actor: &str) -> Result<TreatReport> {
         let actor = actor.to_string();
-        self.write(move |tx, ctx| treat(tx, ctx, now, &actor)).await
+        self.write_conn(move |tx, ctx| treat(tx, ctx, now, &actor))
+            .await
     }
 
     async fn inactive_members(
@@ -340,7 +341,7 @@ impl Campaigns for SqliteStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Vec<(String, Timestamp)>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let sql = match since {
                 Since::Joined => "SELECT id, joined_at FROM members WHERE joined_at >= ?4 AND joined_at <= ?1 \
                      AND (last_paid_at IS NULL OR last_paid_at < joined_at) AND id > ?2 ORDER BY id LIMIT 0 + ?3",
@@ -359,7 +360,7 @@ impl Campaigns for SqliteStore {
     }
 
     async fn campaign_backlog(&self, now: Timestamp) -> Result<Backlog> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let (due, oldest): (i64, Option<i64>) = conn
                 .prepare_cached(
                     "SELECT count(*), min(e.due_at) FROM campaign_entries e JOIN campaigns c ON c.id = e.campaign_id \
@@ -382,7 +383,7 @@ impl Campaigns for SqliteStore {
 /// One treatment batch: the active campaign with the earliest due entry, up to
 /// [`TREAT_BATCH`] of its due entries, each decided by [`Treatment`] and written in its own
 /// savepoint (a refused grant undoes the entry's other grants).
-fn treat(tx: &Connection, ctx: &WriterCtx, now: Timestamp, actor: &str) -> Result<TreatReport> {
+fn treat(tx: &Connection, ctx: &Ctx, now: Timestamp, actor: &str) -> Result<TreatReport> {
     let now_us = micros(now);
     let campaign_id: Option<String> = tx
         .prepare_cached(
@@ -504,12 +505,12 @@ fn treat(tx: &Connection, ctx: &WriterCtx, now: Timestamp, actor: &str) -> Resul
 }
 
 /// A template's face value, `None` when it does not exist.
-fn face_value(conn: &Connection, ctx: &WriterCtx, id: &str) -> Result<Option<i64>> {
+fn face_value(conn: &Connection, ctx: &Ctx, id: &str) -> Result<Option<i64>> {
     let row: Option<(String, i64)> = conn
         .prepare_cached("SELECT spec, version FROM templates WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    row.map(|(spec, version)| Ok(ctx.cache.get(id, version, &spec)?.face_value()))
+    row.map(|(spec, version)| Ok(ctx.templates.get(id, version, &spec)?.face_value()))
         .transpose()
 }
 
@@ -518,7 +519,7 @@ fn face_value(conn: &Connection, ctx: &WriterCtx, id: &str) -> Result<Option<i64
 #[allow(clippy::too_many_arguments)]
 fn grant_all(
     tx: &Connection,
-    ctx: &WriterCtx,
+    ctx: &Ctx,
     plan: &Treatment,
     grants: &[String],
     campaign_id: &str,

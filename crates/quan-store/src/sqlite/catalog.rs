@@ -13,7 +13,7 @@ use crate::Result;
 #[async_trait]
 impl Catalog for SqliteStore {
     async fn put_stores(&self, stores: Vec<StoreRecord>) -> Result<Vec<Written>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let mut out = Vec::with_capacity(stores.len());
             for s in stores {
                 let before = tx
@@ -40,7 +40,7 @@ impl Catalog for SqliteStore {
 
     async fn store_record(&self, id: &str) -> Result<Option<StoreRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             conn.prepare_cached(
                 "SELECT id, name, region, attributes, updated_at FROM stores WHERE id = ?1",
             )?
@@ -52,7 +52,7 @@ impl Catalog for SqliteStore {
     }
 
     async fn list_stores(&self, limit: u32, cursor: Option<String>) -> Result<Page<StoreRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             id_page(
                 conn,
                 "stores",
@@ -67,7 +67,7 @@ impl Catalog for SqliteStore {
     }
 
     async fn put_products(&self, products: Vec<ProductRecord>) -> Result<Vec<Written>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let mut out = Vec::with_capacity(products.len());
             for p in products {
                 let before = tx
@@ -104,7 +104,7 @@ impl Catalog for SqliteStore {
 
     async fn product(&self, id: &str) -> Result<Option<ProductRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             conn.prepare_cached(&format!(
                 "SELECT {PRODUCT_COLS} FROM products WHERE id = ?1"
             ))?
@@ -120,7 +120,7 @@ impl Catalog for SqliteStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Page<ProductRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             id_page(
                 conn,
                 "products",

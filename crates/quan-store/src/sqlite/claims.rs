@@ -8,9 +8,10 @@ use quan_core::template::TemplateStatus;
 use quan_core::ErrorCode;
 use tokio::sync::oneshot;
 
-use super::engine::{Work, WriterCtx};
+use super::writer::Work;
 use crate::claiming;
 use crate::scrm::members;
+use crate::sql::Ctx;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -38,7 +39,7 @@ impl Claims for SqliteStore {
         now: Timestamp,
     ) -> Result<Result<Vec<String>, ErrorCode>> {
         let template_id = template_id.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let n = i64::from(count);
             let updated = tx.execute(
                 "UPDATE templates SET remaining = remaining - ?2, issued = issued + ?2 WHERE id = ?1 AND (remaining IS NULL OR remaining >= ?2)",
@@ -68,20 +69,28 @@ impl Claims for SqliteStore {
         let segment = claiming::audience_segment(template).map(str::to_string);
         let template_id = template_id.to_string();
         let user_id = user_id.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             let facts = if needs {
                 member_facts(conn, &user_id, segment.as_deref(), now)?
             } else {
                 MemberFacts::default()
             };
-            let mut stmt = conn.prepare_cached("SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day")?;
-            let days = stmt
-                .query_map([&user_id, &template_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let days = claim_days(conn, &user_id, &template_id)?;
             Ok(crate::Claimant { facts, days })
         })
         .await
     }
+}
+
+/// A user's claims of a template per tenant-local claim day: `(day, count)`.
+fn claim_days(conn: &Connection, user_id: &str, template_id: &str) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day",
+    )?;
+    let days = stmt
+        .query_map([user_id, template_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(days)
 }
 
 /// What deciding a claim needs to know of its user, made by the one rule of both backends
@@ -118,7 +127,7 @@ fn member_facts(
 /// failure while writing, after which the transaction must be rolled back.
 pub(super) fn claim_batch(
     conn: &Connection,
-    ctx: &WriterCtx,
+    ctx: &Ctx,
     cmds: &[ClaimCommand],
 ) -> Result<Result<Vec<ClaimOutcome>>> {
     let (store_id, plan) = match decide_batch(conn, ctx, cmds) {
@@ -134,7 +143,7 @@ pub(super) fn claim_batch(
 /// when the template does not exist.
 fn decide_batch(
     conn: &Connection,
-    ctx: &WriterCtx,
+    ctx: &Ctx,
     cmds: &[ClaimCommand],
 ) -> Result<Option<(Option<String>, claiming::BatchPlan)>> {
     let template_id = &cmds[0].template_id;
@@ -155,7 +164,7 @@ fn decide_batch(
     let Some((store_id, status, spec, version, remaining)) = row else {
         return Ok(None);
     };
-    let template = ctx.cache.get(template_id, version, &spec)?;
+    let template = ctx.templates.get(template_id, version, &spec)?;
     let mut facts = claiming::BatchFacts {
         store_id,
         status: TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?,
@@ -197,12 +206,7 @@ fn decide_batch(
             )?;
             facts.members.insert(cmd.user_id.clone(), facts_of);
         }
-        let mut stmt = conn.prepare_cached("SELECT claim_day, COUNT(*) FROM coupons WHERE user_id = ?1 AND template_id = ?2 GROUP BY claim_day")?;
-        let rows = stmt.query_map([&cmd.user_id, template_id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for row in rows {
-            let (day, n) = row?;
+        for (day, n) in claim_days(conn, &cmd.user_id, template_id)? {
             facts.counts.insert((cmd.user_id.clone(), day), n);
         }
     }

@@ -44,12 +44,13 @@ pub(super) fn append_ledger(conn: &Connection, e: &LedgerWrite) -> Result<()> {
 impl Coupons for SqliteStore {
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| get_coupon(conn, &id)).await
+        self.read_point_conn(move |conn| get_coupon(conn, &id))
+            .await
     }
 
     async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>> {
         let code = code.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             conn.prepare_cached(&format!(
                 "SELECT {COUPON_COLS} FROM coupons WHERE code = ?1"
             ))?
@@ -72,7 +73,7 @@ impl Coupons for SqliteStore {
             order_id.map(str::to_string),
             actor.to_string(),
         );
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some(c) = get_coupon(tx, &id)? else { return Ok(Err(ErrorCode::NotFound)) };
             if c.status != CouponStatus::Claimed || c.valid_from > now || c.valid_until <= now {
                 return Ok(Err(ErrorCode::InvalidState));
@@ -108,7 +109,7 @@ impl Coupons for SqliteStore {
         limit: u32,
     ) -> Result<Vec<CouponRecord>> {
         let user_id = user_id.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             // Named, because without statistics the planner would walk every claimed coupon by
             // expiry (`coupons_expiry`) instead of this member's coupons. (A dedicated index
             // would cost every claim one more insert at a random page.)
@@ -124,7 +125,7 @@ impl Coupons for SqliteStore {
     }
 
     async fn wallet(&self, q: WalletQuery) -> Result<Page<CouponRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let stores = q.stores.as_ref().map(|s| json_list(s));
             let now = micros(q.now);
             // ?4 is the status asked for; a claimed coupon past its end (?3) reads as expired.
@@ -153,7 +154,7 @@ impl Coupons for SqliteStore {
         now: Timestamp,
     ) -> Result<Result<CouponRecord, ErrorCode>> {
         let (id, actor, reason) = (id.to_string(), actor.to_string(), reason.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some(c) = get_coupon(tx, &id)? else {
                 return Ok(Err(ErrorCode::NotFound));
             };
@@ -187,7 +188,7 @@ impl Coupons for SqliteStore {
     }
 
     async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let due: Vec<(String, String, String)> = tx
                 .prepare_cached("SELECT id, template_id, user_id FROM coupons WHERE status = 'claimed' AND valid_until <= ?1 LIMIT 0 + ?2")?
                 .query_map(params![micros(now), limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -217,7 +218,7 @@ impl Coupons for SqliteStore {
 
     async fn ledger(&self, coupon_id: &str) -> Result<Vec<LedgerEntry>> {
         let coupon_id = coupon_id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id \
                  FROM coupon_ledger WHERE coupon_id = ?1 ORDER BY seq",
@@ -243,15 +244,15 @@ impl Coupons for SqliteStore {
     }
 
     async fn ledger_count(&self) -> Result<i64> {
-        self.read(
-            |conn| Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?),
-        )
+        self.read_conn(|conn| {
+            Ok(conn.query_row("SELECT COUNT(*) FROM coupon_ledger", [], |r| r.get(0))?)
+        })
         .await
     }
 
     async fn coupon_count(&self, template_id: &str) -> Result<i64> {
         let template_id = template_id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             Ok(conn.query_row(
                 "SELECT COUNT(*) FROM coupons WHERE template_id = ?1",
                 [&template_id],

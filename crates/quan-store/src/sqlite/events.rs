@@ -14,7 +14,7 @@ use crate::Result;
 #[async_trait]
 impl Events for SqliteStore {
     async fn put_events(&self, events: Vec<EventRecord>, now: Timestamp) -> Result<Vec<Written>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let mut out = Vec::with_capacity(events.len());
             for e in events {
                 let before = tx
@@ -53,7 +53,7 @@ impl Events for SqliteStore {
 
     async fn event(&self, id: &str) -> Result<Option<EventRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             conn.prepare_cached(&format!("SELECT {EVENT_COLS} FROM events WHERE id = ?1"))?
                 .query_row([&id], event_row)
                 .optional()?
@@ -69,7 +69,7 @@ impl Events for SqliteStore {
         cursor: Option<String>,
     ) -> Result<Page<EventRecord>> {
         let user = user_id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let total = conn
                 .prepare_cached("SELECT count(*) FROM events WHERE user_id = ?1")?
                 .query_row([&user], |r| r.get(0))?;

@@ -100,7 +100,7 @@ impl OrderHistory for SqliteStore {
         now: Timestamp,
         aggregates: Aggregates,
     ) -> Result<Vec<Written>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let mut out = Vec::with_capacity(orders.len());
             let mut touched = BTreeSet::new();
             for o in orders {
@@ -116,7 +116,7 @@ impl OrderHistory for SqliteStore {
 
     async fn history_order(&self, id: &str) -> Result<Option<(OrderSummary, Vec<HistoryLine>)>> {
         let id = id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let Some(order) = conn
                 .prepare_cached(&format!("SELECT {HISTORY_COLS} FROM member_orders WHERE id = ?1"))?
                 .query_row([&id], summary_row)
@@ -145,7 +145,7 @@ impl OrderHistory for SqliteStore {
     }
 
     async fn list_orders(&self, f: OrderFilter) -> Result<Page<OrderSummary>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let cursor = f.cursor.unwrap_or_default();
             let (total, items) = match &f.user_id {
                 Some(user) => {
@@ -178,7 +178,7 @@ impl OrderHistory for SqliteStore {
 
     async fn recent_orders(&self, user_id: &str, limit: u32) -> Result<Vec<OrderSummary>> {
         let user = user_id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {HISTORY_COLS} FROM member_orders WHERE user_id = ?1 ORDER BY paid_at DESC, id DESC LIMIT 0 + ?2"
             ))?;
@@ -189,7 +189,7 @@ impl OrderHistory for SqliteStore {
     }
 
     async fn order_totals(&self) -> Result<(i64, i64)> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             Ok(conn.query_row(
                 "SELECT count(*), coalesce(sum(amount), 0) FROM member_orders WHERE counted = 1",
                 [],

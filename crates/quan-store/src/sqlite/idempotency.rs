@@ -17,7 +17,7 @@ impl Idempotency for SqliteStore {
         now: Timestamp,
     ) -> Result<IdempotencyStart> {
         let key = key.clone();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let prior: Option<(String, Option<String>)> = tx
                 .query_row("SELECT request_hash, response FROM idempotency WHERE key_id = ?1 AND idem_key = ?2", [&key.key_id, &key.key], |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -41,7 +41,7 @@ impl Idempotency for SqliteStore {
 
     async fn finish_idempotent(&self, key: &IdempotencyKey, response: &str) -> Result<()> {
         let (key, response) = (key.clone(), response.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.execute(
                 "UPDATE idempotency SET response = ?3 WHERE key_id = ?1 AND idem_key = ?2",
                 params![key.key_id, key.key, response],
@@ -52,7 +52,7 @@ impl Idempotency for SqliteStore {
     }
 
     async fn sweep_idempotency(&self, before: Timestamp) -> Result<u64> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             Ok(tx.execute(
                 "DELETE FROM idempotency WHERE created_at < ?1",
                 [micros(before)],

@@ -26,7 +26,7 @@ fn job_of(conn: &Connection, id: &str) -> Result<JobRecord> {
 #[async_trait]
 impl Jobs for SqliteStore {
     async fn insert_job(&self, job: NewJob) -> Result<Option<JobRecord>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let now = micros(job.now);
             let inserted = tx.execute(
                 "INSERT INTO jobs (id, kind, template_id, store_id, status, total, done, lease_owner, lease_until, created_by, created_at, updated_at) \
@@ -43,7 +43,7 @@ impl Jobs for SqliteStore {
 
     async fn job(&self, id: &str) -> Result<Option<JobRecord>> {
         let id = id.to_string();
-        self.read(move |conn| get_job(conn, &id)).await
+        self.read_conn(move |conn| get_job(conn, &id)).await
     }
 
     async fn job_codes(
@@ -53,7 +53,7 @@ impl Jobs for SqliteStore {
         cursor: Option<String>,
     ) -> Result<Page<String>> {
         let id = id.to_string();
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             // One read transaction: the page and its total come from one snapshot.
             let tx = conn.unchecked_transaction()?;
             let done: Option<i64> = tx
@@ -74,7 +74,7 @@ impl Jobs for SqliteStore {
     }
 
     async fn run_job_batch(&self, b: JobBatch) -> Result<Option<JobRecord>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let held: Option<(String, i64)> = tx
                 .prepare_cached("SELECT template_id, total FROM jobs WHERE id = ?1 AND status = 'running' AND lease_owner = ?2 AND done = ?3")?
                 .query_row(params![b.job_id, b.lease.owner, b.done], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -115,7 +115,7 @@ impl Jobs for SqliteStore {
     }
 
     async fn take_lapsed_job(&self, now: Timestamp, lease: Lease) -> Result<Option<JobRecord>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let id: Option<String> = tx
                 .prepare_cached("SELECT id FROM jobs WHERE status = 'running' AND lease_until < ?1 ORDER BY id LIMIT 1")?
                 .query_row([micros(now)], |r| r.get(0))
@@ -136,7 +136,7 @@ impl Jobs for SqliteStore {
         now: Timestamp,
     ) -> Result<bool> {
         let (id, owner) = (id.to_string(), owner.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let failed = tx.execute(
                 "UPDATE jobs SET status = 'failed', error_code = ?3, error_message = ?4, lease_owner = NULL, lease_until = NULL, updated_at = ?5, finished_at = ?5 \
                  WHERE id = ?1 AND lease_owner = ?2 AND status = 'running'",

@@ -14,7 +14,7 @@ use crate::Result;
 impl Settings for SqliteStore {
     async fn setting_or_init(&self, name: &str, init: String) -> Result<String> {
         let name = name.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.execute(
                 "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
                 [&name, &init],
@@ -30,12 +30,13 @@ impl Settings for SqliteStore {
 
     async fn setting(&self, name: &str) -> Result<Option<String>> {
         let name = name.to_string();
-        self.read_point(move |conn| get_setting(conn, &name)).await
+        self.read_point_conn(move |conn| get_setting(conn, &name))
+            .await
     }
 
     async fn put_setting(&self, name: &str, value: String) -> Result<()> {
         let name = name.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.execute(
                 "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 [&name, &value],
@@ -56,7 +57,7 @@ pub(super) fn get_setting(conn: &Connection, name: &str) -> Result<Option<String
 #[async_trait]
 impl Keys for SqliteStore {
     async fn insert_key(&self, key: NewKey) -> Result<KeyRecord> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.execute(
                 "INSERT INTO api_keys (id, key_hash, role, store_ids, user_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![key.id, key.key_hash, key.role.as_str(), json_list(&key.store_ids), key.user_id, micros(key.created_at)],
@@ -68,7 +69,7 @@ impl Keys for SqliteStore {
 
     async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>> {
         let key_hash = key_hash.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             let row = conn
                 .prepare_cached("SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = ?1")?
                 .query_row([&key_hash], |r| {

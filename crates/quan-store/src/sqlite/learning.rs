@@ -14,7 +14,7 @@ use crate::Result;
 #[async_trait]
 impl Learning for SqliteStore {
     async fn basket_lines(&self, before: Timestamp) -> Result<Vec<BasketLine>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT order_id, user_id, sku, category, amount, paid_at FROM member_order_lines \
                  WHERE counted = 1 AND paid_at < ?1 ORDER BY user_id, paid_at, order_id, line_id",
@@ -35,7 +35,7 @@ impl Learning for SqliteStore {
     }
 
     async fn coupon_outcomes(&self, before: Timestamp) -> Result<Vec<CouponOutcome>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, template_id, claimed_at, valid_until, status, updated_at FROM coupons \
                  WHERE claimed_at < ?1 ORDER BY user_id, claimed_at, id",
@@ -59,7 +59,7 @@ impl Learning for SqliteStore {
     }
 
     async fn entry_outcomes(&self, before: Timestamp) -> Result<Vec<EntryOutcome>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT campaign_id, user_id, status, done_at FROM campaign_entries \
                  WHERE status IN ('treated', 'held_out') AND done_at < ?1 ORDER BY user_id, done_at, campaign_id",

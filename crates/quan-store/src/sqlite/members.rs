@@ -76,7 +76,7 @@ impl Members for SqliteStore {
         members: Vec<MemberProfile>,
         now: Timestamp,
     ) -> Result<Vec<Written>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let mut out = Vec::with_capacity(members.len());
             for m in members {
                 let before = profile_of(tx, &m.id)?;
@@ -114,7 +114,8 @@ impl Members for SqliteStore {
 
     async fn member(&self, id: &str) -> Result<Option<MemberRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| get_member(conn, &id)).await
+        self.read_point_conn(move |conn| get_member(conn, &id))
+            .await
     }
 
     async fn list_members(
@@ -123,7 +124,7 @@ impl Members for SqliteStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Page<MemberRecord>> {
-        self.read(move |conn| match prefix {
+        self.read_conn(move |conn| match prefix {
             None => id_page(
                 conn,
                 "members",
@@ -158,7 +159,7 @@ impl Members for SqliteStore {
     }
 
     async fn all_members(&self) -> Result<Vec<MemberRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {MEMBER_COLS} FROM members ORDER BY id"))?;
             let rows = stmt
@@ -170,7 +171,7 @@ impl Members for SqliteStore {
     }
 
     async fn histories(&self, as_of: Timestamp) -> Result<HashMap<String, History>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, paid_at, amount FROM member_orders WHERE counted = 1 AND paid_at <= ?1",
             )?;
@@ -186,7 +187,7 @@ impl Members for SqliteStore {
     }
 
     async fn refresh_members(&self, ids: Option<Vec<String>>, now: Timestamp) -> Result<u64> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let ids: BTreeSet<String> = match ids {
                 Some(ids) => ids.into_iter().collect(),
                 None => {

@@ -21,14 +21,13 @@ use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use quan_core::zone::TenantZone;
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 mod campaigns;
 mod catalog;
 mod claims;
 mod coupons;
-mod engine;
 mod events;
 mod history;
 mod idempotency;
@@ -44,10 +43,11 @@ mod rows;
 mod segments;
 mod tasks;
 mod templates;
+mod writer;
 
-use crate::claiming::TemplateCache;
+use crate::sql::{run_here, Ctx, Db, Engine, Work as DbWork};
 use crate::{Result, Store, StoreError};
-use engine::{Job, Reply, Work, WriterCtx};
+use writer::{Job, Reply, Work};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (
@@ -85,6 +85,7 @@ pub struct SqliteStore {
     /// Dropped with the store; the checkpointer stops when it is gone.
     _alive: Arc<()>,
     jobs: mpsc::UnboundedSender<Work>,
+    ctx: Arc<Ctx>,
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
 }
@@ -157,42 +158,53 @@ impl SqliteStore {
             })
             .await
             .expect("open task")?;
-        let cache = Arc::new(TemplateCache::default());
         let (tx, rx) = mpsc::unbounded_channel::<Work>();
-        let ctx = WriterCtx {
+        let ctx = Arc::new(Ctx {
             zone,
-            cache,
+            templates: Default::default(),
             campaigns: Default::default(),
-        };
+        });
+        let writer_ctx = ctx.clone();
         let (synced, to_sync) = std::sync::mpsc::channel();
         let free = tx.downgrade();
         std::thread::Builder::new()
             .name("quan-sqlite-sync".into())
-            .spawn(move || engine::sync_loop(wal, to_sync, free))
+            .spawn(move || writer::sync_loop(wal, to_sync, free))
             .expect("spawn syncer");
         std::thread::Builder::new()
             .name("quan-sqlite-writer".into())
-            .spawn(move || engine::writer_loop(&mut writer, rx, ctx, synced))
+            .spawn(move || writer::writer_loop(&mut writer, rx, writer_ctx, synced))
             .expect("spawn writer");
         let alive = Arc::new(());
         let token = Arc::downgrade(&alive);
         std::thread::Builder::new()
             .name("quan-sqlite-checkpoint".into())
-            .spawn(move || engine::checkpoint_loop(checkpointer, token))
+            .spawn(move || writer::checkpoint_loop(checkpointer, token))
             .expect("spawn checkpointer");
         Ok(Self {
             _alive: alive,
             jobs: tx,
+            ctx,
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
         })
     }
 
     /// Runs `f` in the writer's next group transaction; answers after the commit.
-    async fn write<T, F>(&self, f: F) -> Result<T>
+    async fn write_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction, &WriterCtx) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection, &Ctx) -> Result<T> + Send + 'static,
+    {
+        self.write_job(move |conn, ctx| f(conn, ctx)).await
+    }
+
+    /// Runs `f` on the writer's connection in its next group transaction (in a savepoint of
+    /// its own); answers after the commit.
+    async fn write_job<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn, ctx| {
@@ -218,7 +230,7 @@ impl SqliteStore {
     /// A point read (a key, a row by id, one member's usable coupons: an index lookup of a few
     /// rows): run here on the first idle reader, sparing the hand-off to a blocking thread, or
     /// like any read when every reader is busy.
-    async fn read_point<T, F>(&self, f: F) -> Result<T>
+    async fn read_point_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -229,10 +241,10 @@ impl SqliteStore {
                 return f(&conn);
             }
         }
-        self.read(f).await
+        self.read_conn(f).await
     }
 
-    async fn read<T, F>(&self, f: F) -> Result<T>
+    async fn read_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -245,6 +257,51 @@ impl SqliteStore {
         })
         .await
         .expect("read task")
+    }
+}
+
+impl Engine for SqliteStore {
+    fn ctx(&self) -> &Arc<Ctx> {
+        &self.ctx
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c, 'd> FnOnce(&'c mut Db<'d>) -> DbWork<'c, T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = readers[i].lock().expect("reader lock");
+            run_here(f(&mut Db::Sqlite(&mut conn)))
+        })
+        .await
+        .expect("read task")
+    }
+
+    async fn read_point<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c, 'd> FnOnce(&'c mut Db<'d>) -> DbWork<'c, T> + Send + 'static,
+    {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for k in 0..self.readers.len() {
+            if let Ok(mut conn) = self.readers[(start + k) % self.readers.len()].try_lock() {
+                return run_here(f(&mut Db::Sqlite(&mut conn)));
+            }
+        }
+        Engine::read(self, f).await
+    }
+
+    async fn write<A, T, F>(&self, args: A, f: F) -> Result<T>
+    where
+        A: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c, 'd> Fn(&'c mut Db<'d>, &'c A) -> DbWork<'c, T> + Send + Sync + 'static,
+    {
+        self.write_job(move |conn, _| run_here(f(&mut Db::Sqlite(conn), &args)))
+            .await
     }
 }
 

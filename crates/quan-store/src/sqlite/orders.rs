@@ -84,7 +84,7 @@ fn set_order_status(
 #[async_trait]
 impl Orders for SqliteStore {
     async fn lock_order(&self, o: NewOrder) -> Result<Result<OrderRecord, LockRefusal>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             if let Some((existing, hash)) = get_order(tx, &o.id)? {
                 return Ok(if hash == o.request_hash { Ok(existing) } else { Err(LockRefusal::Conflict) });
             }
@@ -148,7 +148,7 @@ impl Orders for SqliteStore {
 
     async fn order(&self, id: &str) -> Result<Option<OrderRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| Ok(get_order(conn, &id)?.map(|(o, _)| o)))
+        self.read_point_conn(move |conn| Ok(get_order(conn, &id)?.map(|(o, _)| o)))
             .await
     }
 
@@ -159,7 +159,7 @@ impl Orders for SqliteStore {
         actor: &str,
     ) -> Result<Result<OrderRecord, ErrorCode>> {
         let (id, actor) = (id.to_string(), actor.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some((order, _)) = get_order(tx, &id)? else {
                 return Ok(Err(ErrorCode::NotFound));
             };
@@ -222,7 +222,7 @@ impl Orders for SqliteStore {
         actor: &str,
     ) -> Result<Result<OrderRecord, ErrorCode>> {
         let (id, actor) = (id.to_string(), actor.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some((order, _)) = get_order(tx, &id)? else {
                 return Ok(Err(ErrorCode::NotFound));
             };
@@ -247,7 +247,7 @@ impl Orders for SqliteStore {
         actor: &str,
     ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
         let (id, actor) = (id.to_string(), actor.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some((order, _)) = get_order(tx, &id)? else {
                 return Ok(Err(FieldError::new(
                     ErrorCode::NotFound,
@@ -309,7 +309,7 @@ impl Orders for SqliteStore {
     }
 
     async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let ids: Vec<String> = tx
                 .prepare_cached(
                     "SELECT id FROM orders WHERE status = 'locked' AND lock_until <= ?1 LIMIT 1000",

@@ -99,7 +99,7 @@ fn message_of(conn: &Connection, id: &str) -> Result<MessageRecord> {
 #[async_trait]
 impl Outbox for SqliteStore {
     async fn enqueue_message(&self, m: NewMessage) -> Result<MessageRecord> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.prepare_cached(
                 "INSERT INTO outbox (id, campaign_id, user_id, channel, text, link_template_id, status, attempts, next_attempt_at, lease_until, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, 0, ?7)",
@@ -112,11 +112,12 @@ impl Outbox for SqliteStore {
 
     async fn message(&self, id: &str) -> Result<Option<MessageRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| get_message(conn, &id)).await
+        self.read_point_conn(move |conn| get_message(conn, &id))
+            .await
     }
 
     async fn list_messages(&self, f: MessageFilter) -> Result<Page<MessageRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let status = f.status.map(MessageStatus::as_str);
             let total: i64 = tx
@@ -141,7 +142,7 @@ impl Outbox for SqliteStore {
         if due.channels.is_empty() || due.limit == 0 {
             return Ok(vec![]);
         }
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let channels: Vec<String> = due.channels.iter().map(|c| c.as_str().to_string()).collect();
             let ids: Vec<String> = tx
                 .prepare_cached(
@@ -163,7 +164,7 @@ impl Outbox for SqliteStore {
 
     async fn mark_sent(&self, id: &str, now: Timestamp) -> Result<bool> {
         let id = id.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let n = tx
                 .prepare_cached(
                     "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, lease_until = 0, last_error = NULL \
@@ -176,7 +177,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn mark_failed(&self, f: MessageFailure) -> Result<Option<MessageRecord>> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let (status, next) = match f.next {
                 AfterFailure::RetryAt(at) => ("pending", at),
                 AfterFailure::Dead => ("dead", f.now),
@@ -201,7 +202,7 @@ impl Outbox for SqliteStore {
         now: Timestamp,
     ) -> Result<Result<MessageRecord, ErrorCode>> {
         let id = id.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let n = tx
                 .prepare_cached(
                     "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?2, lease_until = 0 \
@@ -218,7 +219,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn pending_by_channel(&self) -> Result<Vec<(MessageChannel, i64)>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let rows = conn
                 .prepare_cached(
                     "SELECT channel, count(*) FROM outbox WHERE status = 'pending' GROUP BY channel ORDER BY channel",

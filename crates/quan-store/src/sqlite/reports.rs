@@ -14,7 +14,7 @@ use crate::Result;
 #[async_trait]
 impl ShortLinks for SqliteStore {
     async fn insert_short_link(&self, link: NewShortLink) -> Result<bool> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let n = tx.execute(
                 "INSERT INTO short_links (code, template_id, link, expires_at, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO NOTHING",
@@ -33,7 +33,7 @@ impl ShortLinks for SqliteStore {
 
     async fn short_link(&self, code: &str) -> Result<Option<ShortLink>> {
         let code = code.to_string();
-        self.read_point(move |conn| {
+        self.read_point_conn(move |conn| {
             Ok(conn
                 .prepare_cached(
                     "SELECT code, template_id, link, expires_at, created_at FROM short_links \
@@ -61,7 +61,7 @@ impl Reports for SqliteStore {
         from: Timestamp,
         until: Timestamp,
     ) -> Result<Vec<TemplateActivity>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(TEMPLATE_ACTIVITY)?;
             let rows = stmt.query_map(params![micros(from), micros(until)], |r| {
                 Ok(TemplateActivity {

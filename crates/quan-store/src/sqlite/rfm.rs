@@ -16,7 +16,7 @@ use crate::Result;
 #[async_trait]
 impl Rfm for SqliteStore {
     async fn rfm_inputs(&self, since: Timestamp, as_of: Timestamp) -> Result<Vec<RfmInput>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT user_id, max(paid_at), count(*), sum(amount) FROM member_orders \
                  WHERE counted = 1 AND paid_at > ?1 AND paid_at <= ?2 GROUP BY user_id",
@@ -35,7 +35,7 @@ impl Rfm for SqliteStore {
     }
 
     async fn write_rfm(&self, rows: Vec<(String, RfmScore)>, cuts: RfmCuts) -> Result<u64> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let at = micros(cuts.as_of);
             let all = tx.execute(
                 "UPDATE members SET rfm_r = 0, rfm_f = 0, rfm_m = 0, rfm_tier = 'C', rfm_at = ?1",

@@ -125,7 +125,7 @@ impl Segments for SqliteStore {
         as_of: Timestamp,
     ) -> Result<HashSet<String>> {
         let p = purchase.clone();
-        self.read(move |conn| purchase_ids(conn, &p, as_of, None))
+        self.read_conn(move |conn| purchase_ids(conn, &p, as_of, None))
             .await
     }
 
@@ -136,12 +136,12 @@ impl Segments for SqliteStore {
         as_of: Timestamp,
     ) -> Result<bool> {
         let (p, m) = (purchase.clone(), member_id.to_string());
-        self.read_point(move |conn| Ok(!purchase_ids(conn, &p, as_of, Some(&m))?.is_empty()))
+        self.read_point_conn(move |conn| Ok(!purchase_ids(conn, &p, as_of, Some(&m))?.is_empty()))
             .await
     }
 
     async fn put_segment(&self, s: SegmentRecord) -> Result<SegmentRecord> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let rule = match &s.definition {
                 SegmentDefinition::Rule(rule) => Some(serde_json::to_string(rule).expect("json")),
                 SegmentDefinition::Listed(_) => None,
@@ -165,7 +165,7 @@ impl Segments for SqliteStore {
 
     async fn segment(&self, id: &str) -> Result<Option<SegmentRecord>> {
         let id = id.to_string();
-        self.read(move |conn| get_segment(conn, &id)).await
+        self.read_conn(move |conn| get_segment(conn, &id)).await
     }
 
     async fn list_segments(
@@ -173,7 +173,7 @@ impl Segments for SqliteStore {
         limit: u32,
         cursor: Option<String>,
     ) -> Result<Page<SegmentRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let total = conn.query_row("SELECT count(*) FROM segments", [], |r| r.get(0))?;
             let mut stmt = conn.prepare_cached(
                 "SELECT id, name, rule, created_at, updated_at FROM segments WHERE id > ?1 ORDER BY id LIMIT 0 + ?2",

@@ -58,7 +58,7 @@ fn task_of(conn: &Connection, id: &str) -> Result<TaskRecord> {
 #[async_trait]
 impl Tasks for SqliteStore {
     async fn insert_task(&self, t: NewTask) -> Result<TaskRecord> {
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.prepare_cached(
                 "INSERT INTO tasks (id, campaign_id, user_id, guide_id, title, template_id, material, message, status, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)",
@@ -71,11 +71,11 @@ impl Tasks for SqliteStore {
 
     async fn task(&self, id: &str) -> Result<Option<TaskRecord>> {
         let id = id.to_string();
-        self.read_point(move |conn| get_task(conn, &id)).await
+        self.read_point_conn(move |conn| get_task(conn, &id)).await
     }
 
     async fn list_tasks(&self, f: TaskFilter) -> Result<Page<TaskRecord>> {
-        self.read(move |conn| {
+        self.read_conn(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let status = f.status.map(TaskStatus::as_str);
             let filter = "(?1 IS NULL OR guide_id = ?1) AND (?2 IS NULL OR status = ?2)";
@@ -108,7 +108,7 @@ impl Tasks for SqliteStore {
         now: Timestamp,
     ) -> Result<Result<TaskRecord, ErrorCode>> {
         let (id, outcome) = (id.to_string(), outcome.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let Some(t) = get_task(tx, &id)? else {
                 return Ok(Err(ErrorCode::NotFound));
             };
@@ -129,7 +129,7 @@ impl Tasks for SqliteStore {
 
     async fn record_task_coupon(&self, id: &str, coupon_id: &str) -> Result<Option<TaskRecord>> {
         let (id, coupon_id) = (id.to_string(), coupon_id.to_string());
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             tx.prepare_cached(
                 "UPDATE tasks SET coupon_id = ?2 WHERE id = ?1 AND coupon_id IS NULL",
             )?
@@ -141,7 +141,7 @@ impl Tasks for SqliteStore {
 
     async fn count_refused_grant(&self, id: &str, attempts: u32) -> Result<bool> {
         let id = id.to_string();
-        self.write(move |tx, _| {
+        self.write_conn(move |tx, _| {
             let n = tx
                 .prepare_cached(
                     "UPDATE tasks SET grant_attempts = grant_attempts + 1 WHERE id = ?1 AND grant_attempts = ?2 AND coupon_id IS NULL",

@@ -4,14 +4,15 @@ use quan_core::template::{StatusAction, TemplateStatus};
 use quan_core::ErrorCode;
 use quan_store::on_both_backends;
 use quan_store::testing::Backend;
-use quan_store::{TemplateFilter, TemplateRecord, TemplateUpdate};
+use quan_store::{ClaimCommand, ClaimRoute, TemplateFilter, TemplateRecord, TemplateUpdate};
 use serde_json::json;
 
 use crate::common::*;
 
 on_both_backends!(
     templates_move_through_their_statuses,
-    templates_list_by_filter
+    templates_list_by_filter,
+    stock_holds_whatever_the_order_of_codes_edits_and_claims
 );
 
 async fn templates_move_through_their_statuses(backend: Backend) {
@@ -74,7 +75,8 @@ async fn templates_move_through_their_statuses(backend: Backend) {
         s.update_template(update(at(8)))
             .await
             .unwrap()
-            .map(|t| t.id),
+            .map(|t| t.id)
+            .map_err(|e| e.code),
         Err(ErrorCode::InvalidState),
         "only a draft is updated"
     );
@@ -95,7 +97,11 @@ async fn templates_move_through_their_statuses(backend: Backend) {
         ..update(at(9))
     };
     assert_eq!(
-        s.update_template(missing).await.unwrap().map(|t| t.id),
+        s.update_template(missing)
+            .await
+            .unwrap()
+            .map(|t| t.id)
+            .map_err(|e| e.code),
         Err(ErrorCode::NotFound)
     );
 }
@@ -178,5 +184,134 @@ async fn templates_list_by_filter(backend: Backend) {
         let page = s.list_templates(filter.clone()).await.unwrap();
         assert_eq!(ids(&page), want, "{filter:?}");
         assert_eq!(page.total, want.len() as i64, "{filter:?}");
+    }
+}
+
+/// Claim codes made for a draft take stock; an edit of the draft keeps them counted (its new
+/// stock may not fall below them), and activation and claims never hand out more than the
+/// stock, in every order of those steps.
+async fn stock_holds_whatever_the_order_of_codes_edits_and_claims(backend: Backend) {
+    #[derive(Debug, Clone, Copy)]
+    enum Step {
+        Codes(u32),
+        Edit(i64),
+        Activate,
+        Claims(usize),
+        ClaimWithCodes,
+    }
+    use Step::*;
+    let orders: [&[Step]; 6] = [
+        // The case that was found: 10 codes for a draft of 10, the draft edited, then claims.
+        &[Codes(10), Edit(10), Activate, Claims(10), ClaimWithCodes],
+        &[Edit(10), Codes(10), Activate, ClaimWithCodes, Claims(10)],
+        &[
+            Codes(4),
+            Edit(6),
+            Codes(4),
+            Activate,
+            Claims(10),
+            ClaimWithCodes,
+        ],
+        &[
+            Codes(6),
+            Edit(5),
+            Edit(8),
+            Activate,
+            Claims(10),
+            ClaimWithCodes,
+        ],
+        &[Activate, Codes(3), Claims(10), Codes(5), ClaimWithCodes],
+        &[
+            Codes(2),
+            Edit(2),
+            Codes(1),
+            Edit(12),
+            Activate,
+            Claims(4),
+            ClaimWithCodes,
+            Claims(10),
+        ],
+    ];
+    let db = open(backend).await;
+    let s = &*db.store;
+    for (n, steps) in orders.iter().enumerate() {
+        let id = format!("tpl_stock_{n}");
+        draft(s, &id, json!({"stock": 10})).await;
+        let mut stock = 10;
+        let mut codes: Vec<String> = Vec::new();
+        let mut user = 0;
+        for step in steps.iter() {
+            match *step {
+                Codes(k) => {
+                    if let Ok(made) = s.make_claim_codes(&id, k, t0()).await.unwrap() {
+                        codes.extend(made);
+                    }
+                }
+                Edit(to) => {
+                    let edited = s
+                        .update_template(TemplateUpdate {
+                            id: id.clone(),
+                            template: spec(json!({"stock": to})),
+                            now: at(1),
+                        })
+                        .await
+                        .unwrap();
+                    let issued = codes.len() as i64;
+                    match edited {
+                        Ok(t) => {
+                            assert!(
+                                to >= issued,
+                                "{steps:?}: an edit below what was issued is refused"
+                            );
+                            assert_eq!(t.remaining, Some(to - issued), "{steps:?}");
+                            stock = to;
+                        }
+                        Err(e) => {
+                            assert_eq!(
+                                (e.code, e.field.as_str(), to < issued),
+                                (ErrorCode::InvalidValue, "stock", true)
+                            );
+                        }
+                    }
+                }
+                Activate => {
+                    s.set_template_status(&id, StatusAction::Activate, at(2))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                }
+                Claims(k) => {
+                    for _ in 0..k {
+                        user += 1;
+                        let _ = s.claim(claim(&id, &format!("u{user}"))).await.unwrap();
+                    }
+                }
+                ClaimWithCodes => {
+                    for code in codes.iter() {
+                        user += 1;
+                        let _ = s
+                            .claim(ClaimCommand {
+                                route: ClaimRoute::Code(code.clone()),
+                                ..claim(&id, &format!("u{user}"))
+                            })
+                            .await
+                            .unwrap();
+                    }
+                }
+            }
+        }
+        let t = s.template(&id).await.unwrap().unwrap();
+        let coupons = s.coupon_count(&id).await.unwrap();
+        assert!(
+            coupons <= stock,
+            "{steps:?}: {coupons} coupons from a stock of {stock}"
+        );
+        assert!(
+            t.issued <= stock,
+            "{steps:?}: issued {} of {stock}",
+            t.issued
+        );
+        assert_eq!(t.remaining, Some(stock - t.issued), "{steps:?}");
+        assert_eq!(t.claimed, coupons, "{steps:?}");
     }
 }

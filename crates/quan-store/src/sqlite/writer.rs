@@ -3,14 +3,13 @@
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::claims::claim_batch;
-use crate::claiming::TemplateCache;
 use crate::model::*;
+use crate::sql::Ctx;
 use crate::{Result, StoreError};
-use quan_core::zone::TenantZone;
 
 // Every `LIMIT` binds its parameter as `0 + ?N`: SQLite (3.4x) reads a bare `LIMIT ?N` while
 // planning, which marks the statement to be prepared again whenever that parameter is bound,
@@ -21,7 +20,7 @@ const MAX_GROUP: usize = 1024;
 const EARLY_COMMIT: usize = 32;
 
 pub(super) type Reply = Box<dyn FnOnce(Result<(), Arc<StoreError>>) + Send>;
-pub(super) type Job = Box<dyn FnOnce(&Transaction, &WriterCtx) -> (bool, Reply) + Send>;
+pub(super) type Job = Box<dyn FnOnce(&mut Connection, &Ctx) -> (bool, Reply) + Send>;
 type ClaimReply = oneshot::Sender<Result<ClaimOutcome>>;
 
 /// What the writer thread takes: claims, which it decides per template in batches, any other
@@ -31,13 +30,6 @@ pub(super) enum Work {
     Job(Job),
     /// The syncer made this many commits durable and answered them.
     Synced(usize),
-}
-
-/// What write jobs share besides the connection.
-pub(super) struct WriterCtx {
-    pub zone: TenantZone,
-    pub cache: Arc<TemplateCache>,
-    pub campaigns: crate::campaigning::CampaignCache,
 }
 
 pub(super) fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {
@@ -112,7 +104,7 @@ struct Group {
 pub(super) fn writer_loop(
     conn: &mut Connection,
     mut rx: mpsc::UnboundedReceiver<Work>,
-    ctx: WriterCtx,
+    ctx: Arc<Ctx>,
     synced: std::sync::mpsc::Sender<Committed>,
 ) {
     let mut in_flight = 0usize;
@@ -128,9 +120,8 @@ pub(super) fn writer_loop(
         }
         waiting.push(first);
         let started = std::time::Instant::now();
-        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-            Ok(tx) => tx,
-            Err(e) => {
+        if let Err(e) = run_statement(conn, "BEGIN IMMEDIATE") {
+            {
                 tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
                 let e = Arc::new(StoreError::from(e));
                 let replies = waiting.drain(..).map(|w| refuse(w, &e)).collect();
@@ -140,7 +131,7 @@ pub(super) fn writer_loop(
                 in_flight += 1;
                 continue;
             }
-        };
+        }
         let mut group = Group {
             replies: Vec::new(),
             claims: 0,
@@ -154,7 +145,7 @@ pub(super) fn writer_loop(
                     Err(_) => break,
                 }
             }
-            run_group(&tx, &ctx, &mut waiting, &mut group);
+            run_group(conn, &ctx, &mut waiting, &mut group);
             if in_flight == 0
                 || (in_flight == 1 && group.claims >= EARLY_COMMIT)
                 || group.poisoned.is_some()
@@ -176,10 +167,15 @@ pub(super) fn writer_loop(
         let decided = started.elapsed();
         let commit = match group.poisoned {
             Some(e) => {
-                drop(tx);
+                if let Err(undo) = run_statement(conn, "ROLLBACK") {
+                    tracing::error!(error = %undo, "sqlite rollback failed");
+                }
                 Err(e)
             }
-            None => tx.commit().map_err(|e| Arc::new(StoreError::from(e))),
+            None => run_statement(conn, "COMMIT").map_err(|e| {
+                let _ = run_statement(conn, "ROLLBACK");
+                Arc::new(e)
+            }),
         };
         in_flight += 1;
         let size = group.replies.len();
@@ -201,7 +197,7 @@ pub(super) fn writer_loop(
 /// Runs the waiting work in the open transaction: claims grouped by template, each group one
 /// batch without a savepoint (a batch reads and decides before it writes, and a failure while
 /// writing poisons the whole transaction), then every other job in its own savepoint.
-fn run_group(tx: &Transaction, ctx: &WriterCtx, waiting: &mut Vec<Work>, group: &mut Group) {
+fn run_group(tx: &mut Connection, ctx: &Ctx, waiting: &mut Vec<Work>, group: &mut Group) {
     let mut claims: Vec<(String, Vec<ClaimCommand>, Vec<ClaimReply>)> = Vec::new();
     let mut jobs = Vec::new();
     for work in waiting.drain(..) {
@@ -261,8 +257,8 @@ fn run_group(tx: &Transaction, ctx: &WriterCtx, waiting: &mut Vec<Work>, group: 
     }
 }
 
-/// Runs one cached statement without parameters (savepoint control).
-fn run_statement(tx: &Transaction, sql: &str) -> Result<()> {
+/// Runs one cached statement without parameters (transaction and savepoint control).
+fn run_statement(tx: &Connection, sql: &str) -> Result<()> {
     tx.prepare_cached(sql)?.execute([])?;
     Ok(())
 }

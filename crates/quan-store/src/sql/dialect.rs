@@ -1,0 +1,91 @@
+//! PostgreSQL's spelling of a statement rewritten for SQLite, once per statement text:
+//! `$n` → `?n`, `= ANY($n)` → `IN (SELECT value FROM json_each(?n))`, casts (`::text[]`)
+//! dropped, `FOR UPDATE [SKIP LOCKED]` dropped (SQLite's single writer already excludes),
+//! `GREATEST`/`LEAST` → `MAX`/`MIN`, and `LIMIT $n` → `LIMIT 0 + ?n` (SQLite prepares a
+//! statement again on every bind of a bare `LIMIT` parameter).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+thread_local! {
+    static REWRITTEN: RefCell<HashMap<Box<str>, Arc<str>>> = RefCell::new(HashMap::new());
+}
+
+/// The SQLite text of a statement written for PostgreSQL.
+pub(crate) fn sqlite(sql: &str) -> Arc<str> {
+    REWRITTEN.with(|cache| {
+        if let Some(done) = cache.borrow().get(sql) {
+            return done.clone();
+        }
+        let done: Arc<str> = rewrite(sql).into();
+        cache.borrow_mut().insert(sql.into(), done.clone());
+        done
+    })
+}
+
+fn rewrite(sql: &str) -> String {
+    let sql = sql
+        .replace(" FOR UPDATE SKIP LOCKED", "")
+        .replace(" FOR UPDATE", "")
+        .replace("GREATEST(", "MAX(")
+        .replace("LEAST(", "MIN(");
+    let b = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut i = 0;
+    while i < b.len() {
+        if sql[i..].starts_with("= ANY($") {
+            let (n, end) = number(b, i + 7);
+            out.push_str(&format!("IN (SELECT value FROM json_each(?{n}))"));
+            i = end + 1; // past ')'
+        } else if sql[i..].starts_with("LIMIT $") {
+            let (n, end) = number(b, i + 7);
+            out.push_str(&format!("LIMIT 0 + ?{n}"));
+            i = end;
+        } else if b[i] == b'$' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let (n, end) = number(b, i + 1);
+            out.push_str(&format!("?{n}"));
+            i = end;
+        } else if sql[i..].starts_with("::") {
+            i += 2;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            if sql[i..].starts_with("[]") {
+                i += 2;
+            }
+        } else {
+            let c = sql[i..].chars().next().expect("in bounds");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// The digits at `from`, and where they end.
+fn number(b: &[u8], from: usize) -> (&str, usize) {
+    let mut end = from;
+    while end < b.len() && b[end].is_ascii_digit() {
+        end += 1;
+    }
+    (std::str::from_utf8(&b[from..end]).expect("digits"), end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewrite;
+
+    #[test]
+    fn rewrites_postgres_spelling() {
+        assert_eq!(
+            rewrite("SELECT a FROM t WHERE ($1::text[] IS NULL OR s = ANY($1)) AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE"),
+            "SELECT a FROM t WHERE (?1 IS NULL OR s IN (SELECT value FROM json_each(?1))) AND id > ?2 ORDER BY id LIMIT 0 + ?3"
+        );
+        assert_eq!(
+            rewrite("UPDATE t SET n = GREATEST(n - $10, 0) WHERE id = $1 FOR UPDATE SKIP LOCKED"),
+            "UPDATE t SET n = MAX(n - ?10, 0) WHERE id = ?1"
+        );
+        assert_eq!(rewrite("SELECT '¥' || $1"), "SELECT '¥' || ?1");
+    }
+}
