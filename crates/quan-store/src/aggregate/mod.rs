@@ -1,6 +1,8 @@
 //! Every aggregate's store, written once for both backends against [`crate::sql::Db`]: each
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
+pub(crate) mod claims;
+pub(crate) mod segments;
 mod templates;
 
 use crate::model::Page;

@@ -9,11 +9,12 @@ use quan_core::campaign::{CampaignAction, CampaignStatus, Since};
 use quan_core::ErrorCode;
 use tokio_postgres::Row;
 
-use super::claims::claim_in;
 use super::rows::*;
 use super::{retrying, PgStore};
+use crate::aggregate::claims::claim_in;
 use crate::campaigning::*;
 use crate::model::*;
+use crate::sql::Db;
 use crate::traits::*;
 use crate::Result;
 
@@ -626,7 +627,7 @@ impl PgStore {
                 .iter()
                 .map(|&i| campaign_claim(template_id, users[i], now, actor))
                 .collect();
-            let outcomes = claim_in(tx, &self.ctx.zone, &self.ctx.templates, &cmds).await?;
+            let outcomes = claim_in(&mut Db::PgTx(tx), &self.ctx, &cmds).await?;
             for (i, outcome) in round.into_iter().zip(outcomes) {
                 rounds.claimed(plan, i, claimed(outcome));
             }
@@ -747,13 +748,8 @@ impl PgStore {
         let mut coupons = Vec::with_capacity(grants.len());
         for t in grants {
             let cmd = campaign_claim(t, user, now, actor);
-            let mut outcomes = claim_in(
-                &sp,
-                &self.ctx.zone,
-                &self.ctx.templates,
-                std::slice::from_ref(&cmd),
-            )
-            .await?;
+            let mut outcomes =
+                claim_in(&mut Db::PgTx(&sp), &self.ctx, std::slice::from_ref(&cmd)).await?;
             match claimed(outcomes.pop().expect("one outcome")) {
                 Ok(id) => coupons.push(id),
                 Err(code) => {

@@ -383,7 +383,7 @@ impl Campaigns for SqliteStore {
 /// One treatment batch: the active campaign with the earliest due entry, up to
 /// [`TREAT_BATCH`] of its due entries, each decided by [`Treatment`] and written in its own
 /// savepoint (a refused grant undoes the entry's other grants).
-fn treat(tx: &Connection, ctx: &Ctx, now: Timestamp, actor: &str) -> Result<TreatReport> {
+fn treat(tx: &mut Connection, ctx: &Ctx, now: Timestamp, actor: &str) -> Result<TreatReport> {
     let now_us = micros(now);
     let campaign_id: Option<String> = tx
         .prepare_cached(
@@ -518,7 +518,7 @@ fn face_value(conn: &Connection, ctx: &Ctx, id: &str) -> Result<Option<i64>> {
 /// savepoint; the first refusal undoes it and is the answer.
 #[allow(clippy::too_many_arguments)]
 fn grant_all(
-    tx: &Connection,
+    tx: &mut Connection,
     ctx: &Ctx,
     plan: &Treatment,
     grants: &[String],
@@ -532,7 +532,7 @@ fn grant_all(
     let mut refusal = None;
     for t in grants {
         let cmd = campaign_claim(t, user, now, actor);
-        let outcome = match super::claims::claim_batch(tx, ctx, std::slice::from_ref(&cmd))? {
+        let outcome = match super::writer::claim_batch(tx, ctx, std::slice::from_ref(&cmd))? {
             Ok(mut outcomes) => outcomes.pop().expect("one outcome"),
             Err(e) => {
                 tx.execute_batch("ROLLBACK TO entry; RELEASE entry")?;
