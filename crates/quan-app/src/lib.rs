@@ -41,6 +41,7 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod history;
+pub mod import;
 pub mod input;
 pub mod jobs;
 pub mod keys;

@@ -54,11 +54,13 @@ pub struct ClaimAsk<'a> {
     pub member: &'a MemberFacts,
 }
 
-/// The claims a user already holds of one template: in all, and on the claim's local day.
+/// The claims a user already holds of one template: in all, and on the claim's local day
+/// (`day`, the tenant-local day number the claim counts on: [`claim_day`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub total: i64,
     pub today: i64,
+    pub day: i64,
 }
 
 /// The checks that need no counting, in the order of domain.md section 5:
@@ -173,7 +175,9 @@ pub struct ClaimBook<'t> {
     template: &'t Template,
     status: TemplateStatus,
     remaining: Option<i64>,
-    accepted: HashMap<String, Counts>,
+    /// The batch's accepted claims per user, and per user and local day.
+    accepted: HashMap<String, i64>,
+    accepted_on: HashMap<(String, i64), i64>,
 }
 
 impl<'t> ClaimBook<'t> {
@@ -184,6 +188,7 @@ impl<'t> ClaimBook<'t> {
             status,
             remaining,
             accepted: HashMap::new(),
+            accepted_on: HashMap::new(),
         }
     }
 
@@ -206,16 +211,21 @@ impl<'t> ClaimBook<'t> {
     ) -> Result<(), ErrorCode> {
         precheck(self.template, self.status, ask, now)?;
         let spec = self.template.spec();
-        let held = self.accepted.get(ask.user_id).copied().unwrap_or_default();
+        let held = self.accepted.get(ask.user_id).copied().unwrap_or(0);
+        let held_today = self
+            .accepted_on
+            .get(&(ask.user_id.to_string(), stored.day))
+            .copied()
+            .unwrap_or(0);
         if spec
             .per_user_limit
-            .is_some_and(|limit| stored.total + held.total >= limit)
+            .is_some_and(|limit| stored.total + held >= limit)
         {
             return Err(ErrorCode::UserLimit);
         }
         if spec
             .per_user_daily_limit
-            .is_some_and(|limit| stored.today + held.today >= limit)
+            .is_some_and(|limit| stored.today + held_today >= limit)
         {
             return Err(ErrorCode::DailyLimit);
         }
@@ -227,9 +237,11 @@ impl<'t> ClaimBook<'t> {
         if takes_stock {
             self.remaining = self.remaining.map(|r| r - 1);
         }
-        let entry = self.accepted.entry(ask.user_id.to_string()).or_default();
-        entry.total += 1;
-        entry.today += 1;
+        *self.accepted.entry(ask.user_id.to_string()).or_default() += 1;
+        *self
+            .accepted_on
+            .entry((ask.user_id.to_string(), stored.day))
+            .or_default() += 1;
         Ok(())
     }
 }
@@ -364,7 +376,11 @@ mod tests {
                 &plain,
                 TemplateStatus::Active,
                 &ok,
-                Counts { total: 1, today: 0 }
+                Counts {
+                    total: 1,
+                    today: 0,
+                    day: 0
+                }
             ),
             Err(ErrorCode::UserLimit)
         );
@@ -377,7 +393,11 @@ mod tests {
                 &daily,
                 TemplateStatus::Active,
                 &ok,
-                Counts { total: 1, today: 1 }
+                Counts {
+                    total: 1,
+                    today: 1,
+                    day: 0
+                }
             ),
             Err(ErrorCode::DailyLimit)
         );
@@ -386,7 +406,11 @@ mod tests {
                 &daily,
                 TemplateStatus::Active,
                 &ok,
-                Counts { total: 1, today: 0 }
+                Counts {
+                    total: 1,
+                    today: 0,
+                    day: 0
+                }
             ),
             Ok(())
         );
@@ -414,11 +438,27 @@ mod tests {
         let mut book = ClaimBook::new(&t, TemplateStatus::Active, Some(10));
         let a = ask(&m, Route::Public);
         assert_eq!(
-            book.decide(&a, Counts { total: 1, today: 1 }, now()),
+            book.decide(
+                &a,
+                Counts {
+                    total: 1,
+                    today: 1,
+                    day: 0
+                },
+                now()
+            ),
             Ok(())
         );
         assert_eq!(
-            book.decide(&a, Counts { total: 1, today: 1 }, now()),
+            book.decide(
+                &a,
+                Counts {
+                    total: 1,
+                    today: 1,
+                    day: 0
+                },
+                now()
+            ),
             Err(ErrorCode::UserLimit)
         );
         assert_eq!(book.remaining(), Some(9));

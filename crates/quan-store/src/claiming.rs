@@ -222,17 +222,20 @@ pub(crate) fn plan_batch(
             }
             first_of_key.insert((&key.key_id, &key.key), (&key.request_hash, i));
         }
+        // A code is used by the claim it admits, not by one refused later for a limit.
         let code_valid = match &cmd.route {
-            ClaimRoute::Code(code) => usable_codes.remove(code),
+            ClaimRoute::Code(code) => usable_codes.contains(code),
             _ => false,
         };
         let member = members.get(&cmd.user_id).unwrap_or(&no_member);
+        let day = zone.day_number(cmd.now);
         let stored = Counts {
             total: totals.get(cmd.user_id.as_str()).copied().unwrap_or(0),
             today: counts
-                .get(&(cmd.user_id.clone(), zone.day_number(cmd.now)))
+                .get(&(cmd.user_id.clone(), day))
                 .copied()
                 .unwrap_or(0),
+            day,
         };
         let outcome = match book.decide(&ask(cmd, member, code_valid), stored, cmd.now) {
             Err(reason) => ClaimOutcome::Refused(reason),
@@ -254,6 +257,7 @@ pub(crate) fn plan_batch(
                 };
                 new.event.push(event.as_str().to_string());
                 if let ClaimRoute::Code(code) = &cmd.route {
+                    usable_codes.remove(code);
                     used.code.push(code.clone());
                     used.user.push(cmd.user_id.clone());
                     used.coupon.push(coupon.coupon_id.clone());
@@ -283,4 +287,136 @@ pub(crate) fn plan_batch(
         claimed,
         issued,
     })
+}
+
+#[cfg(test)]
+mod batch_equals_one_at_a_time {
+    //! Planning a batch of claims gives the same answers as planning them one at a time, each
+    //! seeing what the ones before it wrote: stock, per-user and per-day counts, used claim
+    //! codes and idempotency records.
+    use std::collections::{HashMap, HashSet};
+
+    use jiff::{SignedDuration, Timestamp};
+    use proptest::prelude::*;
+    use quan_core::template::{Template, TemplateStatus};
+    use quan_core::zone::TenantZone;
+
+    use super::{plan_batch, BatchFacts, BatchPlan};
+    use crate::model::{ClaimCommand, ClaimOutcome, ClaimRoute, IdempotencyKey};
+
+    fn template(stock: Option<i64>, per_user: Option<i64>, daily: Option<i64>) -> Template {
+        let spec = serde_json::json!({
+            "name": "t",
+            "scope": {"kind": "platform"},
+            "benefit": {"kind": "reduction", "threshold": 0, "off": 1000},
+            "validity": {"kind": "relative", "days": 30},
+            "distribution": ["public", "service_only"],
+            "funding": {"platform_bp": 10000, "merchant_bp": 0},
+            "stock": stock, "per_user_limit": per_user, "per_user_daily_limit": daily,
+        });
+        Template::parse(serde_json::from_value(spec).unwrap()).unwrap()
+    }
+
+    /// A claim: its user, its route (0 public, 1 service, 2 a code), the code or key it uses,
+    /// the hour it arrives and its body (for idempotency).
+    type Ask = (u8, u8, u8, u8, Option<(u8, u8)>);
+
+    fn command(ask: &Ask) -> ClaimCommand {
+        let (user, route, code, hour, key) = *ask;
+        ClaimCommand {
+            template_id: "t".into(),
+            user_id: format!("u{user}"),
+            channel: None,
+            region: None,
+            route: match route {
+                0 => ClaimRoute::Public,
+                1 => ClaimRoute::Service,
+                _ => ClaimRoute::Code(format!("c{code}")),
+            },
+            idempotency: key.map(|(k, body)| IdempotencyKey {
+                key_id: "api".into(),
+                key: format!("k{k}"),
+                request_hash: format!("h{body}"),
+            }),
+            actor: "test".into(),
+            stores: None,
+            now: Timestamp::UNIX_EPOCH + SignedDuration::from_hours(i64::from(hour) * 7),
+        }
+    }
+
+    fn facts(remaining: Option<i64>, codes: &HashSet<String>) -> BatchFacts {
+        BatchFacts {
+            store_id: None,
+            status: TemplateStatus::Active,
+            remaining,
+            prior: HashMap::new(),
+            usable_codes: codes.clone(),
+            members: HashMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    /// What an outcome says, without the coupon's random id and code.
+    fn answer(o: &ClaimOutcome) -> String {
+        match o {
+            ClaimOutcome::Claimed(c) => format!("claimed {} {}", c.user_id, c.valid_until),
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The facts after `plan` is written: as a store would read them for the next claim.
+    fn written(f: &mut BatchFacts, plan: &BatchPlan, zone: &TenantZone) {
+        f.remaining = plan.remaining;
+        for (i, user) in plan.coupons.user.iter().enumerate() {
+            let day =
+                zone.day_number(Timestamp::from_microsecond(plan.coupons.claimed_at[i]).unwrap());
+            *f.counts.entry((user.clone(), day)).or_default() += 1;
+        }
+        for code in &plan.codes.code {
+            f.usable_codes.remove(code);
+        }
+        for i in 0..plan.idem.key.len() {
+            f.prior.insert(
+                (plan.idem.key_id[i].clone(), plan.idem.key[i].clone()),
+                (
+                    plan.idem.hash[i].clone(),
+                    Some(plan.idem.response[i].clone()),
+                ),
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_batch_decides_as_its_claims_one_by_one(
+            stock in proptest::option::of(1i64..6),
+            per_user in proptest::option::of(1i64..3),
+            daily in proptest::option::of(1i64..3),
+            codes in 0u8..4,
+            asks in proptest::collection::vec(
+                (0u8..4, 0u8..3, 0u8..5, 0u8..6, proptest::option::of((0u8..3, 0u8..2))),
+                1..24,
+            ),
+        ) {
+            let t = template(stock, per_user, daily);
+            let zone = TenantZone::utc();
+            let usable: HashSet<String> = (0..codes).map(|c| format!("c{c}")).collect();
+            let mut cmds: Vec<ClaimCommand> = asks.iter().map(command).collect();
+            cmds.sort_by_key(|c| c.now);
+
+            let batch = plan_batch(&t, facts(stock, &usable), &cmds, &zone).unwrap();
+
+            let mut seen = facts(stock, &usable);
+            let mut one_by_one = Vec::new();
+            for cmd in &cmds {
+                let plan = plan_batch(&t, BatchFacts { prior: seen.prior.clone(), usable_codes: seen.usable_codes.clone(), counts: seen.counts.clone(), members: HashMap::new(), ..facts(seen.remaining, &HashSet::new()) }, std::slice::from_ref(cmd), &zone).unwrap();
+                written(&mut seen, &plan, &zone);
+                one_by_one.push(plan.outcomes[0].clone());
+            }
+            let batch_answers: Vec<String> = batch.outcomes.iter().map(answer).collect();
+            let single_answers: Vec<String> = one_by_one.iter().map(answer).collect();
+            prop_assert_eq!(batch_answers, single_answers);
+            prop_assert_eq!(batch.remaining, seen.remaining);
+        }
+    }
 }

@@ -70,6 +70,7 @@ impl Claimant {
                 .filter(|(d, _)| *d == today)
                 .map(|(_, n)| n)
                 .sum(),
+            day: today,
         }
     }
 }

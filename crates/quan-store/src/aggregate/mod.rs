@@ -2,6 +2,7 @@
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
 pub(crate) mod claims;
+mod jobs;
 pub(crate) mod segments;
 mod templates;
 

@@ -26,7 +26,6 @@ mod coupons;
 mod events;
 mod history;
 mod idempotency;
-mod jobs;
 mod keys;
 mod lanes;
 mod learning;

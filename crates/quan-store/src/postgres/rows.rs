@@ -65,36 +65,6 @@ pub(super) fn order_record(r: &Row) -> Result<(OrderRecord, String)> {
     ))
 }
 
-pub(super) const JOB_COLS: &str =
-    "id, kind, template_id, store_id, status, total, done, error_code, error_message, \
-     lease_owner, created_by, created_at, updated_at, finished_at";
-
-pub(super) fn job_record(r: &Row) -> Result<JobRecord> {
-    let corrupt = |what: &str| StoreError::Corrupt(what.into());
-    let error = match r.get::<_, Option<String>>(7) {
-        None => None,
-        Some(c) => Some(JobError {
-            code: error_code(&c).ok_or_else(|| corrupt("job error code"))?,
-            message: r.get::<_, Option<String>>(8).unwrap_or_default(),
-        }),
-    };
-    Ok(JobRecord {
-        id: r.get(0),
-        kind: JobKind::parse(r.get(1)).ok_or_else(|| corrupt("job kind"))?,
-        template_id: r.get(2),
-        store_id: r.get(3),
-        status: JobStatus::parse(r.get(4)).ok_or_else(|| corrupt("job status"))?,
-        total: r.get(5),
-        done: r.get(6),
-        error,
-        lease_owner: r.get(9),
-        created_by: r.get(10),
-        created_at: from_micros(r.get(11)),
-        updated_at: from_micros(r.get(12)),
-        finished_at: r.get::<_, Option<i64>>(13).map(from_micros),
-    })
-}
-
 pub(super) const MEMBER_COLS: &str = "id, joined_at, tier, region, channel, guide_id, points, tags, attributes, \
     paid_orders, total_spent, first_paid_at, last_paid_at, prev_paid_at, rfm_r, rfm_f, rfm_m, rfm_tier, rfm_at, updated_at";
 pub(super) const STORE_COLS: &str = "id, name, region, attributes, updated_at";

@@ -30,7 +30,6 @@ mod coupons;
 mod events;
 mod history;
 mod idempotency;
-mod jobs;
 mod keys;
 mod learning;
 mod members;

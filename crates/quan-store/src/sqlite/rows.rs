@@ -91,42 +91,6 @@ pub(super) fn order_row(r: &Row) -> rusqlite::Result<Result<(OrderRecord, String
     )))
 }
 
-pub(super) const JOB_COLS: &str =
-    "id, kind, template_id, store_id, status, total, done, error_code, error_message, \
-     lease_owner, created_by, created_at, updated_at, finished_at";
-
-pub(super) fn job_row(r: &Row) -> rusqlite::Result<Result<JobRecord>> {
-    let (kind, status): (String, String) = (r.get(1)?, r.get(4)?);
-    let (Some(kind), Some(status)) = (JobKind::parse(&kind), JobStatus::parse(&status)) else {
-        return Ok(Err(corrupt("job kind or status")));
-    };
-    let error = match r.get::<_, Option<String>>(7)? {
-        None => None,
-        Some(c) => match error_code(&c) {
-            Some(code) => Some(JobError {
-                code,
-                message: r.get::<_, Option<String>>(8)?.unwrap_or_default(),
-            }),
-            None => return Ok(Err(corrupt("job error code"))),
-        },
-    };
-    Ok(Ok(JobRecord {
-        id: r.get(0)?,
-        kind,
-        template_id: r.get(2)?,
-        store_id: r.get(3)?,
-        status,
-        total: r.get(5)?,
-        done: r.get(6)?,
-        error,
-        lease_owner: r.get(9)?,
-        created_by: r.get(10)?,
-        created_at: ts(r.get(11)?),
-        updated_at: ts(r.get(12)?),
-        finished_at: r.get::<_, Option<i64>>(13)?.map(ts),
-    }))
-}
-
 pub(super) const MEMBER_COLS: &str = "id, joined_at, tier, region, channel, guide_id, points, tags, attributes, \
     paid_orders, total_spent, first_paid_at, last_paid_at, prev_paid_at, rfm_r, rfm_f, rfm_m, rfm_tier, rfm_at, updated_at";
 

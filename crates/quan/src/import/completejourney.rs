@@ -14,10 +14,10 @@ use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, String
 use arrow_schema::{DataType, TimeUnit};
 use jiff::Timestamp;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use quan_app::App;
 use quan_store::scrm::{
     Aggregates, HistoryLine, HistoryOrder, MemberProfile, ProductRecord, StoreRecord,
 };
-use quan_store::Store;
 
 use super::{progress, Report};
 
@@ -102,7 +102,7 @@ struct Line {
     at: i64,
 }
 
-pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<()> {
+pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let now = Timestamp::now();
 
@@ -142,7 +142,10 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
     };
     let bar = progress(Some(products.len() as u64), "products");
     for chunk in products.chunks(5_000) {
-        report.count(&store.put_products(chunk.to_vec()).await?);
+        report.count(
+            &app.import_products(&crate::operator(), chunk.to_vec())
+                .await?,
+        );
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -190,7 +193,7 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
         read: stores.len(),
         ..Report::default()
     };
-    report.count(&store.put_stores(stores).await?);
+    report.count(&app.import_stores(&crate::operator(), stores).await?);
     report.print("stores", started);
 
     let mut joined: BTreeMap<i64, i64> = BTreeMap::new();
@@ -223,7 +226,10 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
         ..Report::default()
     };
     for chunk in members.chunks(5_000) {
-        report.count(&store.put_members(chunk.to_vec(), now).await?);
+        report.count(
+            &app.import_members(&crate::operator(), chunk.to_vec())
+                .await?,
+        );
     }
     report.print("members", started);
 
@@ -251,13 +257,15 @@ pub async fn run(store: &dyn Store, dir: &Path, batch: usize) -> anyhow::Result<
             );
         }
     }
-    report.count(&store.put_orders(pending, now, Aggregates::Deferred).await?);
+    report.count(
+        &app.import_orders(&crate::operator(), pending, Aggregates::Deferred)
+            .await?,
+    );
     bar.finish_and_clear();
     report.print("orders (baskets)", started);
-    store.refresh_members(None, now).await?;
+    app.refresh_imported(&crate::operator(), None).await?;
 
-    let (orders, total) = store.order_totals().await?;
-    let members = store.list_members(None, 1, None).await?.total;
+    let (orders, total, members) = app.import_totals(&crate::operator()).await?;
     println!(
         "completejourney: {members} members, {orders} orders, {total} cents of sales in the store (file: {expected_cents}); {:.1} s",
         started.elapsed().as_secs_f64()

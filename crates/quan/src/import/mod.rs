@@ -14,10 +14,10 @@ use std::time::Instant;
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
+use quan_app::App;
 use quan_app::{catalog, events, history, members, Error as ApiError, Id};
 use quan_core::text::Label;
 use quan_store::scrm::{Aggregates, MemberProfile, ProductRecord, StoreRecord, Written};
-use quan_store::Store;
 use serde::Deserialize;
 
 use crate::DbArgs;
@@ -162,8 +162,8 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
 pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
         ImportCommand::Completejourney { db, dir, batch } => {
-            let store = db.open().await?;
-            completejourney::run(store.as_ref(), &dir, batch).await
+            let app = db.app().await?;
+            completejourney::run(&app, &dir, batch).await
         }
         ImportCommand::Members(args) => import(args, "members", member_record, write_members).await,
         ImportCommand::Orders(args) => import_orders(args).await,
@@ -186,10 +186,10 @@ async fn import<
     args: FileArgs,
     what: &str,
     parse: Parse<F, C, R>,
-    write: for<'a> fn(&'a dyn Store, Vec<R>, Timestamp) -> futures_write::Write<'a>,
+    write: for<'a> fn(&'a App, Vec<R>) -> futures_write::Write<'a>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = args.db.open().await?;
+    let app = args.db.app().await?;
     let now = Timestamp::now();
     let mut report = Report::default();
     let bar = progress(None, what);
@@ -205,7 +205,7 @@ async fn import<
             Err(e) => report.rejected.push((row, e)),
         }
         if !args.atomic && valid.len() >= args.batch {
-            report.count(&write(store.as_ref(), std::mem::take(&mut valid), now).await?);
+            report.count(&write(&app, std::mem::take(&mut valid)).await?);
         }
     }
     if args.atomic && !report.rejected.is_empty() {
@@ -217,7 +217,7 @@ async fn import<
         );
     }
     for chunk in chunks(valid, args.batch) {
-        report.count(&write(store.as_ref(), chunk, now).await?);
+        report.count(&write(&app, chunk).await?);
     }
     bar.finish_and_clear();
     report.print(what, started);
@@ -237,7 +237,7 @@ fn chunks<R>(mut all: Vec<R>, size: usize) -> Vec<Vec<R>> {
 mod futures_write {
     pub type Write<'a> = std::pin::Pin<
         Box<
-            dyn std::future::Future<Output = quan_store::Result<Vec<quan_store::scrm::Written>>>
+            dyn std::future::Future<Output = quan_app::Result<Vec<quan_store::scrm::Written>>>
                 + Send
                 + 'a,
         >,
@@ -289,12 +289,8 @@ fn member_record(
     members::profile(id, body, now)
 }
 
-fn write_members(
-    store: &dyn Store,
-    v: Vec<MemberProfile>,
-    now: Timestamp,
-) -> futures_write::Write<'_> {
-    Box::pin(store.put_members(v, now))
+fn write_members(app: &App, v: Vec<MemberProfile>) -> futures_write::Write<'_> {
+    Box::pin(app.import_members(&crate::operator(), v))
 }
 
 #[derive(Deserialize)]
@@ -341,12 +337,8 @@ fn product_record(
     catalog::product(sku, body, now)
 }
 
-fn write_products(
-    store: &dyn Store,
-    v: Vec<ProductRecord>,
-    _: Timestamp,
-) -> futures_write::Write<'_> {
-    Box::pin(store.put_products(v))
+fn write_products(app: &App, v: Vec<ProductRecord>) -> futures_write::Write<'_> {
+    Box::pin(app.import_products(&crate::operator(), v))
 }
 
 #[derive(Deserialize)]
@@ -373,8 +365,8 @@ fn store_record(
     )
 }
 
-fn write_stores(store: &dyn Store, v: Vec<StoreRecord>, _: Timestamp) -> futures_write::Write<'_> {
-    Box::pin(store.put_stores(v))
+fn write_stores(app: &App, v: Vec<StoreRecord>) -> futures_write::Write<'_> {
+    Box::pin(app.import_stores(&crate::operator(), v))
 }
 
 #[derive(Deserialize)]
@@ -409,12 +401,8 @@ fn event_record(
     events::parse_event(body, now)
 }
 
-fn write_events(
-    store: &dyn Store,
-    v: Vec<quan_store::scrm::EventRecord>,
-    now: Timestamp,
-) -> futures_write::Write<'_> {
-    Box::pin(store.put_events(v, now))
+fn write_events(app: &App, v: Vec<quan_store::scrm::EventRecord>) -> futures_write::Write<'_> {
+    Box::pin(app.import_events(&crate::operator(), v))
 }
 
 #[derive(Deserialize)]
@@ -477,7 +465,7 @@ fn flat_line(l: &FlatLine) -> Result<history::IngestLine, ApiError> {
 /// Orders: flat rows are grouped into orders by consecutive `order_id`.
 async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = args.db.open().await?;
+    let app = args.db.app().await?;
     let now = Timestamp::now();
     let mut report = Report::default();
     let bar = progress(None, "orders");
@@ -547,9 +535,12 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
         if !args.atomic && valid.len() >= args.batch {
             touched.extend(valid.iter().map(|o| o.user_id.clone()));
             report.count(
-                &store
-                    .put_orders(std::mem::take(&mut valid), now, Aggregates::Deferred)
-                    .await?,
+                &app.import_orders(
+                    &crate::operator(),
+                    std::mem::take(&mut valid),
+                    Aggregates::Deferred,
+                )
+                .await?,
             );
         }
     }
@@ -564,10 +555,12 @@ async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
     }
     touched.extend(valid.iter().map(|o| o.user_id.clone()));
     for chunk in chunks(valid, args.batch) {
-        report.count(&store.put_orders(chunk, now, Aggregates::Deferred).await?);
+        report.count(
+            &app.import_orders(&crate::operator(), chunk, Aggregates::Deferred)
+                .await?,
+        );
     }
-    store
-        .refresh_members(Some(touched.into_iter().collect()), now)
+    app.refresh_imported(&crate::operator(), Some(touched.into_iter().collect()))
         .await?;
     bar.finish_and_clear();
     report.print("orders", started);
