@@ -251,9 +251,12 @@ pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
         start = end;
         if pending.len() >= batch {
             report.count(
-                &store
-                    .put_orders(std::mem::take(&mut pending), now, Aggregates::Deferred)
-                    .await?,
+                &app.import_orders(
+                    &crate::operator(),
+                    std::mem::take(&mut pending),
+                    Aggregates::Deferred,
+                )
+                .await?,
             );
         }
     }

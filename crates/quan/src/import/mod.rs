@@ -290,7 +290,7 @@ fn member_record(
 }
 
 fn write_members(app: &App, v: Vec<MemberProfile>) -> futures_write::Write<'_> {
-    Box::pin(app.import_members(&crate::operator(), v))
+    Box::pin(async move { app.import_members(&crate::operator(), v).await })
 }
 
 #[derive(Deserialize)]
@@ -338,7 +338,7 @@ fn product_record(
 }
 
 fn write_products(app: &App, v: Vec<ProductRecord>) -> futures_write::Write<'_> {
-    Box::pin(app.import_products(&crate::operator(), v))
+    Box::pin(async move { app.import_products(&crate::operator(), v).await })
 }
 
 #[derive(Deserialize)]
@@ -366,7 +366,7 @@ fn store_record(
 }
 
 fn write_stores(app: &App, v: Vec<StoreRecord>) -> futures_write::Write<'_> {
-    Box::pin(app.import_stores(&crate::operator(), v))
+    Box::pin(async move { app.import_stores(&crate::operator(), v).await })
 }
 
 #[derive(Deserialize)]
@@ -402,7 +402,7 @@ fn event_record(
 }
 
 fn write_events(app: &App, v: Vec<quan_store::scrm::EventRecord>) -> futures_write::Write<'_> {
-    Box::pin(app.import_events(&crate::operator(), v))
+    Box::pin(async move { app.import_events(&crate::operator(), v).await })
 }
 
 #[derive(Deserialize)]
@@ -466,7 +466,6 @@ fn flat_line(l: &FlatLine) -> Result<history::IngestLine, ApiError> {
 async fn import_orders(args: FileArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let app = args.db.app().await?;
-    let now = Timestamp::now();
     let mut report = Report::default();
     let bar = progress(None, "orders");
     let mut valid = Vec::new();
