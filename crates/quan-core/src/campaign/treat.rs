@@ -301,7 +301,13 @@ impl<'c> Batch<'c> {
                 continue;
             }
             treated += 1;
-            side_rows(self.campaign, d, &self.facts.guides, &mut tasks, &mut messages);
+            side_rows(
+                self.campaign,
+                d,
+                &self.facts.guides,
+                &mut tasks,
+                &mut messages,
+            );
         }
         let end = if self.expired {
             Some(End::EndsAt)
@@ -459,7 +465,10 @@ mod tests {
                 Ok(vec!["c".into()])
             }
         });
-        assert_eq!(statuses(&plan), [EntryStatus::Refused, EntryStatus::Treated]);
+        assert_eq!(
+            statuses(&plan),
+            [EntryStatus::Refused, EntryStatus::Treated]
+        );
         assert_eq!(plan.entries[0].reason, Some(ErrorCode::OutOfStock));
         assert_eq!(plan.end, None);
     }

@@ -1,6 +1,9 @@
 //! Every aggregate's store, written once for both backends against [`crate::sql::Db`]: each
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
+mod campaigns;
+mod outbox;
+mod tasks;
 mod templates;
 
 use crate::model::Page;

@@ -123,7 +123,7 @@ pub(super) async fn claim_batch(
 }
 
 /// [`claim_batch`] inside the caller's transaction (a campaign's treatment), which commits.
-pub(super) async fn claim_in(
+pub(crate) async fn claim_in(
     tx: &deadpool_postgres::Transaction<'_>,
     zone: &TenantZone,
     cache: &TemplateCache,

@@ -20,9 +20,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-mod campaigns;
 mod catalog;
-mod claims;
+pub(crate) mod claims;
 mod coupons;
 mod events;
 mod history;
@@ -33,12 +32,10 @@ mod lanes;
 mod learning;
 mod members;
 mod orders;
-mod outbox;
 mod reports;
 mod rfm;
 mod rows;
 mod segments;
-mod tasks;
 
 use crate::sql::{Ctx, Db, Engine, Work};
 use crate::{Result, Store, StoreError};

@@ -125,7 +125,7 @@ fn member_facts(
 /// The single writer makes these reads and writes race-free; [`claiming::plan_batch`] decides.
 /// The inner result is the decision (an error there has written nothing); the outer error is a
 /// failure while writing, after which the transaction must be rolled back.
-pub(super) fn claim_batch(
+pub(crate) fn claim_batch(
     conn: &Connection,
     ctx: &Ctx,
     cmds: &[ClaimCommand],

@@ -24,9 +24,8 @@ use quan_core::zone::TenantZone;
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-mod campaigns;
 mod catalog;
-mod claims;
+pub(crate) mod claims;
 mod coupons;
 mod events;
 mod history;
@@ -36,12 +35,10 @@ mod keys;
 mod learning;
 mod members;
 mod orders;
-mod outbox;
 mod reports;
 mod rfm;
 mod rows;
 mod segments;
-mod tasks;
 mod templates;
 mod writer;
 
