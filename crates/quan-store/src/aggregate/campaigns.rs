@@ -10,6 +10,7 @@ use quan_core::campaign::treat::{self, Batch, Due, End, Facts, Plan};
 use quan_core::campaign::{Action, CampaignAction, CampaignStatus, Since};
 use quan_core::ErrorCode;
 
+use super::claims::claim_in;
 use super::outbox::insert_messages;
 use super::page_of;
 use super::tasks::insert_tasks;
@@ -179,7 +180,7 @@ async fn insert_entries(
         .collect();
     db.execute_rows(
         "INSERT INTO campaign_entries (campaign_id, user_id, occurrence, status, due_at, entered_at, done_at, template_id) \
-         SELECT $1, x.u, x.o, x.s, x.d, $2, x.done, x.t FROM {rows} WHERE true ON CONFLICT DO NOTHING",
+         SELECT $1, x.u, x.o, x.s, x.d, $2, x.done, x.t FROM {rows} ON CONFLICT DO NOTHING",
         &[&campaign_id, &now],
         &[
             ("u", Column::Text(&user)),
@@ -630,7 +631,7 @@ async fn grant_round(
             .iter()
             .map(|&i| campaign_claim(template, batch.user(i), now, actor))
             .collect();
-        let outcomes = claim_with_backend(db, ctx, &cmds).await?;
+        let outcomes = claim_in(db, ctx, &cmds).await?;
         for (i, outcome) in entries.into_iter().zip(outcomes) {
             out.push((i, claimed(outcome).map(|c| vec![c])));
         }
@@ -652,7 +653,7 @@ async fn grant_pack(
     let mut coupons = Vec::new();
     for t in batch.grants(i) {
         let cmd = campaign_claim(t, batch.user(i), now, actor);
-        let outcome = claim_with_backend(db, ctx, std::slice::from_ref(&cmd)).await?;
+        let outcome = claim_in(db, ctx, std::slice::from_ref(&cmd)).await?;
         match claimed(outcome.into_iter().next().expect("one outcome")) {
             Ok(c) => coupons.push(c),
             Err(code) => {
@@ -664,22 +665,6 @@ async fn grant_pack(
     }
     db.execute("RELEASE SAVEPOINT pack", &[]).await?;
     Ok(Ok(coupons))
-}
-
-/// Claims one template's batch in the write's transaction. Temporary, until the claim path
-/// is written once (`aggregate::claims::claim_in`): dispatches to each backend's own.
-async fn claim_with_backend(
-    db: &mut Db<'_>,
-    ctx: &Ctx,
-    cmds: &[ClaimCommand],
-) -> Result<Vec<ClaimOutcome>> {
-    match db {
-        Db::Sqlite(conn) => crate::sqlite::claims::claim_batch(conn, ctx, cmds)?,
-        Db::PgTx(tx) => {
-            crate::postgres::claims::claim_in(tx, &ctx.zone, &ctx.templates, cmds).await
-        }
-        Db::Pg(_) => Err(corrupt("a campaign grant outside a transaction")),
-    }
 }
 
 /// Writes a planned batch: its entries, the tasks and messages of treated members, the

@@ -2,7 +2,9 @@
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
 mod campaigns;
+pub(crate) mod claims;
 mod outbox;
+pub(crate) mod segments;
 mod tasks;
 mod templates;
 

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use deadpool_postgres::Pool;
 use tokio::sync::oneshot;
 
-use super::claims::claim_batch;
 use super::{retryable, ATTEMPTS};
+use crate::aggregate::claims::claim_in;
 use crate::model::*;
 use crate::sql::Ctx;
+use crate::sql::Db;
 use crate::{Result, StoreError};
 
 const MAX_BATCH: usize = 1000;
@@ -66,17 +67,12 @@ impl Claimer {
                 let n = queue.len().min(MAX_BATCH);
                 queue.drain(..n).collect::<Vec<_>>()
             };
-            run_batch(&self.pool, &self.ctx.zone, &self.ctx.templates, batch).await;
+            run_batch(&self.pool, &self.ctx, batch).await;
         }
     }
 }
 
-async fn run_batch(
-    pool: &Pool,
-    zone: &quan_core::zone::TenantZone,
-    cache: &crate::claiming::TemplateCache,
-    jobs: Vec<ClaimJob>,
-) {
+async fn run_batch(pool: &Pool, ctx: &Ctx, jobs: Vec<ClaimJob>) {
     let (cmds, replies): (Vec<ClaimCommand>, Vec<_>) = jobs.into_iter().unzip();
     metrics::histogram!("quan_store_claim_group_size", "backend" => "postgres")
         .record(cmds.len() as f64);
@@ -84,7 +80,7 @@ async fn run_batch(
     let mut attempt = 0;
     let result = loop {
         attempt += 1;
-        match claim_batch(pool, zone, cache, &cmds).await {
+        match claim_batch(pool, ctx, &cmds).await {
             Err(e) if attempt < ATTEMPTS && retryable(&e) => {
                 tracing::debug!(error = %e, attempt, "retrying claim batch");
                 continue;
@@ -111,4 +107,13 @@ async fn run_batch(
             }
         }
     }
+}
+
+/// One template's batch of claims in one transaction.
+async fn claim_batch(pool: &Pool, ctx: &Ctx, cmds: &[ClaimCommand]) -> Result<Vec<ClaimOutcome>> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let outcomes = claim_in(&mut Db::PgTx(&tx), ctx, cmds).await?;
+    tx.commit().await?;
+    Ok(outcomes)
 }

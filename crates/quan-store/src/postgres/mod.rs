@@ -21,7 +21,6 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 mod catalog;
-pub(crate) mod claims;
 mod coupons;
 mod events;
 mod history;
@@ -209,6 +208,15 @@ pub(super) async fn query_one(
 impl Engine for PgStore {
     fn ctx(&self) -> &Arc<Ctx> {
         &self.ctx
+    }
+
+    async fn claim_batched(
+        &self,
+        cmd: crate::model::ClaimCommand,
+    ) -> Result<crate::model::ClaimOutcome> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.claimer.submit((cmd, tx));
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>

@@ -103,7 +103,6 @@ pub(super) const PRODUCT_COLS: &str =
 pub(super) const HISTORY_COLS: &str =
     "id, user_id, status, channel, store_id, paid_at, amount, line_count, source";
 pub(super) const EVENT_COLS: &str = "id, user_id, kind, at, store_id, order_id, data";
-pub(super) const SEGMENT_COLS: &str = "id, name, rule, created_at, updated_at";
 
 pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_string())

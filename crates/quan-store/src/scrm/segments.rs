@@ -165,13 +165,15 @@ pub(crate) enum Bind {
 }
 
 /// The SQL of a purchase condition, selecting the ids of the members who meet it (with
-/// `member`, only that member); `ph(n)` writes the n-th placeholder of the backend.
+/// `member`, only that member).
 pub(crate) fn purchase_query(
     p: &Purchase,
     as_of: Timestamp,
     member: Option<&str>,
-    ph: fn(usize) -> String,
 ) -> (String, Vec<Bind>) {
+    // Numbers are cast: `sum(amount) >= $n` would otherwise ask PostgreSQL for a NUMERIC.
+    let ph = |n: usize| format!("${n}::bigint");
+    let text = |n: usize| format!("${n}");
     let since = p.since(as_of).unwrap_or(Timestamp::MIN).as_microsecond();
     let window = format!(
         "counted = 1 AND paid_at > {} AND paid_at <= {}",
@@ -182,14 +184,14 @@ pub(crate) fn purchase_query(
     let one = |binds: &mut Vec<Bind>| match member {
         Some(m) => {
             binds.push(Bind::Text(m.to_string()));
-            format!(" AND user_id = {}", ph(binds.len()))
+            format!(" AND user_id = {}", text(binds.len()))
         }
         None => String::new(),
     };
     let sql = match p {
         Purchase::Bought { category, .. } => {
             binds.push(Bind::Text(category.clone()));
-            let cat = ph(binds.len());
+            let cat = text(binds.len());
             let one = one(&mut binds);
             format!("SELECT DISTINCT user_id FROM member_order_lines WHERE category = {cat} AND {window}{one}")
         }

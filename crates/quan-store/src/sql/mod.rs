@@ -175,6 +175,8 @@ impl Db<'_> {
                     .map(|(k, n)| format!("?{} AS {n}", first + k))
                     .collect();
                 let relation = format!("(SELECT {}) AS x", slots.join(", "));
+                // SQLite reads `FROM x ON CONFLICT` as a join's ON without a WHERE between.
+                let sql = sql.replace("{rows} ON CONFLICT", "{rows} WHERE true ON CONFLICT");
                 let sql = dialect::sqlite(&sql.replace("{rows}", &relation));
                 let mut st = c.prepare_cached(&sql)?;
                 let mut changed = 0;
@@ -229,6 +231,13 @@ pub(crate) struct Ctx {
 /// PostgreSQL's pool with retries on deadlocks and races).
 pub(crate) trait Engine: Send + Sync + 'static {
     fn ctx(&self) -> &Arc<Ctx>;
+
+    /// Claims: the claims waiting together for one template go as one batch
+    /// (`aggregate::claims::claim_in`) in one transaction.
+    fn claim_batched(
+        &self,
+        cmd: crate::model::ClaimCommand,
+    ) -> impl std::future::Future<Output = Result<crate::model::ClaimOutcome>> + Send;
 
     /// Runs a read on a connection outside any write.
     fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = Result<T>> + Send

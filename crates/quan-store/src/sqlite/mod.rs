@@ -25,7 +25,6 @@ use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 mod catalog;
-pub(crate) mod claims;
 mod coupons;
 mod events;
 mod history;
@@ -39,7 +38,6 @@ mod reports;
 mod rfm;
 mod rows;
 mod segments;
-mod templates;
 mod writer;
 
 use crate::sql::{run_here, Ctx, Db, Engine, Work as DbWork};
@@ -191,9 +189,9 @@ impl SqliteStore {
     async fn write_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &Ctx) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx) -> Result<T> + Send + 'static,
     {
-        self.write_job(move |conn, ctx| f(conn, ctx)).await
+        self.write_job(f).await
     }
 
     /// Runs `f` on the writer's connection in its next group transaction (in a savepoint of
@@ -260,6 +258,17 @@ impl SqliteStore {
 impl Engine for SqliteStore {
     fn ctx(&self) -> &Arc<Ctx> {
         &self.ctx
+    }
+
+    async fn claim_batched(
+        &self,
+        cmd: crate::model::ClaimCommand,
+    ) -> Result<crate::model::ClaimOutcome> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Work::Claim(Box::new(cmd), tx))
+            .map_err(|_| StoreError::WriterGone)?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>

@@ -4,7 +4,6 @@
 use jiff::Timestamp;
 use quan_core::coupon::CouponStatus;
 use quan_core::scrm::{History, RfmScore, RfmTier};
-use quan_core::template::TemplateStatus;
 use rusqlite::{params, Connection, Row};
 
 use crate::model::*;
@@ -36,55 +35,6 @@ pub(super) fn page_of<T>(
         None
     };
     Page { items, total, next }
-}
-
-pub(super) const TEMPLATE_COLS: &str =
-    "id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at";
-
-pub(super) fn template_row(r: &Row) -> rusqlite::Result<TemplateRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-    ))
-}
-
-pub(super) type TemplateRow = (
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-);
-
-pub(super) fn template_record(row: TemplateRow) -> Result<TemplateRecord> {
-    let (id, store_id, status, spec, remaining, issued, claimed, used, created_at, updated_at) =
-        row;
-    Ok(TemplateRecord {
-        spec: serde_json::from_str(&spec)
-            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
-        status: TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?,
-        id,
-        store_id,
-        remaining,
-        issued,
-        claimed,
-        used,
-        created_at: ts(created_at),
-        updated_at: ts(updated_at),
-    })
 }
 
 pub(super) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";

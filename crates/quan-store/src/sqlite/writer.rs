@@ -6,9 +6,10 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::claims::claim_batch;
+use crate::aggregate::claims::claim_in;
 use crate::model::*;
 use crate::sql::Ctx;
+use crate::sql::{run_here, Db};
 use crate::{Result, StoreError};
 
 // Every `LIMIT` binds its parameter as `0 + ?N`: SQLite (3.4x) reads a bare `LIMIT ?N` while
@@ -255,6 +256,24 @@ fn run_group(tx: &mut Connection, ctx: &Ctx, waiting: &mut Vec<Work>, group: &mu
         }
         group.replies.push(reply);
     }
+}
+
+/// Decides and writes a batch of claims of one template inside the writer's transaction, in a
+/// savepoint of its own. The inner result is the decision (an error there has written
+/// nothing); the outer error is a failure to undo it, after which the transaction must be
+/// rolled back.
+pub(super) fn claim_batch(
+    conn: &mut Connection,
+    ctx: &Ctx,
+    cmds: &[ClaimCommand],
+) -> Result<Result<Vec<ClaimOutcome>>> {
+    run_statement(conn, "SAVEPOINT claims")?;
+    let decided = run_here(claim_in(&mut Db::Sqlite(conn), ctx, cmds));
+    if decided.is_err() {
+        run_statement(conn, "ROLLBACK TO claims")?;
+    }
+    run_statement(conn, "RELEASE claims")?;
+    Ok(decided)
 }
 
 /// Runs one cached statement without parameters (transaction and savepoint control).

@@ -1,0 +1,361 @@
+//! Claims: a batch of one template's claims read under its row lock, decided by
+//! `claiming::plan_batch` and written with set-based statements; claim codes; what a claim
+//! would be decided on.
+
+use std::collections::{BTreeSet, HashMap};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use quan_core::claim::MemberFacts;
+use quan_core::template::{Template, TemplateStatus};
+use quan_core::ErrorCode;
+
+use super::segments::in_segment;
+use crate::claiming::{self, BatchFacts, BatchPlan};
+use crate::model::*;
+use crate::scrm::members;
+use crate::sql::{Column, Ctx, Db, Engine, Strings};
+use crate::traits::Claims;
+use crate::{Claimant, Result, StoreError};
+
+/// A user's claims of a template per tenant-local claim day, of every user asked.
+const READ_COUNTS: &str = "SELECT user_id, claim_day, COUNT(*) FROM coupons WHERE template_id = $1 AND user_id = ANY($2) GROUP BY user_id, claim_day";
+
+/// Decides and writes one template's batch of claims inside the caller's transaction (a claim
+/// lane's, SQLite's writer group, or a campaign's treatment): the template's row is locked
+/// first, so claims of a template are serialised across every process sharing the database.
+pub(crate) async fn claim_in(
+    db: &mut Db<'_>,
+    ctx: &Ctx,
+    cmds: &[ClaimCommand],
+) -> Result<Vec<ClaimOutcome>> {
+    let template_id = &cmds[0].template_id;
+    let locked = db
+        .query_opt(
+            "SELECT store_id, status, spec, version, remaining FROM templates WHERE id = $1 FOR UPDATE",
+            &[template_id],
+            |r| {
+                Ok((
+                    r.get::<Option<String>>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<String>(2)?,
+                    r.get::<i64>(3)?,
+                    r.get::<Option<i64>>(4)?,
+                ))
+            },
+        )
+        .await?;
+    let Some((store_id, status, spec, version, remaining)) = locked else {
+        return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
+    };
+    let template = ctx.templates.get(template_id, version, &spec)?;
+    let facts = BatchFacts {
+        store_id: store_id.clone(),
+        status: TemplateStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt("template status".into()))?,
+        remaining,
+        prior: prior_answers(db, cmds).await?,
+        usable_codes: usable_codes(db, template_id, cmds).await?,
+        members: if claiming::needs_member(&template) {
+            let asks: Vec<(&str, Timestamp)> =
+                cmds.iter().map(|c| (c.user_id.as_str(), c.now)).collect();
+            member_facts(db, &asks, claiming::audience_segment(&template)).await?
+        } else {
+            HashMap::new()
+        },
+        counts: claim_counts(db, template_id, cmds).await?,
+    };
+    let plan = claiming::plan_batch(&template, facts, cmds, &ctx.zone)?;
+    write_plan(db, template_id, store_id.as_deref(), &plan).await?;
+    Ok(plan.outcomes)
+}
+
+/// Committed idempotency records of the batch's keys, per API key.
+async fn prior_answers(
+    db: &mut Db<'_>,
+    cmds: &[ClaimCommand],
+) -> Result<HashMap<(String, String), (String, Option<String>)>> {
+    let mut by_key_id: HashMap<&str, Vec<String>> = HashMap::new();
+    for key in cmds.iter().filter_map(|c| c.idempotency.as_ref()) {
+        by_key_id
+            .entry(&key.key_id)
+            .or_default()
+            .push(key.key.clone());
+    }
+    let mut prior = HashMap::new();
+    for (key_id, keys) in by_key_id {
+        let rows: Vec<(String, String, Option<String>)> = db
+            .query(
+                "SELECT idem_key, request_hash, response FROM idempotency WHERE key_id = $1 AND idem_key = ANY($2)",
+                &[&key_id, &Strings(&keys)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .await?;
+        for (key, hash, response) in rows {
+            prior.insert((key_id.to_string(), key), (hash, response));
+        }
+    }
+    Ok(prior)
+}
+
+/// The batch's claim codes that exist for this template and are unused, locked.
+async fn usable_codes(
+    db: &mut Db<'_>,
+    template_id: &str,
+    cmds: &[ClaimCommand],
+) -> Result<std::collections::HashSet<String>> {
+    let codes: Vec<String> = cmds
+        .iter()
+        .filter_map(|c| match &c.route {
+            ClaimRoute::Code(code) => Some(code.clone()),
+            _ => None,
+        })
+        .collect();
+    if codes.is_empty() {
+        return Ok(Default::default());
+    }
+    let usable = db
+        .query(
+            "SELECT code FROM claim_codes WHERE code = ANY($1) AND template_id = $2 AND used_by IS NULL FOR UPDATE",
+            &[&Strings(&codes), &template_id],
+            |r| r.get(0),
+        )
+        .await?;
+    Ok(usable.into_iter().collect())
+}
+
+/// Committed claims of the template per (user, local day), of the batch's users.
+async fn claim_counts(
+    db: &mut Db<'_>,
+    template_id: &str,
+    cmds: &[ClaimCommand],
+) -> Result<HashMap<(String, i64), i64>> {
+    let users: Vec<String> = cmds
+        .iter()
+        .map(|c| c.user_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let rows: Vec<(String, i64, i64)> = db
+        .query(READ_COUNTS, &[&template_id, &Strings(&users)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .await?;
+    Ok(rows.into_iter().map(|(u, d, n)| ((u, d), n)).collect())
+}
+
+/// What deciding claims by `asks` (each a user and the claim's time) needs to know of their
+/// users, made by [`members::member_facts`]; a customer is in a segment as of its (latest)
+/// claim's time.
+async fn member_facts(
+    db: &mut Db<'_>,
+    asks: &[(&str, Timestamp)],
+    segment: Option<&str>,
+) -> Result<HashMap<String, MemberFacts>> {
+    let mut latest: HashMap<&str, Timestamp> = HashMap::new();
+    for &(user, now) in asks {
+        let at = latest.entry(user).or_insert(now);
+        *at = (*at).max(now);
+    }
+    let users: Vec<String> = latest.keys().map(|u| u.to_string()).collect();
+    let rows: Vec<(String, members::FactsRow)> = db
+        .query(
+            &format!(
+                "SELECT id, {} FROM members WHERE id = ANY($1)",
+                members::FACTS_COLS
+            ),
+            &[&Strings(&users)],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    members::FactsRow {
+                        joined_at: r.get::<Option<i64>>(1)?.map(from_micros),
+                        tier: r.get(2)?,
+                        paid_orders: r.get(3)?,
+                    },
+                ))
+            },
+        )
+        .await?;
+    let mut facts = HashMap::new();
+    for (user, row) in rows {
+        let member = match segment {
+            Some(s) => in_segment(db, s, &user, latest[user.as_str()]).await?,
+            None => false,
+        };
+        facts.insert(user, members::member_facts(Some(row), member));
+    }
+    if let Some(s) = segment {
+        // A listed segment may name a customer quan has no row for.
+        for (user, now) in &latest {
+            if !facts.contains_key(*user) && in_segment(db, s, user, *now).await? {
+                facts.insert(user.to_string(), members::member_facts(None, true));
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// Writes a decided batch: its coupons with their ledger entries, the template's counters, the
+/// claim codes it used and its idempotency records.
+async fn write_plan(
+    db: &mut Db<'_>,
+    template_id: &str,
+    store_id: Option<&str>,
+    plan: &BatchPlan,
+) -> Result<()> {
+    let c = &plan.coupons;
+    if !c.id.is_empty() {
+        db.execute_rows(
+            "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+             SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
+            &[&template_id, &store_id],
+            &[
+                ("id", Column::Text(&c.id)),
+                ("user_id", Column::Text(&c.user)),
+                ("code", Column::Text(&c.code)),
+                ("route", Column::Text(&c.route)),
+                ("claimed_at", Column::Int(&c.claimed_at)),
+                ("claim_day", Column::Int(&c.day)),
+                ("valid_from", Column::Int(&c.from)),
+                ("valid_until", Column::Int(&c.until)),
+            ],
+        )
+        .await?;
+        db.execute_rows(
+            "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
+             SELECT x.id, $1, x.user_id, x.event, NULL, 'claimed', x.at, x.actor, x.route FROM {rows}",
+            &[&template_id],
+            &[
+                ("id", Column::Text(&c.id)),
+                ("user_id", Column::Text(&c.user)),
+                ("event", Column::Text(&c.event)),
+                ("at", Column::Int(&c.claimed_at)),
+                ("actor", Column::Text(&c.actor)),
+                ("route", Column::Text(&c.route)),
+            ],
+        )
+        .await?;
+        db.execute(
+            "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1",
+            &[&template_id, &plan.remaining, &plan.issued, &plan.claimed],
+        )
+        .await?;
+    }
+    let u = &plan.codes;
+    db.execute_rows(
+        "UPDATE claim_codes SET used_by = x.user_id, coupon_id = x.coupon_id, used_at = x.at FROM {rows} WHERE claim_codes.code = x.code",
+        &[],
+        &[
+            ("code", Column::Text(&u.code)),
+            ("user_id", Column::Text(&u.user)),
+            ("coupon_id", Column::Text(&u.coupon)),
+            ("at", Column::Int(&u.at)),
+        ],
+    )
+    .await?;
+    let k = &plan.idem;
+    // A key used at the same moment for another template conflicts here; the batch retries.
+    db.execute_rows(
+        "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
+         SELECT x.key_id, x.idem_key, x.hash, x.response, x.at FROM {rows}",
+        &[],
+        &[
+            ("key_id", Column::Text(&k.key_id)),
+            ("idem_key", Column::Text(&k.key)),
+            ("hash", Column::Text(&k.hash)),
+            ("response", Column::Text(&k.response)),
+            ("at", Column::Int(&k.at)),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes `count` from a template's stock for claim codes and writes them; `OutOfStock` when
+/// the stock cannot cover them (or there is no such template).
+pub(crate) async fn make_codes(
+    db: &mut Db<'_>,
+    template_id: &str,
+    codes: &[String],
+    job_id: Option<&str>,
+    now: Timestamp,
+) -> Result<Result<(), ErrorCode>> {
+    let n = codes.len() as i64;
+    let taken = db
+        .execute(
+            "UPDATE templates SET remaining = remaining - $2, issued = issued + $2 WHERE id = $1 AND (remaining IS NULL OR remaining >= $2)",
+            &[&template_id, &n],
+        )
+        .await?;
+    if taken == 0 {
+        return Ok(Err(ErrorCode::OutOfStock));
+    }
+    db.execute_rows(
+        "INSERT INTO claim_codes (code, template_id, created_at, job_id) SELECT x.code, $1, $2, $3 FROM {rows}",
+        &[&template_id, &micros(now), &job_id],
+        &[("code", Column::Text(codes))],
+    )
+    .await?;
+    Ok(Ok(()))
+}
+
+#[async_trait]
+impl<E: Engine> Claims for E {
+    async fn claim(&self, cmd: ClaimCommand) -> Result<ClaimOutcome> {
+        self.claim_batched(cmd).await
+    }
+
+    async fn make_claim_codes(
+        &self,
+        template_id: &str,
+        count: u32,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, ErrorCode>> {
+        let codes: Vec<String> = (0..count).map(|_| crate::ids::new_code()).collect();
+        self.write(
+            (template_id.to_string(), codes, now),
+            |db, (template_id, codes, now)| {
+                Box::pin(async move {
+                    Ok(make_codes(db, template_id, codes, None, *now)
+                        .await?
+                        .map(|()| codes.clone()))
+                })
+            },
+        )
+        .await
+    }
+
+    async fn claimant(
+        &self,
+        template_id: &str,
+        template: &Template,
+        user_id: &str,
+        now: Timestamp,
+    ) -> Result<Claimant> {
+        let needs = claiming::needs_member(template);
+        let segment = claiming::audience_segment(template).map(str::to_string);
+        let (template_id, user_id) = (template_id.to_string(), user_id.to_string());
+        self.read_point(move |db| {
+            Box::pin(async move {
+                let facts = if needs {
+                    member_facts(db, &[(&user_id, now)], segment.as_deref())
+                        .await?
+                        .remove(&user_id)
+                        .unwrap_or_default()
+                } else {
+                    MemberFacts::default()
+                };
+                let days = db
+                    .query(
+                        READ_COUNTS,
+                        &[&template_id, &Strings(std::slice::from_ref(&user_id))],
+                        |r| Ok((r.get(1)?, r.get(2)?)),
+                    )
+                    .await?;
+                Ok(Claimant { facts, days })
+            })
+        })
+        .await
+    }
+}
