@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use quan_core::campaign::decide::{event_occurrence, inactivity_occurrence, ONCE};
 use quan_core::campaign::holdout::held_out;
 use quan_core::campaign::schedule::{next_tick, tick_occurrence};
+use quan_core::campaign::treat::end_due;
 use quan_core::campaign::{Allocation, Audience, Campaign, CampaignAction, EventKind, Trigger};
 use quan_core::scrm::Rule;
 use quan_store::{scrm, CampaignRecord, NewEntry, TreatReport, TriggerMove};
@@ -76,25 +77,16 @@ impl App {
         let mut live = Vec::with_capacity(running.len());
         for record in running {
             let campaign = Campaign::parse(record.spec.clone())?;
-            if campaign.spec().ends_at.is_some_and(|e| now >= e) {
+            // Past its end time, or a `once` campaign entered and all decided: it ends.
+            let fired = record.trigger_at.is_some();
+            if let Some(end) = end_due(&campaign, fired, record.stats.pending, now) {
                 self.store
-                    .set_campaign_status(&record.id, CampaignAction::End, "ends_at", now)
+                    .set_campaign_status(&record.id, CampaignAction::End, end.as_str(), now)
                     .await?;
                 report.ended += 1;
                 continue;
             }
             if !campaign.in_window(now) {
-                continue;
-            }
-            // A `once` campaign whose audience entered and was all decided is complete.
-            if matches!(record.spec.trigger, Trigger::Once)
-                && record.trigger_at.is_some()
-                && record.stats.pending == 0
-            {
-                self.store
-                    .set_campaign_status(&record.id, CampaignAction::End, "completed", now)
-                    .await?;
-                report.ended += 1;
                 continue;
             }
             report.entered += self.fire(&record, &campaign, now).await?;

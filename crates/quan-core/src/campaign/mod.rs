@@ -6,6 +6,7 @@
 //! - [`holdout`]: the stable hashed share of the audience that is recorded but never treated.
 //! - [`schedule`]: the next tick of a weekly schedule, in the tenant's local time.
 //! - [`decide`]: what one entry of a member into a campaign does (cap, budget, grants).
+//! - [`treat`]: a campaign's lifecycle and its treatment batches, planned in memory.
 //! - [`pack`]: a coupon pack's expected cost against the CAC ceiling (domain.md section 9).
 
 pub mod decide;
@@ -14,6 +15,7 @@ pub mod pack;
 pub mod schedule;
 pub mod spec;
 pub mod status;
+pub mod treat;
 
 pub use spec::{
     Action, Allocation, Audience, Budget, Campaign, CampaignSpec, EventKind, FrequencyCap,

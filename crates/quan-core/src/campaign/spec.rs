@@ -509,7 +509,12 @@ impl Campaign {
 
     /// Whether the campaign runs at `now`: inside its start and end times.
     pub fn in_window(&self, now: Timestamp) -> bool {
-        self.spec.starts_at.is_none_or(|s| now >= s) && self.spec.ends_at.is_none_or(|e| now < e)
+        self.spec.starts_at.is_none_or(|s| now >= s) && !self.past_end(now)
+    }
+
+    /// Whether the campaign's end time has come by `now`.
+    pub fn past_end(&self, now: Timestamp) -> bool {
+        self.spec.ends_at.is_some_and(|e| now >= e)
     }
 }
 

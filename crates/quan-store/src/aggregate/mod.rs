@@ -1,9 +1,12 @@
 //! Every aggregate's store, written once for both backends against [`crate::sql::Db`]: each
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
+mod campaigns;
 pub(crate) mod claims;
 mod jobs;
+mod outbox;
 pub(crate) mod segments;
+mod tasks;
 mod templates;
 
 use crate::model::Page;

@@ -158,11 +158,11 @@ async fn purchase_ids(
         .collect())
 }
 
+/// A segment's row: id, name, rule (none for a listed segment), created and updated times.
+type SegmentRow = (String, String, Option<String>, i64, Option<i64>);
+
 /// Segments from their rows; listed segments' members in one more query.
-async fn segments_of(
-    db: &mut Db<'_>,
-    rows: Vec<(String, String, Option<String>, i64, Option<i64>)>,
-) -> Result<Vec<SegmentRecord>> {
+async fn segments_of(db: &mut Db<'_>, rows: Vec<SegmentRow>) -> Result<Vec<SegmentRecord>> {
     let listed: Vec<String> = rows
         .iter()
         .filter(|r| r.2.is_none())
@@ -197,8 +197,6 @@ async fn segments_of(
         })
         .collect()
 }
-
-type SegmentRow = (String, String, Option<String>, i64, Option<i64>);
 
 fn segment_row(r: &Row) -> Result<SegmentRow> {
     Ok((

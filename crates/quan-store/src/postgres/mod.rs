@@ -20,7 +20,6 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-mod campaigns;
 mod catalog;
 mod coupons;
 mod events;
@@ -31,12 +30,10 @@ mod lanes;
 mod learning;
 mod members;
 mod orders;
-mod outbox;
 mod reports;
 mod rfm;
 mod rows;
 mod segments;
-mod tasks;
 
 use crate::sql::{Ctx, Db, Engine, Work};
 use crate::{Result, Store, StoreError};

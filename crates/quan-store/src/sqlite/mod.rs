@@ -24,7 +24,6 @@ use quan_core::zone::TenantZone;
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-mod campaigns;
 mod catalog;
 mod coupons;
 mod events;
@@ -34,12 +33,10 @@ mod keys;
 mod learning;
 mod members;
 mod orders;
-mod outbox;
 mod reports;
 mod rfm;
 mod rows;
 mod segments;
-mod tasks;
 mod writer;
 
 use crate::sql::{run_here, Ctx, Db, Engine, Work as DbWork};

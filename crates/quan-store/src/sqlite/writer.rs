@@ -124,7 +124,7 @@ pub(super) fn writer_loop(
         if let Err(e) = run_statement(conn, "BEGIN IMMEDIATE") {
             {
                 tracing::error!(error = %e, "sqlite writer cannot begin a transaction");
-                let e = Arc::new(StoreError::from(e));
+                let e = Arc::new(e);
                 let replies = waiting.drain(..).map(|w| refuse(w, &e)).collect();
                 if synced.send((replies, Err(e))).is_err() {
                     return;
