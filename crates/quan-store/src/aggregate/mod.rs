@@ -1,6 +1,10 @@
 //! Every aggregate's store, written once for both backends against [`crate::sql::Db`]: each
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
+mod idempotency;
+mod learning;
+mod reports;
+mod settings;
 mod templates;
 
 use crate::model::Page;
