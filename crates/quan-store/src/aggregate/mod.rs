@@ -1,8 +1,10 @@
 //! Every aggregate's store, written once for both backends against [`crate::sql::Db`]: each
 //! reads its facts, has the domain's pure code decide, and writes the rows decided.
 
+pub(crate) mod coupons;
 mod idempotency;
 mod learning;
+mod orders;
 mod reports;
 mod settings;
 mod templates;

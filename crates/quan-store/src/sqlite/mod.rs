@@ -27,13 +27,11 @@ use tokio::sync::{mpsc, oneshot};
 mod campaigns;
 mod catalog;
 mod claims;
-mod coupons;
 mod events;
 mod history;
 mod jobs;
 mod keys;
 mod members;
-mod orders;
 mod outbox;
 mod rfm;
 mod rows;
@@ -306,4 +304,17 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// Writes a paid checkout order into its member's history and refreshes the member (the shared
+/// orders reach SQLite's history writer through here until it is shared too).
+pub(crate) fn write_checkout_history(
+    conn: &Connection,
+    history: crate::scrm::HistoryOrder,
+    now: Timestamp,
+) -> Result<()> {
+    let mut touched = std::collections::BTreeSet::new();
+    history::write_order(conn, history, now, &mut touched)?;
+    members::refresh(conn, &touched, now)?;
+    Ok(())
 }
