@@ -457,15 +457,17 @@ mod tests {
             coupon("c", "t2", CouponStatus::Locked),
             coupon("d", "t3", CouponStatus::Claimed),
         ];
-        let mv = |c: &CouponRecord, to| CouponMove {
-            coupon: c,
-            to,
-            event: LedgerEvent::Redeemed,
-            holder: None,
-            locked_until: None,
-            order_id: None,
-            reason: None,
-        };
+        fn mv(coupon: &CouponRecord, to: CouponStatus) -> CouponMove<'_> {
+            CouponMove {
+                coupon,
+                to,
+                event: LedgerEvent::Redeemed,
+                holder: None,
+                locked_until: None,
+                order_id: None,
+                reason: None,
+            }
+        }
         let moves = [
             mv(&cs[0], CouponStatus::Redeemed),
             mv(&cs[1], CouponStatus::Redeemed),
