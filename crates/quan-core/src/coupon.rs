@@ -48,6 +48,76 @@ impl CouponStatus {
             self
         }
     }
+
+    /// Whether a coupon in this status counts as used by its template (`templates.used`).
+    pub fn counts_as_used(self) -> bool {
+        self == CouponStatus::Redeemed
+    }
+
+    /// How a move from `self` to `to` changes its template's used count (-1, 0 or 1).
+    pub fn used_delta(self, to: CouponStatus) -> i64 {
+        i64::from(to.counts_as_used()) - i64::from(self.counts_as_used())
+    }
+
+    /// Which stored coupons a wallet shows as `self` at some time ([`CouponStatus::as_of`]),
+    /// for a store to filter on.
+    pub fn shown_as(self) -> ShownAs {
+        // Stored claimed: shown claimed while valid, expired after; every other status as is.
+        ShownAs {
+            stored: if self == CouponStatus::Claimed {
+                vec![]
+            } else {
+                vec![self]
+            },
+            claimed_valid: match self {
+                CouponStatus::Claimed => Some(true),
+                CouponStatus::Expired => Some(false),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The stored coupons a wallet shows in one status ([`CouponStatus::shown_as`]): those stored
+/// in one of `stored`, and, with `claimed_valid`, those stored `claimed` whose
+/// `valid_until > now` equals it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownAs {
+    pub stored: Vec<CouponStatus>,
+    pub claimed_valid: Option<bool>,
+}
+
+impl ShownAs {
+    /// Whether a coupon stored in `status`, valid until `valid_until`, is one of these at `now`.
+    pub fn matches(&self, status: CouponStatus, valid_until: Timestamp, now: Timestamp) -> bool {
+        self.stored.contains(&status)
+            || (status == CouponStatus::Claimed && self.claimed_valid == Some(valid_until > now))
+    }
+}
+
+/// Whether a coupon may be redeemed at `now` outside checkout: claimed and inside its window.
+pub fn redeemable(
+    status: CouponStatus,
+    valid_from: Timestamp,
+    valid_until: Timestamp,
+    now: Timestamp,
+) -> bool {
+    status == CouponStatus::Claimed && valid_from <= now && now < valid_until
+}
+
+/// Whether an order may lock a coupon at `now`: the buyer's, not past its end, and claimed, or
+/// locked by an order whose lock lapsed (`locked_until <= now`; it is taken over).
+pub fn lockable(
+    owned_by_buyer: bool,
+    status: CouponStatus,
+    valid_until: Timestamp,
+    locked_until: Option<Timestamp>,
+    now: Timestamp,
+) -> bool {
+    let lapsed = locked_until.is_some_and(|l| l <= now);
+    owned_by_buyer
+        && valid_until > now
+        && (status == CouponStatus::Claimed || (status == CouponStatus::Locked && lapsed))
 }
 
 /// The window `[from, until)` in which a coupon claimed at `claimed_at` may be used.
@@ -160,5 +230,77 @@ mod tests {
             CouponStatus::Redeemed.as_of(end, end),
             CouponStatus::Redeemed
         );
+    }
+
+    const ALL: [CouponStatus; 5] = [
+        CouponStatus::Claimed,
+        CouponStatus::Locked,
+        CouponStatus::Redeemed,
+        CouponStatus::Expired,
+        CouponStatus::Revoked,
+    ];
+
+    #[test]
+    fn a_wallet_filter_shows_what_as_of_reads() {
+        let end: Timestamp = "2026-05-10T00:00:00Z".parse().unwrap();
+        for now in [
+            end - SignedDuration::from_secs(1),
+            end,
+            end + SignedDuration::from_secs(1),
+        ] {
+            for shown in ALL {
+                for stored in ALL {
+                    assert_eq!(
+                        shown.shown_as().matches(stored, end, now),
+                        stored.as_of(end, now) == shown,
+                        "{stored:?} shown as {shown:?} at {now}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_redeeming_and_giving_back_move_the_used_count() {
+        use CouponStatus::*;
+        assert_eq!(Locked.used_delta(Redeemed), 1);
+        assert_eq!(Claimed.used_delta(Redeemed), 1);
+        assert_eq!(Redeemed.used_delta(Claimed), -1);
+        assert_eq!(Redeemed.used_delta(Expired), -1);
+        assert_eq!(Claimed.used_delta(Locked), 0);
+        assert_eq!(Locked.used_delta(Claimed), 0);
+    }
+
+    #[test]
+    fn redeemable_inside_the_window_only() {
+        let (from, until): (Timestamp, Timestamp) = (
+            "2026-05-01T00:00:00Z".parse().unwrap(),
+            "2026-05-10T00:00:00Z".parse().unwrap(),
+        );
+        let s = SignedDuration::from_secs(1);
+        assert!(redeemable(CouponStatus::Claimed, from, until, from));
+        assert!(!redeemable(CouponStatus::Claimed, from, until, from - s));
+        assert!(!redeemable(CouponStatus::Claimed, from, until, until));
+        assert!(!redeemable(CouponStatus::Locked, from, until, from + s));
+    }
+
+    #[test]
+    fn lockable_when_claimed_or_its_lock_lapsed() {
+        use CouponStatus::*;
+        let now: Timestamp = "2026-05-05T00:00:00Z".parse().unwrap();
+        let (later, earlier) = (
+            now + SignedDuration::from_secs(60),
+            now - SignedDuration::from_secs(60),
+        );
+        assert!(lockable(true, Claimed, later, None, now));
+        assert!(!lockable(false, Claimed, later, None, now));
+        assert!(!lockable(true, Claimed, now, None, now));
+        assert!(lockable(true, Locked, later, Some(now), now));
+        assert!(lockable(true, Locked, later, Some(earlier), now));
+        assert!(!lockable(true, Locked, later, Some(later), now));
+        assert!(!lockable(true, Locked, later, None, now));
+        for s in [Redeemed, Expired, Revoked] {
+            assert!(!lockable(true, s, later, Some(earlier), now));
+        }
     }
 }

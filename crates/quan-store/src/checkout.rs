@@ -1,5 +1,6 @@
-//! The backend-neutral decisions of checkout orders, which both backends read the facts for
-//! and write: an order's next step, what a refund returns and what its coupons become.
+//! The decisions of checkout orders, made on the facts read and written by
+//! `aggregate::orders`: an order's next step, which coupons it locks, pays or releases, what a
+//! refund returns and what its coupons become.
 
 use jiff::Timestamp;
 use quan_core::checkout::order::{self, OrderAction, Step};
@@ -7,7 +8,7 @@ use quan_core::checkout::refund::{self, RefundAsk, RefundPlan};
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::{ErrorCode, FieldError};
 
-use crate::model::{CouponRecord, OrderRecord};
+use crate::model::{CouponMove, CouponRecord, LockRefusal, NewOrder, OrderRecord};
 use crate::{Result, StoreError};
 
 /// The order's next step when `action` is asked at `now` ([`order::step`]).
@@ -60,4 +61,241 @@ pub(crate) fn coupons_back<'a>(
             Some(CouponBack { coupon, to, event })
         })
         .collect()
+}
+
+/// The moves that lock `order`'s coupons, from those coupons as stored with the time their
+/// lock ends (`found`), each once: all of them, or the first that may not be locked
+/// ([`quan_core::coupon::lockable`]).
+pub(crate) fn lock_moves<'a>(
+    order: &'a NewOrder,
+    found: &'a [(CouponRecord, Option<Timestamp>)],
+) -> Result<Vec<CouponMove<'a>>, LockRefusal> {
+    let mut seen = std::collections::HashSet::new();
+    let mut moves = Vec::with_capacity(order.coupon_ids.len());
+    for id in order
+        .coupon_ids
+        .iter()
+        .filter(|id| seen.insert(id.as_str()))
+    {
+        let usable = found
+            .iter()
+            .find(|(c, _)| &c.id == id)
+            .filter(|(c, until)| {
+                quan_core::coupon::lockable(
+                    c.user_id == order.user_id,
+                    c.status,
+                    c.valid_until,
+                    *until,
+                    order.now,
+                )
+            });
+        let Some((coupon, _)) = usable else {
+            return Err(LockRefusal::CouponNotUsable(id.clone()));
+        };
+        moves.push(CouponMove {
+            coupon,
+            to: CouponStatus::Locked,
+            event: LedgerEvent::Locked,
+            holder: Some(&order.id),
+            locked_until: Some(order.lock_until),
+            order_id: Some(&order.id),
+            reason: None,
+        });
+    }
+    Ok(moves)
+}
+
+/// Whether `order` holds `coupon` locked.
+fn holds(order: &OrderRecord, coupon: &CouponRecord) -> bool {
+    coupon.status == CouponStatus::Locked && coupon.order_id.as_deref() == Some(order.id.as_str())
+}
+
+/// The moves that redeem a paid order's coupons; `None` unless the order still holds every one.
+pub(crate) fn pay_moves<'a>(
+    order: &'a OrderRecord,
+    stored: &'a [CouponRecord],
+) -> Option<Vec<CouponMove<'a>>> {
+    let mut seen = std::collections::HashSet::new();
+    order
+        .coupon_ids
+        .iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .map(|id| {
+            let coupon = stored.iter().find(|c| &c.id == id && holds(order, c))?;
+            Some(CouponMove {
+                coupon,
+                to: CouponStatus::Redeemed,
+                event: LedgerEvent::Redeemed,
+                holder: Some(&order.id),
+                locked_until: None,
+                order_id: Some(&order.id),
+                reason: None,
+            })
+        })
+        .collect()
+}
+
+/// The moves that give an ended order's coupons back to the wallet: those it still holds (a
+/// coupon whose lapsed lock another order took over stays with that order).
+pub(crate) fn release_moves<'a>(
+    order: &'a OrderRecord,
+    stored: &'a [CouponRecord],
+    reason: &'a str,
+) -> Vec<CouponMove<'a>> {
+    stored
+        .iter()
+        .filter(|c| order.coupon_ids.contains(&c.id) && holds(order, c))
+        .map(|coupon| CouponMove {
+            coupon,
+            to: CouponStatus::Claimed,
+            event: LedgerEvent::Released,
+            holder: None,
+            locked_until: None,
+            order_id: Some(&order.id),
+            reason: Some(reason),
+        })
+        .collect()
+}
+
+/// The moves of the coupons a refund gives back ([`coupons_back`]).
+pub(crate) fn refund_moves<'a>(order_id: &'a str, back: &[CouponBack<'a>]) -> Vec<CouponMove<'a>> {
+    back.iter()
+        .map(|b| CouponMove {
+            coupon: b.coupon,
+            to: b.to,
+            event: b.event,
+            holder: None,
+            locked_until: None,
+            order_id: Some(order_id),
+            reason: Some("order refunded"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::SignedDuration;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn coupon(id: &str, user: &str, status: CouponStatus, order: Option<&str>) -> CouponRecord {
+        CouponRecord {
+            id: id.into(),
+            template_id: "t".into(),
+            store_id: None,
+            user_id: user.into(),
+            code: id.into(),
+            status,
+            route: "public".into(),
+            claimed_at: at("2026-05-01T00:00:00Z"),
+            valid_from: at("2026-05-01T00:00:00Z"),
+            valid_until: at("2026-06-01T00:00:00Z"),
+            order_id: order.map(str::to_string),
+            updated_at: at("2026-05-01T00:00:00Z"),
+        }
+    }
+
+    fn new_order(ids: &[&str]) -> NewOrder {
+        let now = at("2026-05-05T00:00:00Z");
+        NewOrder {
+            id: "o".into(),
+            user_id: "u".into(),
+            request_hash: "h".into(),
+            quote: "{}".into(),
+            lines: vec![],
+            coupon_ids: ids.iter().map(|s| s.to_string()).collect(),
+            payable: 0,
+            lock_until: now + SignedDuration::from_mins(15),
+            now,
+            actor: "k".into(),
+        }
+    }
+
+    #[test]
+    fn a_lock_takes_all_or_names_the_first_unusable() {
+        let o = new_order(&["a", "b", "a"]);
+        let lapsed = Some(o.now - SignedDuration::from_secs(1));
+        let found = vec![
+            (coupon("a", "u", CouponStatus::Claimed, None), None),
+            (coupon("b", "u", CouponStatus::Locked, Some("x")), lapsed),
+        ];
+        let moves = lock_moves(&o, &found).unwrap();
+        assert_eq!(moves.len(), 2, "each coupon once");
+        assert!(moves
+            .iter()
+            .all(|m| m.to == CouponStatus::Locked && m.holder == Some("o")));
+        assert_eq!(
+            moves[1].coupon.status,
+            CouponStatus::Locked,
+            "a lapsed lock is taken over"
+        );
+
+        let held = vec![(
+            coupon("b", "u", CouponStatus::Locked, Some("x")),
+            Some(o.lock_until),
+        )];
+        assert_eq!(
+            lock_moves(&new_order(&["b"]), &held),
+            Err(LockRefusal::CouponNotUsable("b".into()))
+        );
+        let theirs = vec![(coupon("a", "v", CouponStatus::Claimed, None), None)];
+        assert_eq!(
+            lock_moves(&new_order(&["a"]), &theirs),
+            Err(LockRefusal::CouponNotUsable("a".into()))
+        );
+        assert_eq!(
+            lock_moves(&new_order(&["a", "zz"]), &found[..1]),
+            Err(LockRefusal::CouponNotUsable("zz".into()))
+        );
+    }
+
+    fn order(ids: &[&str]) -> OrderRecord {
+        OrderRecord {
+            id: "o".into(),
+            user_id: "u".into(),
+            status: crate::OrderStatus::Locked,
+            quote: "{}".into(),
+            lines: vec![],
+            coupon_ids: ids.iter().map(|s| s.to_string()).collect(),
+            payable: 0,
+            lock_until: at("2026-05-05T00:15:00Z"),
+            created_at: at("2026-05-05T00:00:00Z"),
+            updated_at: at("2026-05-05T00:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn paying_needs_every_coupon_still_held() {
+        let o = order(&["a", "b"]);
+        let held = vec![
+            coupon("a", "u", CouponStatus::Locked, Some("o")),
+            coupon("b", "u", CouponStatus::Locked, Some("o")),
+        ];
+        let moves = pay_moves(&o, &held).unwrap();
+        assert!(moves.iter().all(|m| m.to == CouponStatus::Redeemed));
+        let taken = vec![
+            held[0].clone(),
+            coupon("b", "u", CouponStatus::Locked, Some("x")),
+        ];
+        assert_eq!(pay_moves(&o, &taken), None);
+        assert_eq!(pay_moves(&o, &held[..1]), None);
+    }
+
+    #[test]
+    fn releasing_gives_back_only_what_the_order_holds() {
+        let o = order(&["a", "b"]);
+        let stored = vec![
+            coupon("a", "u", CouponStatus::Locked, Some("o")),
+            coupon("b", "u", CouponStatus::Locked, Some("x")),
+        ];
+        let moves = release_moves(&o, &stored, "order cancelled");
+        assert_eq!(moves.len(), 1);
+        assert_eq!(moves[0].coupon.id, "a");
+        assert_eq!(moves[0].to, CouponStatus::Claimed);
+        assert_eq!(moves[0].holder, None);
+        assert_eq!(moves[0].order_id, Some("o"));
+    }
 }

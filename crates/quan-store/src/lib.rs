@@ -53,8 +53,6 @@ pub use reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 pub use tasks::*;
 pub use traits::*;
 
-use quan_core::access::Principal;
-
 /// Every storage trait, for callers: `use quan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::traits::{
@@ -139,9 +137,4 @@ pub async fn open(
     } else {
         Err(StoreError::BadUrl(url.to_string()))
     }
-}
-
-/// Whether `principal` may see a template or coupon of `store` (platform coupons: operators only).
-pub fn visible(principal: &Principal, store: Option<&str>) -> bool {
-    principal.owns_store(store)
 }

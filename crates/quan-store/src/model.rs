@@ -212,6 +212,22 @@ pub(crate) struct LedgerWrite<'a> {
     pub order_id: Option<&'a str>,
 }
 
+/// A coupon moved to another status, decided by pure code and written by
+/// `aggregate::coupons::apply_moves` (its row, its ledger entry and its template's used count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CouponMove<'a> {
+    /// The coupon as read before the move.
+    pub coupon: &'a CouponRecord,
+    pub to: CouponStatus,
+    pub event: LedgerEvent,
+    /// The order holding the coupon after the move.
+    pub holder: Option<&'a str>,
+    pub locked_until: Option<Timestamp>,
+    /// The order the ledger entry names.
+    pub order_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
 pub(crate) fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }

@@ -3,9 +3,15 @@
 
 mod campaigns;
 pub(crate) mod claims;
+pub(crate) mod coupons;
+mod idempotency;
 mod jobs;
+mod learning;
+mod orders;
 mod outbox;
+mod reports;
 pub(crate) mod segments;
+mod settings;
 mod tasks;
 mod templates;
 

@@ -21,16 +21,11 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 mod catalog;
-mod coupons;
 mod events;
 mod history;
-mod idempotency;
 mod keys;
 mod lanes;
-mod learning;
 mod members;
-mod orders;
-mod reports;
 mod rfm;
 mod rows;
 mod segments;
@@ -248,4 +243,17 @@ impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+}
+
+/// Writes a paid checkout order into its member's history and refreshes the member (the shared
+/// orders reach PostgreSQL's history writer through here until it is shared too).
+pub(crate) async fn write_checkout_history(
+    c: &impl GenericClient,
+    history: crate::scrm::HistoryOrder,
+    now: Timestamp,
+) -> Result<()> {
+    let mut touched = std::collections::BTreeSet::new();
+    history::write_order(c, history, now, &mut touched).await?;
+    members::refresh(c, &touched, now).await?;
+    Ok(())
 }

@@ -1,13 +1,12 @@
 //! Row mapping for PostgreSQL: the columns each record is read from, and pages.
 
 use deadpool_postgres::GenericClient;
-use quan_core::coupon::CouponStatus;
 use quan_core::scrm::{History, RfmScore, RfmTier};
 use tokio_postgres::Row;
 
 use crate::model::*;
 use crate::scrm::*;
-use crate::{OrderStatus, Page, Result, StoreError};
+use crate::{Page, Result, StoreError};
 
 pub(super) fn page_of<T>(
     mut items: Vec<T>,
@@ -22,47 +21,6 @@ pub(super) fn page_of<T>(
         None
     };
     Page { items, total, next }
-}
-
-pub(super) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
-
-pub(super) fn coupon_record(r: &Row) -> Result<CouponRecord> {
-    Ok(CouponRecord {
-        id: r.get(0),
-        template_id: r.get(1),
-        store_id: r.get(2),
-        user_id: r.get(3),
-        code: r.get(4),
-        status: CouponStatus::parse(r.get(5))
-            .ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
-        route: r.get(6),
-        claimed_at: from_micros(r.get(7)),
-        valid_from: from_micros(r.get(8)),
-        valid_until: from_micros(r.get(9)),
-        order_id: r.get(10),
-        updated_at: from_micros(r.get(11)),
-    })
-}
-
-pub(super) const ORDER_COLS: &str = "id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash";
-
-/// An order and the hash of the request that locked it.
-pub(super) fn order_record(r: &Row) -> Result<(OrderRecord, String)> {
-    Ok((
-        OrderRecord {
-            id: r.get(0),
-            user_id: r.get(1),
-            status: OrderStatus::parse(r.get(2)).ok_or_else(|| corrupt("order status"))?,
-            quote: r.get(3),
-            lines: serde_json::from_str(r.get(4)).map_err(|_| corrupt("order lines"))?,
-            coupon_ids: serde_json::from_str(r.get(5)).map_err(|_| corrupt("order coupons"))?,
-            payable: r.get(6),
-            lock_until: from_micros(r.get(7)),
-            created_at: from_micros(r.get(8)),
-            updated_at: from_micros(r.get(9)),
-        },
-        r.get(10),
-    ))
 }
 
 pub(super) const MEMBER_COLS: &str = "id, joined_at, tier, region, channel, guide_id, points, tags, attributes, \

@@ -25,15 +25,10 @@ use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 mod catalog;
-mod coupons;
 mod events;
 mod history;
-mod idempotency;
 mod keys;
-mod learning;
 mod members;
-mod orders;
-mod reports;
 mod rfm;
 mod rows;
 mod segments;
@@ -314,4 +309,17 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// Writes a paid checkout order into its member's history and refreshes the member (the shared
+/// orders reach SQLite's history writer through here until it is shared too).
+pub(crate) fn write_checkout_history(
+    conn: &Connection,
+    history: crate::scrm::HistoryOrder,
+    now: Timestamp,
+) -> Result<()> {
+    let mut touched = std::collections::BTreeSet::new();
+    history::write_order(conn, history, now, &mut touched)?;
+    members::refresh(conn, &touched, now)?;
+    Ok(())
 }

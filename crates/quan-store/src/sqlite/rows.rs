@@ -2,20 +2,15 @@
 //! (times, JSON lists, pages) every module shares.
 
 use jiff::Timestamp;
-use quan_core::coupon::CouponStatus;
 use quan_core::scrm::{History, RfmScore, RfmTier};
 use rusqlite::{params, Connection, Row};
 
 use crate::model::*;
 use crate::scrm::*;
-use crate::{OrderStatus, Result, StoreError};
+use crate::{Result, StoreError};
 
 pub(super) fn ts(us: i64) -> Timestamp {
     from_micros(us)
-}
-
-pub(super) fn json_list(v: &[String]) -> String {
-    serde_json::to_string(v).expect("strings serialize")
 }
 
 pub(super) fn corrupt(what: &str) -> StoreError {
@@ -35,60 +30,6 @@ pub(super) fn page_of<T>(
         None
     };
     Page { items, total, next }
-}
-
-pub(super) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
-
-pub(super) fn coupon_row(r: &Row) -> rusqlite::Result<Result<CouponRecord>> {
-    let status: String = r.get(5)?;
-    let Some(status) = CouponStatus::parse(&status) else {
-        return Ok(Err(corrupt("coupon status")));
-    };
-    Ok(Ok(CouponRecord {
-        id: r.get(0)?,
-        template_id: r.get(1)?,
-        store_id: r.get(2)?,
-        user_id: r.get(3)?,
-        code: r.get(4)?,
-        status,
-        route: r.get(6)?,
-        claimed_at: ts(r.get(7)?),
-        valid_from: ts(r.get(8)?),
-        valid_until: ts(r.get(9)?),
-        order_id: r.get(10)?,
-        updated_at: ts(r.get(11)?),
-    }))
-}
-
-pub(super) const ORDER_COLS: &str = "id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash";
-
-/// An order and the hash of the request that locked it.
-pub(super) fn order_row(r: &Row) -> rusqlite::Result<Result<(OrderRecord, String)>> {
-    let (status, lines, coupons): (String, String, String) = (r.get(2)?, r.get(4)?, r.get(5)?);
-    let Some(status) = OrderStatus::parse(&status) else {
-        return Ok(Err(corrupt("order status")));
-    };
-    let Ok(lines) = serde_json::from_str(&lines) else {
-        return Ok(Err(corrupt("order lines")));
-    };
-    let Ok(coupon_ids) = serde_json::from_str(&coupons) else {
-        return Ok(Err(corrupt("order coupons")));
-    };
-    Ok(Ok((
-        OrderRecord {
-            id: r.get(0)?,
-            user_id: r.get(1)?,
-            status,
-            quote: r.get(3)?,
-            lines,
-            coupon_ids,
-            payable: r.get(6)?,
-            lock_until: ts(r.get(7)?),
-            created_at: ts(r.get(8)?),
-            updated_at: ts(r.get(9)?),
-        },
-        r.get(10)?,
-    )))
 }
 
 pub(super) const MEMBER_COLS: &str = "id, joined_at, tier, region, channel, guide_id, points, tags, attributes, \
