@@ -21,10 +21,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 mod campaigns;
-mod catalog;
 mod claims;
 mod coupons;
-mod events;
 mod history;
 mod idempotency;
 mod jobs;
@@ -35,7 +33,6 @@ mod members;
 mod orders;
 mod outbox;
 mod reports;
-mod rfm;
 mod rows;
 mod segments;
 mod tasks;

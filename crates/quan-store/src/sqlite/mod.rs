@@ -25,10 +25,8 @@ use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 mod campaigns;
-mod catalog;
 mod claims;
 mod coupons;
-mod events;
 mod history;
 mod idempotency;
 mod jobs;
@@ -38,7 +36,6 @@ mod members;
 mod orders;
 mod outbox;
 mod reports;
-mod rfm;
 mod rows;
 mod segments;
 mod tasks;
@@ -194,9 +191,9 @@ impl SqliteStore {
     async fn write_conn<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &Ctx) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection, &Ctx) -> Result<T> + Send + 'static,
     {
-        self.write_job(move |conn, ctx| f(conn, ctx)).await
+        self.write_job(f).await
     }
 
     /// Runs `f` on the writer's connection in its next group transaction (in a savepoint of
