@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use quan_core::access::{Principal, Role};
+use quan_core::scrm::event::{refusal, EventKind, EventRefusal};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
 use quan_store::scrm::{EventRecord, Written};
@@ -10,22 +11,6 @@ use utoipa::ToSchema;
 
 use crate::page::{PageBody, Paging};
 use crate::{require, App, Error, Result};
-
-/// The kinds of event quan knows.
-pub const KINDS: &[&str] = &[
-    "signup",
-    "visit",
-    "order_paid",
-    "order_confirmed",
-    "order_shipped",
-    "review",
-    "share",
-    "check_in",
-    "follow",
-    "tier_changed",
-    "coupon_claimed",
-    "coupon_redeemed",
-];
 
 /// The largest `data` object of an event, as JSON.
 const MAX_DATA: usize = 16 * 1024;
@@ -97,15 +82,16 @@ pub(crate) fn object(field: &str, v: Option<serde_json::Value>) -> Result<serde_
 
 /// Checks an event; the error names the field.
 pub fn parse_event(body: EventBody, now: Timestamp) -> Result<EventRecord> {
-    if !KINDS.contains(&body.kind.as_str()) {
+    if EventKind::parse(&body.kind).is_none() {
+        let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
         return Err(Error::field(
             ErrorCode::InvalidValue,
             "kind",
-            format!("one of {}", KINDS.join(", ")),
+            format!("one of {}", kinds.join(", ")),
         ));
     }
     let data = object("data", body.data)?;
-    if body.kind == "tier_changed" && !data.get("tier").is_some_and(|t| t.is_string()) {
+    if refusal(&body.kind, &data) == Some(EventRefusal::MissingTier) {
         return Err(Error::field(
             ErrorCode::MissingField,
             "data.tier",

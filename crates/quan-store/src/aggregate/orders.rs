@@ -94,11 +94,9 @@ async fn record_history(
     now: Timestamp,
 ) -> Result<()> {
     let history = crate::scrm::checkout_history(order, paid_at);
-    match db {
-        Db::Sqlite(conn) => crate::sqlite::write_checkout_history(conn, history, now),
-        Db::PgTx(tx) => crate::postgres::write_checkout_history(*tx, history, now).await,
-        Db::Pg(c) => crate::postgres::write_checkout_history(*c, history, now).await,
-    }
+    let (_, touched) = super::write_orders(db, std::slice::from_ref(&history), now).await?;
+    super::refresh(db, &touched, now).await?;
+    Ok(())
 }
 
 #[async_trait]

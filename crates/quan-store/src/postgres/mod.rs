@@ -17,18 +17,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use jiff::Timestamp;
 use quan_core::zone::TenantZone;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::NoTls;
 
-mod catalog;
-mod events;
-mod history;
-mod keys;
 mod lanes;
-mod members;
-mod rfm;
-mod rows;
-mod segments;
 
 use crate::sql::{Ctx, Db, Engine, Work};
 use crate::{Result, Store, StoreError};
@@ -162,43 +153,6 @@ where
     }
 }
 
-/// `execute` through the connection's statement cache: one round trip instead of two.
-pub(super) async fn exec(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<u64> {
-    let st = c.prepare_cached(sql).await?;
-    Ok(c.execute(&st, params).await?)
-}
-
-pub(super) async fn query(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<Row>> {
-    let st = c.prepare_cached(sql).await?;
-    Ok(c.query(&st, params).await?)
-}
-
-pub(super) async fn query_opt(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Option<Row>> {
-    let st = c.prepare_cached(sql).await?;
-    Ok(c.query_opt(&st, params).await?)
-}
-
-pub(super) async fn query_one(
-    c: &impl GenericClient,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Row> {
-    let st = c.prepare_cached(sql).await?;
-    Ok(c.query_one(&st, params).await?)
-}
-
 impl Engine for PgStore {
     fn ctx(&self) -> &Arc<Ctx> {
         &self.ctx
@@ -243,17 +197,4 @@ impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
-}
-
-/// Writes a paid checkout order into its member's history and refreshes the member (the shared
-/// orders reach PostgreSQL's history writer through here until it is shared too).
-pub(crate) async fn write_checkout_history(
-    c: &impl GenericClient,
-    history: crate::scrm::HistoryOrder,
-    now: Timestamp,
-) -> Result<()> {
-    let mut touched = std::collections::BTreeSet::new();
-    history::write_order(c, history, now, &mut touched).await?;
-    members::refresh(c, &touched, now).await?;
-    Ok(())
 }

@@ -1,5 +1,5 @@
 //! Who is a member (buying is not joining): the facts a claim reads, what a profile write did,
-//! and the SQL by which a signup and an order reach a customer's row, for both backends.
+//! and the SQL by which a signup reaches a customer's row.
 //!
 //! A `members` row is a customer. One who joined (created or put as a member, a `signup`, a
 //! member import) has a join time and is a member; one known only from orders (ingested, or a
@@ -65,16 +65,6 @@ pub(crate) fn signup_sql(ph: fn(usize) -> String) -> String {
         ph(1),
         ph(2),
         ph(3)
-    )
-}
-
-/// The SQL that gives an order's customer a row (binds: the user, now): one unknown so far is
-/// a buyer who has not joined (no join time); a known customer is left as it is.
-pub(crate) fn buyer_sql(ph: fn(usize) -> String) -> String {
-    format!(
-        "INSERT INTO members (id, updated_at) VALUES ({}, {}) ON CONFLICT (id) DO NOTHING",
-        ph(1),
-        ph(2)
     )
 }
 

@@ -1,6 +1,7 @@
 //! The SCRM records (members, stores, products, members' orders, events, segments) and the
 //! settings they are configured by; the backend-neutral SCRM work is in the submodules.
 //!
+//! - [`batch`]: a batch of writes keyed by id planned as writing them one at a time would.
 //! - [`ingest`]: what writing an order of a member's history does; a paid checkout order as one.
 //! - [`members`]: who is a member (buying is not joining): claims' member facts, profile
 //!   writes, and how a signup and an order reach a customer's row.
@@ -8,6 +9,7 @@
 //!   purchase conditions.
 //! - [`rfm`]: the full RFM recompute and incremental scoring against its cuts.
 
+pub mod batch;
 pub mod ingest;
 pub mod members;
 pub mod rfm;

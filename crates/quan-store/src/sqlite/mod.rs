@@ -24,14 +24,6 @@ use quan_core::zone::TenantZone;
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-mod catalog;
-mod events;
-mod history;
-mod keys;
-mod members;
-mod rfm;
-mod rows;
-mod segments;
 mod writer;
 
 use crate::sql::{run_here, Ctx, Db, Engine, Work as DbWork};
@@ -179,15 +171,6 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` in the writer's next group transaction; answers after the commit.
-    async fn write_conn<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection, &Ctx) -> Result<T> + Send + 'static,
-    {
-        self.write_job(f).await
-    }
-
     /// Runs `f` on the writer's connection in its next group transaction (in a savepoint of
     /// its own); answers after the commit.
     async fn write_job<T, F>(&self, f: F) -> Result<T>
@@ -213,39 +196,6 @@ impl SqliteStore {
             .send(Work::Job(job))
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    /// Runs `f` on a reader connection.
-    /// A point read (a key, a row by id, one member's usable coupons: an index lookup of a few
-    /// rows): run here on the first idle reader, sparing the hand-off to a blocking thread, or
-    /// like any read when every reader is busy.
-    async fn read_point_conn<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        for k in 0..self.readers.len() {
-            if let Ok(conn) = self.readers[(start + k) % self.readers.len()].try_lock() {
-                return f(&conn);
-            }
-        }
-        self.read_conn(f).await
-    }
-
-    async fn read_conn<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        let readers = self.readers.clone();
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers[i].lock().expect("reader lock");
-            f(&conn)
-        })
-        .await
-        .expect("read task")
     }
 }
 
@@ -309,17 +259,4 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
-}
-
-/// Writes a paid checkout order into its member's history and refreshes the member (the shared
-/// orders reach SQLite's history writer through here until it is shared too).
-pub(crate) fn write_checkout_history(
-    conn: &Connection,
-    history: crate::scrm::HistoryOrder,
-    now: Timestamp,
-) -> Result<()> {
-    let mut touched = std::collections::BTreeSet::new();
-    history::write_order(conn, history, now, &mut touched)?;
-    members::refresh(conn, &touched, now)?;
-    Ok(())
 }
