@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The web front end's checks: installs what they need on a fresh Debian machine (Debian's
-# Chromium and a CJK font, with apt; the npm packages from the lock file), type-checks the
-# TypeScript, and runs the end-to-end tests in headless Chromium against a real `quan serve`
+# Chromium and a CJK font, with apt; the npm packages from the lock file), checks that the
+# generated API types are current, type-checks the TypeScript, and runs the end-to-end tests in headless Chromium against a real `quan serve`
 # (the binary given as $1, default target/debug/quan), on SQLite and, inside
 # scripts/with-postgres.sh, on PostgreSQL.
 #
@@ -24,6 +24,8 @@ fi
 cd web
 echo "== npm ci"
 npm ci --no-audit --no-fund --loglevel=error
+echo "== api types (web/src/shared/api-types.ts is what /openapi.json generates)"
+../scripts/check-api-types.sh "$BIN"
 echo "== tsc"
 npm run -s typecheck
 

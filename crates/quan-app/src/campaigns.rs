@@ -2,11 +2,11 @@
 //! and warnings, list, status changes, and the members who entered.
 
 use jiff::Timestamp;
-use quan_core::access::{Principal, Role};
+use quan_core::access::Principal;
 use quan_core::campaign::decide::EntryStatus;
 use quan_core::campaign::pack::{cac_check, CacWarning};
 use quan_core::campaign::{Action, Campaign, CampaignAction, CampaignSpec, CampaignStatus};
-use quan_core::template::Template;
+use quan_core::template::{Template, TemplateSpec};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
 use quan_store::{new_id, CampaignRecord, EntryRecord, NewCampaign};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::allocation::AllocationReport;
+use crate::keys::Capability;
 use crate::page::{self, PageBody, Paging};
 use crate::{require, App, Error, Result};
 
@@ -48,6 +49,8 @@ pub struct CampaignWarning {
 pub struct CampaignView {
     pub id: String,
     pub status: CampaignStatus,
+    /// The status changes its status allows (`activate`, `pause`, `resume`, `end`).
+    pub allowed_actions: Vec<CampaignAction>,
     /// Why it ended: `operator`, `ends_at`, `budget`, or `completed` (a `once` campaign whose
     /// whole audience was decided).
     pub end_reason: Option<String>,
@@ -112,15 +115,14 @@ impl From<EntryRecord> for EntryView {
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     pub status: Option<EntryStatus>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
 /// Whether a template may be granted by campaigns: it is distributed `campaign_only`.
-pub(crate) fn campaign_only(template: &Template) -> bool {
-    template
-        .spec()
-        .distribution
+pub(crate) fn campaign_only(spec: &TemplateSpec) -> bool {
+    spec.distribution
         .has(quan_core::template::DistributionMode::CampaignOnly)
 }
 
@@ -132,7 +134,7 @@ impl App {
         principal: &Principal,
         spec: CampaignSpec,
     ) -> Result<CampaignView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Campaigns.roles())?;
         let campaign = Campaign::parse(spec)?;
         self.check_templates(&campaign, &[]).await?;
         let now = self.now();
@@ -148,7 +150,7 @@ impl App {
     }
 
     pub async fn campaign(&self, principal: &Principal, id: &Id) -> Result<CampaignView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Campaigns.roles())?;
         let record = self.campaign_record(id).await?;
         self.campaign_view(record).await
     }
@@ -159,7 +161,7 @@ impl App {
         principal: &Principal,
         paging: Paging,
     ) -> Result<PageBody<CampaignView>> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Campaigns.roles())?;
         let page = self
             .store
             .list_campaigns(paging.limit()?, paging.cursor)
@@ -183,7 +185,7 @@ impl App {
         id: &Id,
         action: CampaignAction,
     ) -> Result<CampaignView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Campaigns.roles())?;
         let record = self.campaign_record(id).await?;
         if action == CampaignAction::Activate && record.status == CampaignStatus::Draft {
             let campaign = Campaign::parse(record.spec.clone())?;
@@ -214,7 +216,7 @@ impl App {
         id: &Id,
         q: EntryQuery,
     ) -> Result<PageBody<EntryView>> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Campaigns.roles())?;
         self.campaign_record(id).await?;
         let page = self
             .store
@@ -257,7 +259,7 @@ impl App {
                 },
             };
             // A message's link may point at any template links can claim.
-            if !field.ends_with("link_template_id") && !campaign_only(template) {
+            if !field.ends_with("link_template_id") && !campaign_only(template.spec()) {
                 return Err(Error::field(
                     ErrorCode::InvalidValue,
                     field,
@@ -319,6 +321,7 @@ impl App {
         Ok(CampaignView {
             allocation,
             id: c.id,
+            allowed_actions: c.status.actions(),
             status: c.status,
             end_reason: c.end_reason,
             stats: CampaignStatsView {

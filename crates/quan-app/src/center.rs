@@ -94,6 +94,7 @@ pub struct CenterQuery {
     pub channel: Option<Channel>,
     /// The member's region code (templates that restrict regions need it).
     pub region: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -146,27 +147,15 @@ impl App {
             .cursor
             .as_ref()
             .map_or(0, |c| listed.partition_point(|t| t.id <= *c));
-        let now = self.now();
-        let today = claim_day(&self.zone, now);
         let mut items = Vec::new();
+        let ask = Asking {
+            user_id: &user_id,
+            channel: q.channel,
+            region: q.region.as_deref(),
+            route: Route::Public,
+        };
         for record in listed.iter().skip(from).take(limit as usize) {
-            let template = self.priced_template(&record.id).await?;
-            let claimant = self
-                .store
-                .claimant(&record.id, &template, &user_id, now)
-                .await?;
-            let ask = ClaimAsk {
-                user_id: &user_id,
-                channel: q.channel,
-                region: q.region.as_deref(),
-                route: Route::Public,
-                member: &claimant.facts,
-            };
-            let decided = ClaimBook::new(&template, record.status, record.remaining).decide(
-                &ask,
-                claimant.counts(today),
-                now,
-            );
+            let decided = self.would_claim(record, &ask).await?;
             items.push(CenterItem {
                 template: record.clone().into(),
                 claimable: decided.is_ok(),
@@ -180,4 +169,42 @@ impl App {
             items,
         })
     }
+
+    /// Whether a claim of `record` asked as `ask` would be accepted now, decided by the same
+    /// [`ClaimBook`] a claim goes through (reads only: nothing is claimed). The coupon center
+    /// and a signed link's page both answer with it, so neither page decides for itself.
+    pub(crate) async fn would_claim(
+        &self,
+        record: &TemplateRecord,
+        ask: &Asking<'_>,
+    ) -> Result<std::result::Result<(), ErrorCode>> {
+        let now = self.now();
+        let template = self.priced_template(&record.id).await?;
+        let claimant = self
+            .store
+            .claimant(&record.id, &template, ask.user_id, now)
+            .await?;
+        let claim = ClaimAsk {
+            user_id: ask.user_id,
+            channel: ask.channel,
+            region: ask.region,
+            route: ask.route,
+            member: &claimant.facts,
+        };
+        Ok(
+            ClaimBook::new(&template, record.status, record.remaining).decide(
+                &claim,
+                claimant.counts(claim_day(&self.zone, now)),
+                now,
+            ),
+        )
+    }
+}
+
+/// A claim as a page would make it, before the member's facts are read.
+pub(crate) struct Asking<'a> {
+    pub user_id: &'a str,
+    pub channel: Option<Channel>,
+    pub region: Option<&'a str>,
+    pub route: Route,
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::jobs::JobView;
+use crate::keys::Capability;
 use crate::{require, App, Error, Result};
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -97,6 +98,7 @@ pub const CODES_PER_JOB: i64 = 1_000_000;
 pub struct ClaimCodesBody {
     /// How many codes to make, each taking one unit of stock: up to 10000 within the call
     /// (201), up to 1000000 by a background job (202).
+    #[schema(minimum = 1, maximum = 1000000)]
     pub count: i64,
 }
 
@@ -303,7 +305,7 @@ impl App {
         template_id: Id,
         body: LinkBody,
     ) -> Result<LinkAnswer> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::LinksAndCodes.roles())?;
         self.distributed(principal, &template_id, Route::Link { valid: true })
             .await?;
         let now = self.now();
@@ -363,7 +365,7 @@ impl App {
         template_id: Id,
         body: ClaimCodesBody,
     ) -> Result<CodesMade> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::LinksAndCodes.roles())?;
         self.distributed(principal, &template_id, Route::Code { valid: true })
             .await?;
         if body.count < 1 {

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::members::MemberView;
 
+use crate::keys::Capability;
 use crate::{require, App, Error, Result, Role};
 
 /// The longest period the dashboard reports.
@@ -23,6 +24,7 @@ const MAX_DAYS: u32 = 366;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
 }
 
@@ -80,7 +82,7 @@ pub struct Dashboard {
 impl App {
     /// The dashboard over the last `days` days, confined to the caller's templates.
     pub async fn dashboard(&self, principal: &Principal, q: DashboardQuery) -> Result<Dashboard> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::Dashboard.roles())?;
         let days = q.days.unwrap_or(30);
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(Error::field(

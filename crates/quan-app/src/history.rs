@@ -34,6 +34,7 @@ pub struct IngestBody {
     /// paid, shipped, confirmed, completed (these count as purchases), refunded or cancelled.
     pub status: String,
     pub channel: Option<Label>,
+    #[schema(max_items = 2000)]
     pub lines: Vec<IngestLine>,
 }
 
@@ -46,8 +47,10 @@ pub struct IngestLine {
     /// Default: the product's category, when the product is known.
     pub category: Option<Label>,
     /// Units (0 is kept: real data has such lines).
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub qty: i64,
     /// What the line paid, minor units.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub amount: i64,
 }
 
@@ -192,6 +195,7 @@ pub struct HistoryOrderView {
 pub struct OrderListQuery {
     /// Only this member's orders.
     pub user_id: Option<Id>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -66,6 +66,7 @@ pub struct NewKeyBody {
     pub role: Role,
     /// The stores a merchant or guide key is confined to (required for those roles).
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub store_ids: Option<Vec<Id>>,
     /// The user a customer key speaks for (required for customers); for a guide key, the
     /// guide's id (its tasks are those of the members it guides).
@@ -91,6 +92,67 @@ pub struct MeView {
     pub store_ids: Vec<String>,
     /// The user a customer key speaks for, or the guide a guide key is.
     pub user_id: Option<String>,
+    /// The parts of the API this key may use.
+    pub capabilities: Vec<Capability>,
+}
+
+/// A part of the API and the roles that may use it: the one table the use cases check
+/// (`require(principal, Capability::X.roles())`) and `GET /v1/me` answers, so a client offers
+/// what a key may do without a role table of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// The dashboard of the caller's templates.
+    Dashboard,
+    /// Templates: list and read (a merchant's or guide's own stores only).
+    ReadTemplates,
+    /// Templates: create, edit drafts, activate, pause and end.
+    WriteTemplates,
+    /// Signed claim links and pre-made claim codes for templates.
+    LinksAndCodes,
+    /// Quotes and wallets for any member (a customer's key quotes for itself only).
+    QuoteForMembers,
+    /// Members, their 360° view and their events.
+    Members,
+    /// Segments: make, preview, list.
+    Segments,
+    /// Campaigns: make, run, review.
+    Campaigns,
+}
+
+impl Capability {
+    const ALL: [Capability; 8] = [
+        Capability::Dashboard,
+        Capability::ReadTemplates,
+        Capability::WriteTemplates,
+        Capability::LinksAndCodes,
+        Capability::QuoteForMembers,
+        Capability::Members,
+        Capability::Segments,
+        Capability::Campaigns,
+    ];
+
+    /// The roles that hold this capability.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Capability::Dashboard | Capability::WriteTemplates | Capability::LinksAndCodes => {
+                &[Role::Platform, Role::Merchant]
+            }
+            Capability::ReadTemplates => &[Role::Platform, Role::Merchant, Role::Guide],
+            Capability::QuoteForMembers
+            | Capability::Members
+            | Capability::Segments
+            | Capability::Campaigns => &[Role::Platform],
+        }
+    }
+
+    /// The capabilities a role holds.
+    pub fn of(role: Role) -> Vec<Capability> {
+        Capability::ALL
+            .into_iter()
+            .filter(|c| c.roles().contains(&role))
+            .collect()
+    }
 }
 
 impl App {
@@ -100,6 +162,7 @@ impl App {
             role: principal.role,
             store_ids: principal.store_ids.clone(),
             user_id: principal.user_id.clone(),
+            capabilities: Capability::of(principal.role),
         }
     }
 

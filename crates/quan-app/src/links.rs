@@ -5,15 +5,19 @@
 //! characters under quan's own address, which redirects to the claim page until the link expires.
 
 use jiff::Timestamp;
+use quan_core::access::Principal;
+use quan_core::claim::Route;
 use quan_core::link;
+use quan_core::template::Channel;
+use quan_core::ErrorCode;
 use quan_store::NewShortLink;
 use rand::distr::{Alphanumeric, SampleString};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::center::PublicTemplate;
+use crate::center::{Asking, PublicTemplate};
 use crate::claims::LinkAnswer;
-use crate::{App, Error, Result};
+use crate::{App, Error, Result, Role};
 
 /// Characters in a short code: 62^7 ≈ 3.5 × 10^12 codes.
 const SHORT_CODE_LEN: usize = 7;
@@ -32,6 +36,23 @@ pub struct LinkView {
     /// The link can no longer be claimed with.
     pub expired: bool,
     pub template: PublicTemplate,
+    /// Whether the calling customer's claim with this link would be accepted now, decided as
+    /// the claim itself decides; `null` when the caller is no customer (no key, an operator's
+    /// key): the page cannot know before the member is known.
+    pub claimable: Option<bool>,
+    /// Why not, as the claim would answer it (`invalid_link`, `user_limit`, `out_of_stock`, ...);
+    /// `null` when claimable or unknown.
+    pub reason: Option<ErrorCode>,
+}
+
+/// `?channel=&region=`: where the member opened the link, as the claim will say it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkQuery {
+    /// The channel the member claims on (templates that restrict channels need it).
+    pub channel: Option<Channel>,
+    /// The member's region code (templates that restrict regions need it).
+    pub region: Option<String>,
 }
 
 impl App {
@@ -72,24 +93,56 @@ impl App {
         })
     }
 
-    /// What a signed link offers, for the claim page (no key: holding the link is the right to
-    /// see it). A forged or malformed link, or one whose template is gone, is not found.
-    pub async fn link_view(&self, signed: &str) -> Result<LinkView> {
+    /// What a signed link offers, for the claim page (no key needed: holding the link is the
+    /// right to see it), and, for a customer's key, whether that customer may claim with it. A
+    /// forged or malformed link, or one whose template is gone, is not found.
+    pub async fn link_view(
+        &self,
+        caller: Option<&Principal>,
+        signed: &str,
+        q: LinkQuery,
+    ) -> Result<LinkView> {
         // Every refusal of `open` (malformed, forged) reads the same: no such link.
         let claims = link::open(&self.link_secret, signed)
-            .map_err(|_| Error::field(quan_core::ErrorCode::NotFound, "link", "no such link"))?;
+            .map_err(|_| Error::field(ErrorCode::NotFound, "link", "no such link"))?;
         let record = self
             .store
             .template(&claims.template_id)
             .await?
             .ok_or_else(|| Error::not_found("link"))?;
         let expires_at = Timestamp::from_second(claims.expires_at).map_err(Error::failure)?;
+        let now = self.now();
+        let customer = caller
+            .filter(|p| p.role == Role::Customer)
+            .and_then(|p| p.user_id.as_deref());
+        let decided = match customer {
+            Some(user_id) => {
+                let valid = link::verify(
+                    &self.link_secret,
+                    signed,
+                    &claims.template_id,
+                    user_id,
+                    now.as_second(),
+                )
+                .is_ok();
+                let ask = Asking {
+                    user_id,
+                    channel: q.channel,
+                    region: q.region.as_deref(),
+                    route: Route::Link { valid },
+                };
+                Some(self.would_claim(&record, &ask).await?)
+            }
+            None => None,
+        };
         Ok(LinkView {
             template_id: claims.template_id,
             expires_at,
             user_id: claims.user_id,
-            expired: self.now() >= expires_at,
+            expired: now >= expires_at,
             template: record.into(),
+            claimable: decided.map(|d| d.is_ok()),
+            reason: decided.and_then(|d| d.err()),
         })
     }
 

@@ -2,7 +2,7 @@
 //! customer known only from orders is listed too, as no member).
 
 use jiff::Timestamp;
-use quan_core::access::{Principal, Role};
+use quan_core::access::Principal;
 use quan_core::coupon::CouponStatus;
 use quan_core::scrm::{lifecycle, History, LifecycleConfig, RfmScore, Stage};
 use quan_core::text::{Id, Label};
@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::events::{object, EventView};
 use crate::history::OrderSummaryView;
+use crate::keys::Capability;
 use crate::page::{self, PageBody};
 use crate::wallet::{CouponView, LedgerView};
 use crate::{require, App, Error, Result};
@@ -37,8 +38,10 @@ pub struct MemberBody {
     /// The assigned store guide.
     pub guide_id: Option<Id>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub points: i64,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub tags: Vec<Label>,
     /// Anything else (demographics, ...): an object.
     #[serde(default)]
@@ -208,8 +211,10 @@ pub struct Member360 {
 #[into_params(parameter_in = Query)]
 pub struct MemberSearch {
     /// An id prefix (at most 64 characters).
+    #[param(max_length = 64)]
     pub q: Option<String>,
     /// At most this many items (1..=500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,
@@ -251,7 +256,7 @@ impl App {
         id: Id,
         body: MemberBody,
     ) -> Result<(Written, MemberView)> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Members.roles())?;
         if body.id.as_ref().is_some_and(|b| *b != id) {
             return Err(Error::field(
                 ErrorCode::InvalidValue,
@@ -275,7 +280,7 @@ impl App {
         principal: &Principal,
         body: MemberBody,
     ) -> Result<MemberView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Members.roles())?;
         let id = body
             .id
             .clone()
@@ -298,7 +303,7 @@ impl App {
         id: &Id,
         as_of: Option<Timestamp>,
     ) -> Result<MemberView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Members.roles())?;
         let m = self
             .store
             .member(id)
@@ -329,7 +334,7 @@ impl App {
         principal: &Principal,
         q: MemberSearch,
     ) -> Result<PageBody<MemberView>> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Members.roles())?;
         let limit = page::limit(q.limit)?;
         let prefix = match q.q.map(|q| q.trim().to_string()) {
             Some(q) if q.chars().count() > 64 => {

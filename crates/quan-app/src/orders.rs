@@ -37,6 +37,7 @@ pub struct OrderBody {
     pub coupon_ids: Vec<Id>,
     /// How long the lock holds, 60..=86400 seconds (default 900).
     #[serde(default)]
+    #[schema(minimum = 60, maximum = 86400)]
     pub lock_seconds: Option<i64>,
 }
 

@@ -21,6 +21,7 @@ pub struct OutboxQuery {
     /// Only messages of this status.
     pub status: Option<MessageStatus>,
     /// At most this many items (1..=500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,

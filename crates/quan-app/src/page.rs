@@ -12,6 +12,7 @@ use crate::{Error, Result};
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// At most this many items (1..=500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,

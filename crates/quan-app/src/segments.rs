@@ -1,7 +1,7 @@
 //! Segments: listed members or saved rules; their size and members.
 
 use jiff::Timestamp;
-use quan_core::access::{Principal, Role};
+use quan_core::access::Principal;
 use quan_core::scrm::Rule;
 use quan_core::text::{Id, Name};
 use quan_core::ErrorCode;
@@ -9,6 +9,7 @@ use quan_store::scrm::{self, SegmentDefinition, SegmentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::keys::Capability;
 use crate::members::MemberView;
 use crate::page::{self, PageBody, Paging};
 use crate::{require, App, Error, Result};
@@ -79,6 +80,7 @@ pub struct PreviewView {
 pub struct MembersQuery {
     #[param(value_type = Option<String>, format = DateTime)]
     pub as_of: Option<Timestamp>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -156,7 +158,7 @@ impl App {
         id: Id,
         body: SegmentBody,
     ) -> Result<(bool, SegmentView)> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Segments.roles())?;
         let (name, definition) = definition(body)?;
         let now = self.now();
         let existing = self.store.segment(&id).await?;
@@ -189,7 +191,7 @@ impl App {
     }
 
     async fn segment_record(&self, principal: &Principal, id: &str) -> Result<SegmentRecord> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Segments.roles())?;
         self.store
             .segment(id)
             .await?
@@ -216,7 +218,7 @@ impl App {
         principal: &Principal,
         paging: Paging,
     ) -> Result<PageBody<SegmentView>> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Segments.roles())?;
         let page = self
             .store
             .list_segments(paging.limit()?, paging.cursor)
@@ -230,7 +232,7 @@ impl App {
         principal: &Principal,
         body: PreviewBody,
     ) -> Result<PreviewView> {
-        require(principal, &[Role::Platform])?;
+        require(principal, Capability::Segments.roles())?;
         body.rule.validate("rule")?;
         let members = scrm::rule_members(
             self.store.as_ref(),

@@ -25,6 +25,7 @@ pub struct TaskQuery {
     /// One guide's tasks (operators; a guide sees only their own whatever this says).
     pub guide_id: Option<Id>,
     /// At most this many items (1..=500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub cursor: Option<String>,

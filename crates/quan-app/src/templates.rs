@@ -1,13 +1,14 @@
 //! Templates: create, read with live counters, list, edit while draft, and status changes.
 
 use quan_core::access::{Principal, Role};
-use quan_core::template::{StatusAction, Template, TemplateSpec, TemplateStatus};
+use quan_core::template::{StatusAction, Template, TemplateAction, TemplateSpec, TemplateStatus};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
 use quan_store::{new_id, NewTemplate, TemplateFilter, TemplateRecord, TemplateUpdate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::keys::Capability;
 use crate::page::{self, PageBody};
 use crate::{require, App, Error, Result};
 
@@ -16,6 +17,10 @@ use crate::{require, App, Error, Result};
 pub struct TemplateView {
     pub id: String,
     pub status: TemplateStatus,
+    /// What its status allows: `edit` (a draft), and the status changes that move it on.
+    pub allowed_actions: Vec<TemplateAction>,
+    /// Campaigns may grant it: its distribution has `campaign_only`.
+    pub campaign_grantable: bool,
     /// Coupons created for members: claims, grants and pre-made claim codes.
     pub issued: i64,
     /// Coupons that reached a wallet.
@@ -36,6 +41,8 @@ impl From<TemplateRecord> for TemplateView {
     fn from(t: TemplateRecord) -> Self {
         TemplateView {
             id: t.id,
+            allowed_actions: t.status.actions(),
+            campaign_grantable: crate::campaigns::campaign_only(&t.spec),
             status: t.status,
             issued: t.issued,
             claimed: t.claimed,
@@ -57,6 +64,7 @@ pub struct TemplateQuery {
     /// `platform`, `store`, `category` or `product`.
     pub scope: Option<String>,
     pub store_id: Option<Id>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -102,7 +110,7 @@ impl App {
         principal: &Principal,
         spec: TemplateSpec,
     ) -> Result<TemplateView> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::WriteTemplates.roles())?;
         let template = Template::parse(spec)?;
         may_author(principal, &template)?;
         let now = self.now();
@@ -120,7 +128,7 @@ impl App {
 
     /// A template with its live counters.
     pub async fn template(&self, principal: &Principal, id: &Id) -> Result<TemplateView> {
-        require(principal, &[Role::Platform, Role::Merchant, Role::Guide])?;
+        require(principal, Capability::ReadTemplates.roles())?;
         Ok(self.visible_template(principal, id).await?.into())
     }
 
@@ -130,7 +138,7 @@ impl App {
         principal: &Principal,
         q: TemplateQuery,
     ) -> Result<PageBody<TemplateView>> {
-        require(principal, &[Role::Platform, Role::Merchant, Role::Guide])?;
+        require(principal, Capability::ReadTemplates.roles())?;
         let limit = page::limit(q.limit)?;
         if let Some(kind) = &q.scope {
             if !["platform", "store", "category", "product"].contains(&kind.as_str()) {
@@ -197,7 +205,7 @@ impl App {
         id: &Id,
         spec: TemplateSpec,
     ) -> Result<TemplateView> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::WriteTemplates.roles())?;
         self.visible_template(principal, id).await?;
         let template = Template::parse(spec)?;
         may_author(principal, &template)?;
@@ -222,7 +230,7 @@ impl App {
         id: &Id,
         action: StatusAction,
     ) -> Result<TemplateView> {
-        require(principal, &[Role::Platform, Role::Merchant])?;
+        require(principal, Capability::WriteTemplates.roles())?;
         self.visible_template(principal, id).await?;
         match self
             .store

@@ -93,6 +93,7 @@ pub struct CouponDetail {
 #[serde(deny_unknown_fields)]
 pub struct WalletParams {
     pub status: Option<CouponStatus>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -51,6 +51,20 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// `Option<Caller>`: no key is no caller (`None`); a key that is given must be known (401).
+impl axum::extract::OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Option<Self>> {
+        if parts.extensions.get::<Resolved>().is_none() && bearer(parts).is_none() {
+            return Ok(None);
+        }
+        <Caller as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// A JSON body read with `quan_app::input::parse`, with its bytes (for idempotency keys).
 pub struct Body<T>(pub T, pub Bytes);
 

@@ -54,7 +54,7 @@ function SignIn() {
     setNotice(null);
     try {
       const s = await signInWith(key.trim());
-      if (s.role === "customer") setNotice(t("customerKey"));
+      if (!order.some((a) => can(s, a))) setNotice(t("customerKey"));
       else setSession(s);
     } catch (err) {
       setError(err);

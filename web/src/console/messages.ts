@@ -7,7 +7,7 @@ export const shell = {
   signIn: ["登录", "Sign in"],
   signOut: ["退出", "Sign out"],
   signInIntro: ["用 API 密钥登录。控制台只显示该角色可做的操作。", "Sign in with an API key. The console shows only what its role may do."],
-  customerKey: ["这是会员密钥，请在领券页使用。", "This is a member's key: use it on the claim page."],
+  customerKey: ["这个密钥不能使用控制台（会员密钥请在领券页使用）。", "This key may use nothing in the console (a member's key: use it on the claim page)."],
   nav: ["主导航", "Main navigation"],
   dashboard: ["概览", "Dashboard"],
   templates: ["券模板", "Templates"],

@@ -1,19 +1,15 @@
 // The signed-in operator: their API key, what it may do (from GET /v1/me), and API calls with it.
 
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
-import { ApiError, call } from "../shared/api";
+import { ApiError, call, type Schemas } from "../shared/api";
 
-export type Role = "platform" | "merchant" | "guide" | "customer";
+export type Role = Schemas["Role"];
+export type Capability = Schemas["Capability"];
 
-export interface Me {
-  role: Role;
-  store_ids: string[];
-  user_id: string | null;
-}
+/** GET /v1/me: the key's role, stores, user and what it may do. */
+export type Me = Schemas["MeView"];
 
-export interface Session extends Me {
-  key: string;
-}
+export type Session = Me & { key: string };
 
 const KEY = "quan.console.session";
 
@@ -72,15 +68,25 @@ export function useApi() {
   );
 }
 
-/** What each role sees in the console; the API refuses the rest anyway. */
+/** The console's areas, each shown when the key holds its capability (GET /v1/me answers
+ * them; the console keeps no role table of its own). */
+const NEEDS = {
+  dashboard: "dashboard",
+  templates: "read_templates",
+  sandbox: "quote_for_members",
+  members: "members",
+  segments: "segments",
+  campaigns: "campaigns",
+} as const satisfies Record<string, Capability>;
+
+export type Area = keyof typeof NEEDS;
+
+/** Whether the session's key may use `area` (a session kept from before capabilities has none). */
 export function can(session: Session, area: Area): boolean {
-  const allowed: Record<Role, Area[]> = {
-    platform: ["dashboard", "templates", "sandbox", "members", "segments", "campaigns"],
-    merchant: ["dashboard", "templates"],
-    guide: ["templates"],
-    customer: [],
-  };
-  return allowed[session.role].includes(area);
+  return may(session, NEEDS[area]);
 }
 
-export type Area = "dashboard" | "templates" | "sandbox" | "members" | "segments" | "campaigns";
+/** Whether the session's key holds `capability`. */
+export function may(session: Session | null, capability: Capability): boolean {
+  return session?.capabilities?.includes(capability) ?? false;
+}

@@ -1,46 +1,14 @@
 // The member pages' API calls: the member's token (URL fragment or this phone), who it is, and claiming once per attempt.
-import { ApiError, call } from "../shared/api";
-import type { Benefit, Scope, Validity } from "../shared/terms";
+import { ApiError, call, type Schemas } from "../shared/api";
 
 /** A template as members may see it (GET /v1/links/{link}, GET /v1/center). */
-export interface PublicTemplate {
-  id: string;
-  name: string;
-  description?: string | null;
-  status: string;
-  scope: Scope;
-  benefit: Benefit;
-  validity: Validity;
-  distribution: string[];
-  channels: string[] | null;
-  regions: string[] | null;
-  claim_window?: { from?: string | null; until?: string | null } | null;
-  usable_hours?: { from: string; until: string }[] | null;
-  usable_weekdays?: number[] | null;
-  usable_on_orders?: number[] | null;
-  excludes_activity_price?: boolean;
-  stock: number | null;
-  remaining: number | null;
-  per_user_limit: number | null;
-  per_user_daily_limit: number | null;
-}
+export type PublicTemplate = Schemas["PublicTemplate"];
 
-/** GET /v1/links/{link}. */
-export interface LinkInfo {
-  template_id: string;
-  expires_at: string | null;
-  user_id: string | null;
-  expired: boolean;
-  template: PublicTemplate;
-}
+/** GET /v1/links/{link}: the link's coupon and, for a member's token, whether they may claim it. */
+export type LinkInfo = Schemas["LinkView"];
 
 /** POST /v1/templates/{id}/claim → 201. */
-export interface Claimed {
-  coupon_id: string;
-  code: string;
-  valid_from: string;
-  valid_until: string;
-}
+export type Claimed = Schemas["ClaimedBody"];
 
 const TOKEN_KEY = "quan.member.token";
 
@@ -83,7 +51,7 @@ const ids = new Map<string, string>();
 export async function memberId(token: string): Promise<string> {
   const known = ids.get(token);
   if (known) return known;
-  const me = await call<{ role: string; user_id: string | null }>(token, "GET", "/v1/me");
+  const me = await call<Schemas["MeView"]>(token, "GET", "/v1/me");
   if (me.role !== "customer" || !me.user_id) throw new ApiError(403, "not_customer", "not a customer token");
   ids.set(token, me.user_id);
   return me.user_id;

@@ -1,7 +1,7 @@
 // The coupon center (center.html at /center): the public coupons a member may claim, paged, each claimable in one tap.
 import { StrictMode, useEffect, useRef, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
-import { ApiError, call, type Page } from "../shared/api";
+import { ApiError, call, type Page, type Schemas } from "../shared/api";
 import { useLang } from "../shared/i18n";
 import {
   ClaimAttempt,
@@ -11,7 +11,6 @@ import {
   storedToken,
   takeFragmentToken,
   type Claimed,
-  type PublicTemplate,
 } from "./api";
 import { channelParam, localTime } from "./format";
 import { useMember } from "./messages";
@@ -21,11 +20,8 @@ takeFragmentToken();
 const channel = channelParam();
 const LIMIT = 20;
 
-interface Item {
-  template: PublicTemplate;
-  claimable: boolean;
-  reason: string | null;
-}
+/** A coupon of the center and whether this member may claim it (decided by the server). */
+type Item = Schemas["CenterItem"];
 /** One page of the list, with the cursor that fetched it (to fetch it again after a claim). */
 interface Chunk {
   cursor: string | null;

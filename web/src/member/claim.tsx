@@ -1,4 +1,6 @@
-// The member claim page (claim.html): a signed link's coupon and terms, claimed with the member's token; /s/… unknown short links.
+// The member claim page (claim.html): a signed link's coupon and terms, whether the member may
+// claim it (the server decides: GET /v1/links/{link} with the member's token), and the claim;
+// /s/… unknown short links.
 import { StrictMode, useEffect, useRef, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, call } from "../shared/api";
@@ -14,6 +16,21 @@ const link = params.get("link");
 const channel = channelParam();
 
 type Load = { kind: "loading" } | { kind: "bad" } | { kind: "error"; e: unknown } | { kind: "ok"; info: LinkInfo };
+
+/** The link as the server shows it to `token`'s member (or to anyone, without a token): the
+ * coupon, and whether that member may claim it now. A token the server does not know is
+ * forgotten and the link read again without it. */
+async function readLink(link: string, token: string | null): Promise<LinkInfo> {
+  const q = new URLSearchParams(channel ? { channel } : {}).toString();
+  const path = `/v1/links/${encodeURIComponent(link)}${q ? `?${q}` : ""}`;
+  try {
+    return await call<LinkInfo>(token, "GET", path);
+  } catch (e) {
+    if (!(token && e instanceof ApiError && e.status === 401)) throw e;
+    forgetToken();
+    return call<LinkInfo>(null, "GET", path);
+  }
+}
 
 function ClaimPage() {
   if (location.pathname.startsWith("/s/")) return <UnknownShortLink />;
@@ -41,7 +58,7 @@ function LinkPage() {
     if (!link) return;
     setLoad({ kind: "loading" });
     try {
-      setLoad({ kind: "ok", info: await call<LinkInfo>(null, "GET", `/v1/links/${encodeURIComponent(link)}`) });
+      setLoad({ kind: "ok", info: await readLink(link, storedToken()) });
     } catch (e) {
       setLoad(e instanceof ApiError && (e.status === 404 || e.status === 400) ? { kind: "bad" } : { kind: "error", e });
     }
@@ -94,27 +111,26 @@ function LoadError({ e, retry }: { e: unknown; retry(): void }) {
   );
 }
 
-/** The coupon of a valid link, and what the member may do with it. */
+/** The coupon of a valid link, and what the server says the member may do with it. */
 function Offer({ info, link }: { info: LinkInfo; link: string }) {
   const t = useMember();
   const l = useLang();
-  // The card's stock is read again after a claim; what may be done stays as first loaded.
+  // The card's stock is read again after a claim; the server's answer stays as first loaded.
   const [tpl, setTpl] = useState(info.template);
   async function reread() {
     try {
-      setTpl((await call<LinkInfo>(null, "GET", `/v1/links/${encodeURIComponent(link)}`)).template);
+      setTpl((await readLink(link, storedToken())).template);
     } catch {
       // The card keeps what it showed; the claim's own outcome is already on the page.
     }
   }
-  // Known before any tap: an expired link, a template that is not running, no stock left.
+  // The server's answer: an expired link refuses everyone; for a known member, `claimable` and
+  // its `reason` (null without a token: the claim itself will say).
   const blocked = info.expired
     ? t("expiredLink")
-    : info.template.status !== "active"
-      ? reasonText("not_claimable_now", l)
-      : info.template.remaining === 0
-        ? reasonText("out_of_stock", l)
-        : null;
+    : info.claimable === false
+      ? reasonText(info.reason ?? "internal", l)
+      : null;
   return (
     <>
       <CouponCard tpl={tpl} />

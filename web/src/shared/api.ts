@@ -1,4 +1,9 @@
-// The one way the pages talk to quan's HTTP API: JSON in, JSON out, errors as ApiError.
+// The one way the pages talk to quan's HTTP API: JSON in, JSON out, errors as ApiError; the
+// API's own types, generated from /openapi.json into api-types.ts (`npm run api-types`).
+import type { components } from "./api-types";
+
+/** The API's schemas by name: `Schemas["TemplateView"]`. */
+export type Schemas = components["schemas"];
 
 /** An error answered by the API: `{"error": {"code", "message", "field"?}}` and its status. */
 export class ApiError extends Error {

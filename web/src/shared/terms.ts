@@ -1,24 +1,12 @@
 // A coupon's terms as a member reads them ("满99减10 · 领取后30天内有效"), from a template body.
 
+import type { Schemas } from "./api";
 import { shortYuan } from "./money";
 import type { Lang } from "./i18n";
 
-export type Benefit =
-  | { kind: "reduction"; threshold: number; off: number }
-  | { kind: "percent"; min_amount?: number; min_items?: number; rate_bp: number; cap?: number }
-  | { kind: "tiered"; tiers: { min_items: number; rate_bp: number }[] }
-  | { kind: "gift"; threshold: number; gift_sku: string }
-  | { kind: "free_shipping"; threshold: number; cap?: number };
-
-export type Validity =
-  | { kind: "fixed"; valid_from: string; valid_until: string }
-  | { kind: "relative"; days: number; from_next_day?: boolean };
-
-export type Scope =
-  | { kind: "platform"; categories?: string[] }
-  | { kind: "store"; store_id: string }
-  | { kind: "category"; store_id: string; categories: string[] }
-  | { kind: "product"; store_id: string; skus: string[] };
+export type Benefit = Schemas["Benefit"];
+export type Validity = Schemas["Validity"];
+export type Scope = Schemas["Scope"];
 
 /** An RFC 3339 time as the reader's local date: "2027.01.01". */
 export function localDate(rfc3339: string): string {

@@ -34,6 +34,7 @@ pub struct CampaignSpec {
     /// The share of the audience held out (0..10000 basis points), by a stable hash of campaign
     /// and member: recorded, never treated.
     #[serde(default)]
+    #[schema(maximum = 10000)]
     pub holdout_bp: u32,
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -53,6 +54,7 @@ pub enum Trigger {
     Event {
         event: EventKind,
         #[serde(default)]
+        #[schema(maximum = 8784)]
         delay_hours: Option<u32>,
         #[serde(default)]
         #[schema(value_type = Option<Object>)]
@@ -62,7 +64,11 @@ pub enum Trigger {
     /// then.
     Schedule { weekdays: Vec<u8>, at: String },
     /// Members whose join (or last order) is at least `hours` old, with no order since.
-    Inactivity { since: Since, hours: u32 },
+    Inactivity {
+        since: Since,
+        #[schema(minimum = 1, maximum = 8784)]
+        hours: u32,
+    },
     /// The audience as of activation, once.
     Once,
 }
@@ -122,9 +128,11 @@ pub enum Since {
     LastOrder,
 }
 
-/// Who may enter a campaign.
+/// Who may enter a campaign. (Named `CampaignAudience` in the API's document: a template's
+/// `Audience` is another union, and one name would hide it.)
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schema(as = CampaignAudience)]
 pub enum Audience {
     /// Everyone.
     #[default]

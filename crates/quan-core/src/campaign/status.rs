@@ -14,8 +14,10 @@ pub enum CampaignStatus {
     Ended,
 }
 
-/// A status change an operator asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A status change an operator asks for (the API answers the ones a campaign's status allows
+/// with each campaign, so clients show them without knowing the rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum CampaignAction {
     Activate,
     Pause,
@@ -55,6 +57,16 @@ impl CampaignStatus {
             _ => None,
         }
     }
+
+    /// The status changes that move a campaign on from here (repeating the current status is
+    /// allowed but changes nothing).
+    pub fn actions(self) -> Vec<CampaignAction> {
+        use CampaignAction::*;
+        [Activate, Pause, Resume, End]
+            .into_iter()
+            .filter(|a| self.apply(*a).is_some_and(|to| to != self))
+            .collect()
+    }
 }
 
 impl CampaignAction {
@@ -85,5 +97,13 @@ mod tests {
         assert_eq!(Ended.apply(Resume), None);
         assert_eq!(Ended.apply(Activate), None);
         assert_eq!(Ended.apply(End), Some(Ended));
+    }
+
+    #[test]
+    fn actions_move_on() {
+        assert_eq!(Draft.actions(), vec![Activate, End]);
+        assert_eq!(Active.actions(), vec![Pause, End]);
+        assert_eq!(Paused.actions(), vec![Resume, End]);
+        assert_eq!(Ended.actions(), vec![]);
     }
 }

@@ -17,16 +17,20 @@ pub const MAX_LINES: usize = 1_000;
 #[serde(deny_unknown_fields)]
 pub struct Line {
     #[serde(deserialize_with = "crate::text::de_id")]
+    #[schema(value_type = crate::text::Id)]
     pub line_id: String,
     #[serde(deserialize_with = "crate::text::de_id")]
+    #[schema(value_type = crate::text::Id)]
     pub sku: String,
     #[serde(deserialize_with = "crate::text::de_id")]
+    #[schema(value_type = crate::text::Id)]
     pub store_id: String,
     #[serde(
         default,
         deserialize_with = "crate::text::de_label",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = Option<crate::text::Label>)]
     pub category: Option<String>,
     /// The list price of one unit, minor units.
     pub unit_price: i64,

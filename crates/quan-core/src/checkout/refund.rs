@@ -59,6 +59,7 @@ pub fn paid_lines(lines: &[Line], quote: &Quote) -> Vec<PaidLine> {
 #[serde(deny_unknown_fields)]
 pub struct RefundAsk {
     #[serde(deserialize_with = "crate::text::de_id")]
+    #[schema(value_type = crate::text::Id)]
     pub line_id: String,
     pub qty: i64,
 }

@@ -7,7 +7,7 @@
 pub(crate) mod parse;
 mod status;
 
-pub use status::{stock_after_edit, StatusAction, TemplateStatus};
+pub use status::{stock_after_edit, StatusAction, TemplateAction, TemplateStatus};
 
 use jiff::{civil::Time, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -30,14 +30,23 @@ pub enum Scope {
         categories: Option<Vec<String>>,
     },
     /// One whole store. Merchant layer.
-    Store { store_id: String },
+    Store {
+        #[schema(value_type = crate::text::Id)]
+        store_id: String,
+    },
     /// Some categories of one store. Merchant layer.
     Category {
+        #[schema(value_type = crate::text::Id)]
         store_id: String,
         categories: Vec<String>,
     },
     /// Some SKUs of one store. Merchant layer.
-    Product { store_id: String, skus: Vec<String> },
+    Product {
+        #[schema(value_type = crate::text::Id)]
+        store_id: String,
+        #[schema(value_type = Vec<crate::text::Id>)]
+        skus: Vec<String>,
+    },
 }
 
 impl Scope {
@@ -61,6 +70,7 @@ impl Scope {
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     pub min_items: i64,
+    #[schema(minimum = 1, maximum = 9999)]
     pub rate_bp: i64,
 }
 
@@ -76,6 +86,7 @@ pub enum Benefit {
         min_amount: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         min_items: Option<i64>,
+        #[schema(minimum = 1, maximum = 9999)]
         rate_bp: i64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cap: Option<i64>,
@@ -83,7 +94,11 @@ pub enum Benefit {
     /// 多件多折: the tier with the largest `min_items` reached applies.
     Tiered { tiers: Vec<Tier> },
     /// 满赠: a gift line at price 0 when the base reaches `threshold`.
-    Gift { threshold: i64, gift_sku: String },
+    Gift {
+        threshold: i64,
+        #[schema(value_type = crate::text::Id)]
+        gift_sku: String,
+    },
     /// 包邮: waives one store's shipping fee (up to `cap`).
     FreeShipping {
         threshold: i64,
@@ -118,6 +133,7 @@ pub enum Validity {
     /// From the claim for `days` × 24 h; with `from_next_day`, from the next local midnight for
     /// `days` local days.
     Relative {
+        #[schema(minimum = 1, maximum = 36500)]
         days: i64,
         #[serde(default)]
         from_next_day: bool,
@@ -137,13 +153,16 @@ pub enum Audience {
         tiers: Vec<String>,
     },
     Segment {
+        #[schema(value_type = crate::text::Id)]
         segment_id: String,
     },
     Users {
+        #[schema(value_type = Vec<crate::text::Id>)]
         user_ids: Vec<String>,
     },
     /// Members who joined less than `within_days` × 24 h ago.
     NewMembers {
+        #[schema(minimum = 1, maximum = 36500)]
         within_days: i64,
     },
 }
@@ -217,9 +236,12 @@ impl<'de> Deserialize<'de> for Distribution {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Funding {
+    #[schema(minimum = 0, maximum = 10000)]
     pub platform_bp: i64,
+    #[schema(minimum = 0, maximum = 10000)]
     pub merchant_bp: i64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 10000)]
     pub supplier_bp: i64,
 }
 
@@ -253,6 +275,7 @@ impl ClaimWindow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateSpec {
+    #[schema(min_length = 1, max_length = 256)]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -277,12 +300,15 @@ pub struct TemplateSpec {
     pub regions: Option<Vec<String>>,
     /// Total issuance; `null`: unlimited.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
     pub stock: Option<i64>,
     /// Claims per user in all; `null`: unlimited.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub per_user_limit: Option<i64>,
     /// Claims per user per local day; `null`: unlimited.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub per_user_daily_limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_window: Option<ClaimWindow>,

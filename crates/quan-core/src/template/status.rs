@@ -23,6 +23,17 @@ pub enum StatusAction {
     End,
 }
 
+/// What an operator may do to a template in its status: edit it, or change its status. The
+/// API answers these with each template, so clients show them without knowing the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateAction {
+    Edit,
+    Activate,
+    Pause,
+    End,
+}
+
 impl TemplateStatus {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,6 +65,26 @@ impl TemplateStatus {
             _ => None,
         }
     }
+
+    /// Only a draft's content can be edited.
+    pub fn editable(self) -> bool {
+        self == TemplateStatus::Draft
+    }
+
+    /// What may be done from here: an edit (a draft), and each status change that moves the
+    /// template on (repeating the current status is allowed but changes nothing).
+    pub fn actions(self) -> Vec<TemplateAction> {
+        let edit = self.editable().then_some(TemplateAction::Edit);
+        let moves = [
+            (StatusAction::Activate, TemplateAction::Activate),
+            (StatusAction::Pause, TemplateAction::Pause),
+            (StatusAction::End, TemplateAction::End),
+        ]
+        .into_iter()
+        .filter(|(change, _)| self.apply(*change).is_some_and(|to| to != self))
+        .map(|(_, action)| action);
+        edit.into_iter().chain(moves).collect()
+    }
 }
 
 /// The stock left after an edit of a template whose status is `status` and which has `issued`
@@ -64,7 +95,7 @@ pub fn stock_after_edit(
     issued: i64,
     stock: Option<i64>,
 ) -> Result<Option<i64>, FieldError> {
-    if status != TemplateStatus::Draft {
+    if !status.editable() {
         return Err(FieldError::new(
             ErrorCode::InvalidState,
             "status",
@@ -84,6 +115,16 @@ pub fn stock_after_edit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn actions_move_on() {
+        use TemplateAction::*;
+        use TemplateStatus::*;
+        assert_eq!(Draft.actions(), vec![Edit, Activate, End]);
+        assert_eq!(Active.actions(), vec![Pause, End]);
+        assert_eq!(Paused.actions(), vec![Activate, End]);
+        assert_eq!(Ended.actions(), vec![]);
+    }
 
     #[test]
     fn an_edit_keeps_what_was_issued() {

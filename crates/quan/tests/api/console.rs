@@ -6,26 +6,74 @@ use crate::common;
 use common::{code, field, Backend, TestApp, ADMIN};
 use serde_json::{json, Value};
 
+/// `GET /v1/me` answers the key's role and its capabilities, the table the use cases check: a
+/// merchant's key reads its dashboard and writes its templates, and is refused members.
 async fn me_tells_the_role(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (st, me) = app.get("/v1/me").await;
     assert_eq!((st, me["role"].as_str()), (200, Some("platform")));
+    assert_eq!(
+        me["capabilities"],
+        json!([
+            "dashboard",
+            "read_templates",
+            "write_templates",
+            "links_and_codes",
+            "quote_for_members",
+            "members",
+            "segments",
+            "campaigns"
+        ])
+    );
     let merchant = app.key("merchant", &["s1", "s2"], None).await;
     let (_, me) = app.call("GET", "/v1/me", Some(&merchant), None, &[]).await;
     assert_eq!(
         me,
-        json!({"role": "merchant", "store_ids": ["s1", "s2"], "user_id": null})
+        json!({"role": "merchant", "store_ids": ["s1", "s2"], "user_id": null,
+            "capabilities": ["dashboard", "read_templates", "write_templates", "links_and_codes"]})
     );
+    let (st, _) = app
+        .call("GET", "/v1/members", Some(&merchant), None, &[])
+        .await;
+    assert_eq!(st, 403, "members is no merchant's capability");
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
+    let (_, me) = app.call("GET", "/v1/me", Some(&guide), None, &[]).await;
+    assert_eq!(me["capabilities"], json!(["read_templates"]));
     let customer = app.key("customer", &[], Some("u1")).await;
     let (_, me) = app.call("GET", "/v1/me", Some(&customer), None, &[]).await;
     assert_eq!(
         (me["role"].as_str(), me["user_id"].as_str()),
         (Some("customer"), Some("u1"))
     );
+    assert_eq!(me["capabilities"], json!([]));
     let (st, e) = app.call("GET", "/v1/me", Some("nope"), None, &[]).await;
     assert_eq!((st, code(&e)), (401, "unauthorized"));
 }
 both!(me_tells_the_role);
+
+/// A template answers what its status allows, so the console shows those buttons only.
+async fn templates_say_what_their_status_allows(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let id = app.draft(json!({"distribution": ["campaign_only"]})).await;
+    let allowed = |v: &Value| v["allowed_actions"].clone();
+    let draft = app.template(&id).await;
+    assert_eq!(allowed(&draft), json!(["edit", "activate", "end"]));
+    assert_eq!(draft["campaign_grantable"], true);
+    for (action, then) in [
+        ("activate", json!(["pause", "end"])),
+        ("pause", json!(["activate", "end"])),
+        ("end", json!([])),
+    ] {
+        let (st, v) = app
+            .post(&format!("/v1/templates/{id}/{action}"), json!({}))
+            .await;
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(allowed(&v), then, "after {action}");
+    }
+    let public = app.template(&app.draft(json!({})).await).await;
+    assert_eq!(public["campaign_grantable"], false);
+}
+both!(templates_say_what_their_status_allows);
 
 async fn dashboard_counts_the_period(backend: Backend) {
     let app = TestApp::start(backend).await;

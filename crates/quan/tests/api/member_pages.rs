@@ -1,6 +1,6 @@
 //! What members reach before claiming, on both backends: a signed link's public terms (no key),
-//! short links that redirect until their link expires, and the coupon center decided per
-//! member without claiming anything.
+//! whether the calling customer may claim with it, short links that redirect until their link
+//! expires, and the coupon center decided per member without claiming anything.
 
 use crate::common;
 
@@ -220,3 +220,128 @@ async fn center_decides_for_the_member(backend: Backend) {
     assert_eq!(st, 401);
 }
 both!(center_decides_for_the_member);
+
+/// `GET /v1/links/{link}` answers, for a customer's key, whether that customer's claim with the
+/// link would be accepted, as the claim decides it; for no key or an operator's, that it cannot
+/// know (`claimable: null`). Nothing is claimed by asking.
+async fn link_says_whether_the_caller_may_claim(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app
+        .active(json!({
+            "audience": {"kind": "users", "user_ids": ["vip-1", "vip-2", "vip-3"]},
+            "distribution": ["link_only"], "stock": 2, "per_user_limit": 1,
+            "channels": ["app"],
+        }))
+        .await;
+    let (_, l) = app
+        .post(
+            &format!("/v1/templates/{t}/links"),
+            json!({"expires_at": "2026-03-03T02:00:00Z"}),
+        )
+        .await;
+    let link = l["link"].as_str().unwrap().to_string();
+    let (_, bound) = app
+        .post(
+            &format!("/v1/templates/{t}/links"),
+            json!({"user_id": "vip-2"}),
+        )
+        .await;
+    let bound = bound["link"].as_str().unwrap().to_string();
+    let ask = |key: Option<String>, link: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let (st, v) = app
+                .call(
+                    "GET",
+                    &format!("/v1/links/{link}{query}"),
+                    key.as_deref(),
+                    None,
+                    &[],
+                )
+                .await;
+            assert_eq!(st, 200, "{v}");
+            (v["claimable"].clone(), v["reason"].clone())
+        }
+    };
+    let decided = |ok: bool, reason: Value| (json!(ok), reason);
+    let unknown = (Value::Null, Value::Null);
+
+    let vip1 = app.key("customer", &[], Some("vip-1")).await;
+    let vip2 = app.key("customer", &[], Some("vip-2")).await;
+    let outsider = app.key("customer", &[], Some("someone")).await;
+    assert_eq!(ask(None, link.clone(), "?channel=app").await, unknown);
+    assert_eq!(
+        ask(Some(ADMIN.into()), link.clone(), "?channel=app").await,
+        unknown,
+        "an operator's key is no member"
+    );
+    assert_eq!(
+        ask(Some(vip1.clone()), link.clone(), "?channel=app").await,
+        decided(true, Value::Null)
+    );
+    assert_eq!(
+        ask(Some(vip1.clone()), link.clone(), "").await,
+        decided(false, json!("channel_not_allowed")),
+        "the channel the page says is the claim's"
+    );
+    assert_eq!(
+        ask(Some(outsider), link.clone(), "?channel=app").await,
+        decided(false, json!("not_in_audience"))
+    );
+    assert_eq!(
+        ask(Some(vip1.clone()), bound.clone(), "?channel=app").await,
+        decided(false, json!("invalid_link")),
+        "a link bound to another member"
+    );
+    assert_eq!(
+        ask(Some(vip2.clone()), bound.clone(), "?channel=app").await,
+        decided(true, Value::Null)
+    );
+    assert_eq!(app.template(&t).await["issued"], 0, "asking claims nothing");
+
+    // After a claim the answer follows the same book: the member's limit, then the stock.
+    let (st, c) = app
+        .call(
+            "POST",
+            &format!("/v1/templates/{t}/claim"),
+            Some(&vip1),
+            Some(json!({"user_id": "vip-1", "link": link, "channel": "app"})),
+            &[],
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    assert_eq!(
+        ask(Some(vip1.clone()), link.clone(), "?channel=app").await,
+        decided(false, json!("user_limit"))
+    );
+    let (st, _) = app
+        .claim(
+            &t,
+            json!({"user_id": "vip-3", "link": link, "channel": "app"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    assert_eq!(
+        ask(Some(vip2.clone()), link.clone(), "?channel=app").await,
+        decided(false, json!("out_of_stock"))
+    );
+
+    // An expired link refuses everyone; an unknown key is refused, not taken for no key.
+    app.set_now("2026-03-03T02:00:00Z").await;
+    let (st, v) = app
+        .call(
+            "GET",
+            &format!("/v1/links/{link}?channel=app"),
+            Some(&vip2),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((st, &v["expired"]), (200, &json!(true)));
+    assert_eq!(v["reason"], "invalid_link");
+    let (st, e) = app
+        .call("GET", &format!("/v1/links/{link}"), Some("nope"), None, &[])
+        .await;
+    assert_eq!((st, code(&e)), (401, "unauthorized"));
+}
+both!(link_says_whether_the_caller_may_claim);

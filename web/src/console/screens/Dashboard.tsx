@@ -1,6 +1,7 @@
 // The Dashboard (`/console/`): the period's templates (table and bar chart), today's claims, RFM tiers and stages.
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
+import type { Schemas } from "../../shared/api";
 import { useLang } from "../../shared/i18n";
 import { Table } from "../list";
 import { useApi } from "../session";
@@ -12,24 +13,8 @@ import "./dashboard/dashboard.css";
 
 /** A template's counts, in the order the chart and the table show them. */
 const COUNTS = ["issued", "claimed", "used"] as const;
-type Counts = Record<(typeof COUNTS)[number], number>;
 
-interface DashTemplate extends Counts {
-  id: string;
-  name: string;
-  status: "draft" | "active" | "paused" | "ended";
-  stock: number | null;
-  period: Counts;
-}
-
-interface Dash {
-  from: string;
-  to: string;
-  claims_today: number;
-  templates: DashTemplate[];
-  rfm_tiers: { tier: string | null; members: number }[] | null;
-  stages: { stage: string; members: number }[] | null;
-}
+type Dash = Schemas["Dashboard"];
 
 const PERIODS = ["7", "30", "90"] as const;
 const CHART_TOP = 20;

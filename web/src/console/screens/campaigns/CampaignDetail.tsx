@@ -10,9 +10,9 @@ import { useTemplates } from "../members/useTemplates";
 import { CampaignMembers } from "./CampaignMembers";
 import { useCampaigns } from "./messages";
 import { AllocationPanel, Definition } from "./Definition";
-import type { CampaignView } from "./types";
+import type { CampaignAction, CampaignView } from "./types";
 
-type Move = "activate" | "pause" | "resume" | "end";
+type Move = CampaignAction;
 
 export function CampaignDetail() {
   const { id = "" } = useParams();
@@ -74,8 +74,8 @@ export function CampaignDetail() {
       </>
     );
   const s = campaign.stats;
-  const moves: Move[] =
-    campaign.status === "draft" ? ["activate"] : campaign.status === "active" ? ["pause", "end"] : campaign.status === "paused" ? ["resume", "end"] : [];
+  // The status changes its status allows, as the API answers them.
+  const moves: Move[] = campaign.allowed_actions;
   return (
     <>
       <PageHeader title={campaign.name}>

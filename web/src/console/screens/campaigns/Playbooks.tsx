@@ -3,6 +3,7 @@
 // after editing its JSON, through POST /v1/playbooks (optionally activating its campaigns).
 import { useState } from "react";
 import { Link } from "react-router";
+import type { Schemas } from "../../../shared/api";
 import { useApi } from "../../session";
 import { Badge, ErrorBanner, PageHeader } from "../../ui";
 import { Check } from "../segments/checks";
@@ -58,7 +59,7 @@ function PlaybookCard(props: { id: string; body: (typeof PLAYBOOKS)[number]["bod
     }
     setBusy(true);
     try {
-      const r = await api<{ campaigns: CampaignView[] }>("POST", `/v1/playbooks${activate ? "?activate=true" : ""}`, body);
+      const r = await api<Schemas["PlaybookApplied"]>("POST", `/v1/playbooks${activate ? "?activate=true" : ""}`, body);
       setMade(r.campaigns);
     } catch (e) {
       setError(e);

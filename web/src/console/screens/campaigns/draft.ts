@@ -3,6 +3,12 @@
 import { parseYuan } from "../../../shared/money";
 import type { Action, Audience, CampaignSpec, Trigger } from "./types";
 
+// The API's names for what the form holds as plain strings (its pickers offer only these).
+type EventName = Extract<Trigger, { kind: "event" }>["event"];
+type Stage = Extract<Audience, { kind: "stages" }>["stages"][number];
+type RfmTier = Extract<Audience, { kind: "rfm_tiers" }>["tiers"][number];
+type MessageChannel = Extract<Action, { kind: "message" }>["channel"];
+
 export type ActionKind = Action["kind"];
 
 export interface ActionDraft {
@@ -108,7 +114,7 @@ export function toSpec(d: CampaignDraft): { spec: CampaignSpec; problems: Record
   switch (tr.kind) {
     case "event": {
       const delay = int("trigger.delay_hours", tr.delay_hours);
-      trigger = { kind: "event", event: tr.event, ...(delay !== undefined && { delay_hours: delay }) };
+      trigger = { kind: "event", event: tr.event as EventName, ...(delay !== undefined && { delay_hours: delay }) };
       break;
     }
     case "schedule":
@@ -141,11 +147,11 @@ export function toSpec(d: CampaignDraft): { spec: CampaignSpec; problems: Record
     }
     case "stages":
       if (!au.stages.length) problems["audience.stages"] = "pickOne";
-      audience = { kind: "stages", stages: au.stages };
+      audience = { kind: "stages", stages: au.stages as Stage[] };
       break;
     case "rfm_tiers":
       if (!au.rfm_tiers.length) problems["audience.tiers"] = "pickOne";
-      audience = { kind: "rfm_tiers", tiers: au.rfm_tiers };
+      audience = { kind: "rfm_tiers", tiers: au.rfm_tiers as RfmTier[] };
       break;
   }
 
@@ -168,7 +174,7 @@ export function toSpec(d: CampaignDraft): { spec: CampaignSpec; problems: Record
       case "message":
         return {
           kind: "message",
-          channel: a.channel,
+          channel: a.channel as MessageChannel,
           text: need(`${at}.text`, a.text),
           ...(a.link_template_id && { link_template_id: a.link_template_id }),
         };

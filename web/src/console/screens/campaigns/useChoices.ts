@@ -1,4 +1,5 @@
-// What the campaign builder offers to pick: campaign_only templates and segments (first 100 each).
+// What the campaign builder offers to pick: templates campaigns may grant (as the API says)
+// and segments (first 100 each).
 import { useEffect, useState } from "react";
 import type { Page } from "../../../shared/api";
 import { useApi } from "../../session";
@@ -15,8 +16,7 @@ export function useChoices() {
     api<Page<TemplateView>>("GET", "/v1/templates?limit=100")
       .then((p) => {
         if (!live) return;
-        const dist = (t: TemplateView) => ([] as string[]).concat(t.distribution as string[] | string);
-        setTemplates(p.items.filter((t) => t.status !== "ended" && dist(t).includes("campaign_only")));
+        setTemplates(p.items.filter((t) => t.status !== "ended" && t.campaign_grantable));
       })
       .catch((e) => live && setError(e));
     api<Page<SegmentView>>("GET", "/v1/segments?limit=100")

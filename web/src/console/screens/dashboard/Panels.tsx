@@ -4,10 +4,10 @@ import { RFM_TIERS, STAGES, stageText } from "../../../shared/words";
 import { BarChart, DoughnutChart } from "./charts";
 import { useT } from "./messages";
 
-export function RfmPanel({ tiers }: { tiers: { tier: string | null; members: number }[] }) {
+export function RfmPanel({ tiers }: { tiers: { tier?: string | null; members: number }[] }) {
   const t = useT();
   const order: (string | null)[] = [...RFM_TIERS, null];
-  const rows = [...tiers].sort((a, b) => order.indexOf(a.tier) - order.indexOf(b.tier));
+  const rows = [...tiers].sort((a, b) => order.indexOf(a.tier ?? null) - order.indexOf(b.tier ?? null));
   const labels = rows.map((r) => r.tier ?? t("tierNone"));
   const list = rows.map((r, i) => `${labels[i]} ${r.members.toLocaleString()}`).join(", ");
   return (

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError } from "../../../shared/api";
 import { errorText } from "../../../shared/errors";
 import { useLang } from "../../../shared/i18n";
-import { useApi, useSession } from "../../session";
+import { useApi } from "../../session";
 import { ErrorBanner, PageHeader, TextField } from "../../ui";
 import { CartForm } from "./CartForm";
 import { newLine, toQuoteBody, type CartDraft, type Quote, type QuoteBody } from "./cart";
@@ -16,7 +16,6 @@ export function SandboxPage() {
   const t = useSandbox();
   const l = useLang();
   const api = useApi();
-  const { session } = useSession();
   const [userText, setUserText] = useState("");
   const [userId, setUserId] = useState<string | null>(null);
   const [draft, setDraft] = useState<CartDraft>({ lines: [newLine(1)], shipping: {}, channel: "", region: "", at: "" });
@@ -99,7 +98,6 @@ export function SandboxPage() {
     <>
       <PageHeader title={t("title")} />
       <p className="muted">{t("intro")}</p>
-      {session?.role === "merchant" && <p className="banner">{t("merchantNote")}</p>}
       <form className="card" onSubmit={pick} aria-labelledby="sandbox-member">
         <h2 id="sandbox-member">{t("member")}</h2>
         <div className="row">

@@ -1,4 +1,5 @@
 // The sandbox's cart as typed (yuan strings) and its turn into a quote request (minor units).
+import type { Schemas } from "../../../shared/api";
 import { parseYuan } from "../../../shared/money";
 
 export interface LineDraft {
@@ -20,37 +21,10 @@ export interface CartDraft {
   at: string;
 }
 
-export interface QuoteLine {
-  line_id: string;
-  sku: string;
-  store_id: string;
-  category?: string;
-  unit_price: number;
-  activity_price?: number;
-  qty: number;
-}
-
-export interface QuoteBody {
-  user_id: string;
-  channel?: string;
-  region?: string;
-  at?: string;
-  lines: QuoteLine[];
-  shipping?: Record<string, number>;
-  pin?: string[];
-  exclude?: string[];
-}
-
-export interface Quote {
-  subtotal: number;
-  discount: number;
-  shipping: number;
-  shipping_waived: number;
-  payable: number;
-  coupons: { coupon_id: string; discount: number; lines: { line_id: string; amount: number }[]; store_id?: string }[];
-  gifts: { coupon_id: string; store_id: string | null; sku: string; qty: number }[];
-  not_applied: { coupon_id: string; reason: string }[];
-}
+/** POST /v1/checkout/quote: the request (a cart line is the API's `Line`) and its answer. */
+export type QuoteLine = Schemas["Line"];
+export type QuoteBody = Schemas["QuoteBody"];
+export type Quote = Schemas["Quote"];
 
 /** Which local check a typed value fails: keys are API-style paths (`lines[0].unit_price`). */
 export type LocalErrors = Record<string, "required" | "notAmount" | "notQty">;
@@ -111,7 +85,7 @@ export function toQuoteBody(
   }
   if (Object.keys(errors).length) return { body: null, errors };
   const body: QuoteBody = { user_id: userId.trim(), lines };
-  if (draft.channel) body.channel = draft.channel;
+  if (draft.channel) body.channel = draft.channel as QuoteBody["channel"];
   if (draft.region.trim()) body.region = draft.region.trim();
   if (draft.at) body.at = new Date(draft.at).toISOString();
   if (Object.keys(shipping).length) body.shipping = shipping;

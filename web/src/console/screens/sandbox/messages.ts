@@ -32,7 +32,6 @@ export const sandboxMessages = {
   anyChannel: ["（不指定）", "(none)"],
   region: ["地区（可选）", "Region (optional)"],
   at: ["试算时间（可选，默认现在）", "Price as of (optional, default now)"],
-  merchantNote: ["API 只允许平台运营（及会员本人）试算；商家密钥的试算会被拒绝。", "The API lets only platform operators (and the member) quote: a merchant key's quotes are refused."],
   quote: ["试算", "Quote"],
   quoting: ["试算中…", "Quoting…"],
   notAmount: ["请输入金额，如 99 或 99.50", "Enter an amount such as 99 or 99.50"],

@@ -1,7 +1,7 @@
 // The rule segment builder: name, the rule tree, its live size (debounced preview), and save.
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { ApiError } from "../../../shared/api";
+import { ApiError, type Schemas } from "../../../shared/api";
 import { errorText } from "../../../shared/errors";
 import { useLang } from "../../../shared/i18n";
 import { useApi } from "../../session";
@@ -9,7 +9,7 @@ import { ErrorBanner, PageHeader, TextField } from "../../ui";
 import { useCommon } from "../members/common";
 import { useSegments } from "./messages";
 import { RuleEditor } from "./RuleEditor";
-import { fromRule, newGroup, toRule, update, type Node, type Problems } from "./rule";
+import { fromRule, newGroup, toRule, update, type Node, type Problems, type Rule } from "./rule";
 import type { SegmentView } from "./types";
 
 export function SegmentBuilder() {
@@ -36,7 +36,8 @@ export function SegmentBuilder() {
       .then((s) => {
         if (!live) return;
         setName(s.name);
-        if (s.rule) setTree(fromRule(s.rule));
+        // The builder's tree reads the API's rule (its own type is looser: what a form holds).
+        if (s.rule) setTree(fromRule(s.rule as Rule));
         setLoaded(true);
       })
       .catch((e) => live && setLoadError(e));
@@ -55,7 +56,7 @@ export function SegmentBuilder() {
     if (!ruleJson || !loaded) return;
     let live = true;
     const timer = setTimeout(() => {
-      api<{ size: number; sample: string[] }>("POST", "/v1/segments/preview", { rule: JSON.parse(ruleJson) })
+      api<Schemas["PreviewView"]>("POST", "/v1/segments/preview", { rule: JSON.parse(ruleJson) })
         .then((p) => {
           if (!live) return;
           setPreview({ rule: ruleJson, ...p });

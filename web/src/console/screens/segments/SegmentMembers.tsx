@@ -54,7 +54,7 @@ export function SegmentMembers() {
         </button>
       </PageHeader>
       <ErrorBanner error={error ?? paged.error} />
-      {segment?.size !== undefined && <p className="big">{t("size", { n: segment.size })}</p>}
+      {segment?.size != null && <p className="big">{t("size", { n: segment.size })}</p>}
       <MemberTable paged={paged} empty={t("noMembers")} />
     </>
   );

@@ -1,12 +1,4 @@
 // A segment as the API answers it.
-import type { Rule } from "./rule";
+import type { Schemas } from "../../../shared/api";
 
-export interface SegmentView {
-  id: string;
-  name: string;
-  kind: "listed" | "rule";
-  rule: Rule | null;
-  size?: number;
-  created_at: string;
-  updated_at: string;
-}
+export type SegmentView = Schemas["SegmentView"];

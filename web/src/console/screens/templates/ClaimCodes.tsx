@@ -1,6 +1,6 @@
 // "Claim codes": makes pre-made codes (inline, or by a job followed to the end) and downloads them as CSV.
 import { useEffect, useState, type FormEvent } from "react";
-import { ApiError } from "../../../shared/api";
+import { ApiError, type Schemas } from "../../../shared/api";
 import { errorText } from "../../../shared/errors";
 import { useLang } from "../../../shared/i18n";
 import { useApi, useSession } from "../../session";
@@ -8,13 +8,7 @@ import { ErrorBanner, TextField } from "../../ui";
 import { codesCsv, fetchBlob, saveBlob } from "./download";
 import { useT } from "./messages";
 
-interface Job {
-  job_id: string;
-  status: "running" | "succeeded" | "failed";
-  total: number;
-  done: number;
-  error: { code: string; message: string } | null;
-}
+type Job = Schemas["JobView"];
 
 const SHOWN = 20;
 
@@ -62,7 +56,7 @@ export function ClaimCodes({ templateId, onMade }: { templateId: string; onMade(
     setError(null);
     setBusy(true);
     try {
-      const a = await api<{ codes?: string[] } & Partial<Job>>(
+      const a = await api<Partial<Schemas["ClaimCodesAnswer"]> & Partial<Job>>(
         "POST",
         `/v1/templates/${encodeURIComponent(templateId)}/claim-codes`,
         { count: n },
@@ -126,7 +120,7 @@ export function ClaimCodes({ templateId, onMade }: { templateId: string; onMade(
           <label htmlFor="job-progress">{t("jobProgress")}</label>{" "}
           <progress id="job-progress" max={job.total} value={job.done} />
           <p role="status">
-            {t(`jobStatus_${job.status}`, { done: job.done.toLocaleString(), total: job.total.toLocaleString() })}
+            {t(`jobStatus_${job.status}` as "jobStatus_running", { done: job.done.toLocaleString(), total: job.total.toLocaleString() })}
             {job.error ? ` — ${errorText(new ApiError(0, job.error.code, job.error.message), l)}` : ""}
           </p>
           {job.status !== "running" && job.done > 0 && (

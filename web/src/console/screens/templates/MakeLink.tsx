@@ -1,6 +1,6 @@
 // "Make link": signs a claim link (POST /v1/templates/{id}/links) and shows its URLs and a QR code of the short URL.
 import { useState, type FormEvent } from "react";
-import { ApiError } from "../../../shared/api";
+import { ApiError, type Schemas } from "../../../shared/api";
 import { errorText } from "../../../shared/errors";
 import { useLang } from "../../../shared/i18n";
 import { useApi } from "../../session";
@@ -8,12 +8,7 @@ import { ErrorBanner, TextField } from "../../ui";
 import { useT } from "./messages";
 import { when } from "./Terms";
 
-interface LinkAnswer {
-  link: string;
-  url: string;
-  short_url?: string;
-  expires_at: string;
-}
+type LinkAnswer = Schemas["LinkAnswer"];
 
 export function MakeLink({ templateId }: { templateId: string }) {
   const api = useApi();

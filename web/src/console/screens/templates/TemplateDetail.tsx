@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useLang } from "../../../shared/i18n";
 import { scopeText, termsLine } from "../../../shared/terms";
-import { useApi, useSession } from "../../session";
+import { may, useApi, useSession } from "../../session";
 import { Badge, ErrorBanner, PageHeader } from "../../ui";
 import { ClaimCodes } from "./ClaimCodes";
 import { Counters } from "./Counters";
@@ -12,14 +12,20 @@ import { shown } from "./local";
 import { MakeLink } from "./MakeLink";
 import { useT } from "./messages";
 import { Terms, when } from "./Terms";
-import { actionsFor, type TemplateView } from "./types";
+import type { TemplateAction, TemplateView } from "./types";
+
+/** A status change (the rest of a template's allowed actions is its edit). */
+function isChange(a: TemplateAction): a is Exclude<TemplateAction, "edit"> {
+  return a !== "edit";
+}
 
 export default function TemplateDetail() {
   const { id = "" } = useParams();
   const api = useApi();
   const { session } = useSession();
-  // Store guides may read templates; only operators and merchants change them or hand them out.
-  const operator = session?.role === "platform" || session?.role === "merchant";
+  // What the key may do (GET /v1/me) and what the template's status allows (its allowed_actions).
+  const writes = may(session, "write_templates");
+  const handsOut = may(session, "links_and_codes");
   const l = useLang();
   const t = useT();
   const [tpl, setTpl] = useState<TemplateView | null>(null);
@@ -39,7 +45,7 @@ export default function TemplateDetail() {
     return () => clearInterval(timer);
   }, [load]);
 
-  async function change(action: "activate" | "pause" | "end") {
+  async function change(action: Exclude<TemplateAction, "edit">) {
     if (action === "end" && !window.confirm(t("confirmEnd"))) return;
     setBusy(true);
     setError(null);
@@ -63,8 +69,8 @@ export default function TemplateDetail() {
       </p>
       <PageHeader title={tpl.name}>
         <Badge value={tpl.status} label={t(`status_${tpl.status}`)} />
-        {operator && tpl.status === "draft" && <Link to={`/templates/${encodeURIComponent(tpl.id)}/edit`}>{t("edit")}</Link>}
-        {(operator ? actionsFor(tpl.status) : []).map((a) => (
+        {writes && tpl.allowed_actions.includes("edit") && <Link to={`/templates/${encodeURIComponent(tpl.id)}/edit`}>{t("edit")}</Link>}
+        {(writes ? tpl.allowed_actions.filter(isChange) : []).map((a) => (
           <button key={a} type="button" className={a === "end" ? "secondary" : undefined} disabled={busy} onClick={() => change(a)}>
             {t(a)}
           </button>
@@ -93,8 +99,8 @@ export default function TemplateDetail() {
         <h2 id="terms-title">{t("allTerms")}</h2>
         <Terms tpl={tpl} />
       </section>
-      {operator && <MakeLink templateId={tpl.id} />}
-      {operator && <ClaimCodes templateId={tpl.id} onMade={load} />}
+      {handsOut && <MakeLink templateId={tpl.id} />}
+      {handsOut && <ClaimCodes templateId={tpl.id} onMade={load} />}
     </>
   );
 }

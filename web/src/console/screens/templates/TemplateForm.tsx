@@ -80,7 +80,7 @@ export default function TemplateForm() {
 
   if (loadError) return <ErrorBanner error={loadError} />;
   if (id && !loaded) return <p>{tt("loading")}</p>;
-  if (loaded && loaded.status !== "draft")
+  if (loaded && !loaded.allowed_actions.includes("edit"))
     return (
       <>
         <PageHeader title={t("editTitle")} />

@@ -5,7 +5,7 @@ import type { Page } from "../../../shared/api";
 import { useLang } from "../../../shared/i18n";
 import { termsLine } from "../../../shared/terms";
 import { ListTable } from "../../list";
-import { useApi, useSession } from "../../session";
+import { may, useApi, useSession } from "../../session";
 import { Badge, ErrorBanner, PageHeader, SelectField } from "../../ui";
 import { stockText } from "./Counters";
 import { shown } from "./local";
@@ -46,7 +46,7 @@ export default function TemplateList() {
     return () => clearInterval(timer);
   }, [load]);
 
-  const mayCreate = session?.role === "platform" || session?.role === "merchant";
+  const mayCreate = may(session, "write_templates");
   return (
     <>
       <PageHeader title={t("title")}>

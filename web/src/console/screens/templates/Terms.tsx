@@ -19,7 +19,7 @@ export function Terms({ tpl }: { tpl: TemplateView }) {
   const tt = useT();
   const pct = (bp: number | undefined) => `${(bp ?? 0) / 100}%`;
   const limit = (n: number | null) => (n == null ? t("always") : n.toLocaleString());
-  const a = tpl.audience;
+  const a = tpl.audience ?? { kind: "all" };
   const sep = l === "en" ? ": " : "：";
   const audience =
     (a.kind === "new_members" ? t("audienceWithin", { n: a.within_days }) : t(`audience_${a.kind}`)) +
@@ -39,11 +39,11 @@ export function Terms({ tpl }: { tpl: TemplateView }) {
     [t("sectionAudience"), audience],
     [t("channels"), tpl.channels ? tpl.channels.map((c) => channelText(c, l)).join(", ") : t("allChannels")],
     [t("regionsLegend"), tpl.regions ? tpl.regions.join(", ") : t("allRegions")],
-    [tt("term_stock"), limit(tpl.stock)],
-    [tt("term_perUser"), limit(tpl.per_user_limit)],
-    [tt("term_daily"), limit(tpl.per_user_daily_limit)],
+    [tt("term_stock"), limit(tpl.stock ?? null)],
+    [tt("term_perUser"), limit(tpl.per_user_limit ?? null)],
+    [tt("term_daily"), limit(tpl.per_user_daily_limit ?? null)],
     [t("claimWindow"), tpl.claim_window ? `${when(tpl.claim_window.from, l)} – ${when(tpl.claim_window.until, l)}` : t("always")],
-    [tt("term_distribution"), tpl.distribution.map((d) => t(`dist_${d}` as "dist_public")).join(", ")],
+    [tt("term_distribution"), (tpl.distribution ?? []).map((d) => t(`dist_${d}` as "dist_public")).join(", ")],
     [
       tt("term_funding"),
       `${tt("fundPlatform")} ${pct(tpl.funding.platform_bp)} · ${tt("fundMerchant")} ${pct(tpl.funding.merchant_bp)} · ${tt("fundSupplier")} ${pct(tpl.funding.supplier_bp)}`,

@@ -157,7 +157,7 @@ export function fromTemplate(t: TemplateView): FormState {
   f.usableWeekdays = t.usable_weekdays ?? [];
   f.usableOnOrders = (t.usable_on_orders ?? []).join(", ");
   f.excludesActivityPrice = !!t.excludes_activity_price;
-  const a = t.audience;
+  const a = t.audience ?? { kind: "all" };
   f.audienceKind = a.kind;
   if (a.kind === "tiers") f.audienceTiers = a.tiers.join(", ");
   if (a.kind === "segment") f.segmentId = a.segment_id;
@@ -167,12 +167,12 @@ export function fromTemplate(t: TemplateView): FormState {
   f.channels = t.channels ?? [];
   f.allRegions = t.regions == null;
   f.regions = (t.regions ?? []).join(", ");
-  f.stock = count(t.stock);
-  f.perUserLimit = count(t.per_user_limit);
-  f.perUserDailyLimit = count(t.per_user_daily_limit);
+  f.stock = count(t.stock ?? null);
+  f.perUserLimit = count(t.per_user_limit ?? null);
+  f.perUserDailyLimit = count(t.per_user_daily_limit ?? null);
   f.claimFrom = toLocalInput(t.claim_window?.from);
   f.claimUntil = toLocalInput(t.claim_window?.until);
-  f.distribution = t.distribution;
+  f.distribution = t.distribution ?? [];
   f.fundPlatform = pct(t.funding.platform_bp);
   f.fundMerchant = pct(t.funding.merchant_bp);
   f.fundSupplier = pct(t.funding.supplier_bp);
