@@ -90,14 +90,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 }
 
 /// Path parameters (ids parsed by the one id rule), failures in the error shape.
-pub struct P<T>(pub T);
+pub struct PathIds<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathIds<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(v)) => Ok(P(v)),
+            Ok(Path(v)) => Ok(PathIds(v)),
             Err(e) => {
                 // An id that breaks the id rule says so with its code and names its parameter.
                 if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
@@ -120,14 +120,14 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for P<T> {
 }
 
 /// A query string read with the API's error shape.
-pub struct Q<T>(pub T);
+pub struct QueryParams<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Q<T> {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
         Query::<T>::try_from_uri(&parts.uri)
-            .map(|Query(v)| Q(v))
+            .map(|Query(v)| QueryParams(v))
             .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.body_text()))
     }
 }

@@ -23,34 +23,28 @@
 //! backend only reads the facts and writes the rows.
 
 mod aggregate;
-mod campaigning;
-mod checkout;
-mod claiming;
 mod ids;
-mod learning;
-mod messages;
-mod model;
+mod plan;
 mod postgres;
-mod reports;
+mod records;
 pub mod scrm;
 mod sql;
 mod sqlite;
-mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod traits;
 
-pub use campaigning::{
+pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
+pub use quan_core::checkout::order::OrderStatus;
+pub use records::campaigns::{
     Backlog, CampaignRecord, CampaignStats, EntryRecord, InboxEvent, NewCampaign, NewEntry,
     TreatReport, TriggerMove,
 };
-pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
-pub use learning::{BasketLine, CouponOutcome, EntryOutcome};
-pub use messages::*;
-pub use model::*;
-pub use quan_core::checkout::order::OrderStatus;
-pub use reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
-pub use tasks::*;
+pub use records::learning::{BasketLine, CouponOutcome, EntryOutcome};
+pub use records::messages::*;
+pub use records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
+pub use records::tasks::*;
+pub use records::*;
 pub use traits::*;
 
 /// Every storage trait, for callers: `use quan_store::prelude::*;`.

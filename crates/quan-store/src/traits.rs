@@ -12,16 +12,16 @@ use quan_core::scrm::rfm::RfmInput;
 use quan_core::scrm::{History, Purchase, RfmScore};
 use quan_core::{template::StatusAction, ErrorCode, FieldError};
 
-use crate::campaigning::*;
-use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
-use crate::messages::*;
-use crate::model::*;
-use crate::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
+use crate::records::campaigns::*;
+use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
+use crate::records::messages::*;
+use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
+use crate::records::tasks::*;
+use crate::records::*;
 use crate::scrm::{
     Aggregates, EventRecord, HistoryLine, HistoryOrder, MemberProfile, MemberRecord, OrderFilter,
     OrderSummary, ProductRecord, RfmCuts, SegmentRecord, StoreRecord, Written,
 };
-use crate::tasks::*;
 use crate::Result;
 
 /// Named settings (the tenant's secrets, the SCRM configurations).

@@ -1,10 +1,10 @@
 //! The `quan` command: run the service, migrate, manage keys and templates, and benchmark.
 
 mod allocate;
+mod backtest;
 mod bench;
 mod campaigns;
 mod import;
-mod model;
 mod scrm;
 mod serve;
 
@@ -142,7 +142,7 @@ enum Command {
     /// Propensity models: backtest on a dataset in the Complete Journey layout.
     Model {
         #[command(subcommand)]
-        command: model::ModelCommand,
+        command: backtest::ModelCommand,
     },
     /// Print the OpenAPI 3 document of the HTTP API (as `GET /openapi.json` serves it).
     Openapi,
@@ -275,7 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rfm { command } => scrm::rfm(command).await,
         Command::Segments { command } => scrm::segments(command).await,
         Command::Campaigns { command } => campaigns::run(command).await,
-        Command::Model { command } => model::run(command),
+        Command::Model { command } => backtest::run(command),
         Command::Migrate(db) => {
             let store = db.open().await?;
             println!("{} database is at the latest schema", store.backend());

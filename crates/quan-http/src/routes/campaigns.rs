@@ -11,7 +11,7 @@ use quan_core::text::Id;
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Creates a campaign as a draft; every part is checked and every template it names.
@@ -31,7 +31,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     Ok(Json(state.app.campaign(&p, &id).await?))
 }
@@ -42,7 +42,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(paging): Q<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<CampaignView>>> {
     Ok(Json(state.app.list_campaigns(&p, paging).await?))
 }
@@ -53,8 +53,8 @@ pub async fn list(
 pub async fn members(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(q): Q<EntryQuery>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<EntryQuery>,
 ) -> ApiResult<Json<PageBody<EntryView>>> {
     Ok(Json(state.app.campaign_members(&p, &id, q).await?))
 }
@@ -74,7 +74,7 @@ async fn change(
 pub async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     change(state, caller, id, CampaignAction::Activate).await
 }
@@ -85,7 +85,7 @@ pub async fn activate(
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     change(state, caller, id, CampaignAction::Pause).await
 }
@@ -96,7 +96,7 @@ pub async fn pause(
 pub async fn resume(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     change(state, caller, id, CampaignAction::Resume).await
 }
@@ -107,7 +107,7 @@ pub async fn resume(
 pub async fn end(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     change(state, caller, id, CampaignAction::End).await
 }
@@ -119,7 +119,7 @@ pub async fn end(
 pub async fn apply_playbook(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<ApplyQuery>,
+    QueryParams(q): QueryParams<ApplyQuery>,
     Body(body, _): Body<PlaybookBody>,
 ) -> ApiResult<(StatusCode, Json<PlaybookApplied>)> {
     let activate = q.activate.unwrap_or(false);

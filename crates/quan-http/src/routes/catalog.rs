@@ -9,7 +9,7 @@ use quan_core::text::Id;
 
 use super::written;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Creates or replaces a store: `201` new, `200` otherwise.
@@ -18,7 +18,7 @@ use crate::AppState;
 pub async fn put_store(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<StoreBody>,
 ) -> ApiResult<(StatusCode, Json<StoreView>)> {
     let (w, view) = state.app.put_store(&p, id, body).await?;
@@ -31,7 +31,7 @@ pub async fn put_store(
 pub async fn get_store(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<StoreView>> {
     Ok(Json(state.app.store_view(&p, &id).await?))
 }
@@ -41,7 +41,7 @@ pub async fn get_store(
 pub async fn list_stores(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(paging): Q<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<StoreView>>> {
     Ok(Json(state.app.list_stores(&p, paging).await?))
 }
@@ -52,7 +52,7 @@ pub async fn list_stores(
 pub async fn put_product(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(sku): P<Id>,
+    PathIds(sku): PathIds<Id>,
     Body(body, _): Body<ProductBody>,
 ) -> ApiResult<(StatusCode, Json<ProductView>)> {
     let (w, view) = state.app.put_product(&p, sku, body).await?;
@@ -65,7 +65,7 @@ pub async fn put_product(
 pub async fn get_product(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(sku): P<Id>,
+    PathIds(sku): PathIds<Id>,
 ) -> ApiResult<Json<ProductView>> {
     Ok(Json(state.app.product_view(&p, &sku).await?))
 }
@@ -75,7 +75,7 @@ pub async fn get_product(
 pub async fn list_products(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(paging): Q<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<ProductView>>> {
     Ok(Json(state.app.list_products(&p, paging).await?))
 }

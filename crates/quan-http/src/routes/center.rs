@@ -7,7 +7,7 @@ use quan_app::links::{LinkQuery, LinkView};
 use quan_app::page::PageBody;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Q};
+use crate::extract::{Caller, QueryParams};
 use crate::AppState;
 
 /// A signed link's coupon, whether the link still works, and, with a customer's key, whether
@@ -22,7 +22,7 @@ pub async fn link(
     State(state): State<AppState>,
     caller: Option<Caller>,
     Path(link): Path<String>,
-    Q(q): Q<LinkQuery>,
+    QueryParams(q): QueryParams<LinkQuery>,
 ) -> ApiResult<Json<LinkView>> {
     let caller = caller.map(|Caller(p)| p);
     Ok(Json(state.app.link_view(caller.as_ref(), &link, q).await?))
@@ -35,7 +35,7 @@ pub async fn link(
 pub async fn center(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<CenterQuery>,
+    QueryParams(q): QueryParams<CenterQuery>,
 ) -> ApiResult<Json<PageBody<CenterItem>>> {
     Ok(Json(state.app.coupon_center(&p, q).await?))
 }

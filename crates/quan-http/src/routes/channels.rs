@@ -6,7 +6,7 @@ use quan_app::channels::{ChannelBody, ChannelView};
 use quan_app::page::PageBody;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P};
+use crate::extract::{Body, Caller, PathIds};
 use crate::AppState;
 
 /// Sets a channel's webhook: `sms`, `wechat`, `app_push` or `email` (platform keys only).
@@ -15,7 +15,7 @@ use crate::AppState;
 pub async fn put(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(channel): P<String>,
+    PathIds(channel): PathIds<String>,
     Body(body, _): Body<ChannelBody>,
 ) -> ApiResult<Json<ChannelView>> {
     Ok(Json(state.app.put_channel(&p, &channel, body).await?))

@@ -13,7 +13,7 @@ use quan_core::text::Id;
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, IdempotencyHeader, P};
+use crate::extract::{Body, Caller, IdempotencyHeader, PathIds};
 use crate::AppState;
 
 /// Claims a coupon for a user: the rules of domain.md section 5, in order.
@@ -23,7 +23,7 @@ pub async fn claim(
     State(state): State<AppState>,
     Caller(p): Caller,
     idem: IdempotencyHeader,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, raw): Body<ClaimBody>,
 ) -> ApiResult<(StatusCode, Json<ClaimedBody>)> {
     let key = idem.key(&p, &format!("POST /v1/templates/{id}/claim"), &raw)?;
@@ -37,7 +37,7 @@ pub async fn grant(
     State(state): State<AppState>,
     Caller(p): Caller,
     idem: IdempotencyHeader,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, raw): Body<GrantBody>,
 ) -> ApiResult<(StatusCode, Json<ClaimedBody>)> {
     let key = idem.key(&p, &format!("POST /v1/templates/{id}/grant"), &raw)?;
@@ -51,7 +51,7 @@ pub async fn grant(
 pub async fn create_link(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<LinkBody>,
 ) -> ApiResult<(StatusCode, Json<LinkAnswer>)> {
     Ok(created(state.app.create_link(&p, id, body).await?))
@@ -74,7 +74,7 @@ pub async fn create_link(
 pub async fn create_claim_codes(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<ClaimCodesBody>,
 ) -> ApiResult<Response> {
     Ok(match state.app.create_claim_codes(&p, id, body).await? {

@@ -5,7 +5,7 @@ use axum::Json;
 use quan_app::dashboard::{Dashboard, DashboardQuery};
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, Q};
+use crate::extract::{Caller, QueryParams};
 use crate::AppState;
 
 /// The last `days` days (default 30): the period's templates with issued, claimed and used,
@@ -15,7 +15,7 @@ use crate::AppState;
 pub async fn dashboard(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<DashboardQuery>,
+    QueryParams(q): QueryParams<DashboardQuery>,
 ) -> ApiResult<Json<Dashboard>> {
     Ok(Json(state.app.dashboard(&p, q).await?))
 }

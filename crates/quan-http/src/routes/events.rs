@@ -9,7 +9,7 @@ use quan_core::text::Id;
 
 use super::written;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Records an event: `201` new, `200` the same event again, `409` the id with other content.
@@ -30,8 +30,8 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(paging): Q<Paging>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<EventView>>> {
     Ok(Json(state.app.member_events(&p, &id, paging).await?))
 }

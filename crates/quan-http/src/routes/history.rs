@@ -9,7 +9,7 @@ use quan_core::text::Id;
 
 use super::written;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Ingests an order from outside, idempotent by id: `201` new, `200` updated or unchanged,
@@ -19,7 +19,7 @@ use crate::AppState;
 pub async fn put(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<IngestBody>,
 ) -> ApiResult<(StatusCode, Json<HistoryOrderView>)> {
     let (w, view) = state.app.ingest_order(&p, id, body).await?;
@@ -32,7 +32,7 @@ pub async fn put(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<OrderListQuery>,
+    QueryParams(q): QueryParams<OrderListQuery>,
 ) -> ApiResult<Json<PageBody<OrderSummaryView>>> {
     Ok(Json(state.app.list_history(&p, q).await?))
 }

@@ -11,7 +11,7 @@ use quan_app::page::{PageBody, Paging};
 use quan_core::text::Id;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, P, Q};
+use crate::extract::{Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// A job's progress: `done` of `total`, and its status.
@@ -20,7 +20,7 @@ use crate::AppState;
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<JobView>> {
     Ok(Json(state.app.job(&p, &id).await?))
 }
@@ -31,8 +31,8 @@ pub async fn get(
 pub async fn codes(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(paging): Q<Paging>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<String>>> {
     Ok(Json(state.app.job_codes(&p, &id, paging).await?))
 }
@@ -43,7 +43,7 @@ pub async fn codes(
 pub async fn codes_csv(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Response> {
     let reader = state.app.job_code_reader(&p, &id).await?;
     let file = format!("attachment; filename=\"{}-codes.csv\"", reader.id);

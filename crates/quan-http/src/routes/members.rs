@@ -9,7 +9,7 @@ use quan_core::text::Id;
 
 use super::{created, written};
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Creates or replaces a member's profile; `201` when it is a new member (a customer known
@@ -19,7 +19,7 @@ use crate::AppState;
 pub async fn put(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<MemberBody>,
 ) -> ApiResult<(StatusCode, Json<MemberView>)> {
     let (w, view) = state.app.put_member(&p, id, body).await?;
@@ -45,8 +45,8 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(q): Q<AsOf>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<AsOf>,
 ) -> ApiResult<Json<MemberView>> {
     Ok(Json(state.app.member(&p, &id, q.as_of).await?))
 }
@@ -57,7 +57,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<MemberSearch>,
+    QueryParams(q): QueryParams<MemberSearch>,
 ) -> ApiResult<Json<PageBody<MemberView>>> {
     Ok(Json(state.app.list_members(&p, q).await?))
 }
@@ -68,7 +68,7 @@ pub async fn list(
 pub async fn view_360(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<Member360>> {
     Ok(Json(state.app.member_360(&p, &id).await?))
 }

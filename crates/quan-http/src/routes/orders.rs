@@ -9,7 +9,7 @@ use quan_core::text::Id;
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P};
+use crate::extract::{Body, Caller, PathIds};
 use crate::AppState;
 
 /// Prices the cart with exactly `coupon_ids` and locks them to the order, all or none. The same
@@ -30,7 +30,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<AnyOrder>> {
     Ok(Json(state.app.any_order(&p, &id).await?))
 }
@@ -41,7 +41,7 @@ pub async fn get(
 pub async fn pay(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<OrderView>> {
     Ok(Json(state.app.pay_order(&p, &id).await?))
 }
@@ -52,7 +52,7 @@ pub async fn pay(
 pub async fn cancel(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<OrderView>> {
     Ok(Json(state.app.cancel_order(&p, &id).await?))
 }
@@ -63,7 +63,7 @@ pub async fn cancel(
 pub async fn refund(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<RefundBody>,
 ) -> ApiResult<Json<RefundView>> {
     Ok(Json(state.app.refund_order(&p, &id, body).await?))

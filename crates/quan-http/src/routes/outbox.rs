@@ -7,7 +7,7 @@ use quan_app::page::PageBody;
 use quan_core::text::Id;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Caller, P, Q};
+use crate::extract::{Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Messages in id order, optionally of one status (platform keys only).
@@ -16,7 +16,7 @@ use crate::AppState;
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<OutboxQuery>,
+    QueryParams(q): QueryParams<OutboxQuery>,
 ) -> ApiResult<Json<PageBody<MessageView>>> {
     Ok(Json(state.app.outbox(&p, q).await?))
 }
@@ -27,7 +27,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<MessageView>> {
     Ok(Json(state.app.message(&p, &id).await?))
 }
@@ -39,7 +39,7 @@ pub async fn get(
 pub async fn retry(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<MessageView>> {
     Ok(Json(state.app.retry_message(&p, &id).await?))
 }

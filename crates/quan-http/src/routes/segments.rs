@@ -14,7 +14,7 @@ use quan_core::ErrorCode;
 
 use super::created;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Creates or replaces a segment: a list of members or a rule.
@@ -23,7 +23,7 @@ use crate::AppState;
 pub async fn put(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<SegmentBody>,
 ) -> ApiResult<(StatusCode, Json<SegmentView>)> {
     let (new, view) = state.app.put_segment(&p, id, body).await?;
@@ -52,8 +52,8 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(q): Q<AsOf>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<AsOf>,
 ) -> ApiResult<Json<SegmentView>> {
     Ok(Json(state.app.segment(&p, &id, q.as_of).await?))
 }
@@ -64,7 +64,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(paging): Q<Paging>,
+    QueryParams(paging): QueryParams<Paging>,
 ) -> ApiResult<Json<PageBody<SegmentView>>> {
     Ok(Json(state.app.list_segments(&p, paging).await?))
 }
@@ -86,8 +86,8 @@ pub async fn preview(
 pub async fn members(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(q): Q<MembersQuery>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<MembersQuery>,
 ) -> ApiResult<Json<PageBody<MemberView>>> {
     Ok(Json(state.app.segment_members(&p, &id, q).await?))
 }
@@ -100,8 +100,8 @@ pub async fn members(
 pub async fn members_csv(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
-    Q(q): Q<AsOf>,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<AsOf>,
 ) -> ApiResult<Response> {
     let members = state.app.segment_export(&p, &id, q.as_of).await?;
     let csv_err = |_| ApiError::code(ErrorCode::Internal);

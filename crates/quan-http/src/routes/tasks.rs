@@ -10,7 +10,7 @@ use quan_core::text::Id;
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// A guide's own tasks (platform keys: everyone's), in id order.
@@ -19,7 +19,7 @@ use crate::AppState;
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<TaskQuery>,
+    QueryParams(q): QueryParams<TaskQuery>,
 ) -> ApiResult<Json<PageBody<TaskView>>> {
     Ok(Json(state.app.tasks(&p, q).await?))
 }
@@ -30,7 +30,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TaskView>> {
     Ok(Json(state.app.task(&p, &id).await?))
 }
@@ -42,7 +42,7 @@ pub async fn get(
 pub async fn complete(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<CompleteBody>,
 ) -> ApiResult<Json<TaskView>> {
     Ok(Json(state.app.complete_task(&p, &id, body).await?))
@@ -55,7 +55,7 @@ pub async fn complete(
 pub async fn grant(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<(StatusCode, Json<ClaimedBody>)> {
     Ok(created(state.app.grant_task(&p, &id).await?))
 }

@@ -10,7 +10,7 @@ use quan_core::text::Id;
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// Creates a template as a draft.
@@ -30,7 +30,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TemplateView>> {
     Ok(Json(state.app.template(&p, &id).await?))
 }
@@ -41,7 +41,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Caller(p): Caller,
-    Q(q): Q<TemplateQuery>,
+    QueryParams(q): QueryParams<TemplateQuery>,
 ) -> ApiResult<Json<PageBody<TemplateView>>> {
     Ok(Json(state.app.list_templates(&p, q).await?))
 }
@@ -52,7 +52,7 @@ pub async fn list(
 pub async fn update(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(spec, _): Body<TemplateSpec>,
 ) -> ApiResult<Json<TemplateView>> {
     Ok(Json(state.app.update_template(&p, &id, spec).await?))
@@ -73,7 +73,7 @@ async fn change(
 pub async fn activate(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::Activate).await
 }
@@ -84,7 +84,7 @@ pub async fn activate(
 pub async fn pause(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::Pause).await
 }
@@ -95,7 +95,7 @@ pub async fn pause(
 pub async fn end(
     State(state): State<AppState>,
     caller: Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TemplateView>> {
     change(state, caller, id, StatusAction::End).await
 }

@@ -9,7 +9,7 @@ use quan_app::wallet::{CouponDetail, CouponView, RevokeBody, WalletParams};
 use quan_core::text::Id;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{Body, Caller, P, Q};
+use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
 /// A user's coupons, optionally by status.
@@ -18,8 +18,8 @@ use crate::AppState;
 pub async fn wallet(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(user_id): P<Id>,
-    Q(q): Q<WalletParams>,
+    PathIds(user_id): PathIds<Id>,
+    QueryParams(q): QueryParams<WalletParams>,
 ) -> ApiResult<Json<PageBody<CouponView>>> {
     Ok(Json(state.app.wallet(&p, user_id, q).await?))
 }
@@ -30,7 +30,7 @@ pub async fn wallet(
 pub async fn coupon(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CouponDetail>> {
     Ok(Json(state.app.coupon(&p, &id).await?))
 }
@@ -41,7 +41,7 @@ pub async fn coupon(
 pub async fn revoke(
     State(state): State<AppState>,
     Caller(p): Caller,
-    P(id): P<Id>,
+    PathIds(id): PathIds<Id>,
     Body(body, _): Body<RevokeBody>,
 ) -> ApiResult<Json<CouponDetail>> {
     Ok(Json(state.app.revoke(&p, &id, body).await?))

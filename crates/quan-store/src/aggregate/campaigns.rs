@@ -14,12 +14,12 @@ use super::claims::claim_in;
 use super::outbox::insert_messages;
 use super::page_of;
 use super::tasks::insert_tasks;
-use crate::campaigning::*;
 use crate::ids::new_id;
-use crate::messages::NewMessage;
-use crate::model::*;
+use crate::records::campaigns::*;
+use crate::records::messages::NewMessage;
+use crate::records::tasks::NewTask;
+use crate::records::*;
 use crate::sql::{Column, Ctx, Db, Engine, Row, Strings};
-use crate::tasks::NewTask;
 use crate::traits::Campaigns;
 use crate::{Result, StoreError};
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use super::{id_page, json};
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::{batch, *};
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Catalog;

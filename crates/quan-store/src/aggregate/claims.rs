@@ -1,5 +1,5 @@
 //! Claims: a batch of one template's claims read under its row lock, decided by
-//! `claiming::plan_batch` and written with set-based statements; claim codes; what a claim
+//! `plan::plan_batch` and written with set-based statements; claim codes; what a claim
 //! would be decided on.
 
 use std::collections::{BTreeSet, HashMap};
@@ -11,8 +11,8 @@ use quan_core::template::{Template, TemplateStatus};
 use quan_core::ErrorCode;
 
 use super::segments::in_segment;
-use crate::claiming::{self, BatchFacts, BatchPlan};
-use crate::model::*;
+use crate::plan::claims::{self as plan, BatchFacts, BatchPlan};
+use crate::records::*;
 use crate::scrm::members;
 use crate::sql::{Column, Ctx, Db, Engine, Strings};
 use crate::traits::Claims;
@@ -56,18 +56,18 @@ pub(crate) async fn claim_in(
         remaining,
         prior: prior_answers(db, cmds).await?,
         usable_codes: usable_codes(db, template_id, cmds).await?,
-        members: if claiming::needs_member(&template) {
+        members: if plan::needs_member(&template) {
             let asks: Vec<(&str, Timestamp)> =
                 cmds.iter().map(|c| (c.user_id.as_str(), c.now)).collect();
-            member_facts(db, &asks, claiming::audience_segment(&template)).await?
+            member_facts(db, &asks, plan::audience_segment(&template)).await?
         } else {
             HashMap::new()
         },
         counts: claim_counts(db, template_id, cmds).await?,
     };
-    let plan = claiming::plan_batch(&template, facts, cmds, &ctx.zone)?;
-    write_plan(db, template_id, store_id.as_deref(), &plan).await?;
-    Ok(plan.outcomes)
+    let decided = plan::plan_batch(&template, facts, cmds, &ctx.zone)?;
+    write_plan(db, template_id, store_id.as_deref(), &decided).await?;
+    Ok(decided.outcomes)
 }
 
 /// Committed idempotency records of the batch's keys, per API key.
@@ -333,8 +333,8 @@ impl<E: Engine> Claims for E {
         user_id: &str,
         now: Timestamp,
     ) -> Result<Claimant> {
-        let needs = claiming::needs_member(template);
-        let segment = claiming::audience_segment(template).map(str::to_string);
+        let needs = plan::needs_member(template);
+        let segment = plan::audience_segment(template).map(str::to_string);
         let (template_id, user_id) = (template_id.to_string(), user_id.to_string());
         self.read_point(move |db| {
             Box::pin(async move {

@@ -10,7 +10,7 @@ use quan_core::coupon::{redeemable, CouponStatus, LedgerEvent};
 use quan_core::ErrorCode;
 
 use super::page_of;
-use crate::model::*;
+use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Coupons;
 use crate::{Result, StoreError};

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use quan_core::scrm::event::{member_effect, MemberEffect};
 
 use super::{json, page_of};
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::{batch, *};
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Events;
@@ -89,7 +89,7 @@ impl<E: Engine> Events for E {
                 // In the batch's order: the campaigns' inbox, and what each does to its member.
                 for e in &planned.rows {
                     db.execute(
-                        &crate::campaigning::inbox_sql(ph),
+                        &crate::records::campaigns::inbox_sql(ph),
                         &[&e.id, &e.user_id, &e.kind, &micros(e.at), &micros(now)],
                     )
                     .await?;

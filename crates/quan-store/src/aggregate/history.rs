@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use quan_core::scrm::history::counts;
 
 use super::page_of;
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::ingest::{self, StoredOrder};
 use crate::scrm::{batch, *};
 use crate::sql::{Column, Db, Engine, Row, Strings};

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::model::*;
+use crate::records::*;
 use crate::sql::Engine;
 use crate::traits::Idempotency;
 use crate::Result;

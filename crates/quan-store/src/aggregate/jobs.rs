@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::claims::make_codes;
 use super::page_of;
-use crate::model::*;
+use crate::records::*;
 use crate::sql::{Db, Engine, Row};
 use crate::traits::Jobs;
 use crate::{Result, StoreError};

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use quan_core::coupon::CouponStatus;
 
-use crate::learning::{BasketLine, CouponOutcome, EntryOutcome};
-use crate::model::micros;
+use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
+use crate::records::micros;
 use crate::sql::Engine;
 use crate::traits::Learning;
 use crate::{Result, StoreError};

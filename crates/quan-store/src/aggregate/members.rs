@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use quan_core::scrm::{History, RfmScore, RfmTier};
 
 use super::{id_page, json, page_of};
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::{batch, members::profile_written, *};
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Members;

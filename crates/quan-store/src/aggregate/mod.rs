@@ -23,7 +23,7 @@ mod templates;
 pub(crate) use history::write_orders;
 pub(crate) use members::refresh;
 
-use crate::model::Page;
+use crate::records::Page;
 use crate::sql::{Db, Row};
 use crate::{Result, StoreError};
 

@@ -1,5 +1,5 @@
-//! Checkout orders: each transition decided by `checkout::step`, the coupons it moves by the
-//! planners of `crate::checkout`, and written by `coupons::apply_moves`.
+//! Checkout orders: each transition decided by `plan::step`, the coupons it moves by the
+//! planners of `crate::plan::orders`, and written by `coupons::apply_moves`.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -8,8 +8,8 @@ use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::{ErrorCode, FieldError};
 
 use super::coupons::{apply_moves, coupon_record, lock_coupons, COUPON_COLS};
-use crate::checkout;
-use crate::model::*;
+use crate::plan::orders as plan;
+use crate::records::*;
 use crate::sql::{Db, Engine, Row, Strings};
 use crate::traits::Orders;
 use crate::{OrderStatus, Result, StoreError};
@@ -81,7 +81,7 @@ async fn end(
     now: Timestamp,
 ) -> Result<()> {
     let stored = stored_coupons(db, &order.coupon_ids).await?;
-    let moves = checkout::release_moves(order, &stored, reason);
+    let moves = plan::release_moves(order, &stored, reason);
     apply_moves(db, &moves, actor, now).await?;
     set_status(db, &order.id, to, now).await
 }
@@ -114,7 +114,7 @@ impl<E: Engine> Orders for E {
                         Err(LockRefusal::Conflict)
                     });
                 }
-                let moves = match checkout::lock_moves(o, &found) {
+                let moves = match plan::lock_moves(o, &found) {
                     Ok(moves) => moves,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
@@ -163,7 +163,7 @@ impl<E: Engine> Orders for E {
                     let Some((order, _)) = get_order(db, id, true).await? else {
                         return Ok(Err(ErrorCode::NotFound));
                     };
-                    match checkout::step(&order, OrderAction::Pay, now) {
+                    match plan::step(&order, OrderAction::Pay, now) {
                         Step::Pay => {}
                         Step::Answer => return Ok(Ok(order)),
                         Step::Expire => {
@@ -181,7 +181,7 @@ impl<E: Engine> Orders for E {
                         _ => return Ok(Err(ErrorCode::InvalidState)),
                     }
                     let stored = stored_coupons(db, &order.coupon_ids).await?;
-                    let Some(moves) = checkout::pay_moves(&order, &stored) else {
+                    let Some(moves) = plan::pay_moves(&order, &stored) else {
                         return Ok(Err(ErrorCode::InvalidState));
                     };
                     apply_moves(db, &moves, actor, now).await?;
@@ -208,7 +208,7 @@ impl<E: Engine> Orders for E {
                     let Some((order, _)) = get_order(db, id, true).await? else {
                         return Ok(Err(ErrorCode::NotFound));
                     };
-                    match checkout::step(&order, OrderAction::Cancel, *now) {
+                    match plan::step(&order, OrderAction::Cancel, *now) {
                         Step::Cancel => {
                             end(
                                 db,
@@ -248,18 +248,18 @@ impl<E: Engine> Orders for E {
                         "no such order",
                     )));
                 };
-                let plan = match checkout::refund_plan(&order, ask, now)? {
+                let refund = match plan::refund_plan(&order, ask, now)? {
                     Ok(p) => p,
                     Err(e) => return Ok(Err(e)),
                 };
-                let stored = stored_coupons(db, &plan.coupons_back).await?;
-                let back = checkout::coupons_back(&plan, &stored, now);
-                apply_moves(db, &checkout::refund_moves(id, &back), actor, now).await?;
+                let stored = stored_coupons(db, &refund.coupons_back).await?;
+                let back = plan::coupons_back(&refund, &stored, now);
+                apply_moves(db, &plan::refund_moves(id, &back), actor, now).await?;
                 db.execute(
                     "UPDATE orders SET lines = $2, updated_at = $3 WHERE id = $1",
                     &[
                         id,
-                        &serde_json::to_string(&plan.after).expect("lines serialize"),
+                        &serde_json::to_string(&refund.after).expect("lines serialize"),
                         &micros(now),
                     ],
                 )
@@ -276,7 +276,7 @@ impl<E: Engine> Orders for E {
                 if let Some(at) = paid_at {
                     record_history(db, &after, from_micros(at), now).await?;
                 }
-                Ok(Ok((after, plan)))
+                Ok(Ok((after, refund)))
             })
         })
         .await
@@ -295,7 +295,7 @@ impl<E: Engine> Orders for E {
                     .await?;
                 let mut expired = 0;
                 for (order, _) in &lapsed {
-                    if checkout::step(order, OrderAction::Expire, *now) == Step::Expire {
+                    if plan::step(order, OrderAction::Expire, *now) == Step::Expire {
                         end(db, order, OrderStatus::Expired, "system", "lock lapsed", *now).await?;
                         expired += 1;
                     }

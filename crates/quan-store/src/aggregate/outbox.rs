@@ -8,8 +8,8 @@ use quan_core::outbox::{AfterFailure, MessageStatus};
 use quan_core::ErrorCode;
 
 use super::page_of;
-use crate::messages::*;
-use crate::model::*;
+use crate::records::messages::*;
+use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Outbox;
 use crate::{Result, StoreError};

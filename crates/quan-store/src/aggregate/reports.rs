@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use crate::model::micros;
-use crate::reports::{NewShortLink, ShortLink, TemplateActivity, TEMPLATE_ACTIVITY};
+use crate::records::micros;
+use crate::records::reports::{NewShortLink, ShortLink, TemplateActivity, TEMPLATE_ACTIVITY};
 use crate::sql::Engine;
 use crate::traits::{Reports, ShortLinks};
 use crate::Result;

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use quan_core::scrm::rfm::RfmInput;
 use quan_core::scrm::RfmScore;
 
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::*;
 use crate::sql::{Column, Engine};
 use crate::traits::Rfm;

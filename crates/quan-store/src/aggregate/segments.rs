@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use quan_core::scrm::{History, Purchase, RfmScore, RfmTier, Rule};
 
 use super::page_of;
-use crate::model::*;
+use crate::records::*;
 use crate::scrm::segments::{admits, purchase_query, Bind, Membership};
 use crate::scrm::*;
 use crate::sql::{Db, Engine, Param, Row, Strings};

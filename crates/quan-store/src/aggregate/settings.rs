@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use quan_core::access::Role;
 
-use crate::model::*;
+use crate::records::*;
 use crate::sql::{Db, Engine, Row};
 use crate::traits::{Keys, Settings};
 use crate::{Result, StoreError};

@@ -6,9 +6,9 @@ use quan_core::task::{self, Completion, TaskStatus};
 use quan_core::ErrorCode;
 
 use super::page_of;
-use crate::model::*;
+use crate::records::tasks::*;
+use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row};
-use crate::tasks::*;
 use crate::traits::Tasks;
 use crate::{Result, StoreError};
 

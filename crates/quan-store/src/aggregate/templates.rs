@@ -6,7 +6,7 @@ use quan_core::template::{stock_after_edit, StatusAction, TemplateStatus};
 use quan_core::{ErrorCode, FieldError};
 
 use super::page_of;
-use crate::model::*;
+use crate::records::*;
 use crate::sql::{Db, Engine, Row, Strings};
 use crate::traits::Templates;
 use crate::{Result, StoreError};

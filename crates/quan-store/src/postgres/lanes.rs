@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::{retryable, ATTEMPTS};
 use crate::aggregate::claims::claim_in;
-use crate::model::*;
+use crate::records::*;
 use crate::sql::Ctx;
 use crate::sql::Db;
 use crate::{Result, StoreError};

@@ -160,8 +160,8 @@ impl Engine for PgStore {
 
     async fn claim_batched(
         &self,
-        cmd: crate::model::ClaimCommand,
-    ) -> Result<crate::model::ClaimOutcome> {
+        cmd: crate::records::ClaimCommand,
+    ) -> Result<crate::records::ClaimOutcome> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.claimer.submit((cmd, tx));
         rx.await.map_err(|_| StoreError::WriterGone)?

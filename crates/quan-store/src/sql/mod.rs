@@ -46,7 +46,7 @@ impl Row<'_> {
 
     /// Column `i`, a time in Unix microseconds.
     pub fn time(&self, i: usize) -> Result<jiff::Timestamp> {
-        Ok(crate::model::from_micros(self.get(i)?))
+        Ok(crate::records::from_micros(self.get(i)?))
     }
 }
 
@@ -222,8 +222,8 @@ pub(crate) fn run_here<T>(work: impl std::future::Future<Output = T>) -> T {
 /// What every write and read shares besides the connection.
 pub(crate) struct Ctx {
     pub zone: quan_core::zone::TenantZone,
-    pub templates: crate::claiming::TemplateCache,
-    pub campaigns: crate::campaigning::CampaignCache,
+    pub templates: crate::plan::claims::TemplateCache,
+    pub campaigns: crate::records::campaigns::CampaignCache,
 }
 
 /// A backend: where work runs. Everything above is written once against [`Db`]; a backend
@@ -236,8 +236,8 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// (`aggregate::claims::claim_in`) in one transaction.
     fn claim_batched(
         &self,
-        cmd: crate::model::ClaimCommand,
-    ) -> impl std::future::Future<Output = Result<crate::model::ClaimOutcome>> + Send;
+        cmd: crate::records::ClaimCommand,
+    ) -> impl std::future::Future<Output = Result<crate::records::ClaimOutcome>> + Send;
 
     /// Runs a read on a connection outside any write.
     fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = Result<T>> + Send

@@ -206,8 +206,8 @@ impl Engine for SqliteStore {
 
     async fn claim_batched(
         &self,
-        cmd: crate::model::ClaimCommand,
-    ) -> Result<crate::model::ClaimOutcome> {
+        cmd: crate::records::ClaimCommand,
+    ) -> Result<crate::records::ClaimOutcome> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Work::Claim(Box::new(cmd), tx))

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::aggregate::claims::claim_in;
-use crate::model::*;
+use crate::records::*;
 use crate::sql::Ctx;
 use crate::sql::{run_here, Db};
 use crate::{Result, StoreError};

@@ -8,7 +8,7 @@ use quan_core::checkout::refund::{self, RefundAsk, RefundPlan};
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::{ErrorCode, FieldError};
 
-use crate::model::{CouponMove, CouponRecord, LockRefusal, NewOrder, OrderRecord};
+use crate::records::{CouponMove, CouponRecord, LockRefusal, NewOrder, OrderRecord};
 use crate::{Result, StoreError};
 
 /// The order's next step when `action` is asked at `now` ([`order::step`]).

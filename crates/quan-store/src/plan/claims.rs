@@ -11,7 +11,7 @@ use quan_core::zone::TenantZone;
 use quan_core::ErrorCode;
 
 use crate::ids::{new_code, new_id};
-use crate::model::{ClaimCommand, ClaimOutcome, ClaimRoute, ClaimedCoupon};
+use crate::records::{ClaimCommand, ClaimOutcome, ClaimRoute, ClaimedCoupon};
 use crate::{Result, StoreError};
 
 /// Parsed templates by id and version, so a hot template's JSON is parsed once, not per claim.
@@ -302,7 +302,7 @@ mod batch_equals_one_at_a_time {
     use quan_core::zone::TenantZone;
 
     use super::{plan_batch, BatchFacts, BatchPlan};
-    use crate::model::{ClaimCommand, ClaimOutcome, ClaimRoute, IdempotencyKey};
+    use crate::records::{ClaimCommand, ClaimOutcome, ClaimRoute, IdempotencyKey};
 
     fn template(stock: Option<i64>, per_user: Option<i64>, daily: Option<i64>) -> Template {
         let spec = serde_json::json!({

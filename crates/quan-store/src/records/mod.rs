@@ -1,4 +1,12 @@
-//! The records the store reads and writes, and the commands it takes.
+//! The records the store reads and writes, and the commands it takes: templates, coupons,
+//! orders, keys, jobs and claims here; campaigns, messages, tasks, learning and reports in
+//! their modules.
+
+pub(crate) mod campaigns;
+pub(crate) mod learning;
+pub(crate) mod messages;
+pub(crate) mod reports;
+pub(crate) mod tasks;
 
 use jiff::Timestamp;
 use quan_core::access::Role;

@@ -236,13 +236,13 @@ pub(crate) fn campaign_claim(
     user_id: &str,
     now: Timestamp,
     actor: &str,
-) -> crate::model::ClaimCommand {
-    crate::model::ClaimCommand {
+) -> crate::records::ClaimCommand {
+    crate::records::ClaimCommand {
         template_id: template_id.to_string(),
         user_id: user_id.to_string(),
         channel: None,
         region: None,
-        route: crate::model::ClaimRoute::Campaign,
+        route: crate::records::ClaimRoute::Campaign,
         idempotency: None,
         actor: actor.to_string(),
         stores: None,
@@ -252,9 +252,9 @@ pub(crate) fn campaign_claim(
 
 /// A grant's coupon, or why it was refused.
 pub(crate) fn claimed(
-    outcome: crate::model::ClaimOutcome,
+    outcome: crate::records::ClaimOutcome,
 ) -> std::result::Result<String, quan_core::ErrorCode> {
-    use crate::model::ClaimOutcome;
+    use crate::records::ClaimOutcome;
     match outcome {
         ClaimOutcome::Claimed(c) => Ok(c.coupon_id),
         ClaimOutcome::Refused(code) => Err(code),
