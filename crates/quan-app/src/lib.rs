@@ -19,7 +19,7 @@
 //!   their delivery (signed POSTs, retries with backoff, dead letters).
 //! - [`tasks`]: store-guide tasks: a guide's own list, completion, the task's grant.
 //! - [`input`]: request bodies into typed values, every failure naming its field.
-//! - [`once`]: idempotency keys, one mechanism for every mutating call.
+//! - [`idempotency`]: idempotency keys, one mechanism for every mutating call.
 //! - [`upkeep`]: what time makes due (expiry, lapsed locks, old idempotency keys).
 //! - [`clock`]: where "now" comes from.
 //!
@@ -41,13 +41,13 @@ pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod history;
+pub mod idempotency;
 pub mod import;
 pub mod input;
 pub mod jobs;
 pub mod keys;
 pub mod links;
 pub mod members;
-pub mod once;
 pub mod orders;
 pub mod outbox;
 pub mod page;

@@ -134,7 +134,7 @@ impl App {
                 "a customer key orders for its own user only",
             ));
         }
-        let request_hash = crate::once::fingerprint(
+        let request_hash = crate::idempotency::fingerprint(
             "order",
             &serde_json::to_vec(&body).expect("an order serializes"),
         );

@@ -154,7 +154,7 @@ impl IdempotencyHeader {
     ) -> ApiResult<Option<IdempotencyKey>> {
         self.0
             .as_ref()
-            .map(|v| quan_app::once::key(&principal.key_id, v.as_bytes(), what, body))
+            .map(|v| quan_app::idempotency::key(&principal.key_id, v.as_bytes(), what, body))
             .transpose()
             .map_err(ApiError::from)
     }

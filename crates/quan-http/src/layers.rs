@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
-use quan_app::once::Answer;
+use quan_app::idempotency::Answer;
 use quan_core::ErrorCode;
 
 use crate::error::ApiError;
@@ -107,7 +107,7 @@ fn rate_limited(wait: u64) -> Response {
     response
 }
 
-/// Gives every mutating call `Idempotency-Key` semantics through `App::once`: the first answer
+/// Gives every mutating call `Idempotency-Key` semantics through `App::idempotent`: the first answer
 /// (success or refusal) is kept and replayed; the same key with another request is refused.
 /// The caller it resolved is handed on to the handler (`extract::Caller` reads it).
 /// (Claims and grants are routed outside this layer: they decide their key inside the claim's
@@ -143,13 +143,14 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         req.method(),
         req.uri().path_and_query().map_or("", |p| p.as_str())
     );
-    let key = match quan_app::once::key(&principal.key_id, header.as_bytes(), &what, &bytes) {
+    let key = match quan_app::idempotency::key(&principal.key_id, header.as_bytes(), &what, &bytes)
+    {
         Ok(k) => k,
         Err(e) => return ApiError(e).into_response(),
     };
     match state
         .app
-        .once(
+        .idempotent(
             Some(key),
             || async move { answer(next.run(req).await).await },
         )

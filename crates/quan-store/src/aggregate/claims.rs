@@ -204,21 +204,21 @@ async fn write_plan(
     store_id: Option<&str>,
     plan: &BatchPlan,
 ) -> Result<()> {
-    let c = &plan.coupons;
-    if !c.id.is_empty() {
+    let coupons = &plan.coupons;
+    if !coupons.id.is_empty() {
         db.execute_rows(
             "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
              SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
             &[&template_id, &store_id],
             &[
-                ("id", Column::Text(&c.id)),
-                ("user_id", Column::Text(&c.user)),
-                ("code", Column::Text(&c.code)),
-                ("route", Column::Text(&c.route)),
-                ("claimed_at", Column::Int(&c.claimed_at)),
-                ("claim_day", Column::Int(&c.day)),
-                ("valid_from", Column::Int(&c.from)),
-                ("valid_until", Column::Int(&c.until)),
+                ("id", Column::Text(&coupons.id)),
+                ("user_id", Column::Text(&coupons.user)),
+                ("code", Column::Text(&coupons.code)),
+                ("route", Column::Text(&coupons.route)),
+                ("claimed_at", Column::Int(&coupons.claimed_at)),
+                ("claim_day", Column::Int(&coupons.day)),
+                ("valid_from", Column::Int(&coupons.from)),
+                ("valid_until", Column::Int(&coupons.until)),
             ],
         )
         .await?;
@@ -227,12 +227,12 @@ async fn write_plan(
              SELECT x.id, $1, x.user_id, x.event, NULL, 'claimed', x.at, x.actor, x.route FROM {rows}",
             &[&template_id],
             &[
-                ("id", Column::Text(&c.id)),
-                ("user_id", Column::Text(&c.user)),
-                ("event", Column::Text(&c.event)),
-                ("at", Column::Int(&c.claimed_at)),
-                ("actor", Column::Text(&c.actor)),
-                ("route", Column::Text(&c.route)),
+                ("id", Column::Text(&coupons.id)),
+                ("user_id", Column::Text(&coupons.user)),
+                ("event", Column::Text(&coupons.event)),
+                ("at", Column::Int(&coupons.claimed_at)),
+                ("actor", Column::Text(&coupons.actor)),
+                ("route", Column::Text(&coupons.route)),
             ],
         )
         .await?;
@@ -242,30 +242,30 @@ async fn write_plan(
         )
         .await?;
     }
-    let u = &plan.codes;
+    let codes = &plan.codes;
     db.execute_rows(
         "UPDATE claim_codes SET used_by = x.user_id, coupon_id = x.coupon_id, used_at = x.at FROM {rows} WHERE claim_codes.code = x.code",
         &[],
         &[
-            ("code", Column::Text(&u.code)),
-            ("user_id", Column::Text(&u.user)),
-            ("coupon_id", Column::Text(&u.coupon)),
-            ("at", Column::Int(&u.at)),
+            ("code", Column::Text(&codes.code)),
+            ("user_id", Column::Text(&codes.user)),
+            ("coupon_id", Column::Text(&codes.coupon)),
+            ("at", Column::Int(&codes.at)),
         ],
     )
     .await?;
-    let k = &plan.idem;
+    let keys = &plan.idem;
     // A key used at the same moment for another template conflicts here; the batch retries.
     db.execute_rows(
         "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
          SELECT x.key_id, x.idem_key, x.hash, x.response, x.at FROM {rows}",
         &[],
         &[
-            ("key_id", Column::Text(&k.key_id)),
-            ("idem_key", Column::Text(&k.key)),
-            ("hash", Column::Text(&k.hash)),
-            ("response", Column::Text(&k.response)),
-            ("at", Column::Int(&k.at)),
+            ("key_id", Column::Text(&keys.key_id)),
+            ("idem_key", Column::Text(&keys.key)),
+            ("hash", Column::Text(&keys.hash)),
+            ("response", Column::Text(&keys.response)),
+            ("at", Column::Int(&keys.at)),
         ],
     )
     .await?;

@@ -38,11 +38,6 @@ fn event_written(before: Option<&EventRecord>, new: &EventRecord) -> Written {
     }
 }
 
-/// The n-th placeholder, in the spelling statements are written in.
-fn ph(n: usize) -> String {
-    format!("${n}")
-}
-
 async fn insert_events(db: &mut Db<'_>, events: &[&EventRecord], now: Timestamp) -> Result<u64> {
     let texts =
         |f: fn(&EventRecord) -> String| -> Vec<String> { events.iter().map(|e| f(e)).collect() };
@@ -89,14 +84,14 @@ impl<E: Engine> Events for E {
                 // In the batch's order: the campaigns' inbox, and what each does to its member.
                 for e in &planned.rows {
                     db.execute(
-                        &crate::records::campaigns::inbox_sql(ph),
+                        crate::records::campaigns::INBOX_SQL,
                         &[&e.id, &e.user_id, &e.kind, &micros(e.at), &micros(now)],
                     )
                     .await?;
                     match member_effect(&e.kind, e.at, &e.data) {
                         Some(MemberEffect::Join { at }) => {
                             db.execute(
-                                &crate::scrm::members::signup_sql(ph),
+                                crate::scrm::members::SIGNUP_SQL,
                                 &[&e.user_id, &micros(at), &micros(now)],
                             )
                             .await?;

@@ -189,15 +189,11 @@ pub(crate) const TREAT_BATCH: u32 = 200;
 
 /// The SQL that puts a new event in the campaigns' inbox when an active campaign waits for
 /// its kind (parameters: id, user, kind, at, now), in the event's own transaction.
-pub(crate) fn inbox_sql(ph: fn(usize) -> String) -> String {
-    let (id, user, kind, at, now) = (ph(1), ph(2), ph(3), ph(4), ph(5));
-    format!(
-        "INSERT INTO campaign_inbox (event_id, user_id, kind, at, lease_until, created_at) \
-         SELECT CAST({id} AS TEXT), CAST({user} AS TEXT), CAST({kind} AS TEXT), CAST({at} AS BIGINT), 0, \
-         CAST({now} AS BIGINT) WHERE EXISTS \
-         (SELECT 1 FROM campaigns WHERE status = 'active' AND trigger_event = CAST({kind} AS TEXT))"
-    )
-}
+pub(crate) const INBOX_SQL: &str =
+    "INSERT INTO campaign_inbox (event_id, user_id, kind, at, lease_until, created_at) \
+     SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), 0, \
+     CAST($5 AS BIGINT) WHERE EXISTS \
+     (SELECT 1 FROM campaigns WHERE status = 'active' AND trigger_event = CAST($3 AS TEXT))";
 
 /// The event an event campaign waits for.
 pub(crate) fn trigger_event(spec: &CampaignSpec) -> Option<&'static str> {

@@ -57,16 +57,9 @@ pub fn profile_written(before: Option<&MemberProfile>, new: &MemberProfile) -> W
 /// The SQL of a `signup` (binds: the user, the event's time, now): a new customer is created
 /// joined at the event's time, a buyer who never joined joins then, and a member keeps its join
 /// time. `ph(n)` writes the n-th placeholder of the backend.
-pub(crate) fn signup_sql(ph: fn(usize) -> String) -> String {
-    format!(
-        "INSERT INTO members (id, joined_at, updated_at) VALUES ({}, {}, {}) \
-         ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, updated_at = excluded.updated_at \
-         WHERE members.joined_at IS NULL",
-        ph(1),
-        ph(2),
-        ph(3)
-    )
-}
+pub(crate) const SIGNUP_SQL: &str = "INSERT INTO members (id, joined_at, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (id) DO UPDATE SET joined_at = excluded.joined_at, updated_at = excluded.updated_at \
+     WHERE members.joined_at IS NULL";
 
 #[cfg(test)]
 mod tests {

@@ -107,7 +107,7 @@ fn canonical(v: &serde_json::Value, out: &mut String) {
 impl App {
     /// Runs `run` at most once per key and answers its first answer (replayed for a retry).
     /// Without a key it just runs.
-    pub async fn once<F, Fut>(&self, key: Option<IdempotencyKey>, run: F) -> Result<Answer>
+    pub async fn idempotent<F, Fut>(&self, key: Option<IdempotencyKey>, run: F) -> Result<Answer>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Answer>,
