@@ -135,10 +135,7 @@ impl App {
             }
         };
         let limit = page::limit(q.limit)?;
-        let stores = match principal.role {
-            Role::Merchant => Some(principal.store_ids.clone()),
-            _ => None,
-        };
+        let stores = principal.issuing_stores().map(<[String]>::to_vec);
         let mut listed = self
             .all_templates(stores, Some(TemplateStatus::Active))
             .await?;

@@ -113,12 +113,9 @@ pub enum CodesMade {
     ByJob(JobView),
 }
 
-/// The stores a merchant or guide may issue for; customers and operators are not confined.
+/// The stores a merchant or guide may issue for ([`Principal::issuing_stores`]).
 fn confined(principal: &Principal) -> Option<Vec<String>> {
-    match principal.role {
-        Role::Merchant | Role::Guide => Some(principal.store_ids.clone()),
-        Role::Platform | Role::Customer => None,
-    }
+    principal.issuing_stores().map(<[String]>::to_vec)
 }
 
 /// Whether a stored template's distribution can ever honour `route`.

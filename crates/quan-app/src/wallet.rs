@@ -118,10 +118,7 @@ impl App {
         }
         let limit = page::limit(q.limit)?;
         let now = self.now();
-        let stores = match principal.role {
-            Role::Merchant | Role::Guide => principal.store_filter().map(<[String]>::to_vec),
-            _ => None,
-        };
+        let stores = principal.issuing_stores().map(<[String]>::to_vec);
         let page = self
             .store
             .wallet(WalletQuery {

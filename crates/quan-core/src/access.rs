@@ -69,11 +69,45 @@ impl Principal {
         }
     }
 
+    /// The stores whose coupons this caller may issue or see in a member's wallet and the
+    /// coupon center; `None` when not confined: an operator, or a customer acting for itself.
+    /// Merchants and guides are confined to their stores (a coupon outside them reads as not
+    /// found).
+    pub fn issuing_stores(&self) -> Option<&[String]> {
+        match self.role {
+            Role::Merchant | Role::Guide => Some(&self.store_ids),
+            Role::Platform | Role::Customer => None,
+        }
+    }
+
     /// Whether this caller may act for `user_id` (a customer only for itself).
     pub fn speaks_for(&self, user_id: &str) -> bool {
         match self.role {
             Role::Customer => self.user_id.as_deref() == Some(user_id),
             _ => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            key_id: "k".into(),
+            role,
+            store_ids: vec!["s1".into()],
+            user_id: None,
+        }
+    }
+
+    #[test]
+    fn merchants_and_guides_issue_for_their_stores_only() {
+        let s1 = ["s1".to_string()];
+        assert_eq!(principal(Role::Merchant).issuing_stores(), Some(&s1[..]));
+        assert_eq!(principal(Role::Guide).issuing_stores(), Some(&s1[..]));
+        assert_eq!(principal(Role::Platform).issuing_stores(), None);
+        assert_eq!(principal(Role::Customer).issuing_stores(), None);
     }
 }
