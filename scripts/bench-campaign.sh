@@ -5,14 +5,18 @@
 # in the same run and on the same members, is the same campaign with a 100% holdout: every
 # entry is written and recorded, nothing is granted, so the difference is the grants' cost.
 # On SQLite, and on PostgreSQL when QUAN_BENCH_PG=1 (through scripts/with-postgres.sh).
-# Usage: scripts/bench-campaign.sh [members]
+# Usage: [QUAN=binary] scripts/bench-campaign.sh [members]   (QUAN: measure that build instead
+# of the release build of this tree)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
 if [[ "${QUAN_BENCH_PG:-0}" == 1 && -z "${QUAN_TEST_DATABASE_URL:-}" ]]; then
     exec scripts/with-postgres.sh "$0" "$@"
 fi
-cargo build --release -q -p quan
+if [[ -z "${QUAN:-}" ]]; then
+    cargo build --release -q -p quan
+    QUAN=${CARGO_TARGET_DIR:-target}/release/quan
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export RUST_LOG=warn
@@ -38,12 +42,12 @@ JSON
 
 run() {
     local db=$1
-    target/release/quan import members --database-url "$db" "$WORK/members.csv" >/dev/null
-    target/release/quan campaigns apply --database-url "$db" "$WORK/playbook.json" > "$WORK/applied"
+    "$QUAN" import members --database-url "$db" "$WORK/members.csv" >/dev/null
+    "$QUAN" campaigns apply --database-url "$db" "$WORK/playbook.json" > "$WORK/applied"
     for id in $(grep '^cmp_' "$WORK/applied" | cut -f1); do
         local start end
         start=$(date +%s.%N)
-        target/release/quan campaigns activate --database-url "$db" "$id" --wait 2>/dev/null | tail -1 > "$WORK/done"
+        "$QUAN" campaigns activate --database-url "$db" "$id" --wait 2>/dev/null | tail -1 > "$WORK/done"
         end=$(date +%s.%N)
         python3 - "$start" "$end" "$N" "$(cat "$WORK/done")" <<'PY'
 import sys

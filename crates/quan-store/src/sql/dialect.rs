@@ -63,6 +63,62 @@ fn rewrite(sql: &str) -> String {
     out
 }
 
+/// A set-based statement over `{rows}` (columns `names`, bound from parameter `first` on) as
+/// the one-row statement SQLite runs per row: `INSERT ... SELECT e.. FROM {rows} [WHERE true]`
+/// becomes `INSERT ... VALUES (e..)`, `UPDATE ... FROM {rows} WHERE ...` loses its `FROM`, and
+/// each `x.name` becomes its parameter. A statement that may change many rows makes SQLite open
+/// a statement journal at every execution; a one-row `INSERT` does not.
+pub(crate) fn one_row(sql: &str, names: &[&str], first: usize) -> String {
+    let mut out = if sql.trim_start().starts_with("INSERT") {
+        let select = sql
+            .find(" SELECT ")
+            .expect("INSERT ... SELECT ... FROM {rows}");
+        let from = sql
+            .find(" FROM {rows}")
+            .expect("INSERT ... SELECT ... FROM {rows}");
+        let mut rest = &sql[from + " FROM {rows}".len()..];
+        if let Some(r) = rest.trim_start().strip_prefix("WHERE true") {
+            rest = r;
+        }
+        format!(
+            "{} VALUES ({}){}",
+            &sql[..select],
+            &sql[select + 8..from],
+            rest
+        )
+    } else {
+        sql.replace(" FROM {rows}", "")
+    };
+    // Longest names first, so that `x.at` does not take the front of `x.attributes`.
+    let mut order: Vec<(usize, &str)> = names.iter().copied().enumerate().collect();
+    order.sort_by_key(|(_, n)| std::cmp::Reverse(n.len()));
+    for (k, name) in order {
+        out = replace_column(&out, name, &format!("${}", first + k));
+    }
+    out
+}
+
+/// `x.name` (not followed by more of a name) replaced by `to`.
+fn replace_column(sql: &str, name: &str, to: &str) -> String {
+    let pat = format!("x.{name}");
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(&pat) {
+        let before_ok = at == 0 || !is_ident(rest.as_bytes()[at - 1]);
+        let end = at + pat.len();
+        let after_ok = rest.as_bytes().get(end).is_none_or(|b| !is_ident(*b));
+        out.push_str(&rest[..at]);
+        out.push_str(if before_ok && after_ok { to } else { &pat });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// The digits at `from`, and where they end.
 fn number(b: &[u8], from: usize) -> (&str, usize) {
     let mut end = from;
@@ -87,5 +143,22 @@ mod tests {
             "UPDATE t SET n = MAX(n - ?10, 0) WHERE id = ?1"
         );
         assert_eq!(rewrite("SELECT '¥' || $1"), "SELECT '¥' || ?1");
+    }
+
+    #[test]
+    fn a_set_based_write_is_one_row_per_execution() {
+        use super::one_row;
+        assert_eq!(
+            one_row("INSERT INTO t (a, b, c) SELECT x.at, $1, x.attributes FROM {rows} WHERE true ON CONFLICT (a) DO NOTHING", &["at", "attributes"], 2),
+            "INSERT INTO t (a, b, c) VALUES ($2, $1, $3) ON CONFLICT (a) DO NOTHING"
+        );
+        assert_eq!(
+            one_row(
+                "UPDATE t SET s = x.s, n = $1 FROM {rows} WHERE t.id = x.id",
+                &["id", "s"],
+                2
+            ),
+            "UPDATE t SET s = $3, n = $1 WHERE t.id = $2"
+        );
     }
 }

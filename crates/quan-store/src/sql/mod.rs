@@ -152,8 +152,9 @@ impl Db<'_> {
     /// Runs a statement once over columns of rows. `sql` names them as the relation `{rows}`
     /// (`INSERT INTO t (a, b) SELECT x.a, $1 FROM {rows}`, `UPDATE t SET ... FROM {rows}
     /// WHERE ...`); its own parameters come first. PostgreSQL binds each column as an array
-    /// (`unnest(...) AS x (names)`); SQLite runs the statement once per row with that row's
-    /// values as the relation. Returns the rows changed.
+    /// (`unnest(...) AS x (names)`); SQLite runs the statement once per row as a one-row
+    /// statement (`dialect::one_row`: `VALUES (...)`, or the `UPDATE` without its `FROM`), which
+    /// needs no statement journal. Returns the rows changed.
     pub async fn execute_rows(
         &mut self,
         sql: &str,
@@ -169,15 +170,7 @@ impl Db<'_> {
         let first = params.len() + 1;
         match self {
             Db::Sqlite(c) => {
-                let slots: Vec<String> = names
-                    .iter()
-                    .enumerate()
-                    .map(|(k, n)| format!("?{} AS {n}", first + k))
-                    .collect();
-                let relation = format!("(SELECT {}) AS x", slots.join(", "));
-                // SQLite reads `FROM x ON CONFLICT` as a join's ON without a WHERE between.
-                let sql = sql.replace("{rows} ON CONFLICT", "{rows} WHERE true ON CONFLICT");
-                let sql = dialect::sqlite(&sql.replace("{rows}", &relation));
+                let sql = dialect::sqlite(&dialect::one_row(sql, &names, first));
                 let mut st = c.prepare_cached(&sql)?;
                 let mut changed = 0;
                 for i in 0..len {
