@@ -12,8 +12,8 @@ use quan_core::ErrorCode;
 
 use super::claims::claim_in;
 use super::outbox::insert_messages;
-use super::page_of;
 use super::tasks::insert_tasks;
+use super::{corrupt, page_of};
 use crate::ids::new_id;
 use crate::records::campaigns::*;
 use crate::records::messages::NewMessage;
@@ -21,16 +21,12 @@ use crate::records::tasks::NewTask;
 use crate::records::*;
 use crate::sql::{Column, Ctx, Db, Engine, Row, Strings};
 use crate::traits::Campaigns;
-use crate::{Result, StoreError};
+use crate::Result;
 
 const COLS: &str = "id, spec, status, end_reason, trigger_at, entered, held_out, treated, granted, spent, activated_at, created_at, updated_at, \
      (SELECT count(*) FROM campaign_entries e WHERE e.campaign_id = campaigns.id AND e.status = 'pending')";
 const ENTRY_COLS: &str =
     "campaign_id, user_id, occurrence, status, reason, coupon_ids, due_at, entered_at, done_at, template_id";
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.into())
-}
 
 fn campaign_record(r: &Row) -> Result<CampaignRecord> {
     let id: String = r.get(0)?;

@@ -177,20 +177,22 @@ async fn member_facts(
             },
         )
         .await?;
-    let mut facts = HashMap::new();
-    for (user, row) in rows {
-        let member = match segment {
-            Some(s) => in_segment(db, s, &user, latest[user.as_str()]).await?,
-            None => false,
-        };
-        facts.insert(user, members::member_facts(Some(row), member));
-    }
-    if let Some(s) = segment {
-        // A listed segment may name a customer quan has no row for.
-        for (user, now) in &latest {
-            if !facts.contains_key(*user) && in_segment(db, s, user, *now).await? {
-                facts.insert(user.to_string(), members::member_facts(None, true));
-            }
+    let segment = match segment {
+        Some(s) => Some(in_segment(db, s, &latest).await?),
+        None => None,
+    };
+    let member_of = |user: &str| segment.as_ref().is_some_and(|m| m[user]);
+    let mut facts: HashMap<String, MemberFacts> = rows
+        .into_iter()
+        .map(|(user, row)| {
+            let member = member_of(&user);
+            (user, members::member_facts(Some(row), member))
+        })
+        .collect();
+    // A listed segment may name a customer quan has no row for.
+    for user in latest.keys() {
+        if !facts.contains_key(*user) && member_of(user) {
+            facts.insert(user.to_string(), members::member_facts(None, true));
         }
     }
     Ok(facts)

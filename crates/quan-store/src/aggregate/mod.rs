@@ -69,5 +69,10 @@ pub(crate) async fn id_page<T: Send>(
 
 /// A JSON column read back (`what` names it when it is not what was written).
 pub(crate) fn json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
-    serde_json::from_str(raw).map_err(|_| StoreError::Corrupt(what.to_string()))
+    serde_json::from_str(raw).map_err(|_| corrupt(what))
+}
+
+/// Stored data that is not what quan writes (`what` names it).
+pub(crate) fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_string())
 }

@@ -7,19 +7,15 @@ use quan_core::campaign::MessageChannel;
 use quan_core::outbox::{AfterFailure, MessageStatus};
 use quan_core::ErrorCode;
 
-use super::page_of;
+use super::{corrupt, page_of};
 use crate::records::messages::*;
 use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Outbox;
-use crate::{Result, StoreError};
+use crate::Result;
 
 const COLS: &str = "id, campaign_id, user_id, channel, text, link_template_id, status, attempts, \
                     next_attempt_at, lease_until, last_error, created_at, sent_at";
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.into())
-}
 
 fn message_record(r: &Row) -> Result<MessageRecord> {
     let channel: String = r.get(3)?;

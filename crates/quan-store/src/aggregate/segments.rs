@@ -5,97 +5,29 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use quan_core::scrm::{History, Purchase, RfmScore, RfmTier, Rule};
+use quan_core::scrm::{Purchase, Rule};
 
-use super::page_of;
+use super::members::get_member;
+use super::settings::get_setting;
+use super::{corrupt, json, page_of};
 use crate::records::*;
 use crate::scrm::segments::{admits, purchase_query, Bind, Membership};
 use crate::scrm::*;
-use crate::sql::{Db, Engine, Param, Row, Strings};
+use crate::sql::{Column, Db, Engine, Param, Row, Strings};
 use crate::traits::Segments;
-use crate::{Result, StoreError};
+use crate::Result;
 
 const SEGMENT_COLS: &str = "id, name, rule, created_at, updated_at";
 
-pub(crate) const MEMBER_COLS: &str = "id, joined_at, tier, region, channel, guide_id, points, tags, attributes, \
-    paid_orders, total_spent, first_paid_at, last_paid_at, prev_paid_at, rfm_r, rfm_f, rfm_m, rfm_tier, rfm_at, updated_at";
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(what.to_string())
-}
-
-fn json<T: serde::de::DeserializeOwned>(raw: &str, what: &str) -> Result<T> {
-    serde_json::from_str(raw).map_err(|_| corrupt(what))
-}
-
-fn score(v: i64, what: &str) -> Result<u8> {
-    u8::try_from(v).map_err(|_| corrupt(what))
-}
-
-/// A member from a row of [`MEMBER_COLS`].
-pub(crate) fn member_record(r: &Row) -> Result<MemberRecord> {
-    let opt_ts = |v: Option<i64>| v.map(from_micros);
-    let tags: String = r.get(7)?;
-    let attributes: String = r.get(8)?;
-    let tier: String = r.get(17)?;
-    Ok(MemberRecord {
-        profile: MemberProfile {
-            id: r.get(0)?,
-            joined_at: opt_ts(r.get(1)?),
-            tier: r.get(2)?,
-            region: r.get(3)?,
-            channel: r.get(4)?,
-            guide_id: r.get(5)?,
-            points: r.get(6)?,
-            tags: json(&tags, "member tags")?,
-            attributes: json(&attributes, "member attributes")?,
-        },
-        history: History {
-            orders: r.get(9)?,
-            spent: r.get(10)?,
-            first: opt_ts(r.get(11)?),
-            last: opt_ts(r.get(12)?),
-            prev: opt_ts(r.get(13)?),
-        },
-        rfm: RfmScore {
-            r: score(r.get(14)?, "member rfm r")?,
-            f: score(r.get(15)?, "member rfm f")?,
-            m: score(r.get(16)?, "member rfm m")?,
-            tier: RfmTier::parse(&tier).ok_or_else(|| corrupt("member rfm tier"))?,
-        },
-        rfm_at: opt_ts(r.get(18)?),
-        updated_at: r.time(19)?,
-    })
-}
-
-/// A member by id.
-pub(crate) async fn member_by_id(db: &mut Db<'_>, id: &str) -> Result<Option<MemberRecord>> {
-    db.query_opt(
-        &format!("SELECT {MEMBER_COLS} FROM members WHERE id = $1"),
-        &[&id],
-        member_record,
-    )
-    .await
-}
-
-/// A setting's value, if set.
-pub(crate) async fn setting_in(db: &mut Db<'_>, name: &str) -> Result<Option<String>> {
-    db.query_opt(
-        "SELECT value FROM settings WHERE name = $1",
-        &[&name],
-        |r| r.get(0),
-    )
-    .await
-}
-
-/// Whether a member is in a segment at `now`, inside the caller's transaction (claims of
-/// `segment` audiences): the facts [`admits`] needs, read through `db`.
+/// Which of `asks` (each a customer and the time it is asked about) are in a segment, inside
+/// the caller's transaction (claims of `segment` audiences): the segment's rule and the
+/// lifecycle gaps read once, each customer's facts and purchases read for it, and the answer
+/// made by [`admits`]. A customer asked twice is answered as of its latest time.
 pub(crate) async fn in_segment(
     db: &mut Db<'_>,
     segment_id: &str,
-    user_id: &str,
-    now: Timestamp,
-) -> Result<bool> {
+    asks: &HashMap<&str, Timestamp>,
+) -> Result<HashMap<String, bool>> {
     let rule: Option<Option<String>> = db
         .query_opt(
             "SELECT rule FROM segments WHERE id = $1",
@@ -103,37 +35,47 @@ pub(crate) async fn in_segment(
             |r| r.get(0),
         )
         .await?;
+    let mut answers = HashMap::with_capacity(asks.len());
     match rule.flatten() {
         None => {
-            let listed = db
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM segment_members WHERE segment_id = $1 AND member_id = $2)",
-                    &[&segment_id, &user_id],
+            let users: Vec<String> = asks.keys().map(|u| u.to_string()).collect();
+            let listed: HashSet<String> = db
+                .query(
+                    "SELECT member_id FROM segment_members WHERE segment_id = $1 AND member_id = ANY($2)",
+                    &[&segment_id, &Strings(&users)],
                     |r| r.get(0),
                 )
-                .await?;
-            Ok(admits(Membership::Listed(listed), now))
+                .await?
+                .into_iter()
+                .collect();
+            for (user, now) in asks {
+                let yes = admits(Membership::Listed(listed.contains(*user)), *now);
+                answers.insert(user.to_string(), yes);
+            }
         }
         Some(raw) => {
             let rule: Rule = json(&raw, "segment rule")?;
-            let member = member_by_id(db, user_id).await?;
-            let lifecycle = lifecycle_of(setting_in(db, LIFECYCLE_SETTING).await?);
-            let mut purchased = HashMap::new();
-            if member.is_some() {
-                for p in rule.purchases() {
-                    let yes = !purchase_ids(db, &p, now, Some(user_id)).await?.is_empty();
-                    purchased.insert(p, yes);
+            let lifecycle = lifecycle_of(get_setting(db, LIFECYCLE_SETTING).await?);
+            for (user, now) in asks {
+                let member = get_member(db, user).await?;
+                let mut purchased = HashMap::new();
+                if member.is_some() {
+                    for p in rule.purchases() {
+                        let yes = !purchase_ids(db, &p, *now, Some(user)).await?.is_empty();
+                        purchased.insert(p, yes);
+                    }
                 }
+                let membership = Membership::Rule {
+                    rule: &rule,
+                    member: member.as_ref(),
+                    lifecycle: &lifecycle,
+                    purchased: &purchased,
+                };
+                answers.insert(user.to_string(), admits(membership, *now));
             }
-            let membership = Membership::Rule {
-                rule: &rule,
-                member: member.as_ref(),
-                lifecycle: &lifecycle,
-                purchased: &purchased,
-            };
-            Ok(admits(membership, now))
         }
     }
+    Ok(answers)
 }
 
 /// The members who meet a purchase condition at `as_of` (with `member`, only that one).
@@ -249,7 +191,7 @@ impl<E: Engine> Segments for E {
                         "INSERT INTO segment_members (segment_id, member_id) SELECT $1, x.m FROM {rows} \
                          ON CONFLICT DO NOTHING",
                         &[&s.id],
-                        &[("m", crate::sql::Column::Text(&unique))],
+                        &[("m", Column::Text(&unique))],
                     )
                     .await?;
                 }
