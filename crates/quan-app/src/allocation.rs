@@ -148,7 +148,7 @@ impl App {
             let baskets: Vec<f64> = views.iter().map(|m| h.average_basket(m)).collect();
             let mut scores = Vec::with_capacity(options.len());
             for t in &options {
-                let offer = h.offer(&templates[t].spec);
+                let offer = h.offer(templates[t].spec());
                 scores.push(
                     scorer
                         .score(t, &offer, &views)
@@ -157,7 +157,7 @@ impl App {
             }
             let faces: Vec<f64> = options
                 .iter()
-                .map(|t| templates[t].spec.face_value() as f64)
+                .map(|t| templates[t].spec().face_value() as f64)
                 .collect();
             let mut rows = Vec::with_capacity(members.len() * options.len());
             for (i, m) in members.iter().enumerate() {

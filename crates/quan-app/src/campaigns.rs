@@ -244,10 +244,10 @@ impl App {
             let stored;
             let template = match local.iter().find(|(name, _)| name == id) {
                 Some((_, t)) => t,
-                None => match self.store.template(id).await? {
-                    Some(record) => {
-                        stored = Template::parse(record.spec).map_err(|_| Error::internal())?;
-                        &stored
+                None => match self.store.parsed_template(id).await? {
+                    Some(parsed) => {
+                        stored = parsed;
+                        stored.as_ref()
                     }
                     None => {
                         return Err(Error::field(
@@ -283,8 +283,7 @@ impl App {
             };
             let mut faces = Vec::with_capacity(template_ids.len());
             for t in template_ids {
-                if let Some(r) = self.store.template(t).await? {
-                    let template = Template::parse(r.spec).map_err(|_| Error::internal())?;
+                if let Some(template) = self.store.parsed_template(t).await? {
                     faces.push(template.face_value());
                 }
             }

@@ -49,7 +49,7 @@ pub struct PublicTemplate {
 
 impl From<TemplateRecord> for PublicTemplate {
     fn from(t: TemplateRecord) -> Self {
-        let s = t.spec;
+        let s = t.spec().clone();
         PublicTemplate {
             id: t.id,
             name: s.name,
@@ -101,7 +101,7 @@ pub struct CenterQuery {
 
 /// Templates the center lists: claimable without a link by any member, or by store members.
 fn listed_in_center(t: &TemplateRecord) -> bool {
-    let d = &t.spec.distribution;
+    let d = &t.spec().distribution;
     d.has(DistributionMode::Public)
         || d.has(DistributionMode::MemberOnly) && !d.has(DistributionMode::LinkOnly)
 }
@@ -176,7 +176,7 @@ impl App {
         ask: &Asking<'_>,
     ) -> Result<std::result::Result<(), ErrorCode>> {
         let now = self.now();
-        let template = self.priced_template(&record.id).await?;
+        let template = record.template.clone();
         let claimant = self
             .store
             .claimant(&record.id, &template, ask.user_id, now)

@@ -124,7 +124,7 @@ impl App {
         let mut out = Vec::with_capacity(coupons.len());
         for c in coupons {
             if !templates.contains_key(c.template_id.as_str()) {
-                templates.insert(&c.template_id, self.priced_template(&c.template_id).await?);
+                templates.insert(&c.template_id, self.parsed_template(&c.template_id).await?);
             }
             out.push(OwnedOffer {
                 coupon_id: c.id.clone(),

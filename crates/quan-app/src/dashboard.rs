@@ -127,9 +127,9 @@ impl App {
                 continue;
             }
             templates.push(DashboardTemplate {
-                name: t.spec.name,
+                name: t.spec().name.clone(),
                 status: t.status,
-                stock: t.spec.stock,
+                stock: t.spec().stock,
                 issued: t.issued,
                 claimed: t.claimed,
                 used: t.used,

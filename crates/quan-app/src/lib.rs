@@ -60,8 +60,7 @@ pub mod templates;
 pub mod upkeep;
 pub mod wallet;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use quan_core::access::Principal;
@@ -89,9 +88,6 @@ pub struct Inner {
     link_secret: Vec<u8>,
     /// The public base URL claim links point at.
     public_url: String,
-    /// Parsed templates of coupons, for pricing. A template's content is fixed once it can have
-    /// coupons (only drafts are edited, and drafts are never claimed), so entries never go stale.
-    priced: RwLock<HashMap<String, Arc<Template>>>,
     /// Runs this process's background jobs.
     pub jobs: Arc<jobs::JobRunner>,
     /// Sends the outbox's messages.
@@ -138,7 +134,6 @@ impl App {
             keys: keys::KeyRing::new(config.admin_key_hash),
             link_secret: secret.into_bytes(),
             public_url: config.public_url,
-            priced: RwLock::default(),
             delivery: delivery::Sender::new(config.delivery),
         })))
     }
@@ -152,18 +147,13 @@ impl App {
         self.keys.resolve(self.store.as_ref(), secret).await
     }
 
-    /// The parsed template of a coupon's template id, from the cache or the store.
-    pub async fn priced_template(&self, id: &str) -> Result<Arc<Template>> {
-        if let Some(t) = self.priced.read().expect("template cache").get(id) {
-            return Ok(t.clone());
-        }
-        let record = self.store.template(id).await?.ok_or_else(Error::internal)?;
-        let template = Arc::new(Template::parse(record.spec).map_err(|_| Error::internal())?);
-        self.priced
-            .write()
-            .expect("template cache")
-            .insert(id.to_string(), template.clone());
-        Ok(template)
+    /// The parsed template of a coupon's (or a listed record's) template id, from the store's
+    /// one cache of parsed templates.
+    pub async fn parsed_template(&self, id: &str) -> Result<Arc<Template>> {
+        self.store
+            .parsed_template(id)
+            .await?
+            .ok_or_else(Error::internal)
     }
 
     /// 200 when the store answers: the backend's name.

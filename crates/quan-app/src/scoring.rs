@@ -347,7 +347,7 @@ impl Scorer {
                 };
                 let offer = offers
                     .entry(c.template_id.as_str())
-                    .or_insert_with(|| h.offer(&t.spec));
+                    .or_insert_with(|| h.offer(t.spec()));
                 let group = group_of(&c.user_id);
                 data.push(
                     features(&h.as_of(&c.user_id, c.claimed_at), offer),

@@ -40,9 +40,10 @@ pub struct TemplateView {
 impl From<TemplateRecord> for TemplateView {
     fn from(t: TemplateRecord) -> Self {
         TemplateView {
+            campaign_grantable: crate::campaigns::campaign_only(t.spec()),
+            spec: t.spec().clone(),
             id: t.id,
             allowed_actions: t.status.actions(),
-            campaign_grantable: crate::campaigns::campaign_only(&t.spec),
             status: t.status,
             issued: t.issued,
             claimed: t.claimed,
@@ -50,7 +51,6 @@ impl From<TemplateRecord> for TemplateView {
             remaining: t.remaining,
             created_at: t.created_at,
             updated_at: t.updated_at,
-            spec: t.spec,
         }
     }
 }

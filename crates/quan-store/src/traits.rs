@@ -1,6 +1,7 @@
 //! The storage interface, one small trait per aggregate; [`crate::Store`] is all of them.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -10,7 +11,8 @@ use quan_core::campaign::{CampaignAction, Since};
 use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::scrm::rfm::RfmInput;
 use quan_core::scrm::{History, Purchase, RfmScore};
-use quan_core::{template::StatusAction, ErrorCode, FieldError};
+use quan_core::template::{StatusAction, Template};
+use quan_core::{ErrorCode, FieldError};
 
 use crate::records::campaigns::*;
 use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
@@ -47,6 +49,9 @@ pub trait Keys: Send + Sync {
 pub trait Templates: Send + Sync {
     async fn insert_template(&self, template: NewTemplate) -> Result<TemplateRecord>;
     async fn template(&self, id: &str) -> Result<Option<TemplateRecord>>;
+    /// A template parsed, from the store's one cache of parsed templates (by id and version);
+    /// a template past draft can no longer change and is answered without a read.
+    async fn parsed_template(&self, id: &str) -> Result<Option<Arc<Template>>>;
     async fn list_templates(&self, filter: TemplateFilter) -> Result<Page<TemplateRecord>>;
     /// Replaces the spec of a draft template ([`quan_core::template::stock_after_edit`]):
     /// `InvalidState` when it is no longer a draft, `stock` when the new stock is below what
@@ -80,7 +85,7 @@ pub trait Claims: Send + Sync {
     async fn claimant(
         &self,
         template_id: &str,
-        template: &quan_core::template::Template,
+        template: &Template,
         user_id: &str,
         now: Timestamp,
     ) -> Result<Claimant>;

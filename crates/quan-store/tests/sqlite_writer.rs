@@ -1,6 +1,5 @@
-//! The SQLite writer's group commit: a claim batch that fails while writing is undone alone,
-//! back to its savepoint (nothing half-written, every answer honest, the rest of the group
-//! committed), and work that arrives while a commit is being fsynced joins the next one without
+//! The SQLite writer's group commit: a claim batch that fails while writing rolls its group
+//! back (nothing half-written, every answer honest, the writer going on), and work that arrives while a commit is being fsynced joins the next one without
 //! being starved.
 
 use std::sync::Arc;
@@ -66,7 +65,7 @@ async fn consistent(s: &dyn Store, template: &str, answered: &[String]) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_failing_while_writing_is_undone_alone() {
+async fn a_batch_failing_while_writing_rolls_its_group_back() {
     let (store, _dir, path) = open().await;
     template(store.as_ref(), "tpl_hot").await;
     // A trigger makes one user's coupon insert fail after its batch has been decided.

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use quan_core::campaign::decide::{EntryStatus, Spend};
 use quan_core::campaign::treat::{self, Batch, Due, End, Facts, Plan};
 use quan_core::campaign::{Action, CampaignAction, CampaignStatus, Since};
+use quan_core::template::TemplateStatus;
 use quan_core::ErrorCode;
 
 use super::claims::claim_in;
@@ -582,14 +583,26 @@ async fn faces(
     ids.dedup();
     let rows = db
         .query(
-            "SELECT id, spec, version FROM templates WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            "SELECT id, spec, version, status FROM templates WHERE id = ANY($1) ORDER BY id FOR UPDATE",
             &[&Strings(&ids)],
-            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?)),
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<String>(3)?,
+                ))
+            },
         )
         .await?;
     rows.into_iter()
-        .map(|(id, spec, version)| {
-            let face = ctx.templates.get(&id, version, &spec)?.face_value();
+        .map(|(id, spec, version, status)| {
+            let status =
+                TemplateStatus::parse(&status).ok_or_else(|| corrupt("template status"))?;
+            let face = ctx
+                .templates
+                .parsed(&id, version, status, &spec)?
+                .face_value();
             Ok((id, face))
         })
         .collect()

@@ -29,6 +29,30 @@ pub(crate) async fn claim_in(
     ctx: &Ctx,
     cmds: &[ClaimCommand],
 ) -> Result<Vec<ClaimOutcome>> {
+    match decide_claims(db, ctx, cmds).await? {
+        Some(decided) => {
+            write_claims(db, &decided).await?;
+            Ok(decided.plan.outcomes)
+        }
+        None => Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect()),
+    }
+}
+
+/// A batch of one template's claims decided, not yet written.
+pub(crate) struct DecidedClaims {
+    template_id: String,
+    store_id: Option<String>,
+    pub plan: BatchPlan,
+}
+
+/// Reads what a batch of one template's claims needs, under the template's row lock, and
+/// decides it; `None` when the template does not exist. Writes nothing, so a failure here
+/// leaves the caller's transaction as it was.
+pub(crate) async fn decide_claims(
+    db: &mut Db<'_>,
+    ctx: &Ctx,
+    cmds: &[ClaimCommand],
+) -> Result<Option<DecidedClaims>> {
     let template_id = &cmds[0].template_id;
     let locked = db
         .query_opt(
@@ -46,13 +70,14 @@ pub(crate) async fn claim_in(
         )
         .await?;
     let Some((store_id, status, spec, version, remaining)) = locked else {
-        return Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect());
+        return Ok(None);
     };
-    let template = ctx.templates.get(template_id, version, &spec)?;
+    let status = TemplateStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt("template status".into()))?;
+    let template = ctx.templates.parsed(template_id, version, status, &spec)?;
     let facts = BatchFacts {
         store_id: store_id.clone(),
-        status: TemplateStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt("template status".into()))?,
+        status,
         remaining,
         prior: prior_answers(db, cmds).await?,
         usable_codes: usable_codes(db, template_id, cmds).await?,
@@ -65,9 +90,11 @@ pub(crate) async fn claim_in(
         },
         counts: claim_counts(db, template_id, cmds).await?,
     };
-    let decided = plan::plan_batch(&template, facts, cmds, &ctx.zone)?;
-    write_plan(db, template_id, store_id.as_deref(), &decided).await?;
-    Ok(decided.outcomes)
+    Ok(Some(DecidedClaims {
+        template_id: template_id.clone(),
+        store_id,
+        plan: plan::plan_batch(&template, facts, cmds, &ctx.zone)?,
+    }))
 }
 
 /// Committed idempotency records of the batch's keys, per API key.
@@ -200,12 +227,12 @@ async fn member_facts(
 
 /// Writes a decided batch: its coupons with their ledger entries, the template's counters, the
 /// claim codes it used and its idempotency records.
-async fn write_plan(
-    db: &mut Db<'_>,
-    template_id: &str,
-    store_id: Option<&str>,
-    plan: &BatchPlan,
-) -> Result<()> {
+pub(crate) async fn write_claims(db: &mut Db<'_>, decided: &DecidedClaims) -> Result<()> {
+    let (template_id, store_id, plan) = (
+        decided.template_id.as_str(),
+        decided.store_id.as_deref(),
+        &decided.plan,
+    );
     let coupons = &plan.coupons;
     if !coupons.id.is_empty() {
         db.execute_rows(

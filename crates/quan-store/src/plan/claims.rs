@@ -1,43 +1,17 @@
-//! The backend-neutral parts of claiming: the template cache, the core's view of a claim, and
+//! The backend-neutral parts of claiming: the core's view of a claim, and
 //! the decision of a whole batch ([`plan_batch`]) that both backends write.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
 use quan_core::claim::{ClaimAsk, ClaimBook, Counts, MemberFacts, Route};
 use quan_core::coupon::{validity_window, LedgerEvent};
-use quan_core::template::{Audience, DistributionMode, Template, TemplateSpec, TemplateStatus};
+use quan_core::template::{Audience, DistributionMode, Template, TemplateStatus};
 use quan_core::zone::TenantZone;
 use quan_core::ErrorCode;
 
 use crate::ids::{new_code, new_id};
 use crate::records::{ClaimCommand, ClaimOutcome, ClaimRoute, ClaimedCoupon};
 use crate::{Result, StoreError};
-
-/// Parsed templates by id and version, so a hot template's JSON is parsed once, not per claim.
-#[derive(Default)]
-pub(crate) struct TemplateCache(Mutex<HashMap<String, (i64, Arc<Template>)>>);
-
-impl TemplateCache {
-    pub fn get(&self, id: &str, version: i64, spec_json: &str) -> Result<Arc<Template>> {
-        if let Some((v, t)) = self.0.lock().expect("cache lock").get(id) {
-            if *v == version {
-                return Ok(t.clone());
-            }
-        }
-        let spec: TemplateSpec = serde_json::from_str(spec_json)
-            .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?;
-        let template = Arc::new(
-            Template::parse(spec)
-                .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
-        );
-        self.0
-            .lock()
-            .expect("cache lock")
-            .insert(id.to_string(), (version, template.clone()));
-        Ok(template)
-    }
-}
 
 /// Whether deciding a claim of `template` needs the member's row.
 pub(crate) fn needs_member(template: &Template) -> bool {

@@ -5,8 +5,11 @@
 pub(crate) mod campaigns;
 pub(crate) mod learning;
 pub(crate) mod messages;
+pub(crate) mod parsed;
 pub(crate) mod reports;
 pub(crate) mod tasks;
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use quan_core::access::Role;
@@ -54,7 +57,10 @@ pub struct NewTemplate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateRecord {
     pub id: String,
-    pub spec: TemplateSpec,
+    /// The template as parsed once for its version, from the store's cache.
+    pub template: Arc<Template>,
+    /// Raised by every edit (only a draft is edited).
+    pub version: i64,
     pub status: TemplateStatus,
     pub store_id: Option<String>,
     pub remaining: Option<i64>,
@@ -63,6 +69,13 @@ pub struct TemplateRecord {
     pub used: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl TemplateRecord {
+    /// The template's checked body.
+    pub fn spec(&self) -> &TemplateSpec {
+        self.template.spec()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -215,7 +215,7 @@ pub(crate) fn run_here<T>(work: impl std::future::Future<Output = T>) -> T {
 /// What every write and read shares besides the connection.
 pub(crate) struct Ctx {
     pub zone: quan_core::zone::TenantZone,
-    pub templates: crate::plan::claims::TemplateCache,
+    pub templates: crate::records::parsed::TemplateCache,
     pub campaigns: crate::records::campaigns::CampaignCache,
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::aggregate::claims::claim_in;
+use crate::aggregate::claims::{decide_claims, write_claims};
 use crate::records::*;
 use crate::sql::Ctx;
 use crate::sql::{run_here, Db};
@@ -258,22 +258,24 @@ fn run_group(tx: &mut Connection, ctx: &Ctx, waiting: &mut Vec<Work>, group: &mu
     }
 }
 
-/// Decides and writes a batch of claims of one template inside the writer's transaction, in a
-/// savepoint of its own. The inner result is the decision (an error there has written
-/// nothing); the outer error is a failure to undo it, after which the transaction must be
-/// rolled back.
+/// Decides and writes a batch of claims of one template inside the writer's transaction,
+/// without a savepoint: deciding only reads, so the inner result (the decision, or the error
+/// that refused it) has written nothing; the outer error is a failure while writing, after
+/// which the transaction must be rolled back. (A savepoint per batch made SQLite copy every
+/// page the group had already changed into its sub-journal.)
 pub(super) fn claim_batch(
     conn: &mut Connection,
     ctx: &Ctx,
     cmds: &[ClaimCommand],
 ) -> Result<Result<Vec<ClaimOutcome>>> {
-    run_statement(conn, "SAVEPOINT claims")?;
-    let decided = run_here(claim_in(&mut Db::Sqlite(conn), ctx, cmds));
-    if decided.is_err() {
-        run_statement(conn, "ROLLBACK TO claims")?;
-    }
-    run_statement(conn, "RELEASE claims")?;
-    Ok(decided)
+    let mut db = Db::Sqlite(conn);
+    let decided = match run_here(decide_claims(&mut db, ctx, cmds)) {
+        Ok(Some(decided)) => decided,
+        Ok(None) => return Ok(Ok(cmds.iter().map(|_| ClaimOutcome::NotFound).collect())),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    run_here(write_claims(&mut db, &decided))?;
+    Ok(Ok(decided.plan.outcomes))
 }
 
 /// Runs one cached statement without parameters (transaction and savepoint control).

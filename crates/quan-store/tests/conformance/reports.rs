@@ -118,7 +118,7 @@ async fn claimant_reads_what_a_claim_decides_on(backend: Backend) {
     .unwrap();
     claimed(s, &limited, "u1", days_ago(1)).await;
     let record = s.template(&limited).await.unwrap().unwrap();
-    let template = quan_core::template::Template::parse(record.spec.clone()).unwrap();
+    let template = record.template.clone();
     let day = |t| quan_core::claim::claim_day(&quan_core::zone::TenantZone::utc(), t);
     let decide = |who: &str, c: &quan_store::Claimant, now| {
         let ask = ClaimAsk {

@@ -12,7 +12,8 @@ use crate::common::*;
 on_both_backends!(
     templates_move_through_their_statuses,
     templates_list_by_filter,
-    stock_holds_whatever_the_order_of_codes_edits_and_claims
+    stock_holds_whatever_the_order_of_codes_edits_and_claims,
+    parsed_templates_follow_edits_made_by_another_process
 );
 
 async fn templates_move_through_their_statuses(backend: Backend) {
@@ -42,7 +43,7 @@ async fn templates_move_through_their_statuses(backend: Backend) {
         .unwrap()
         .expect("a draft updates");
     assert_eq!(
-        (u.spec.name.as_str(), u.remaining, u.updated_at),
+        (u.spec().name.as_str(), u.remaining, u.updated_at),
         ("renamed", Some(20), at(1))
     );
 
@@ -82,7 +83,7 @@ async fn templates_move_through_their_statuses(backend: Backend) {
     );
     let stored = s.template("tpl_a").await.unwrap().unwrap();
     assert_eq!(
-        (stored.spec.name.as_str(), stored.updated_at),
+        (stored.spec().name.as_str(), stored.updated_at),
         ("renamed", at(6))
     );
     assert_eq!(
@@ -314,4 +315,45 @@ async fn stock_holds_whatever_the_order_of_codes_edits_and_claims(backend: Backe
         assert_eq!(t.remaining, Some(stock - t.issued), "{steps:?}");
         assert_eq!(t.claimed, coupons, "{steps:?}");
     }
+}
+
+/// The parsed template a store hands out is the stored version's, even when another process
+/// (a second store on the same database) edited the draft after this one parsed it.
+async fn parsed_templates_follow_edits_made_by_another_process(backend: Backend) {
+    let db = open(backend).await;
+    let (here, there) = (
+        &*db.store,
+        quan_store::open(&db.url, quan_core::zone::TenantZone::utc())
+            .await
+            .unwrap(),
+    );
+    draft(here, "tpl_p", json!({"name": "first"})).await;
+    let name = |t: std::sync::Arc<quan_core::template::Template>| t.spec().name.clone();
+    let parsed = here.parsed_template("tpl_p").await.unwrap().unwrap();
+    assert_eq!(name(parsed), "first");
+    there
+        .update_template(TemplateUpdate {
+            id: "tpl_p".into(),
+            template: spec(json!({"name": "second"})),
+            now: at(1),
+        })
+        .await
+        .unwrap()
+        .expect("a draft updates");
+    let parsed = here.parsed_template("tpl_p").await.unwrap().unwrap();
+    assert_eq!(name(parsed), "second", "a draft is read again");
+    let record = here.template("tpl_p").await.unwrap().unwrap();
+    assert_eq!((record.version, record.spec().name.as_str()), (2, "second"));
+    there
+        .set_template_status("tpl_p", StatusAction::Activate, at(2))
+        .await
+        .unwrap()
+        .expect("activated");
+    let active = here.template("tpl_p").await.unwrap().unwrap();
+    let settled = here.parsed_template("tpl_p").await.unwrap().unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&active.template, &settled),
+        "parsed once per version"
+    );
+    assert_eq!(here.parsed_template("nope").await.unwrap(), None);
 }
