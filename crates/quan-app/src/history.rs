@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use quan_core::access::{Principal, Role};
-use quan_core::scrm::history::COUNTED_STATUSES;
+use quan_core::scrm::history::{HistoryStatus, OrderSource};
 use quan_core::text::{Id, Label};
 use quan_core::ErrorCode;
 use quan_store::scrm::{Aggregates, HistoryLine, HistoryOrder, OrderFilter, OrderSummary, Written};
@@ -12,15 +12,6 @@ use utoipa::ToSchema;
 use crate::page::{self, PageBody};
 use crate::{require, App, Error, Result};
 
-/// The statuses an ingested order may have.
-pub const STATUSES: &[&str] = &[
-    "paid",
-    "shipped",
-    "confirmed",
-    "completed",
-    "refunded",
-    "cancelled",
-];
 const MAX_LINES: usize = 2000;
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
@@ -32,7 +23,7 @@ pub struct IngestBody {
     #[schema(value_type = String, format = DateTime)]
     pub paid_at: Timestamp,
     /// paid, shipped, confirmed, completed (these count as purchases), refunded or cancelled.
-    pub status: String,
+    pub status: HistoryStatus,
     pub channel: Option<Label>,
     #[schema(max_items = 2000)]
     pub lines: Vec<IngestLine>,
@@ -80,13 +71,6 @@ impl From<HistoryLine> for HistoryLineView {
 
 /// Checks an ingested order; the error names the field.
 pub fn parse_order(id: Id, body: IngestBody) -> Result<HistoryOrder> {
-    if !STATUSES.contains(&body.status.as_str()) {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            "status",
-            format!("one of {}", STATUSES.join(", ")),
-        ));
-    }
     if body.lines.is_empty() {
         return Err(Error::field(
             ErrorCode::EmptyList,
@@ -140,7 +124,7 @@ pub fn parse_order(id: Id, body: IngestBody) -> Result<HistoryOrder> {
         channel: body.channel.map(Into::into),
         paid_at: body.paid_at,
         lines,
-        source: "ingest".into(),
+        source: OrderSource::Ingest,
     })
 }
 
@@ -149,7 +133,7 @@ pub fn parse_order(id: Id, body: IngestBody) -> Result<HistoryOrder> {
 pub struct OrderSummaryView {
     pub order_id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: HistoryStatus,
     /// Whether it counts as a purchase (RFM, lifecycle, purchase rules).
     pub counted: bool,
     pub channel: Option<String>,
@@ -161,13 +145,13 @@ pub struct OrderSummaryView {
     pub amount: i64,
     pub line_count: i64,
     /// `ingest` (from outside) or `checkout` (a paid checkout order).
-    pub source: String,
+    pub source: OrderSource,
 }
 
 impl From<OrderSummary> for OrderSummaryView {
     fn from(o: OrderSummary) -> Self {
         OrderSummaryView {
-            counted: COUNTED_STATUSES.contains(&o.status.as_str()),
+            counted: o.status.counts(),
             order_id: o.id,
             user_id: o.user_id,
             status: o.status,

@@ -318,7 +318,7 @@ impl App {
             History::of(
                 orders
                     .iter()
-                    .filter(|o| quan_core::scrm::history::counts(&o.status))
+                    .filter(|o| o.status.counts())
                     .map(|o| (o.paid_at, o.amount)),
                 as_of,
             )

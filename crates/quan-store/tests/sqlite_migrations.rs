@@ -125,11 +125,11 @@ async fn members_stay_members_through_0006() {
     let order = quan_store::scrm::HistoryOrder {
         id: "o1".into(),
         user_id: "buyer".into(),
-        status: "paid".into(),
+        status: quan_store::scrm::HistoryStatus::Paid,
         channel: None,
         paid_at: jiff::Timestamp::UNIX_EPOCH,
         lines: vec![],
-        source: "ingest".into(),
+        source: quan_store::scrm::OrderSource::Ingest,
     };
     store
         .put_orders(

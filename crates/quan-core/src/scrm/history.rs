@@ -2,14 +2,76 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-/// Order statuses that count as a purchase (RFM, lifecycle, `orders` and `spent` rules).
-/// `refunded` and `cancelled` orders are kept but do not count.
-pub const COUNTED_STATUSES: &[&str] = &["paid", "shipped", "confirmed", "completed"];
+/// The status of an order of a member's history, as ingested from outside or as a paid
+/// checkout order became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryStatus {
+    Paid,
+    Shipped,
+    Confirmed,
+    Completed,
+    Refunded,
+    Cancelled,
+}
 
-/// Whether an order in `status` counts as a purchase.
-pub fn counts(status: &str) -> bool {
-    COUNTED_STATUSES.contains(&status)
+impl HistoryStatus {
+    pub const ALL: [HistoryStatus; 6] = [
+        HistoryStatus::Paid,
+        HistoryStatus::Shipped,
+        HistoryStatus::Confirmed,
+        HistoryStatus::Completed,
+        HistoryStatus::Refunded,
+        HistoryStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HistoryStatus::Paid => "paid",
+            HistoryStatus::Shipped => "shipped",
+            HistoryStatus::Confirmed => "confirmed",
+            HistoryStatus::Completed => "completed",
+            HistoryStatus::Refunded => "refunded",
+            HistoryStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HistoryStatus> {
+        HistoryStatus::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    /// Whether an order in this status counts as a purchase (RFM, lifecycle, `orders` and
+    /// `spent` rules). Refunded and cancelled orders are kept but do not count.
+    pub fn counts(self) -> bool {
+        !matches!(self, HistoryStatus::Refunded | HistoryStatus::Cancelled)
+    }
+}
+
+/// Where an order of a member's history came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    /// From outside: history, POS, other channels (`PUT /v1/orders/{id}`, `quan import`).
+    Ingest,
+    /// A paid checkout order.
+    Checkout,
+}
+
+impl OrderSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Ingest => "ingest",
+            OrderSource::Checkout => "checkout",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderSource> {
+        [OrderSource::Ingest, OrderSource::Checkout]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
 }
 
 /// What a member's counted orders add up to. Orders may be added in any order.
@@ -61,6 +123,24 @@ impl History {
 mod tests {
     use super::*;
 
+    #[test]
+    fn statuses_read_back_and_only_refunds_and_cancellations_do_not_count() {
+        for status in HistoryStatus::ALL {
+            assert_eq!(HistoryStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        let counted: Vec<_> = HistoryStatus::ALL
+            .into_iter()
+            .filter(|s| s.counts())
+            .collect();
+        assert_eq!(
+            counted.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            ["paid", "shipped", "confirmed", "completed"]
+        );
+        assert_eq!(HistoryStatus::parse("lost"), None);
+    }
+
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
@@ -82,11 +162,5 @@ mod tests {
         );
         let h = History::of([(a, 1), (a, 1)], a);
         assert_eq!((h.last, h.prev), (Some(a), Some(a)));
-    }
-
-    #[test]
-    fn counted_statuses() {
-        assert!(counts("paid") && counts("completed"));
-        assert!(!counts("refunded") && !counts("cancelled") && !counts("locked"));
     }
 }

@@ -6,9 +6,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use quan_core::scrm::history::counts;
 
-use super::page_of;
+use super::{corrupt, page_of};
 use crate::records::*;
 use crate::scrm::ingest::{self, StoredOrder};
 use crate::scrm::{batch, *};
@@ -23,13 +22,14 @@ fn order_summary(r: &Row) -> Result<OrderSummary> {
     Ok(OrderSummary {
         id: r.get(0)?,
         user_id: r.get(1)?,
-        status: r.get(2)?,
+        status: HistoryStatus::parse(&r.get::<String>(2)?)
+            .ok_or_else(|| corrupt("order status"))?,
         channel: r.get(3)?,
         store_id: r.get(4)?,
         paid_at: r.time(5)?,
         amount: r.get(6)?,
         line_count: r.get(7)?,
-        source: r.get(8)?,
+        source: OrderSource::parse(&r.get::<String>(8)?).ok_or_else(|| corrupt("order source"))?,
     })
 }
 
@@ -51,7 +51,8 @@ pub(crate) async fn write_orders(
                     StoredOrder {
                         user_id: r.get(1)?,
                         content_hash: r.get(2)?,
-                        source: r.get(3)?,
+                        source: OrderSource::parse(&r.get::<String>(3)?)
+                            .ok_or_else(|| corrupt("order source"))?,
                     },
                 ))
             },
@@ -79,7 +80,7 @@ pub(crate) async fn write_orders(
         |(o, hash)| StoredOrder {
             user_id: o.user_id.clone(),
             content_hash: hash.clone(),
-            source: o.source.clone(),
+            source: o.source,
         },
     );
     let rows: Vec<(HistoryOrder, &str)> = planned
@@ -173,14 +174,14 @@ async fn insert_orders(
         &[
             ("id", Column::Text(&texts(|o| o.id.clone()))),
             ("user_id", Column::Text(&texts(|o| o.user_id.clone()))),
-            ("status", Column::Text(&texts(|o| o.status.clone()))),
-            ("counted", Column::Int(&ints(|o| i64::from(counts(&o.status))))),
+            ("status", Column::Text(&texts(|o| o.status.as_str().into()))),
+            ("counted", Column::Int(&ints(|o| i64::from(o.status.counts())))),
             ("channel", Column::MaybeText(&channel)),
             ("store_id", Column::MaybeText(&store)),
             ("paid_at", Column::Int(&ints(|o| micros(o.paid_at)))),
             ("amount", Column::Int(&ints(HistoryOrder::amount))),
             ("line_count", Column::Int(&ints(|o| o.lines.len() as i64))),
-            ("source", Column::Text(&texts(|o| o.source.clone()))),
+            ("source", Column::Text(&texts(|o| o.source.as_str().into()))),
             ("content_hash", Column::Text(&hashes)),
         ],
     )
@@ -215,7 +216,7 @@ async fn insert_lines(db: &mut Db<'_>, rows: &[(HistoryOrder, &str)]) -> Result<
             ("qty", Column::Int(&ints(|_, l| l.qty))),
             ("amount", Column::Int(&ints(|_, l| l.amount))),
             ("paid_at", Column::Int(&ints(|o, _| micros(o.paid_at)))),
-            ("counted", Column::Int(&ints(|o, _| i64::from(counts(&o.status))))),
+            ("counted", Column::Int(&ints(|o, _| i64::from(o.status.counts())))),
         ],
     )
     .await

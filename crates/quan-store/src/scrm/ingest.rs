@@ -3,15 +3,14 @@
 
 use jiff::Timestamp;
 
-use super::{HistoryLine, HistoryOrder, Written};
+use super::{HistoryLine, HistoryOrder, HistoryStatus, OrderSource, Written};
 
 /// What is stored under an order id before it is written again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredOrder {
     pub user_id: String,
     pub content_hash: String,
-    /// `ingest` or `checkout`.
-    pub source: String,
+    pub source: OrderSource,
 }
 
 /// What writing `new` (whose content hash is `hash`) does: `Unchanged` for the same content,
@@ -29,7 +28,7 @@ pub fn plan(
         Some(s) if s.content_hash == hash => Written::Unchanged,
         Some(s) if s.source != new.source || s.user_id != new.user_id => Written::Conflict,
         Some(_) => Written::Updated,
-        None if new.source == "ingest" && checkout_id => Written::Conflict,
+        None if new.source == OrderSource::Ingest && checkout_id => Written::Conflict,
         None => Written::Inserted,
     }
 }
@@ -41,7 +40,11 @@ pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> Histo
     HistoryOrder {
         id: order.id.clone(),
         user_id: order.user_id.clone(),
-        status: if all_back { "refunded" } else { "paid" }.into(),
+        status: if all_back {
+            HistoryStatus::Refunded
+        } else {
+            HistoryStatus::Paid
+        },
         channel: None,
         paid_at,
         lines: order
@@ -56,7 +59,7 @@ pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> Histo
                 amount: l.paid - l.refunded,
             })
             .collect(),
-        source: "checkout".into(),
+        source: OrderSource::Checkout,
     }
 }
 
@@ -64,38 +67,53 @@ pub fn checkout_history(order: &crate::OrderRecord, paid_at: Timestamp) -> Histo
 mod tests {
     use super::*;
 
-    fn new(user: &str, source: &str) -> HistoryOrder {
+    fn new(user: &str, source: OrderSource) -> HistoryOrder {
         HistoryOrder {
             id: "o1".into(),
             user_id: user.into(),
-            status: "paid".into(),
+            status: HistoryStatus::Paid,
             channel: None,
             paid_at: Timestamp::UNIX_EPOCH,
             lines: vec![],
-            source: source.into(),
+            source,
         }
     }
 
-    fn stored(user: &str, hash: &str, source: &str) -> StoredOrder {
+    fn stored(user: &str, hash: &str, source: OrderSource) -> StoredOrder {
         StoredOrder {
             user_id: user.into(),
             content_hash: hash.into(),
-            source: source.into(),
+            source,
         }
     }
 
     #[test]
     fn one_rule_for_every_write() {
         use Written::*;
-        let ana = new("ana", "ingest");
+        let ana = new("ana", OrderSource::Ingest);
         let cases = [
             (None, false, &ana, Inserted),
             (None, true, &ana, Conflict),
-            (Some(stored("ana", "h", "ingest")), false, &ana, Unchanged),
-            (Some(stored("ana", "old", "ingest")), false, &ana, Updated),
-            (Some(stored("bob", "old", "ingest")), false, &ana, Conflict),
             (
-                Some(stored("ana", "old", "checkout")),
+                Some(stored("ana", "h", OrderSource::Ingest)),
+                false,
+                &ana,
+                Unchanged,
+            ),
+            (
+                Some(stored("ana", "old", OrderSource::Ingest)),
+                false,
+                &ana,
+                Updated,
+            ),
+            (
+                Some(stored("bob", "old", OrderSource::Ingest)),
+                false,
+                &ana,
+                Conflict,
+            ),
+            (
+                Some(stored("ana", "old", OrderSource::Checkout)),
                 false,
                 &ana,
                 Conflict,
@@ -109,10 +127,15 @@ mod tests {
             );
         }
         // A checkout order is written under its own id.
-        let paid = new("ana", "checkout");
+        let paid = new("ana", OrderSource::Checkout);
         assert_eq!(plan(None, true, &paid, "h"), Inserted);
         assert_eq!(
-            plan(Some(&stored("ana", "old", "checkout")), false, &paid, "h"),
+            plan(
+                Some(&stored("ana", "old", OrderSource::Checkout)),
+                false,
+                &paid,
+                "h"
+            ),
             Updated
         );
     }

@@ -23,6 +23,7 @@ use crate::traits::Settings;
 use crate::Result;
 
 pub use ingest::checkout_history;
+pub use quan_core::scrm::history::{HistoryStatus, OrderSource};
 pub use rfm::{recompute_rfm, RfmCuts, RfmRun};
 pub use segments::{in_segment, rule_admits, rule_members, segment_members};
 
@@ -111,12 +112,11 @@ pub struct ProductRecord {
 pub struct HistoryOrder {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: HistoryStatus,
     pub channel: Option<String>,
     pub paid_at: Timestamp,
     pub lines: Vec<HistoryLine>,
-    /// `ingest` or `checkout`.
-    pub source: String,
+    pub source: OrderSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,13 +169,13 @@ pub enum Written {
 pub struct OrderSummary {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: HistoryStatus,
     pub channel: Option<String>,
     pub store_id: Option<String>,
     pub paid_at: Timestamp,
     pub amount: i64,
     pub line_count: i64,
-    pub source: String,
+    pub source: OrderSource,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -112,7 +112,7 @@ pub fn order(
     HistoryOrder {
         id: id.into(),
         user_id: user.into(),
-        status: status.into(),
+        status: quan_store::scrm::HistoryStatus::parse(status).expect("a history status"),
         channel: Some("store".into()),
         paid_at,
         lines: lines
@@ -127,7 +127,7 @@ pub fn order(
                 amount: *amount,
             })
             .collect(),
-        source: "ingest".into(),
+        source: quan_store::scrm::OrderSource::Ingest,
     }
 }
 

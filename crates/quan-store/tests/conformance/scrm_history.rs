@@ -118,7 +118,7 @@ async fn orders_are_idempotent_and_keep_aggregates(backend: Backend) {
     );
     assert_eq!(history(s, "ana").await, History { spent: 600, ..h });
     let o3b = HistoryOrder {
-        status: "completed".into(),
+        status: quan_store::scrm::HistoryStatus::Completed,
         ..o3
     };
     assert_eq!(
@@ -423,7 +423,7 @@ async fn an_ingested_order_belongs_to_one_member(backend: Backend) {
     );
     // Its own member may still change it.
     let changed = HistoryOrder {
-        status: "refunded".into(),
+        status: quan_store::scrm::HistoryStatus::Refunded,
         ..mine
     };
     assert_eq!(

@@ -285,7 +285,7 @@ fn order(lines: &[Line], category: &HashMap<i64, Option<String>>) -> HistoryOrde
     HistoryOrder {
         id: first.basket.to_string(),
         user_id: first.household.to_string(),
-        status: "paid".into(),
+        status: quan_core::scrm::history::HistoryStatus::Paid,
         channel: None,
         paid_at: timestamp(lines.iter().map(|l| l.at).max().unwrap_or(first.at)),
         lines: lines
@@ -300,7 +300,7 @@ fn order(lines: &[Line], category: &HashMap<i64, Option<String>>) -> HistoryOrde
                 amount: l.cents,
             })
             .collect(),
-        source: "ingest".into(),
+        source: quan_core::scrm::history::OrderSource::Ingest,
     }
 }
 

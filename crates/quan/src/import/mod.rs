@@ -418,7 +418,7 @@ struct FlatLine {
     order_id: String,
     user_id: String,
     paid_at: Timestamp,
-    status: String,
+    status: quan_core::scrm::history::HistoryStatus,
     channel: Option<String>,
     line_id: String,
     sku: String,
