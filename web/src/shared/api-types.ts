@@ -1784,6 +1784,12 @@ export interface components {
         HistoryOrderView: components["schemas"]["OrderSummaryView"] & {
             lines: components["schemas"]["HistoryLineView"][];
         };
+        /**
+         * @description The status of an order of a member's history, as ingested from outside or as a paid
+         *     checkout order became.
+         * @enum {string}
+         */
+        HistoryStatus: "paid" | "shipped" | "confirmed" | "completed" | "refunded" | "cancelled";
         /** @description A local time-of-day range `[from, until)` in `HH:MM`. */
         HourRange: {
             from: string;
@@ -1798,7 +1804,7 @@ export interface components {
             /** Format: date-time */
             paid_at: string;
             /** @description paid, shipped, confirmed, completed (these count as purchases), refunded or cancelled. */
-            status: string;
+            status: components["schemas"]["HistoryStatus"];
             user_id: components["schemas"]["Id"];
         };
         IngestLine: {
@@ -2132,6 +2138,11 @@ export interface components {
             } | null;
             user_id: components["schemas"]["Id"];
         };
+        /**
+         * @description Where an order of a member's history came from.
+         * @enum {string}
+         */
+        OrderSource: "ingest" | "checkout";
         /** @description An order of a member's history. */
         OrderSummaryView: {
             /**
@@ -2148,8 +2159,8 @@ export interface components {
             /** Format: date-time */
             paid_at: string;
             /** @description `ingest` (from outside) or `checkout` (a paid checkout order). */
-            source: string;
-            status: string;
+            source: components["schemas"]["OrderSource"];
+            status: components["schemas"]["HistoryStatus"];
             /** @description The store, when every line is of one store. */
             store_id?: string | null;
             user_id: string;
@@ -2382,8 +2393,8 @@ export interface components {
                 /** Format: date-time */
                 paid_at: string;
                 /** @description `ingest` (from outside) or `checkout` (a paid checkout order). */
-                source: string;
-                status: string;
+                source: components["schemas"]["OrderSource"];
+                status: components["schemas"]["HistoryStatus"];
                 /** @description The store, when every line is of one store. */
                 store_id?: string | null;
                 user_id: string;
