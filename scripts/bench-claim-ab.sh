@@ -4,6 +4,8 @@
 # same load generator (the second build's `quan bench claim`).
 # Usage: scripts/bench-claim-ab.sh OLD_QUAN NEW_QUAN [pairs] [connections] [claims]
 #        (defaults: 3 pairs, 256 connections, 200000 claims)
+# With QUAN_BENCH_PG_URL set (a PostgreSQL URL whose user may CREATE DATABASE, such as the one
+# scripts/with-postgres.sh exports), each run serves a fresh PostgreSQL database instead.
 # Prints, per run: claims/s, p50/p99, the CPU each server thread and the load generator spent
 # per claim (µs), and the bytes the server wrote per claim (WAL and checkpoints).
 set -euo pipefail
@@ -25,9 +27,15 @@ cpu_by_thread() { # $1 pid: "thread-name ticks" summed per name
 
 run() { # $1 label, $2 server binary
   rm -f "$WORK"/b.db*
+  local url="sqlite://$WORK/b.db"
+  if [[ -n ${QUAN_BENCH_PG_URL:-} ]]; then
+    local name="quan_ab_$RANDOM$RANDOM"
+    psql -q "$QUAN_BENCH_PG_URL" -c "CREATE DATABASE $name"
+    url="${QUAN_BENCH_PG_URL%/*}/$name"
+  fi
   sync
   sleep 2
-  RUST_LOG=warn "$2" serve --listen 127.0.0.1:18090 --database-url "sqlite://$WORK/b.db" \
+  RUST_LOG=warn "$2" serve --listen 127.0.0.1:18090 --database-url "$url" \
     >"$WORK/serve.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do curl -sf http://127.0.0.1:18090/healthz >/dev/null && break; sleep 0.1; done

@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use quan_core::access::{Principal, Role};
-use quan_core::claim::{honours, Route};
+use quan_core::claim::{guide_grant, honours, Route};
 use quan_core::link::{self, LinkClaims};
 use quan_core::template::Channel;
 use quan_core::text::{Id, Label};
@@ -227,10 +227,17 @@ impl App {
         idempotency: Option<IdempotencyKey>,
     ) -> Result<ClaimedBody> {
         require(principal, &[Role::Platform, Role::Merchant, Role::Guide])?;
+        let channel = match principal.role {
+            Role::Guide => {
+                let record = self.visible_template(principal, &template_id).await?;
+                Some(guide_grant(&record.template, body.channel)?)
+            }
+            _ => body.channel,
+        };
         self.run_claim(ClaimCommand {
             template_id: template_id.into_string(),
             user_id: body.user_id.into_string(),
-            channel: body.channel,
+            channel,
             region: body.region.map(Into::into),
             route: ClaimRoute::Service,
             idempotency,

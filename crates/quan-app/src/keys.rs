@@ -199,6 +199,13 @@ impl App {
                     "customer keys speak for one user",
                 ))
             }
+            Role::Guide if body.user_id.is_none() => {
+                return Err(Error::field(
+                    ErrorCode::MissingField,
+                    "user_id",
+                    "guide keys name their guide (a guide's tasks are its own)",
+                ))
+            }
             _ => {}
         }
         let secret = new_secret();

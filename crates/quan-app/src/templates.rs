@@ -1,7 +1,9 @@
 //! Templates: create, read with live counters, list, edit while draft, and status changes.
 
 use quan_core::access::{Principal, Role};
-use quan_core::template::{StatusAction, Template, TemplateAction, TemplateSpec, TemplateStatus};
+use quan_core::template::{
+    Audience, StatusAction, Template, TemplateAction, TemplateSpec, TemplateStatus,
+};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
 use quan_store::{new_id, NewTemplate, TemplateFilter, TemplateRecord, TemplateUpdate};
@@ -71,13 +73,26 @@ pub struct TemplateQuery {
 
 /// Checks that `principal` may create or edit a template of this spec.
 fn may_author(principal: &Principal, template: &Template) -> Result<()> {
-    let scope = &template.spec().scope;
+    let spec = template.spec();
+    let scope = &spec.scope;
     match principal.role {
         Role::Platform => Ok(()),
         Role::Merchant if scope.is_platform() => Err(Error::field(
             ErrorCode::Forbidden,
             "scope.kind",
             "a merchant cannot create platform coupons",
+        )),
+        // The platform decides what it pays for.
+        Role::Merchant if spec.funding.platform_bp > 0 => Err(Error::field(
+            ErrorCode::Forbidden,
+            "funding.platform_bp",
+            "only a platform key may set a platform share",
+        )),
+        // Segments are the platform's: who is in one is not a merchant's to learn.
+        Role::Merchant if matches!(spec.audience, Audience::Segment { .. }) => Err(Error::field(
+            ErrorCode::Forbidden,
+            "audience.segment_id",
+            "a merchant cannot target the platform's segments",
         )),
         Role::Merchant if principal.owns_store(scope.store_id()) => Ok(()),
         Role::Merchant => Err(Error::field(

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, FieldError};
 use crate::template::{Audience, Channel, DistributionMode, Template, TemplateStatus};
 use crate::zone::TenantZone;
 
@@ -95,6 +95,31 @@ pub fn precheck(
         return Err(ErrorCode::NotInAudience);
     }
     Ok(())
+}
+
+/// The channel of a store guide's grant outside its tasks: a guide grants only `service_only`
+/// templates (other coupons reach members through the guide's tasks), and always through the
+/// store guide channel.
+pub fn guide_grant(template: &Template, channel: Option<Channel>) -> Result<Channel, FieldError> {
+    if !template
+        .spec()
+        .distribution
+        .has(DistributionMode::ServiceOnly)
+    {
+        return Err(FieldError::new(
+            ErrorCode::Forbidden,
+            "template_id",
+            "a store guide grants service_only templates only; other coupons go through tasks",
+        ));
+    }
+    match channel {
+        None | Some(Channel::StoreGuide) => Ok(Channel::StoreGuide),
+        Some(_) => Err(FieldError::new(
+            ErrorCode::Forbidden,
+            "channel",
+            "a store guide grants through the store_guide channel",
+        )),
+    }
 }
 
 fn route_allowed(template: &Template, ask: &ClaimAsk) -> Result<(), ErrorCode> {

@@ -96,6 +96,30 @@ fn check_text(raw: &str, max: usize) -> Result<String, Refusal> {
     Ok(v.to_string())
 }
 
+/// A cell of a CSV file quan writes, safe to open in a spreadsheet (OWASP's rule against CSV
+/// injection): a cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'`, so it reads as text and is never run as a formula. A number (`-12`, `3.5`) is
+/// left as it is.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell
+        .as_bytes()
+        .first()
+        .is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    if risky && !is_number(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+fn is_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && parts.next().is_none_or(all_digits)
+}
+
 impl std::ops::Deref for Id {
     type Target = str;
 
@@ -259,6 +283,23 @@ pub fn code_of(message: &str) -> Option<ErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_run_read_as_text() {
+        for formula in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(csv_cell(formula), format!("'{formula}"));
+        }
+        for plain in ["u1", "gold", "", "-12", "+3", "3.5", "-0.25", "a=b"] {
+            assert_eq!(csv_cell(plain), plain);
+        }
+    }
 
     #[test]
     fn ids_are_trimmed_and_bounded() {

@@ -1,6 +1,7 @@
 //! quan's HTTP API: a thin axum layer over the use cases of `quan-app`. Handlers parse the
 //! request (path, query, body) into typed values, call one use case, and render its view.
 //!
+//! - [`csv_export`]: the one writer of the CSV files the API hands out (CSV-injection safe).
 //! - [`error`]: the one error body; statuses come from the code table.
 //! - [`extract`]: the caller, bodies, paths and queries, every failure in the error shape.
 //! - [`layers`]: what every request goes through: long URIs refused, the per-key rate limit,
@@ -9,6 +10,7 @@
 //! - [`routes`]: the handlers, one module per resource.
 //! - [`openapi`]: the OpenAPI 3 document, generated from the handlers' annotations.
 
+pub mod csv_export;
 pub mod error;
 pub mod extract;
 pub mod layers;

@@ -99,8 +99,11 @@ fn load(path: &Path) -> anyhow::Result<Instance> {
 }
 
 /// A CSV field as the csv crate writes it by default: in quotes (a quote doubled) only when it
-/// holds a comma, a quote or a line break.
-fn field(out: &mut Vec<u8>, s: &[u8]) {
+/// holds a comma, a quote or a line break; a cell a spreadsheet would run as a formula is
+/// neutralised first (`quan_core::text::csv_cell`, the rule of every CSV quan writes).
+fn field(out: &mut Vec<u8>, s: &str) {
+    let cell = quan_core::text::csv_cell(s);
+    let s = cell.as_bytes();
     if s.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
         out.push(b'"');
         for &b in s {
@@ -126,7 +129,7 @@ fn write(path: &Path, inst: &Instance, a: &Allocation) -> anyhow::Result<()> {
         .iter()
         .map(|o| {
             let mut f = Vec::new();
-            field(&mut f, o.as_bytes());
+            field(&mut f, o);
             f
         })
         .collect();
@@ -134,7 +137,7 @@ fn write(path: &Path, inst: &Instance, a: &Allocation) -> anyhow::Result<()> {
     line.extend_from_slice(b"member_id,option\n");
     for (m, &o) in a.choice.iter().enumerate() {
         if o != NONE {
-            field(&mut line, inst.member_id(m).as_bytes());
+            field(&mut line, inst.member_id(m));
             line.push(b',');
             line.extend_from_slice(&options[o as usize]);
             line.push(b'\n');

@@ -167,7 +167,7 @@ enum KeysCommand {
         /// A store a merchant or guide key may act for (repeat for several).
         #[arg(long = "store")]
         stores: Vec<String>,
-        /// The user a customer key speaks for.
+        /// The user a customer key speaks for, or the guide a guide key is (required for both).
         #[arg(long)]
         user: Option<String>,
     },

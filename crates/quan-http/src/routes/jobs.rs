@@ -1,6 +1,6 @@
 //! Background jobs: a job's progress, and the claim codes it made (a page at a time, or all as CSV).
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use quan_app::jobs::JobView;
 use quan_app::page::{PageBody, Paging};
 use quan_core::text::Id;
 
+use crate::csv_export::CsvRows;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, PathIds, QueryParams};
 use crate::AppState;
@@ -47,8 +48,11 @@ pub async fn codes_csv(
 ) -> ApiResult<Response> {
     let reader = state.app.job_code_reader(&p, &id).await?;
     let file = format!("attachment; filename=\"{}-codes.csv\"", reader.id);
-    let head =
-        futures::stream::once(async { Ok::<_, quan_app::Error>(Bytes::from_static(b"code\r\n")) });
+    let head = futures::stream::once(async {
+        let mut header = CsvRows::new();
+        header.row(["code"]);
+        Ok::<_, quan_app::Error>(header.into_bytes())
+    });
     // The state is the cursor of the next page, or `None` once the last page is sent.
     let rows = futures::stream::try_unfold(Some(String::new()), move |cursor| {
         let reader = reader.clone();
@@ -57,12 +61,11 @@ pub async fn codes_csv(
                 return Ok(None);
             };
             let page = reader.page(Some(cursor).filter(|c| !c.is_empty())).await?;
-            let mut chunk = String::with_capacity(page.items.len() * 20);
+            let mut chunk = CsvRows::new();
             for code in &page.items {
-                chunk.push_str(code);
-                chunk.push_str("\r\n");
+                chunk.row([code]);
             }
-            Ok::<_, quan_app::Error>(Some((Bytes::from(chunk), page.next)))
+            Ok::<_, quan_app::Error>(Some((chunk.into_bytes(), page.next)))
         }
     });
     let body =

@@ -10,10 +10,11 @@ use quan_app::segments::{
     MembersQuery, PreviewBody, PreviewView, SegmentBody, SegmentView, MEMBER_CSV_HEADER,
 };
 use quan_core::text::Id;
-use quan_core::ErrorCode;
+
+use crate::csv_export::CsvRows;
 
 use super::created;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
 
@@ -104,15 +105,12 @@ pub async fn members_csv(
     QueryParams(q): QueryParams<AsOf>,
 ) -> ApiResult<Response> {
     let members = state.app.segment_export(&p, &id, q.as_of).await?;
-    let csv_err = |_| ApiError::code(ErrorCode::Internal);
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(MEMBER_CSV_HEADER).map_err(csv_err)?;
+    let mut out = CsvRows::new();
+    out.row(MEMBER_CSV_HEADER);
     for m in members {
-        out.write_record(m.csv_row()).map_err(csv_err)?;
+        out.row(m.csv_row());
     }
-    let body = out
-        .into_inner()
-        .map_err(|_| ApiError::code(ErrorCode::Internal))?;
+    let body = out.into_bytes();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -14,7 +14,7 @@ use super::segments::in_segment;
 use crate::plan::claims::{self as plan, BatchFacts, BatchPlan};
 use crate::records::*;
 use crate::scrm::members;
-use crate::sql::{Column, Ctx, Db, Engine, Strings};
+use crate::sql::{Column, Ctx, Db, Engine, Statement, Strings};
 use crate::traits::Claims;
 use crate::{Claimant, Result, StoreError};
 
@@ -233,71 +233,76 @@ pub(crate) async fn write_claims(db: &mut Db<'_>, decided: &DecidedClaims) -> Re
         decided.store_id.as_deref(),
         &decided.plan,
     );
-    let coupons = &plan.coupons;
+    let (coupons, codes, keys) = (&plan.coupons, &plan.codes, &plan.idem);
+    let coupon_rows = [
+        ("id", Column::Text(&coupons.id)),
+        ("user_id", Column::Text(&coupons.user)),
+        ("code", Column::Text(&coupons.code)),
+        ("route", Column::Text(&coupons.route)),
+        ("claimed_at", Column::Int(&coupons.claimed_at)),
+        ("claim_day", Column::Int(&coupons.day)),
+        ("valid_from", Column::Int(&coupons.from)),
+        ("valid_until", Column::Int(&coupons.until)),
+    ];
+    let ledger_rows = [
+        ("id", Column::Text(&coupons.id)),
+        ("user_id", Column::Text(&coupons.user)),
+        ("event", Column::Text(&coupons.event)),
+        ("at", Column::Int(&coupons.claimed_at)),
+        ("actor", Column::Text(&coupons.actor)),
+        ("route", Column::Text(&coupons.route)),
+    ];
+    let code_rows = [
+        ("code", Column::Text(&codes.code)),
+        ("user_id", Column::Text(&codes.user)),
+        ("coupon_id", Column::Text(&codes.coupon)),
+        ("at", Column::Int(&codes.at)),
+    ];
+    let key_rows = [
+        ("key_id", Column::Text(&keys.key_id)),
+        ("idem_key", Column::Text(&keys.key)),
+        ("hash", Column::Text(&keys.hash)),
+        ("response", Column::Text(&keys.response)),
+        ("at", Column::Int(&keys.at)),
+    ];
+    let coupon_params: [&dyn crate::sql::Param; 2] = [&template_id, &store_id];
+    let ledger_params: [&dyn crate::sql::Param; 1] = [&template_id];
+    let mut statements = vec![
+        Statement {
+            sql: "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+                  SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
+            params: &coupon_params,
+            rows: Some(&coupon_rows),
+        },
+        Statement {
+            sql: "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
+                  SELECT x.id, $1, x.user_id, x.event, NULL, 'claimed', x.at, x.actor, x.route FROM {rows}",
+            params: &ledger_params,
+            rows: Some(&ledger_rows),
+        },
+        Statement {
+            sql: "UPDATE claim_codes SET used_by = x.user_id, coupon_id = x.coupon_id, used_at = x.at FROM {rows} WHERE claim_codes.code = x.code",
+            params: &[],
+            rows: Some(&code_rows),
+        },
+        // A key used at the same moment for another template conflicts here; the batch retries.
+        Statement {
+            sql: "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
+                  SELECT x.key_id, x.idem_key, x.hash, x.response, x.at FROM {rows}",
+            params: &[],
+            rows: Some(&key_rows),
+        },
+    ];
+    let counters: [&dyn crate::sql::Param; 4] =
+        [&template_id, &plan.remaining, &plan.issued, &plan.claimed];
     if !coupons.id.is_empty() {
-        db.execute_rows(
-            "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
-             SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
-            &[&template_id, &store_id],
-            &[
-                ("id", Column::Text(&coupons.id)),
-                ("user_id", Column::Text(&coupons.user)),
-                ("code", Column::Text(&coupons.code)),
-                ("route", Column::Text(&coupons.route)),
-                ("claimed_at", Column::Int(&coupons.claimed_at)),
-                ("claim_day", Column::Int(&coupons.day)),
-                ("valid_from", Column::Int(&coupons.from)),
-                ("valid_until", Column::Int(&coupons.until)),
-            ],
-        )
-        .await?;
-        db.execute_rows(
-            "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason) \
-             SELECT x.id, $1, x.user_id, x.event, NULL, 'claimed', x.at, x.actor, x.route FROM {rows}",
-            &[&template_id],
-            &[
-                ("id", Column::Text(&coupons.id)),
-                ("user_id", Column::Text(&coupons.user)),
-                ("event", Column::Text(&coupons.event)),
-                ("at", Column::Int(&coupons.claimed_at)),
-                ("actor", Column::Text(&coupons.actor)),
-                ("route", Column::Text(&coupons.route)),
-            ],
-        )
-        .await?;
-        db.execute(
-            "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1",
-            &[&template_id, &plan.remaining, &plan.issued, &plan.claimed],
-        )
-        .await?;
+        statements.push(Statement {
+            sql: "UPDATE templates SET remaining = $2, issued = issued + $3, claimed = claimed + $4 WHERE id = $1",
+            params: &counters,
+            rows: None,
+        });
     }
-    let codes = &plan.codes;
-    db.execute_rows(
-        "UPDATE claim_codes SET used_by = x.user_id, coupon_id = x.coupon_id, used_at = x.at FROM {rows} WHERE claim_codes.code = x.code",
-        &[],
-        &[
-            ("code", Column::Text(&codes.code)),
-            ("user_id", Column::Text(&codes.user)),
-            ("coupon_id", Column::Text(&codes.coupon)),
-            ("at", Column::Int(&codes.at)),
-        ],
-    )
-    .await?;
-    let keys = &plan.idem;
-    // A key used at the same moment for another template conflicts here; the batch retries.
-    db.execute_rows(
-        "INSERT INTO idempotency (key_id, idem_key, request_hash, response, created_at) \
-         SELECT x.key_id, x.idem_key, x.hash, x.response, x.at FROM {rows}",
-        &[],
-        &[
-            ("key_id", Column::Text(&keys.key_id)),
-            ("idem_key", Column::Text(&keys.key)),
-            ("hash", Column::Text(&keys.hash)),
-            ("response", Column::Text(&keys.response)),
-            ("at", Column::Int(&keys.at)),
-        ],
-    )
-    .await?;
+    db.execute_all(&statements).await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The store's one cache of parsed templates, by id and version, that every reader is handed.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 
 use quan_core::template::{Template, TemplateSpec, TemplateStatus};
 
@@ -12,7 +12,7 @@ use crate::{Result, StoreError};
 /// to draft, so a template read past draft is the same at every later version number: it is
 /// handed out without reading its row again. A draft is checked against its row each time.
 #[derive(Default)]
-pub(crate) struct TemplateCache(Mutex<HashMap<String, Parsed>>);
+pub(crate) struct TemplateCache(RwLock<HashMap<String, Parsed>>);
 
 struct Parsed {
     version: i64,
@@ -31,7 +31,12 @@ impl TemplateCache {
         spec_json: &str,
     ) -> Result<Arc<Template>> {
         let settled = !status.editable();
-        if let Some(p) = self.0.lock().expect("template cache").get_mut(id) {
+        if let Some(p) = self.0.read().expect("template cache").get(id) {
+            if p.version == version && p.settled >= settled {
+                return Ok(p.template.clone());
+            }
+        }
+        if let Some(p) = self.0.write().expect("template cache").get_mut(id) {
             if p.version == version {
                 p.settled |= settled;
                 return Ok(p.template.clone());
@@ -43,7 +48,7 @@ impl TemplateCache {
             Template::parse(spec)
                 .map_err(|e| StoreError::Corrupt(format!("template {id}: {e}")))?,
         );
-        self.0.lock().expect("template cache").insert(
+        self.0.write().expect("template cache").insert(
             id.to_string(),
             Parsed {
                 version,
@@ -56,7 +61,7 @@ impl TemplateCache {
 
     /// The template, if it was read past draft: its content can no longer change.
     pub fn settled(&self, id: &str) -> Option<Arc<Template>> {
-        let cache = self.0.lock().expect("template cache");
+        let cache = self.0.read().expect("template cache");
         cache
             .get(id)
             .filter(|p| p.settled)

@@ -38,7 +38,9 @@ pub struct TemplateActivity {
 
 /// The period's activity per template, the same SQL on both backends (`$1` from, `$2` until,
 /// in microseconds): claims and grants issue and claim, claim codes issue when made and claim
-/// when used, redemptions use.
+/// when used; used is what the period's moves did to the template's used count
+/// (`CouponStatus::used_delta`: a redemption adds one, a refund giving a redeemed coupon back
+/// takes one), so a period's figures and the cumulative counters agree.
 pub(crate) const TEMPLATE_ACTIVITY: &str = "\
 SELECT template_id, CAST(SUM(issued) AS BIGINT), CAST(SUM(claimed) AS BIGINT), CAST(SUM(used) AS BIGINT) FROM (
     SELECT template_id, SUM(CASE WHEN route = 'claim_code' THEN 0 ELSE 1 END) AS issued, COUNT(*) AS claimed, 0 AS used
@@ -46,7 +48,8 @@ SELECT template_id, CAST(SUM(issued) AS BIGINT), CAST(SUM(claimed) AS BIGINT), C
     UNION ALL
     SELECT template_id, COUNT(*), 0, 0 FROM claim_codes WHERE created_at >= $1 AND created_at < $2 GROUP BY template_id
     UNION ALL
-    SELECT template_id, 0, 0, COUNT(*) FROM coupon_ledger WHERE event = 'redeemed' AND at >= $1 AND at < $2 GROUP BY template_id
+    SELECT template_id, 0, 0, SUM(CASE WHEN to_status = 'redeemed' THEN 1 ELSE -1 END) FROM coupon_ledger
+      WHERE (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2 GROUP BY template_id
 ) AS activity GROUP BY template_id ORDER BY template_id";
 
 /// What a claim by one user of one template would be decided on, read without claiming (the

@@ -185,19 +185,87 @@ impl Db<'_> {
                 Ok(changed)
             }
             Db::Pg(_) | Db::PgTx(_) => {
-                let arrays: Vec<String> = columns
-                    .iter()
-                    .enumerate()
-                    .map(|(k, (_, c))| format!("${}::{}", first + k, c.pg_array_type()))
-                    .collect();
-                let relation = format!("unnest({}) AS x ({})", arrays.join(", "), names.join(", "));
-                let sql = sql.replace("{rows}", &relation);
-                let mut all: Vec<&dyn Param> = params.to_vec();
-                all.extend(columns.iter().map(|(_, c)| c as &dyn Param));
+                let (sql, all) = pg_rows(sql, params, columns);
                 self.execute(&sql, &all).await
             }
         }
     }
+
+    /// Runs statements that do not depend on one another, in order: on PostgreSQL sent
+    /// together (pipelined on the connection, one round trip for all of them), on SQLite one
+    /// after another. Returns the rows they changed.
+    pub async fn execute_all(&mut self, statements: &[Statement<'_>]) -> Result<u64> {
+        fn pg<'a>(s: &'a Statement<'a>) -> Option<(String, Vec<&'a dyn Param>)> {
+            match s.rows {
+                Some(columns) if columns.first().is_some_and(|(_, c)| c.len() > 0) => {
+                    Some(pg_rows(s.sql, s.params, columns))
+                }
+                Some(_) => None,
+                None => Some((s.sql.to_string(), s.params.to_vec())),
+            }
+        }
+        match self {
+            Db::Sqlite(_) => {
+                let mut changed = 0;
+                for s in statements {
+                    changed += match s.rows {
+                        Some(columns) => self.execute_rows(s.sql, s.params, columns).await?,
+                        None => self.execute(s.sql, s.params).await?,
+                    };
+                }
+                Ok(changed)
+            }
+            Db::Pg(c) => {
+                let planned: Vec<_> = statements.iter().filter_map(pg).collect();
+                pipelined(&**c, &planned).await
+            }
+            Db::PgTx(c) => {
+                let planned: Vec<_> = statements.iter().filter_map(pg).collect();
+                pipelined(&**c, &planned).await
+            }
+        }
+    }
+}
+
+/// One statement of [`Db::execute_all`]: a plain one, or (with `rows`) a set-based write over
+/// columns of rows as [`Db::execute_rows`] takes it.
+pub(crate) struct Statement<'a> {
+    pub sql: &'a str,
+    pub params: &'a [&'a dyn Param],
+    pub rows: Option<&'a [(&'a str, Column<'a>)]>,
+}
+
+/// A set-based write as PostgreSQL runs it: `{rows}` as `unnest` of one array per column,
+/// bound after the statement's own parameters.
+fn pg_rows<'a>(
+    sql: &str,
+    params: &[&'a dyn Param],
+    columns: &'a [(&str, Column<'_>)],
+) -> (String, Vec<&'a dyn Param>) {
+    let first = params.len() + 1;
+    let arrays: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(k, (_, c))| format!("${}::{}", first + k, c.pg_array_type()))
+        .collect();
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let relation = format!("unnest({}) AS x ({})", arrays.join(", "), names.join(", "));
+    let mut all: Vec<&dyn Param> = params.to_vec();
+    all.extend(columns.iter().map(|(_, c)| c as &dyn Param));
+    (sql.replace("{rows}", &relation), all)
+}
+
+/// Statements sent together on one PostgreSQL connection: tokio-postgres pipelines requests
+/// made concurrently, so they cost one round trip.
+async fn pipelined<C: deadpool_postgres::GenericClient + Sync>(
+    client: &C,
+    statements: &[(String, Vec<&dyn Param>)],
+) -> Result<u64> {
+    let runs = statements.iter().map(|(sql, params)| async move {
+        let st = client.prepare_cached(sql).await?;
+        Ok::<u64, StoreError>(client.execute(&st, &pg_params(params)).await?)
+    });
+    Ok(futures::future::try_join_all(runs).await?.into_iter().sum())
 }
 
 fn pg_params<'a>(

@@ -178,11 +178,7 @@ pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
 type Parse<F, C, R> = fn(Either<F, C>, Timestamp) -> Result<R, ApiError>;
 
 /// Reads, checks and writes the records of one file; batches of `args.batch` records.
-async fn import<
-    F: serde::de::DeserializeOwned + 'static,
-    C: serde::de::DeserializeOwned + 'static,
-    R: Send + 'static,
->(
+async fn import<F: serde::de::DeserializeOwned + 'static, C: rows::Flat, R: Send + 'static>(
     args: FileArgs,
     what: &str,
     parse: Parse<F, C, R>,
@@ -257,6 +253,10 @@ struct FlatMember {
     tags: Option<String>,
 }
 
+impl rows::Flat for FlatMember {
+    const REQUIRED: &'static [&'static str] = &["id"];
+}
+
 fn member_record(
     row: Either<members::MemberBody, FlatMember>,
     now: Timestamp,
@@ -304,6 +304,10 @@ struct FlatProduct {
     brand: Option<String>,
 }
 
+impl rows::Flat for FlatProduct {
+    const REQUIRED: &'static [&'static str] = &["sku"];
+}
+
 #[derive(Deserialize)]
 struct FullProduct {
     sku: String,
@@ -349,6 +353,10 @@ struct FlatStore {
     region: Option<String>,
 }
 
+impl rows::Flat for FlatStore {
+    const REQUIRED: &'static [&'static str] = &["id"];
+}
+
 fn store_record(
     row: Either<FlatStore, FlatStore>,
     now: Timestamp,
@@ -380,6 +388,10 @@ struct FlatEvent {
     order_id: Option<String>,
     /// The new tier of a `tier_changed` event.
     tier: Option<String>,
+}
+
+impl rows::Flat for FlatEvent {
+    const REQUIRED: &'static [&'static str] = &["event_id", "user_id", "kind"];
 }
 
 fn event_record(
@@ -426,6 +438,12 @@ struct FlatLine {
     category: Option<String>,
     qty: i64,
     amount: i64,
+}
+
+impl rows::Flat for FlatLine {
+    const REQUIRED: &'static [&'static str] = &[
+        "order_id", "user_id", "paid_at", "status", "line_id", "sku", "qty", "amount",
+    ];
 }
 
 /// An order assembled from flat rows: its first row, id, body, and why it failed if a row did.

@@ -40,10 +40,15 @@ pub type Row<T> = (usize, Result<T, String>);
 /// The rows of a file, one at a time.
 pub type Rows<F, C> = Box<dyn Iterator<Item = Row<Either<F, C>>>>;
 
-/// The rows of `path` as `F` (JSON lines) or `C` (CSV and Parquet, flat).
-pub fn read<F: DeserializeOwned + 'static, C: DeserializeOwned + 'static>(
-    path: &Path,
-) -> anyhow::Result<Rows<F, C>> {
+/// A flat record (a CSV or Parquet row): the columns every file of it must have.
+pub trait Flat: DeserializeOwned + 'static {
+    /// The required columns, in the order a header lists them.
+    const REQUIRED: &'static [&'static str];
+}
+
+/// The rows of `path` as `F` (JSON lines) or `C` (CSV and Parquet, flat). A CSV's first row
+/// must be its header, naming at least `C`'s required columns.
+pub fn read<F: DeserializeOwned + 'static, C: Flat>(path: &Path) -> anyhow::Result<Rows<F, C>> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     Ok(match Format::of(path)? {
         Format::JsonLines => Box::new(
@@ -58,14 +63,33 @@ pub fn read<F: DeserializeOwned + 'static, C: DeserializeOwned + 'static>(
                     (i + 1, row.map(Either::Full))
                 }),
         ),
-        Format::Csv => Box::new(
-            csv::ReaderBuilder::new()
+        Format::Csv => {
+            let mut reader = csv::ReaderBuilder::new()
                 .trim(csv::Trim::All)
-                .from_reader(file)
-                .into_deserialize::<C>()
-                .enumerate()
-                .map(|(i, row)| (i + 1, row.map(Either::Flat).map_err(|e| e.to_string()))),
-        ),
+                .from_reader(file);
+            let header = reader
+                .headers()
+                .with_context(|| format!("reading {}", path.display()))?;
+            let missing: Vec<&str> = C::REQUIRED
+                .iter()
+                .copied()
+                .filter(|c| !header.iter().any(|h| h == *c))
+                .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "{}: the first row must be the header, naming the columns {} (missing: {})",
+                    path.display(),
+                    C::REQUIRED.join(", "),
+                    missing.join(", ")
+                );
+            }
+            Box::new(
+                reader
+                    .into_deserialize::<C>()
+                    .enumerate()
+                    .map(|(i, row)| (i + 1, row.map(Either::Flat).map_err(|e| e.to_string()))),
+            )
+        }
         Format::Parquet => {
             use parquet::file::reader::SerializedFileReader;
             let reader = SerializedFileReader::new(file)

@@ -423,8 +423,8 @@ async fn a_guide_redeems_by_code_at_the_counter(backend: Backend) {
     let t = app.active(store_coupon("s1", 5000, 800)).await;
     let (_, c) = app.claim(&t, json!({"user_id": "u1"})).await;
     let code_of = c["code"].as_str().unwrap().to_lowercase();
-    let guide = app.key("guide", &["s1"], None).await;
-    let other = app.key("guide", &["s2"], None).await;
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
+    let other = app.key("guide", &["s2"], Some("g2")).await;
     let redeem = |key: String, body: Value| {
         let app = &app;
         async move {

@@ -157,7 +157,7 @@ async fn wallets_codes_and_the_ledger(backend: Backend) {
         ids.push(c["coupon_id"].as_str().unwrap().to_string());
     }
     assert_eq!(codes.len(), 5, "every coupon has its own code");
-    let guide = app.key("guide", &["s1"], None).await;
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
     let (st, b) = app
         .call(
             "POST",

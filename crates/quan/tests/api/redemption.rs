@@ -76,7 +76,7 @@ fn line(id: &str, category: &str, price: i64, activity: Option<i64>) -> Value {
 
 async fn the_counter_applies_what_a_quote_applies(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let guide = app.key("guide", &["s1"], None).await;
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
     // Monday 2026-03-02 10:00 in Shanghai: a Saturday-only coupon misses on its weekday.
     let (weekend, weekend_code) = code_of(
         &app,
@@ -256,7 +256,7 @@ both!(the_counter_applies_what_a_quote_applies);
 async fn another_stores_code_reads_as_unknown(backend: Backend) {
     let app = TestApp::start(backend).await;
     let (_, theirs) = code_of(&app, merchant(store_scope("s2"), off(0, 100), json!({}))).await;
-    let guide = app.key("guide", &["s1"], None).await;
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
     let merchant_key = app.key("merchant", &["s1"], None).await;
     let unknown = redeem(
         &app,

@@ -98,10 +98,7 @@ async fn orders_are_ingested_idempotently(backend: Backend) {
     bad["status"] = json!("lost");
     let (st, b) = put(&app, "/v1/orders/h3", bad).await;
     // An unknown status is refused as every enum's unknown value is.
-    assert_eq!(
-        (st, code(&b), field(&b)),
-        (400, "invalid_type", "status")
-    );
+    assert_eq!((st, code(&b), field(&b)), (400, "invalid_type", "status"));
     let mut bad = body.clone();
     bad["coupon"] = json!("x");
     let (st, b) = put(&app, "/v1/orders/h3", bad).await;

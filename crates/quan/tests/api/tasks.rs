@@ -274,11 +274,17 @@ async fn another_guide_learns_nothing_of_a_task(backend: Backend) {
     );
     assert_eq!(wallet_size(&app, "u1").await, 0);
 
-    // Other roles may not see tasks at all; nor a guide key that names no guide.
+    // Other roles may not see tasks at all; a guide key that names no guide is not made.
     let merchant = app.key("merchant", &["s1"], None).await;
     let customer = app.key("customer", &[], Some("u1")).await;
-    let nameless = app.key("guide", &["s1"], None).await;
-    for key in [&merchant, &customer, &nameless] {
+    let (st, b) = app
+        .post("/v1/keys", json!({"role": "guide", "store_ids": ["s1"]}))
+        .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (400, "missing_field", "user_id")
+    );
+    for key in [&merchant, &customer] {
         for (method, path, body) in [
             ("GET", "/v1/tasks", None),
             ("GET", "/v1/tasks/tsk_1", None),
