@@ -2,58 +2,75 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::Instant;
 
+use jiff::Timestamp;
 use quan_core::access::{Principal, Role};
 use quan_core::text::Id;
 use quan_core::ErrorCode;
-use quan_store::{hash_secret, new_id, new_secret, NewKey, Store};
+use quan_store::{hash_secret, new_id, new_secret, KeyRecord, NewKey, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::page::{self, PageBody, Paging};
 use crate::{require, App, Error, Result};
 
-/// Resolves API keys, remembering the ones it has seen (keys are immutable once made).
+/// How long a resolved key is trusted before its row is read again: a revocation reaches every
+/// process on the database within this.
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Resolves API keys, remembering each for [`RECHECK`] (a revoked or expired key answers 401).
+#[derive(Default)]
 pub struct KeyRing {
-    admin_hash: String,
-    known: RwLock<HashMap<String, Principal>>,
+    known: RwLock<HashMap<String, Known>>,
+}
+
+struct Known {
+    record: KeyRecord,
+    read_at: Instant,
 }
 
 impl KeyRing {
-    /// `admin_hash`: the hash of the bootstrap platform key (`QUAN_ADMIN_KEY`).
-    pub fn new(admin_hash: String) -> Self {
-        Self {
-            admin_hash,
-            known: RwLock::new(HashMap::new()),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    pub async fn resolve(&self, store: &dyn Store, secret: &str) -> Result<Option<Principal>> {
+    /// The principal of a usable key at `now`, or `None` for an unknown, revoked or expired
+    /// one.
+    pub async fn resolve(
+        &self,
+        store: &dyn Store,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<Option<Principal>> {
         let hash = hash_secret(secret);
-        if hash == self.admin_hash {
-            return Ok(Some(Principal {
-                key_id: "admin".into(),
-                role: Role::Platform,
-                store_ids: vec![],
-                user_id: None,
-            }));
-        }
-        if let Some(p) = self.known.read().expect("key cache").get(&hash) {
-            return Ok(Some(p.clone()));
-        }
-        let Some(record) = store.key_by_hash(&hash).await? else {
-            return Ok(None);
+        let cached = self
+            .known
+            .read()
+            .expect("key cache")
+            .get(&hash)
+            .filter(|k| k.read_at.elapsed() < RECHECK)
+            .map(|k| k.record.clone());
+        let record = match cached {
+            Some(record) => record,
+            None => {
+                let Some(record) = store.key_by_hash(&hash).await? else {
+                    return Ok(None);
+                };
+                let known = Known {
+                    record: record.clone(),
+                    read_at: Instant::now(),
+                };
+                self.known.write().expect("key cache").insert(hash, known);
+                record
+            }
         };
-        let principal = Principal {
+        Ok(record.usable(now).then_some(Principal {
             key_id: record.id,
             role: record.role,
             store_ids: record.store_ids,
             user_id: record.user_id,
-        };
-        self.known
-            .write()
-            .expect("key cache")
-            .insert(hash, principal.clone());
-        Ok(Some(principal))
+        }))
     }
 }
 
@@ -69,9 +86,13 @@ pub struct NewKeyBody {
     #[schema(max_items = 1000)]
     pub store_ids: Option<Vec<Id>>,
     /// The user a customer key speaks for (required for customers); for a guide key, the
-    /// guide's id (its tasks are those of the members it guides).
+    /// guide's id (its tasks are those of the members it guides; required for both).
     #[serde(default)]
     pub user_id: Option<Id>,
+    /// When the key stops working (default: never).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,6 +103,40 @@ pub struct KeyBody {
     pub role: Role,
     pub store_ids: Vec<String>,
     pub user_id: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A key as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub id: String,
+    pub role: Role,
+    pub store_ids: Vec<String>,
+    pub user_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+    /// Whether it works now: not revoked, not expired.
+    pub active: bool,
+}
+
+impl KeyView {
+    fn of(k: KeyRecord, now: Timestamp) -> Self {
+        KeyView {
+            active: k.usable(now),
+            id: k.id,
+            role: k.role,
+            store_ids: k.store_ids,
+            user_id: k.user_id,
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+        }
+    }
 }
 
 /// What the caller's key may do (the console shows only that).
@@ -208,8 +263,15 @@ impl App {
             }
             _ => {}
         }
-        let secret = new_secret();
         let now = self.now();
+        if body.expires_at.is_some_and(|e| e <= now) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "expires_at",
+                "a key must expire in the future",
+            ));
+        }
+        let secret = new_secret();
         let record = self
             .store
             .insert_key(NewKey {
@@ -219,6 +281,7 @@ impl App {
                 store_ids,
                 user_id: body.user_id.map(Id::into_string),
                 created_at: now,
+                expires_at: body.expires_at,
             })
             .await?;
         Ok(KeyBody {
@@ -227,6 +290,53 @@ impl App {
             role: record.role,
             store_ids: record.store_ids,
             user_id: record.user_id,
+            expires_at: record.expires_at,
         })
+    }
+
+    /// Every key, without secrets (platform operators only).
+    pub async fn list_keys(
+        &self,
+        principal: &Principal,
+        paging: Paging,
+    ) -> Result<PageBody<KeyView>> {
+        require(principal, &[Role::Platform])?;
+        let limit = page::limit(paging.limit)?;
+        let now = self.now();
+        let page = self.store.list_keys(limit, paging.cursor).await?;
+        Ok(PageBody::from(page, |k| KeyView::of(k, now)))
+    }
+
+    /// Revokes a key: from then on it answers 401, in every process on the database within
+    /// [`RECHECK`] (platform operators only).
+    pub async fn revoke_key(&self, principal: &Principal, id: &Id) -> Result<KeyView> {
+        require(principal, &[Role::Platform])?;
+        let now = self.now();
+        match self.store.revoke_key(id, now).await? {
+            Some(k) => Ok(KeyView::of(k, now)),
+            None => Err(Error::not_found("key")),
+        }
+    }
+
+    /// The bootstrap platform key at start: the one `given` (`QUAN_ADMIN_KEY`) is stored if it
+    /// is not yet; without one, the first start of a database mints a key and answers its
+    /// secret to be shown once, and every later start mints nothing (`quan keys create --role
+    /// platform` makes another).
+    pub async fn bootstrap_admin(&self, given: Option<&str>) -> Result<Option<String>> {
+        let secret = given.map_or_else(new_secret, str::to_string);
+        let now = self.now();
+        let key_hash = hash_secret(&secret);
+        let key = NewKey {
+            // Named by its hash: the same given key is the same row on every start.
+            id: format!("admin-{}", &key_hash[..12]),
+            key_hash,
+            role: Role::Platform,
+            store_ids: vec![],
+            user_id: None,
+            created_at: now,
+            expires_at: None,
+        };
+        let stored = self.store.bootstrap_key(key, given.is_some()).await?;
+        Ok((stored && given.is_none()).then_some(secret))
     }
 }

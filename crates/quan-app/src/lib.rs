@@ -106,8 +106,6 @@ impl std::ops::Deref for App {
 pub struct Config {
     pub zone: TenantZone,
     pub clock: Arc<dyn Clock>,
-    /// The SHA-256 hash of the bootstrap platform key (`QUAN_ADMIN_KEY`).
-    pub admin_key_hash: String,
     /// The public base URL claim links point at.
     pub public_url: String,
     /// How long a job is leased to its runner (a job whose runner died is resumed after it).
@@ -131,7 +129,7 @@ impl App {
             store,
             zone: config.zone,
             clock: config.clock,
-            keys: keys::KeyRing::new(config.admin_key_hash),
+            keys: keys::KeyRing::new(),
             link_secret: secret.into_bytes(),
             public_url: config.public_url,
             delivery: delivery::Sender::new(config.delivery),
@@ -144,7 +142,9 @@ impl App {
 
     /// The principal behind an API key secret, or `None` for an unknown key.
     pub async fn principal(&self, secret: &str) -> Result<Option<Principal>> {
-        self.keys.resolve(self.store.as_ref(), secret).await
+        self.keys
+            .resolve(self.store.as_ref(), secret, self.now())
+            .await
     }
 
     /// The parsed template of a coupon's (or a listed record's) template id, from the store's

@@ -12,7 +12,7 @@ use crate::routes::{
 #[openapi(
     info(title = "quan", description = "quan (券): coupon templates, claiming, wallets, checkout, the SCRM and campaigns."),
     paths(
-        system::healthz, system::openapi, crate::metrics::metrics, keys::create, keys::me,
+        system::healthz, system::openapi, crate::metrics::metrics, keys::create, keys::list, keys::revoke, keys::me,
         templates::create, templates::get, templates::list, templates::update,
         templates::activate, templates::pause, templates::end,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,

@@ -41,7 +41,16 @@ pub trait Settings: Send + Sync {
 #[async_trait]
 pub trait Keys: Send + Sync {
     async fn insert_key(&self, key: NewKey) -> Result<KeyRecord>;
+    /// The bootstrap platform key, once per database: a key given by the operator
+    /// (`given`, from `QUAN_ADMIN_KEY`) is stored whenever it is not yet; a minted one only by
+    /// the first start of all. Whether `key` was stored.
+    async fn bootstrap_key(&self, key: NewKey, given: bool) -> Result<bool>;
     async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>>;
+    /// Keys in id (creation) order, without their secrets (only hashes are stored).
+    async fn list_keys(&self, limit: u32, cursor: Option<String>) -> Result<Page<KeyRecord>>;
+    /// Revokes a key as of `now` (a revoked key stays revoked as of its first revocation);
+    /// `None` when there is no such key.
+    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Option<KeyRecord>>;
 }
 
 /// Coupon templates and their status.

@@ -65,8 +65,6 @@ impl DbArgs {
             quan_app::Config {
                 zone: self.zone()?,
                 clock: std::sync::Arc::new(quan_app::SystemClock),
-                // The command line authenticates no API keys.
-                admin_key_hash: String::new(),
                 public_url: String::new(),
                 job_lease: quan_app::jobs::DEFAULT_LEASE,
                 delivery: Default::default(),
@@ -170,6 +168,21 @@ enum KeysCommand {
         /// The user a customer key speaks for, or the guide a guide key is (required for both).
         #[arg(long)]
         user: Option<String>,
+        /// When the key stops working, RFC 3339 (default: never).
+        #[arg(long)]
+        expires_at: Option<jiff::Timestamp>,
+    },
+    /// List every key, oldest first, without secrets.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key: every process on the database refuses it within a second.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The key's id (as `keys create` and `keys list` print it).
+        id: String,
     },
 }
 
@@ -288,6 +301,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     role,
                     stores,
                     user,
+                    expires_at,
                 },
         } => {
             let role = Role::parse(&role)
@@ -301,9 +315,52 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .collect::<anyhow::Result<_>>()?,
                 ),
                 user_id: user.as_deref().map(id).transpose()?,
+                expires_at,
             };
             let key = db.app().await?.create_key(&operator(), body).await?;
             println!("{}\t{}\t{}", key.id, key.role.as_str(), key.key);
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::List { db },
+        } => {
+            let app = db.app().await?;
+            let mut cursor = None;
+            println!("id\trole\tstores\tuser\tcreated_at\texpires_at\trevoked_at");
+            loop {
+                let paging = quan_app::page::Paging {
+                    limit: Some(500),
+                    cursor,
+                };
+                let page = app.list_keys(&operator(), paging).await?;
+                for k in page.items {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        k.id,
+                        k.role.as_str(),
+                        k.store_ids.join(";"),
+                        k.user_id.as_deref().unwrap_or("-"),
+                        k.created_at,
+                        time_or_dash(k.expires_at),
+                        time_or_dash(k.revoked_at)
+                    );
+                }
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return Ok(()),
+                }
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Revoke { db, id: key },
+        } => {
+            let app = db.app().await?;
+            let revoked = app.revoke_key(&operator(), &id(&key)?).await?;
+            println!(
+                "{}\trevoked at {}",
+                revoked.id,
+                time_or_dash(revoked.revoked_at)
+            );
             Ok(())
         }
         Command::Templates { command } => match command {
@@ -352,6 +409,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { command } => bench::run(command).await,
         Command::Allocate(args) => allocate::run(args),
     }
+}
+
+fn time_or_dash(t: Option<jiff::Timestamp>) -> String {
+    t.map_or_else(|| "-".to_string(), |t| t.to_string())
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use anyhow::Context;
 use jiff::SignedDuration;
 use quan_app::{App, SystemClock};
 use quan_http::AppState;
-use quan_store::hash_secret;
 
 use crate::DbArgs;
 
@@ -47,23 +46,6 @@ pub const DEFAULT_RATE_LIMIT: u32 = 50_000;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.db.open().await?;
-    let admin_hash = match std::env::var("QUAN_ADMIN_KEY")
-        .ok()
-        .filter(|k| !k.is_empty())
-    {
-        Some(key) => hash_secret(&key),
-        None => {
-            let key = quan_store::new_secret();
-            let fresh = hash_secret(&key);
-            let kept = store
-                .setting_or_init("admin_key_hash", fresh.clone())
-                .await?;
-            if kept == fresh {
-                println!("quan: bootstrap admin key (shown once, keep it): {key}");
-            }
-            kept
-        }
-    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -74,7 +56,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         quan_app::Config {
             zone: args.db.zone()?,
             clock: Arc::new(SystemClock),
-            admin_key_hash: admin_hash,
             public_url,
             job_lease: SignedDuration::from_secs(args.job_lease.into()),
             delivery: quan_app::delivery::DeliveryConfig {
@@ -84,6 +65,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
+    let given = std::env::var("QUAN_ADMIN_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    if let Some(minted) = app.bootstrap_admin(given.as_deref()).await? {
+        println!("quan: bootstrap admin key (shown once, keep it): {minted}");
+    }
     tokio::spawn(upkeep(app.clone()));
     tokio::spawn(campaigns(
         app.clone(),

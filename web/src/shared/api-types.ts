@@ -401,10 +401,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Every key, oldest first, without secrets (platform operators only). */
+        get: operations["keys_list"];
         put?: never;
         /** Makes an API key (platform operators only). */
         post: operations["keys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revokes a key: from then on it answers 401, in every process serving the database, within
+         *     a second (platform operators only).
+         */
+        post: operations["keys_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1865,9 +1886,26 @@ export interface components {
             updated_at: string;
         };
         KeyBody: {
+            /** Format: date-time */
+            expires_at?: string | null;
             id: string;
             /** @description The secret; shown once, stored only as a hash. */
             key: string;
+            role: components["schemas"]["Role"];
+            store_ids: string[];
+            user_id?: string | null;
+        };
+        /** @description A key as listed: never its secret. */
+        KeyView: {
+            /** @description Whether it works now: not revoked, not expired. */
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            id: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
             role: components["schemas"]["Role"];
             store_ids: string[];
             user_id?: string | null;
@@ -2104,6 +2142,11 @@ export interface components {
             positives: number;
         };
         NewKeyBody: {
+            /**
+             * Format: date-time
+             * @description When the key stops working (default: never).
+             */
+            expires_at?: string | null;
             role: components["schemas"]["Role"];
             /** @description The stores a merchant or guide key is confined to (required for those roles). */
             store_ids?: components["schemas"]["Id"][] | null;
@@ -2293,6 +2336,26 @@ export interface components {
                 order_id?: string | null;
                 store_id?: string | null;
                 user_id: string;
+            }[];
+            next?: string | null;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description A page of a list: `{"items", "total", "next"}`. */
+        PageBody_KeyView: {
+            items: {
+                /** @description Whether it works now: not revoked, not expired. */
+                active: boolean;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                expires_at?: string | null;
+                id: string;
+                /** Format: date-time */
+                revoked_at?: string | null;
+                role: components["schemas"]["Role"];
+                store_ids: string[];
+                user_id?: string | null;
             }[];
             next?: string | null;
             /** Format: int64 */
@@ -3529,7 +3592,7 @@ export interface operations {
                 limit?: number;
                 /** @description The member's region code (templates that restrict regions need it). */
                 region?: string;
-                /** @description The member (a customer key speaks for its own; operators name one). */
+                /** @description The member (a customer key speaks for its own; a platform key names one). */
                 user_id?: components["schemas"]["Id"];
             };
             header?: never;
@@ -3982,6 +4045,38 @@ export interface operations {
             };
         };
     };
+    keys_list: {
+        parameters: {
+            query?: {
+                /** @description The `next` of the previous page. */
+                cursor?: string;
+                /** @description At most this many items (1..=500, default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageBody_KeyView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     keys_create: {
         parameters: {
             query?: never;
@@ -4012,6 +4107,43 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    keys_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

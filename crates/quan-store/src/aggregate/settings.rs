@@ -1,8 +1,10 @@
 //! Named settings and API keys.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use quan_core::access::Role;
 
+use super::page_of;
 use crate::records::*;
 use crate::sql::{Db, Engine, Row};
 use crate::traits::{Keys, Settings};
@@ -18,6 +20,8 @@ pub(crate) async fn get_setting(db: &mut Db<'_>, name: &str) -> Result<Option<St
     .await
 }
 
+const KEY_COLS: &str = "id, role, store_ids, user_id, created_at, expires_at, revoked_at";
+
 fn key_record(r: &Row) -> Result<KeyRecord> {
     let (role, stores): (String, String) = (r.get(1)?, r.get(2)?);
     Ok(KeyRecord {
@@ -27,7 +31,31 @@ fn key_record(r: &Row) -> Result<KeyRecord> {
             .map_err(|_| StoreError::Corrupt("key stores".into()))?,
         user_id: r.get(3)?,
         created_at: r.time(4)?,
+        expires_at: r.get::<Option<i64>>(5)?.map(from_micros),
+        revoked_at: r.get::<Option<i64>>(6)?.map(from_micros),
     })
+}
+
+/// Stores a key; `false` when a key with its hash exists already.
+async fn insert_key(db: &mut Db<'_>, key: &NewKey) -> Result<bool> {
+    let stores = serde_json::to_string(&key.store_ids).expect("strings serialize");
+    let n = db
+        .execute(
+            "INSERT INTO api_keys (id, key_hash, role, store_ids, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key_hash) DO NOTHING",
+            &[&key.id, &key.key_hash, &key.role.as_str(), &stores, &key.user_id, &micros(key.created_at), &key.expires_at.map(micros)],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+async fn get_key(db: &mut Db<'_>, id: &str) -> Result<Option<KeyRecord>> {
+    db.query_opt(
+        &format!("SELECT {KEY_COLS} FROM api_keys WHERE id = $1"),
+        &[&id],
+        key_record,
+    )
+    .await
 }
 
 #[async_trait]
@@ -73,19 +101,31 @@ impl<E: Engine> Keys for E {
     async fn insert_key(&self, key: NewKey) -> Result<KeyRecord> {
         self.write(key, |db, key| {
             Box::pin(async move {
-                let stores = serde_json::to_string(&key.store_ids).expect("strings serialize");
-                db.execute(
-                    "INSERT INTO api_keys (id, key_hash, role, store_ids, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&key.id, &key.key_hash, &key.role.as_str(), &stores, &key.user_id, &micros(key.created_at)],
-                )
-                .await?;
-                Ok(KeyRecord {
-                    id: key.id.clone(),
-                    role: key.role,
-                    store_ids: key.store_ids.clone(),
-                    user_id: key.user_id.clone(),
-                    created_at: key.created_at,
-                })
+                if !insert_key(db, key).await? {
+                    return Err(StoreError::Corrupt("a key with this hash exists".into()));
+                }
+                get_key(db, &key.id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("key vanished".into()))
+            })
+        })
+        .await
+    }
+
+    async fn bootstrap_key(&self, key: NewKey, given: bool) -> Result<bool> {
+        self.write((key, given), |db, (key, given)| {
+            Box::pin(async move {
+                let first = db
+                    .execute(
+                        "INSERT INTO settings (name, value) VALUES ('admin_bootstrapped', $1) ON CONFLICT (name) DO NOTHING",
+                        &[&key.id],
+                    )
+                    .await?
+                    == 1;
+                if *given || first {
+                    return insert_key(db, key).await;
+                }
+                Ok(false)
             })
         })
         .await
@@ -96,11 +136,45 @@ impl<E: Engine> Keys for E {
         self.read_point(move |db| {
             Box::pin(async move {
                 db.query_opt(
-                    "SELECT id, role, store_ids, user_id, created_at FROM api_keys WHERE key_hash = $1",
+                    &format!("SELECT {KEY_COLS} FROM api_keys WHERE key_hash = $1"),
                     &[&key_hash],
                     key_record,
                 )
                 .await
+            })
+        })
+        .await
+    }
+
+    async fn list_keys(&self, limit: u32, cursor: Option<String>) -> Result<Page<KeyRecord>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let total: i64 = db
+                    .query_one("SELECT COUNT(*) FROM api_keys", &[], |r| r.get(0))
+                    .await?;
+                let items = db
+                    .query(
+                        &format!("SELECT {KEY_COLS} FROM api_keys WHERE ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2"),
+                        &[&cursor, &(i64::from(limit) + 1)],
+                        key_record,
+                    )
+                    .await?;
+                Ok(page_of(items, limit, total, |k| k.id.clone()))
+            })
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Option<KeyRecord>> {
+        self.write((id.to_string(), now), |db, (id, now)| {
+            Box::pin(async move {
+                // A revoked key stays revoked as of its first revocation.
+                db.execute(
+                    "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                    &[id, &micros(*now)],
+                )
+                .await?;
+                get_key(db, id).await
             })
         })
         .await

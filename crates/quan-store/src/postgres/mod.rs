@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         10,
         include_str!("../../migrations/postgres/0010_console.sql"),
     ),
+    (11, include_str!("../../migrations/postgres/0011_keys.sql")),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

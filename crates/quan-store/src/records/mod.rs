@@ -35,6 +35,8 @@ pub struct NewKey {
     pub store_ids: Vec<String>,
     pub user_id: Option<String>,
     pub created_at: Timestamp,
+    /// After this the key answers 401.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,15 @@ pub struct KeyRecord {
     pub store_ids: Vec<String>,
     pub user_id: Option<String>,
     pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl KeyRecord {
+    /// Whether the key may still be used at `now`: not revoked, not expired.
+    pub fn usable(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0009_allocations.sql"),
     ),
     (10, include_str!("../../migrations/sqlite/0010_console.sql")),
+    (11, include_str!("../../migrations/sqlite/0011_keys.sql")),
 ];
 const READERS: usize = 4;
 

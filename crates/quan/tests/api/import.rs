@@ -111,6 +111,28 @@ async fn flat_files_report_broken_rows(backend: Backend) {
 }
 both!(flat_files_report_broken_rows);
 
+/// A CSV whose first row is data, not its header, is refused whole, naming the header.
+async fn a_csv_without_its_header_is_refused(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.csv");
+    let headerless: String = ORDERS_CSV
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, headerless).unwrap();
+    let (ok, out) = quan(&["import", "orders", file.to_str().unwrap()], &url);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("the first row must be the header")
+            && out.contains("order_id, user_id, paid_at, status, line_id, sku, qty, amount"),
+        "{out}"
+    );
+    assert_eq!(store(&url).await.order_totals().await.unwrap(), (0, 0));
+}
+both!(a_csv_without_its_header_is_refused);
+
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let batch = RecordBatch::try_from_iter(columns).unwrap();
     let mut w =

@@ -15,6 +15,7 @@ mod checkout;
 mod claims;
 mod concurrency;
 mod console;
+mod hardening;
 mod import;
 mod jobs;
 mod joining;

@@ -280,10 +280,7 @@ async fn another_guide_learns_nothing_of_a_task(backend: Backend) {
     let (st, b) = app
         .post("/v1/keys", json!({"role": "guide", "store_ids": ["s1"]}))
         .await;
-    assert_eq!(
-        (st, code(&b), field(&b)),
-        (400, "missing_field", "user_id")
-    );
+    assert_eq!((st, code(&b), field(&b)), (400, "missing_field", "user_id"));
     for key in [&merchant, &customer] {
         for (method, path, body) in [
             ("GET", "/v1/tasks", None),

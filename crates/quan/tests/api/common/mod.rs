@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use quan_app::{App, ManualClock};
 use quan_core::zone::TenantZone;
 use quan_http::AppState;
-use quan_store::{hash_secret, Store};
+use quan_store::Store;
 use serde_json::{json, Value};
 
 pub const ADMIN: &str = "test-admin-key-0123456789";
@@ -80,7 +80,6 @@ impl TestApp {
             quan_app::Config {
                 zone,
                 clock: clock.clone(),
-                admin_key_hash: hash_secret(ADMIN),
                 public_url: url.clone(),
                 job_lease: quan_app::jobs::DEFAULT_LEASE,
                 delivery: quan_app::delivery::DeliveryConfig {
@@ -91,6 +90,7 @@ impl TestApp {
         )
         .await
         .unwrap();
+        app.bootstrap_admin(Some(ADMIN)).await.unwrap();
         let state = AppState::new(app.clone(), rate_limit);
         tokio::spawn(async move { axum::serve(listener, quan_http::router(state)).await });
         TestApp {

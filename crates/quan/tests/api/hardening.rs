@@ -1,0 +1,426 @@
+//! What an attacker's probe found, each reproduced and now refused: CSV cells a spreadsheet
+//! would run, a merchant making the platform pay or reading members through segments and the
+//! coupon center, store guides minting coupons outside their tasks, a period's used count
+//! contradicting the counter after a refund, and imports without their header.
+
+use crate::common;
+
+use common::{code, field, Backend, TestApp, ADMIN};
+use serde_json::{json, Value};
+
+async fn put(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    app.call("PUT", path, Some(ADMIN), Some(body), &[]).await
+}
+
+async fn as_key(app: &TestApp, key: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    app.call(method, path, Some(key), Some(body), &[]).await
+}
+
+/// Member ids, tiers and regions that a spreadsheet would run as formulas come out of every
+/// CSV export as text.
+async fn csv_exports_neutralise_formula_cells(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    for (id, tier, region) in [
+        ("=HYPERLINK(\"http://evil\",\"x\")", "+cmd", "@SUM(1)"),
+        ("-2+3", "gold", "sh"),
+        ("plain", "=1+1", "-5"),
+    ] {
+        let (st, b) = put(
+            &app,
+            &format!("/v1/members/{}", urlencoding(id)),
+            json!({"joined_at": "2025-01-01T00:00:00Z", "tier": tier, "region": region}),
+        )
+        .await;
+        assert!(st == 200 || st == 201, "{b}");
+    }
+    let (st, seg) = put(
+        &app,
+        "/v1/segments/all",
+        json!({"name": "all", "rule": {"kind": "joined_within", "days": 3650}}),
+    )
+    .await;
+    assert_eq!(st, 201, "{seg}");
+    let (st, csv) = app.get("/v1/segments/all/members.csv").await;
+    assert_eq!(st, 200);
+    let csv = csv.as_str().unwrap().to_string();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let cells: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let col = |name: &str| {
+        let header = reader_header(&csv);
+        header.iter().position(|h| h == name).unwrap()
+    };
+    let (id, tier, region) = (col("id"), col("tier"), col("region"));
+    let row = |member: &str| {
+        cells
+            .iter()
+            .find(|r| r[id] == member)
+            .unwrap_or_else(|| panic!("{member} in {csv}"))
+            .clone()
+    };
+    let evil = row("'=HYPERLINK(\"http://evil\",\"x\")");
+    assert_eq!(
+        (evil[tier].as_str(), evil[region].as_str()),
+        ("'+cmd", "'@SUM(1)")
+    );
+    assert_eq!(row("'-2+3")[tier], "gold");
+    let plain = row("plain");
+    assert_eq!(
+        (plain[tier].as_str(), plain[region].as_str()),
+        ("'=1+1", "-5"),
+        "a number is left as it is"
+    );
+}
+both!(csv_exports_neutralise_formula_cells);
+
+fn reader_header(csv: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Percent-encodes a path segment (the member ids above hold quotes and commas).
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A merchant key may not set a platform share, target the platform's segments or read the
+/// coupon center of any member.
+async fn merchants_neither_spend_the_platforms_money_nor_read_its_members(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let merchant = app.key("merchant", &["s1"], None).await;
+    let store_coupon = |edits: Value| {
+        let mut t = common::template(json!({
+            "scope": {"kind": "store", "store_id": "s1"},
+            "funding": {"platform_bp": 0, "merchant_bp": 10000},
+        }));
+        for (k, v) in edits.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        t
+    };
+    let (st, b) = as_key(
+        &app,
+        &merchant,
+        "POST",
+        "/v1/templates",
+        store_coupon(json!({"funding": {"platform_bp": 10000, "merchant_bp": 0}})),
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (403, "forbidden", "funding.platform_bp")
+    );
+    let (st, b) = as_key(
+        &app,
+        &merchant,
+        "POST",
+        "/v1/templates",
+        store_coupon(json!({"audience": {"kind": "segment", "segment_id": "vip"}})),
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (403, "forbidden", "audience.segment_id")
+    );
+    let (st, b) = as_key(
+        &app,
+        &merchant,
+        "POST",
+        "/v1/templates",
+        store_coupon(json!({})),
+    )
+    .await;
+    assert_eq!(
+        st, 201,
+        "a merchant-funded store coupon is the merchant's to make: {b}"
+    );
+    // The platform may still fund a store's coupon.
+    let (st, _) = app
+        .post(
+            "/v1/templates",
+            store_coupon(json!({"funding": {"platform_bp": 5000, "merchant_bp": 5000}})),
+        )
+        .await;
+    assert_eq!(st, 201);
+    let (st, b) = app
+        .call("GET", "/v1/center?user_id=u1", Some(&merchant), None, &[])
+        .await;
+    assert_eq!((st, code(&b)), (403, "forbidden"));
+}
+both!(merchants_neither_spend_the_platforms_money_nor_read_its_members);
+
+/// A store guide grants only its stores' `service_only` templates, through the store guide
+/// channel; other coupons reach members through its tasks.
+async fn guides_grant_only_service_coupons_through_their_channel(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let store = json!({"scope": {"kind": "store", "store_id": "s1"},
+        "funding": {"platform_bp": 0, "merchant_bp": 10000}});
+    let mut public = store.clone();
+    public["distribution"] = json!(["public"]);
+    let public = app.active(public).await;
+    let mut service = store.clone();
+    service["distribution"] = json!(["service_only"]);
+    let service = app.active(service).await;
+    let guide = app.key("guide", &["s1"], Some("g1")).await;
+    let grant = |t: &str| format!("/v1/templates/{t}/grant");
+
+    let (st, b) = as_key(
+        &app,
+        &guide,
+        "POST",
+        &grant(&public),
+        json!({"user_id": "u1"}),
+    )
+    .await;
+    assert_eq!((st, code(&b), field(&b)), (403, "forbidden", "template_id"));
+    let (st, b) = as_key(
+        &app,
+        &guide,
+        "POST",
+        &grant(&service),
+        json!({"user_id": "u1", "channel": "app"}),
+    )
+    .await;
+    assert_eq!((st, code(&b), field(&b)), (403, "forbidden", "channel"));
+    let (st, b) = as_key(
+        &app,
+        &guide,
+        "POST",
+        &grant(&service),
+        json!({"user_id": "u1"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{b}");
+    let (_, w) = app.get("/v1/users/u1/coupons").await;
+    assert_eq!(w["total"], 1, "only the service coupon was granted: {w}");
+    // Customer service (an operator) still grants public coupons.
+    let (st, _) = app.post(&grant(&public), json!({"user_id": "u1"})).await;
+    assert_eq!(st, 201);
+}
+both!(guides_grant_only_service_coupons_through_their_channel);
+
+/// After a refund gives a redeemed coupon back, the dashboard's period and cumulative used
+/// counts agree.
+async fn a_refund_takes_a_use_back_from_the_period_too(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.active(json!({"name": "refunded"})).await;
+    let (st, c) = app.claim(&t, json!({"user_id": "u1"})).await;
+    assert_eq!(st, 201, "{c}");
+    let line = json!({"line_id": "a", "sku": "a", "store_id": "s1", "unit_price": 5000, "qty": 1});
+    let (st, o) = app
+        .post(
+            "/v1/orders",
+            json!({"order_id": "o1", "user_id": "u1", "lines": [line], "coupon_ids": [c["coupon_id"]]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{o}");
+    assert_eq!(app.post("/v1/orders/o1/pay", json!({})).await.0, 200);
+    let used = |d: &Value| {
+        let row = d["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "refunded")
+            .unwrap()
+            .clone();
+        (row["used"].as_i64(), row["period"]["used"].as_i64())
+    };
+    app.set_now("2026-03-02T02:01:00Z").await;
+    let (_, d) = app.get("/v1/dashboard").await;
+    assert_eq!(used(&d), (Some(1), Some(1)));
+    let (st, r) = app
+        .post(
+            "/v1/orders/o1/refund",
+            json!({"lines": [{"line_id": "a", "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(st, 200, "{r}");
+    app.set_now("2026-03-02T02:02:00Z").await;
+    let (_, d) = app.get("/v1/dashboard").await;
+    assert_eq!(used(&d), (Some(0), Some(0)), "{d}");
+}
+both!(a_refund_takes_a_use_back_from_the_period_too);
+
+/// Another process on the same database: its own use cases (and its own key cache).
+async fn second_process(app: &TestApp) -> quan_app::App {
+    let store = quan_store::open(
+        &app.database_url,
+        quan_core::zone::TenantZone::parse(common::ZONE).unwrap(),
+    )
+    .await
+    .unwrap();
+    quan_app::App::new(
+        store,
+        quan_app::Config {
+            zone: quan_core::zone::TenantZone::parse(common::ZONE).unwrap(),
+            clock: app.clock.clone(),
+            public_url: app.url.clone(),
+            job_lease: quan_app::jobs::DEFAULT_LEASE,
+            delivery: Default::default(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// Keys are listed without secrets, expire when they say, and a revoked key answers 401 in
+/// every process on the database within a second.
+async fn keys_expire_and_are_revoked_everywhere(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let (st, b) = app
+        .post(
+            "/v1/keys",
+            json!({"role": "merchant", "store_ids": ["s1"], "expires_at": "2026-03-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(
+        (st, code(&b), field(&b)),
+        (422, "invalid_value", "expires_at")
+    );
+    let (st, short) = app
+        .post(
+            "/v1/keys",
+            json!({"role": "merchant", "store_ids": ["s1"], "expires_at": "2026-03-03T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{short}");
+    let short_key = short["key"].as_str().unwrap().to_string();
+    let merchant = app.key("merchant", &["s1"], None).await;
+    let templates = |key: String| {
+        let app = &app;
+        async move {
+            app.call("GET", "/v1/templates", Some(&key), None, &[])
+                .await
+                .0
+        }
+    };
+    assert_eq!(templates(short_key.clone()).await, 200);
+    app.set_now("2026-03-03T00:00:00Z").await;
+    assert_eq!(templates(short_key.clone()).await, 401, "expired");
+
+    let (st, list) = app.get("/v1/keys").await;
+    assert_eq!(st, 200);
+    let items = list["items"].as_array().unwrap();
+    assert!(
+        items.iter().all(|k| k.get("key").is_none()),
+        "no secrets: {list}"
+    );
+    let listed = items.iter().find(|k| k["id"] == short["id"]).unwrap();
+    assert_eq!(listed["active"], false);
+    let (st, _) = app
+        .call("GET", "/v1/keys", Some(&merchant), None, &[])
+        .await;
+    assert_eq!(st, 403);
+
+    // Revocation: this process and another one both refuse the key within a second.
+    let other = second_process(&app).await;
+    assert!(other.principal(&merchant).await.unwrap().is_some());
+    assert_eq!(templates(merchant.clone()).await, 200);
+    let merchant_id = items
+        .iter()
+        .find(|k| k["id"] != short["id"] && k["role"] == "merchant")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, revoked) = app
+        .post(&format!("/v1/keys/{merchant_id}/revoke"), json!({}))
+        .await;
+    assert_eq!(
+        (st, revoked["active"].as_bool()),
+        (200, Some(false)),
+        "{revoked}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(templates(merchant.clone()).await, 401);
+    assert!(other.principal(&merchant).await.unwrap().is_none());
+    let (st, again) = app
+        .post(&format!("/v1/keys/{merchant_id}/revoke"), json!({}))
+        .await;
+    assert_eq!(
+        (st, &again["revoked_at"]),
+        (200, &revoked["revoked_at"]),
+        "revoked as of the first revocation"
+    );
+    let (st, _) = app.post("/v1/keys/key_nope/revoke", json!({})).await;
+    assert_eq!(st, 404);
+}
+both!(keys_expire_and_are_revoked_everywhere);
+
+/// The bootstrap platform key happens once per database: a key given by `QUAN_ADMIN_KEY`
+/// keeps working on every later start, with or without the variable, and no start mints a
+/// second key.
+async fn the_admin_key_survives_restarts(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    // A restart without the variable: nothing minted, the given key still works.
+    let restart = second_process(&app).await;
+    assert_eq!(restart.bootstrap_admin(None).await.unwrap(), None);
+    assert!(restart.principal(common::ADMIN).await.unwrap().is_some());
+    // A restart with another key: both work.
+    let again = second_process(&app).await;
+    assert_eq!(
+        again
+            .bootstrap_admin(Some("another-admin-key-0123"))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(again.principal(common::ADMIN).await.unwrap().is_some());
+    assert!(again
+        .principal("another-admin-key-0123")
+        .await
+        .unwrap()
+        .is_some());
+
+    // A fresh database started without the variable mints one key, once.
+    let (url, _dir) = common::fresh_database(backend).await;
+    let zone = quan_core::zone::TenantZone::parse(common::ZONE).unwrap();
+    let start = || async {
+        let store = quan_store::open(&url, zone.clone()).await.unwrap();
+        quan_app::App::new(
+            store,
+            quan_app::Config {
+                zone: zone.clone(),
+                clock: app.clock.clone(),
+                public_url: app.url.clone(),
+                job_lease: quan_app::jobs::DEFAULT_LEASE,
+                delivery: Default::default(),
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let first = start().await;
+    let minted = first
+        .bootstrap_admin(None)
+        .await
+        .unwrap()
+        .expect("minted once");
+    let later = start().await;
+    assert_eq!(
+        later.bootstrap_admin(None).await.unwrap(),
+        None,
+        "never a second"
+    );
+    let admin = later
+        .principal(&minted)
+        .await
+        .unwrap()
+        .expect("the minted key works");
+    assert_eq!(admin.role, quan_core::access::Role::Platform);
+}
+both!(the_admin_key_survives_restarts);
