@@ -83,6 +83,15 @@ pub fn text_in_place(
 }
 
 fn check_text(raw: &str, max: usize) -> Result<String, Refusal> {
+    free_text(raw, max, false)?;
+    Ok(raw.trim().to_string())
+}
+
+/// The one rule of free texts: after trimming, non-empty and at most `max` bytes, with no
+/// control character (line breaks allowed when `line_breaks`, for descriptions) and no
+/// bidirectional override or isolate (U+202A..U+202E, U+2066..U+2069), which make a text read
+/// differently from what it is.
+pub fn free_text(raw: &str, max: usize, line_breaks: bool) -> Result<(), Refusal> {
     let v = raw.trim();
     if v.is_empty() {
         return Err((ErrorCode::InvalidValue, "must not be empty"));
@@ -90,10 +99,20 @@ fn check_text(raw: &str, max: usize) -> Result<String, Refusal> {
     if v.len() > max {
         return Err((ErrorCode::TooLarge, "too long"));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars()
+        .any(|c| c.is_control() && !(line_breaks && (c == '\n' || c == '\r')))
+    {
         return Err((ErrorCode::InvalidValue, "has a control character"));
     }
-    Ok(v.to_string())
+    if v.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err((
+            ErrorCode::InvalidValue,
+            "has a bidirectional override character",
+        ));
+    }
+    Ok(())
 }
 
 /// A cell of a CSV file quan writes, safe to open in a spreadsheet (OWASP's rule against CSV

@@ -3,12 +3,17 @@
 
 use axum::body::Bytes;
 
-/// Rows of one CSV file (or one streamed part of it), written as the csv crate writes them.
+/// Rows of one CSV file (or one streamed part of it), as RFC 4180 writes them: fields quoted
+/// when they must be, lines ending in CRLF.
 pub struct CsvRows(csv::Writer<Vec<u8>>);
 
 impl CsvRows {
     pub fn new() -> Self {
-        CsvRows(csv::Writer::from_writer(Vec::new()))
+        CsvRows(
+            csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(Vec::new()),
+        )
     }
 
     /// Appends one row; each cell is neutralised by the CSV-injection rule.

@@ -47,6 +47,11 @@ pub struct ClaimArgs {
     /// one thread unless told otherwise.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Run against a service that already has members or templates. The bench adds a public
+    /// template (ended when it is done) and coupons for synthetic users `bench-u…`, which
+    /// count in that database's reports; without this flag it refuses such a service.
+    #[arg(long)]
+    pub on_live_data: bool,
 }
 
 impl BenchCommand {
@@ -145,8 +150,34 @@ fn percentile(sorted: &[u32], p: f64) -> u32 {
     sorted[i]
 }
 
+/// Refuses a service that holds data of its own, unless told to run there anyway.
+async fn refuse_live_data(admin: &mut Conn, args: &ClaimArgs) -> anyhow::Result<()> {
+    if args.on_live_data {
+        return Ok(());
+    }
+    for (what, path) in [
+        ("members", "/v1/members?limit=1"),
+        ("templates", "/v1/templates?limit=1"),
+    ] {
+        let (st, page) = admin.send(Method::GET, path, None).await?;
+        if st != 200 {
+            bail!("reading {what} answered {st}: {page} (is --key a platform key?)");
+        }
+        let total = page["total"].as_i64().unwrap_or(0);
+        if total > 0 {
+            bail!(
+                "{} already has {total} {what}: the bench would add a template and coupons \
+                 there. Run it against a fresh database, or pass --on-live-data",
+                args.url
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
     let mut admin = Conn::open(&args.url, &args.key).await?;
+    refuse_live_data(&mut admin, &args).await?;
     let template = json!({
         "name": "bench hot template",
         "scope": {"kind": "platform"},
@@ -188,7 +219,7 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
         let (users, total, warmup) = (args.users, args.claims, args.warmup);
         tasks.push(tokio::spawn(async move {
             for w in 0..warmup {
-                let body = claim_body(&format!("warm-{c}-{w}"));
+                let body = claim_body(&format!("bench-warm-{c}-{w}"));
                 let _ = conn.exchange(Method::POST, &path, body).await;
             }
             let mut latencies = Vec::new();
@@ -198,7 +229,7 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
                 if i >= total {
                     break;
                 }
-                let body = claim_body(&format!("u{}", i.wrapping_mul(2_654_435_761) % users));
+                let body = claim_body(&format!("bench-u{}", i.wrapping_mul(2_654_435_761) % users));
                 let t0 = Instant::now();
                 match conn.exchange(Method::POST, &path, body).await {
                     Ok((201, _)) => ok.fetch_add(1, Ordering::Relaxed),
@@ -222,6 +253,13 @@ async fn claim(args: ClaimArgs) -> anyhow::Result<()> {
         .send(Method::GET, &format!("/v1/templates/{id}"), None)
         .await?;
     let claimed = t["claimed"].as_i64().unwrap_or(-1);
+    // Ended, so that it leaves no coupon in any member's coupon center.
+    let (st, _) = admin
+        .send(Method::POST, &format!("/v1/templates/{id}/end"), None)
+        .await?;
+    if st != 200 {
+        bail!("ending the bench template answered {st}");
+    }
     let warm = args.connections as u64 * args.warmup;
     let answered = ok.load(Ordering::Relaxed);
     println!("template            {id}");

@@ -3083,6 +3083,7 @@ export interface components {
             /** @description `null`: every channel. */
             channels?: components["schemas"]["Channel"][] | null;
             claim_window?: null | components["schemas"]["ClaimWindow"];
+            /** @description At most 2,000 bytes; line breaks allowed. */
             description?: string | null;
             distribution?: components["schemas"]["Distribution"];
             excludes_activity_price?: boolean;

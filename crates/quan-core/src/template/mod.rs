@@ -277,7 +277,9 @@ impl ClaimWindow {
 pub struct TemplateSpec {
     #[schema(min_length = 1, max_length = 256)]
     pub name: String,
+    /// At most 2,000 bytes; line breaks allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     pub scope: Scope,
     pub benefit: Benefit,

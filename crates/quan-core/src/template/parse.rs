@@ -63,14 +63,18 @@ fn list<T>(field: &str, v: &[T]) -> Check {
     Ok(())
 }
 
+/// The longest template description, in bytes: it is shown in every member's coupon center.
+pub const DESCRIPTION_MAX: usize = 2_000;
+
+/// A template's text by the one free-text rule (`crate::text::free_text`), at most 256 bytes.
 fn text(field: &str, v: &str) -> Check {
-    if v.trim().is_empty() {
-        return fail(ErrorCode::InvalidValue, field, "must not be blank");
-    }
-    if v.len() > 256 {
-        return fail(ErrorCode::TooLarge, field, "must be at most 256 bytes");
-    }
-    Ok(())
+    crate::text::free_text(v, 256, false).map_err(|(code, message)| {
+        let message = match code {
+            ErrorCode::TooLarge => "must be at most 256 bytes",
+            _ => message,
+        };
+        FieldError::new(code, field, message)
+    })
 }
 
 fn texts(field: &str, v: &[String]) -> Check {
@@ -133,6 +137,10 @@ impl Template {
     /// Checks every rule of domain.md section 2; the error names the first field at fault.
     pub fn parse(mut spec: TemplateSpec) -> Result<Template, FieldError> {
         text("name", &spec.name)?;
+        if let Some(d) = &spec.description {
+            crate::text::free_text(d, DESCRIPTION_MAX, true)
+                .map_err(|(code, message)| FieldError::new(code, "description", message))?;
+        }
         ids(&mut spec)?;
         check_scope(&spec.scope, &spec.benefit)?;
         check_benefit(&spec.benefit)?;

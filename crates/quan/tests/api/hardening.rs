@@ -424,3 +424,54 @@ async fn the_admin_key_survives_restarts(backend: Backend) {
     assert_eq!(admin.role, quan_core::access::Role::Platform);
 }
 both!(the_admin_key_survives_restarts);
+
+/// Every text of a template follows the one free-text rule (no control characters, no
+/// bidirectional overrides), and a description is at most 2,000 bytes.
+async fn template_texts_follow_the_text_rule(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    for (edits, want_code, want_field) in [
+        (json!({"name": "coupon\u{0}"}), "invalid_value", "name"),
+        (
+            json!({"name": "gift \u{202E}gnp.exe"}),
+            "invalid_value",
+            "name",
+        ),
+        (
+            json!({"description": "x".repeat(2001)}),
+            "too_large",
+            "description",
+        ),
+        (
+            json!({"description": "a\u{7}b"}),
+            "invalid_value",
+            "description",
+        ),
+        (
+            json!({"regions": ["sh", "b\u{1b}[31m"]}),
+            "invalid_value",
+            "regions[1]",
+        ),
+        (
+            json!({"scope": {"kind": "platform", "categories": ["milk\u{2066}"]}}),
+            "invalid_value",
+            "scope.categories[0]",
+        ),
+    ] {
+        let (st, b) = app
+            .post("/v1/templates", common::template(edits.clone()))
+            .await;
+        assert_eq!(
+            (st, code(&b), field(&b)),
+            (422, want_code, want_field),
+            "{edits}: {b}"
+        );
+    }
+    let (st, b) = app
+        .post(
+            "/v1/templates",
+            common::template(json!({"description": "第一行\n第二行：满99减10"})),
+        )
+        .await;
+    assert_eq!(st, 201, "a description may break lines: {b}");
+}
+both!(template_texts_follow_the_text_rule);
