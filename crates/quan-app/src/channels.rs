@@ -69,6 +69,9 @@ impl App {
         require(principal, &[Role::Platform])?;
         let channel = channel(name)?;
         let hook = Webhook::parse(&body.url, &body.secret)?;
+        crate::delivery::reachable(&hook, self.delivery.allow_private())
+            .await
+            .map_err(|why| Error::field(ErrorCode::InvalidValue, "url", why))?;
         let stored = Stored {
             url: hook.url().to_string(),
             secret: hook.secret().to_string(),
@@ -119,7 +122,7 @@ fn view(channel: MessageChannel, stored: Option<&Stored>) -> ChannelView {
     ChannelView {
         channel,
         configured: stored.is_some(),
-        url: stored.map(|s| s.url.clone()),
+        url: stored.map(|s| quan_core::outbox::shown_url(&s.url)),
         updated_at: stored.map(|s| s.updated_at),
     }
 }

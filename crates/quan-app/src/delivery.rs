@@ -6,11 +6,14 @@
 //! record, means the message is sent again; receivers deduplicate by `X-Quan-Message-Id`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
 use quan_core::campaign::MessageChannel;
-use quan_core::outbox::{AfterFailure, RetryPolicy, Webhook, MESSAGE_ID_HEADER, SIGNATURE_HEADER};
+use quan_core::outbox::{
+    is_public_address, AfterFailure, RetryPolicy, Webhook, MESSAGE_ID_HEADER, SIGNATURE_HEADER,
+};
 use quan_store::{DueMessages, MessageFailure, MessageRecord};
 use serde::Serialize;
 
@@ -27,6 +30,9 @@ pub struct DeliveryConfig {
     pub batch: u32,
     /// How long a signed link in a message stays valid.
     pub link_validity: SignedDuration,
+    /// Whether webhooks may point at loopback, link-local and private addresses
+    /// (`QUAN_WEBHOOK_ALLOW_PRIVATE`, for receivers on the same host or network).
+    pub allow_private: bool,
 }
 
 impl Default for DeliveryConfig {
@@ -38,6 +44,7 @@ impl Default for DeliveryConfig {
             retry: RetryPolicy::default(),
             batch: 16,
             link_validity: SignedDuration::from_hours(24 * 30),
+            allow_private: false,
         }
     }
 }
@@ -53,9 +60,17 @@ impl Sender {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(PublicOnly {
+                allow_private: config.allow_private,
+            }))
             .build()
             .expect("an HTTP client without TLS always builds");
         Sender { config, http }
+    }
+
+    pub fn allow_private(&self) -> bool {
+        self.config.allow_private
     }
 
     /// How long a batch is leased: every send of it runs at once, so one timeout and a margin.
@@ -63,6 +78,57 @@ impl Sender {
         SignedDuration::try_from(self.config.timeout).unwrap_or(SignedDuration::MAX)
             + SignedDuration::from_secs(30)
     }
+}
+
+/// Resolves webhook hosts, keeping only addresses a webhook may reach
+/// ([`quan_core::outbox::is_public_address`], unless private ones are allowed): checked again
+/// at every connection, so a name that later resolves inward is refused too.
+struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || is_public_address(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether a webhook's host may be reached: its addresses (an IP literal, or what its name
+/// resolves to now) are all public, unless private ones are allowed. `Err` says why not. A
+/// name that does not resolve yet is let through: every connection resolves it again through
+/// [`PublicOnly`].
+pub(crate) async fn reachable(
+    hook: &Webhook,
+    allow_private: bool,
+) -> std::result::Result<(), String> {
+    let url = reqwest::Url::parse(hook.url()).map_err(|e| format!("is not a URL: {e}"))?;
+    let addresses: Vec<std::net::IpAddr> = match url.host() {
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+        Some(url::Host::Domain(name)) => match tokio::net::lookup_host((name, 0)).await {
+            Ok(found) => found.map(|a| a.ip()).collect(),
+            Err(_) => vec![],
+        },
+        None => return Err("must name a host".into()),
+    };
+    if !allow_private && !addresses.iter().all(|ip| is_public_address(*ip)) {
+        return Err(
+            "resolves to a loopback, link-local or private address (QUAN_WEBHOOK_ALLOW_PRIVATE=true allows it)"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 /// What one [`App::deliver_due`] did.
@@ -76,6 +142,14 @@ pub struct DeliveryReport {
     pub dead: u64,
     /// Pending messages of channels without a webhook (they wait for one).
     pub unrouted: u64,
+}
+
+impl DeliveryReport {
+    fn add(&mut self, other: DeliveryReport) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.dead += other.dead;
+    }
 }
 
 /// The JSON body POSTed to a webhook.
@@ -99,11 +173,35 @@ const MAX_ERROR: usize = 500;
 const ROUNDS: u32 = 64;
 
 impl App {
-    /// Delivers the messages due now, a batch at a time; `quan serve` calls it every second.
+    /// Delivers the messages due now on every channel, each channel on its own (a slow
+    /// receiver delays only its channel's messages).
     pub async fn deliver_due(&self) -> Result<DeliveryReport> {
         let hooks = self.webhooks().await?;
-        let mut channels: Vec<MessageChannel> = hooks.keys().copied().collect();
-        channels.sort_by_key(|c| c.as_str());
+        let runs = MessageChannel::ALL
+            .into_iter()
+            .filter(|c| hooks.contains_key(c))
+            .map(|c| self.deliver_with(c, hooks[&c].clone()));
+        let mut report = DeliveryReport::default();
+        for one in futures::future::join_all(runs).await {
+            report.add(one?);
+        }
+        report.unrouted = self.pending_gauges(&hooks).await?;
+        Ok(report)
+    }
+
+    /// Delivers one channel's messages due now, a batch at a time; `quan serve` runs this for
+    /// each channel every second, in a loop of its own.
+    pub async fn deliver_channel(&self, channel: MessageChannel) -> Result<DeliveryReport> {
+        let hooks = self.webhooks().await?;
+        let mut report = match hooks.get(&channel) {
+            Some(hook) => self.deliver_with(channel, hook.clone()).await?,
+            None => DeliveryReport::default(),
+        };
+        report.unrouted = self.pending_gauges(&hooks).await?;
+        Ok(report)
+    }
+
+    async fn deliver_with(&self, channel: MessageChannel, hook: Webhook) -> Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         for _ in 0..ROUNDS {
             let now = self.now();
@@ -113,14 +211,13 @@ impl App {
                     now,
                     lease_until: now + self.delivery.lease(),
                     limit: self.delivery.config.batch,
-                    channels: channels.clone(),
+                    channels: vec![channel],
                 })
                 .await?;
             let full = taken.len() == self.delivery.config.batch as usize;
             let mut sends = tokio::task::JoinSet::new();
             for message in taken {
-                let hook = hooks[&message.channel].clone();
-                let app = self.clone();
+                let (hook, app) = (hook.clone(), self.clone());
                 sends.spawn(async move {
                     let outcome = app.send(&message, &hook).await;
                     (message, outcome)
@@ -134,18 +231,25 @@ impl App {
                 break;
             }
         }
+        Ok(report)
+    }
+
+    /// Sets the pending-messages gauge of every channel; the pending messages of channels
+    /// without a webhook.
+    async fn pending_gauges(&self, hooks: &HashMap<MessageChannel, Webhook>) -> Result<u64> {
         let mut pending = HashMap::new();
         for (channel, n) in self.store.pending_by_channel().await? {
             pending.insert(channel, n);
         }
+        let mut unrouted = 0;
         for channel in MessageChannel::ALL {
             let n = pending.get(&channel).copied().unwrap_or(0);
             metrics::gauge!("quan_outbox_pending", "channel" => channel.as_str()).set(n as f64);
             if !hooks.contains_key(&channel) {
-                report.unrouted += n as u64;
+                unrouted += n as u64;
             }
         }
-        Ok(report)
+        Ok(unrouted)
     }
 
     /// One attempt: `Err` says why it failed.
@@ -185,6 +289,10 @@ impl App {
             short_link,
         })
         .map_err(|e| e.to_string())?;
+        // An IP literal is not resolved, so the address rule is checked here too.
+        reachable(hook, self.delivery.allow_private())
+            .await
+            .map_err(|why| format!("address refused: the webhook host {why}"))?;
         let answer = self
             .delivery
             .http
@@ -195,14 +303,23 @@ impl App {
             .body(body)
             .send()
             .await;
+        // Failures are reported by kind, never with the network's own words (which would read
+        // like a port scanner's output).
         match answer {
             Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) => Err(format!("the webhook answered {}", r.status())),
+            Ok(r) if r.status().is_redirection() => Err(format!(
+                "the webhook answered {} (redirects are not followed)",
+                r.status().as_u16()
+            )),
+            Ok(r) => Err(format!("the webhook answered {}", r.status().as_u16())),
             Err(e) if e.is_timeout() => Err(format!(
-                "the webhook did not answer within {} ms",
+                "timeout: the webhook did not answer within {} ms",
                 self.delivery.config.timeout.as_millis()
             )),
-            Err(e) => Err(format!("the webhook could not be reached: {}", chain(&e))),
+            Err(e) if e.is_connect() => {
+                Err("unreachable: the webhook could not be connected to".into())
+            }
+            Err(_) => Err("failed: the request to the webhook did not complete".into()),
         }
     }
 
@@ -253,18 +370,6 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// An error with its sources, `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 fn truncate(mut s: String) -> String {

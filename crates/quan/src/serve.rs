@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// as failed (and is retried later).
     #[arg(long, env = "QUAN_WEBHOOK_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=120_000))]
     pub webhook_timeout_ms: u64,
+    /// Let webhooks point at loopback, link-local and private addresses (receivers on the same
+    /// host or network); refused otherwise, when set and at every delivery.
+    #[arg(long, env = "QUAN_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
 }
 
 /// The default per-key rate limit: generous, so only a runaway client meets it.
@@ -60,6 +64,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             job_lease: SignedDuration::from_secs(args.job_lease.into()),
             delivery: quan_app::delivery::DeliveryConfig {
                 timeout: Duration::from_millis(args.webhook_timeout_ms),
+                allow_private: args.webhook_allow_private,
                 ..Default::default()
             },
         },
@@ -109,15 +114,25 @@ async fn campaigns(app: App, idle: Duration) {
     }
 }
 
-/// Delivers the outbox's due messages every second (a round that takes longer delays the next).
+/// Delivers the outbox's due messages every second, each channel in a loop of its own: a
+/// receiver that hangs delays only its channel (a round that takes longer delays that
+/// channel's next).
 async fn deliver(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = app.deliver_due().await {
-            tracing::warn!(error = %e, "delivery failed");
-        }
+    let loops = quan_core::campaign::MessageChannel::ALL.map(|channel| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.deliver_channel(channel).await {
+                    tracing::warn!(error = %e, channel = channel.as_str(), "delivery failed");
+                }
+            }
+        })
+    });
+    for l in loops {
+        let _ = l.await;
     }
 }
 

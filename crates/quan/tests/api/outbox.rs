@@ -31,6 +31,8 @@ enum Answer {
     Fail,
     /// Answers only after the sender's timeout.
     Hang,
+    /// Answers only once the test releases it.
+    Held,
     Ok,
 }
 
@@ -48,10 +50,11 @@ impl Received {
     }
 }
 
-#[derive(Default)]
 struct Inbox {
     script: VecDeque<Answer>,
     got: Vec<Received>,
+    /// Permits for `Held` answers: none until the test releases them.
+    release: Arc<tokio::sync::Semaphore>,
 }
 
 /// A webhook receiver on a local port: answers by its script, then 200.
@@ -65,6 +68,7 @@ impl Receiver {
         let inbox = Arc::new(Mutex::new(Inbox {
             script: script.iter().copied().collect(),
             got: vec![],
+            release: Arc::new(tokio::sync::Semaphore::new(0)),
         }));
         let router = axum::Router::new()
             .route("/hook", axum::routing::post(receive))
@@ -77,6 +81,14 @@ impl Receiver {
 
     fn got(&self) -> Vec<Received> {
         self.inbox.lock().unwrap().got.clone()
+    }
+
+    /// Answers every `Held` delivery, waiting or to come.
+    fn release(&self) {
+        let inbox = self.inbox.lock().unwrap();
+        inbox
+            .release
+            .add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
     }
 }
 
@@ -91,7 +103,7 @@ async fn receive(
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default()
     };
-    let answer = {
+    let (answer, release) = {
         let mut inbox = inbox.lock().unwrap();
         inbox.got.push(Received {
             message_id: header("x-quan-message-id"),
@@ -99,12 +111,19 @@ async fn receive(
             content_type: header("content-type"),
             body: body.to_vec(),
         });
-        inbox.script.pop_front().unwrap_or(Answer::Ok)
+        (
+            inbox.script.pop_front().unwrap_or(Answer::Ok),
+            inbox.release.clone(),
+        )
     };
     match answer {
         Answer::Fail => StatusCode::INTERNAL_SERVER_ERROR,
         Answer::Hang => {
             tokio::time::sleep(common::DELIVERY_TIMEOUT * 2).await;
+            StatusCode::OK
+        }
+        Answer::Held => {
+            let _permit = release.acquire().await.unwrap();
             StatusCode::OK
         }
         Answer::Ok => StatusCode::OK,
@@ -592,10 +611,7 @@ async fn channels_and_the_outbox_are_for_operators_and_checked(backend: Backend)
     assert_eq!(deliver(&app).await.retried, 1);
     let m = message(&app, &id).await;
     assert!(
-        m["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("could not be reached"),
+        m["last_error"].as_str().unwrap().starts_with("unreachable"),
         "{m}"
     );
 }
@@ -677,3 +693,130 @@ both!(a_channel_without_a_webhook_keeps_its_messages_pending);
 both!(a_message_carries_the_members_signed_claim_link);
 both!(concurrent_senders_send_each_message_once);
 both!(channels_and_the_outbox_are_for_operators_and_checked);
+
+/// A receiver that hangs costs only its own channel: while a batch of SMS deliveries waits on
+/// it (with a sender timeout of a minute), the email channel's message is sent.
+async fn a_hanging_receiver_delays_only_its_own_channel(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let sms = Receiver::start(&[Answer::Held; 40]).await;
+    let email = Receiver::start(&[]).await;
+    set_webhook(&app, "sms", &sms.url).await;
+    set_webhook(&app, "email", &email.url).await;
+    for i in 0..40 {
+        enqueue(&app, MessageChannel::Sms, &format!("u{i}"), None).await;
+    }
+    let mail = enqueue(&app, MessageChannel::Email, "u0", None).await;
+    let patient = quan_app::App::new(
+        quan_store::open(&app.database_url, TenantZone::parse(common::ZONE).unwrap())
+            .await
+            .unwrap(),
+        quan_app::Config {
+            zone: TenantZone::parse(common::ZONE).unwrap(),
+            clock: app.clock.clone(),
+            public_url: app.url.clone(),
+            job_lease: quan_app::jobs::DEFAULT_LEASE,
+            delivery: quan_app::delivery::DeliveryConfig {
+                timeout: std::time::Duration::from_secs(60),
+                allow_private: true,
+                ..Default::default()
+            },
+        },
+    )
+    .await
+    .unwrap();
+    let round = tokio::spawn(async move { patient.deliver_due().await.unwrap() });
+    let mut sent = false;
+    for _ in 0..500 {
+        if message(&app, &mail).await["status"] == "sent" {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(sent, "the email waited for the SMS receiver");
+    assert!(!round.is_finished(), "the SMS deliveries are still held");
+    assert_eq!(email.got().len(), 1);
+    sms.release();
+    let report = round.await.unwrap();
+    assert_eq!(report.sent, 41);
+}
+both!(a_hanging_receiver_delays_only_its_own_channel);
+
+/// Without `QUAN_WEBHOOK_ALLOW_PRIVATE`, a webhook that reaches inside (loopback, the cloud
+/// metadata address, private networks, in any spelling) is refused when set and when sent to;
+/// redirects are not followed; credentials in a URL are never shown.
+async fn webhooks_may_not_reach_inside(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let strict = quan_app::App::new(
+        quan_store::open(&app.database_url, TenantZone::parse(common::ZONE).unwrap())
+            .await
+            .unwrap(),
+        quan_app::Config {
+            zone: TenantZone::parse(common::ZONE).unwrap(),
+            clock: app.clock.clone(),
+            public_url: app.url.clone(),
+            job_lease: quan_app::jobs::DEFAULT_LEASE,
+            delivery: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let admin = strict.principal(ADMIN).await.unwrap().unwrap();
+    let put = |url: &str| quan_app::channels::ChannelBody {
+        url: url.to_string(),
+        secret: SECRET.to_string(),
+    };
+    for inside in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/x",
+        "http://0x7f000001/x",
+        "http://2130706433/x",
+        "http://10.0.0.1/x",
+        "http://localhost:8080/x",
+        "http://[::ffff:127.0.0.1]/x",
+    ] {
+        let refused = strict
+            .put_channel(&admin, "sms", put(inside))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (refused.code, refused.field.as_deref()),
+            (quan_core::ErrorCode::InvalidValue, Some("url")),
+            "{inside}"
+        );
+    }
+
+    // Set while allowed (as the test server is), a private receiver is refused at delivery by a
+    // service that does not allow it, with an error that says only its kind.
+    let hook = Receiver::start(&[]).await;
+    set_webhook(&app, "sms", &hook.url).await;
+    let id = enqueue(&app, MessageChannel::Sms, "u1", None).await;
+    let report = strict.deliver_due().await.unwrap();
+    assert_eq!((report.sent, report.retried), (0, 1));
+    assert!(hook.got().is_empty());
+    let m = message(&app, &id).await;
+    assert!(
+        m["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("address refused"),
+        "{m}"
+    );
+
+    // Credentials are never shown back.
+    let with_credentials = hook.url.replace("http://", "http://user:pw@");
+    set_webhook(&app, "email", &with_credentials).await;
+    let (_, channels) = app.get("/v1/channels").await;
+    let shown = channels["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "email")
+        .unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(shown.starts_with("http://***@127.0.0.1:"), "{shown}");
+}
+both!(webhooks_may_not_reach_inside);

@@ -82,8 +82,10 @@ impl TestApp {
                 clock: clock.clone(),
                 public_url: url.clone(),
                 job_lease: quan_app::jobs::DEFAULT_LEASE,
+                // The tests' receivers listen on this host (QUAN_WEBHOOK_ALLOW_PRIVATE).
                 delivery: quan_app::delivery::DeliveryConfig {
                     timeout: DELIVERY_TIMEOUT,
+                    allow_private: true,
                     ..Default::default()
                 },
             },

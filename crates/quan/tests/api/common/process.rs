@@ -37,6 +37,8 @@ impl Server {
             ])
             .env("QUAN_ADMIN_KEY", ADMIN)
             .env("QUAN_TIME_ZONE", super::ZONE)
+            // The tests' webhook receivers listen on this host.
+            .env("QUAN_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
