@@ -91,12 +91,35 @@ impl App {
                 format!("must be within 1..{MAX_DAYS}"),
             ));
         }
+        // Reports wait for a permit of their own, never for the reads claims and wallets use.
+        let _report = self
+            .reports
+            .acquire()
+            .await
+            .map_err(|_| Error::internal())?;
         let to = self.now();
         let from = to - SignedDuration::from_hours(24 * i64::from(days));
         let midnight = self.zone.start_of(self.zone.local_date(to));
+        let listed = self
+            .all_templates(principal.store_filter().map(<[String]>::to_vec), None)
+            .await?;
+        // A merchant's report reads its own templates' activity only.
+        let own: Option<Vec<String>> = principal
+            .store_filter()
+            .map(|_| listed.iter().map(|t| t.id.clone()).collect());
+        if own.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Dashboard {
+                from,
+                to,
+                claims_today: 0,
+                templates: vec![],
+                rfm_tiers: None,
+                stages: None,
+            });
+        }
         let period: BTreeMap<String, PeriodCounts> = self
             .store
-            .template_activity(from, to)
+            .template_activity(from, to, own.clone())
             .await?
             .into_iter()
             .map(|a| {
@@ -110,17 +133,14 @@ impl App {
             .collect();
         let today: BTreeMap<String, i64> = self
             .store
-            .template_activity(midnight, to)
+            .template_activity(midnight, to, own)
             .await?
             .into_iter()
             .map(|a| (a.template_id, a.claimed))
             .collect();
         let mut templates = Vec::new();
         let mut claims_today = 0;
-        for t in self
-            .all_templates(principal.store_filter().map(<[String]>::to_vec), None)
-            .await?
-        {
+        for t in listed {
             claims_today += today.get(&t.id).copied().unwrap_or(0);
             let counts = period.get(&t.id).cloned();
             if counts.is_none() && t.status != TemplateStatus::Active {

@@ -88,10 +88,26 @@ pub struct Inner {
     link_secret: Vec<u8>,
     /// The public base URL claim links point at.
     public_url: String,
+    /// Permits for reports (dashboards, exports): they queue here, never in front of the
+    /// reads that claims, wallets and `/healthz` need.
+    pub(crate) reports: tokio::sync::Semaphore,
+    /// When the database last answered a probe (Unix milliseconds): `/healthz` answers from it.
+    db_seen: std::sync::atomic::AtomicI64,
     /// Runs this process's background jobs.
     pub jobs: Arc<jobs::JobRunner>,
     /// Sends the outbox's messages.
     delivery: delivery::Sender,
+}
+
+/// Reports that may read at once in one process.
+const REPORTS_AT_ONCE: usize = 2;
+/// How long a database probe vouches for `/healthz`.
+const HEALTH_FRESH_MS: i64 = 5_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl std::ops::Deref for App {
@@ -133,6 +149,9 @@ impl App {
             link_secret: secret.into_bytes(),
             public_url: config.public_url,
             delivery: delivery::Sender::new(config.delivery),
+            reports: tokio::sync::Semaphore::new(REPORTS_AT_ONCE),
+            // The store has just answered (the link secret was read).
+            db_seen: std::sync::atomic::AtomicI64::new(now_ms()),
         })))
     }
 
@@ -156,10 +175,23 @@ impl App {
             .ok_or_else(Error::internal)
     }
 
-    /// 200 when the store answers: the backend's name.
+    /// 200 when the store answers: the backend's name. Answered from the last probe while it
+    /// is fresh ([`App::probe_database`], which `quan serve` runs every second), so a busy read
+    /// path never holds it; otherwise it probes now.
     pub async fn health(&self) -> Result<&'static str> {
-        self.store.template("healthz-probe").await?;
+        let seen = self.db_seen.load(std::sync::atomic::Ordering::Relaxed);
+        if now_ms() - seen > HEALTH_FRESH_MS {
+            self.probe_database().await?;
+        }
         Ok(self.store.backend())
+    }
+
+    /// Reads one row of the database, and remembers when it answered.
+    pub async fn probe_database(&self) -> Result<()> {
+        self.store.template("healthz-probe").await?;
+        self.db_seen
+            .store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 }
 

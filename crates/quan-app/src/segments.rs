@@ -284,6 +284,11 @@ impl App {
         as_of: Option<Timestamp>,
     ) -> Result<Vec<MemberView>> {
         let s = self.segment_record(principal, id).await?;
+        let _report = self
+            .reports
+            .acquire()
+            .await
+            .map_err(|_| Error::internal())?;
         let now = self.now();
         let ids: std::collections::HashSet<String> =
             scrm::segment_members(self.store.as_ref(), &s, as_of.unwrap_or(now))

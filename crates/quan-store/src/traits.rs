@@ -495,10 +495,12 @@ pub trait ShortLinks: Send + Sync {
 #[async_trait]
 pub trait Reports: Send + Sync {
     /// Per template with any activity in `[from, until)`, in template id order: coupons issued,
-    /// claimed and used in it.
+    /// claimed and used in it; of `templates` only, when given (a merchant's, read through
+    /// indexes by template, so its cost follows those templates).
     async fn template_activity(
         &self,
         from: Timestamp,
         until: Timestamp,
+        templates: Option<Vec<String>>,
     ) -> Result<Vec<TemplateActivity>>;
 }

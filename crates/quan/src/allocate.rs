@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use quan_allocate::{read, solve, Allocation, Constraints, Instance, NONE};
 
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
@@ -50,11 +50,7 @@ fn bar(len: u64, template: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template(template)
-            .expect("template")
-            .progress_chars("=> "),
-    );
+    bar.set_style(crate::progress::style(template));
     bar
 }
 

@@ -19,6 +19,7 @@ pub enum CampaignsCommand {
     Apply {
         #[command(flatten)]
         db: DbArgs,
+        /// A playbook file (examples/campaigns/) or a campaign's JSON (the body of `POST /v1/campaigns`).
         file: PathBuf,
         /// Activate the campaigns at once.
         #[arg(long)]
@@ -28,6 +29,7 @@ pub enum CampaignsCommand {
     List {
         #[command(flatten)]
         db: DbArgs,
+        /// At most this many campaigns.
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -35,13 +37,17 @@ pub enum CampaignsCommand {
     Get {
         #[command(flatten)]
         db: DbArgs,
+        /// The campaign's id.
         id: String,
     },
     /// Start a campaign; with --wait, run the worker here until its due entries are treated.
     Activate {
         #[command(flatten)]
         db: DbArgs,
+        /// The campaign's id.
         id: String,
+        /// Run the campaign worker here, with a progress bar, until its due entries are
+        /// treated.
         #[arg(long)]
         wait: bool,
     },
@@ -49,18 +55,21 @@ pub enum CampaignsCommand {
     Pause {
         #[command(flatten)]
         db: DbArgs,
+        /// The campaign's id.
         id: String,
     },
     /// Resume a paused campaign.
     Resume {
         #[command(flatten)]
         db: DbArgs,
+        /// The campaign's id.
         id: String,
     },
     /// End a campaign for good.
     End {
         #[command(flatten)]
         db: DbArgs,
+        /// The campaign's id.
         id: String,
     },
 }

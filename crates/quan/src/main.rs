@@ -5,6 +5,7 @@ mod backtest;
 mod bench;
 mod campaigns;
 mod import;
+mod progress;
 mod scrm;
 mod serve;
 
@@ -192,6 +193,7 @@ enum TemplatesCommand {
     Create {
         #[command(flatten)]
         db: DbArgs,
+        /// The template as JSON (the body of `POST /v1/templates`).
         #[arg(long)]
         file: PathBuf,
         /// Activate it at once.
@@ -202,12 +204,14 @@ enum TemplatesCommand {
     Get {
         #[command(flatten)]
         db: DbArgs,
+        /// The template's id.
         id: String,
     },
     /// List templates, oldest first.
     List {
         #[command(flatten)]
         db: DbArgs,
+        /// At most this many templates.
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -215,18 +219,21 @@ enum TemplatesCommand {
     Activate {
         #[command(flatten)]
         db: DbArgs,
+        /// The template's id.
         id: String,
     },
     /// Stop claims for a while.
     Pause {
         #[command(flatten)]
         db: DbArgs,
+        /// The template's id.
         id: String,
     },
     /// End a template for good.
     End {
         #[command(flatten)]
         db: DbArgs,
+        /// The template's id.
         id: String,
     },
 }
@@ -275,12 +282,15 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: a log file gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
@@ -417,6 +427,38 @@ fn time_or_dash(t: Option<jiff::Timestamp>) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every command and every argument says what it is in `--help` (CI checks the help text).
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && path != " quan" {
+                missing.push(format!("{path}: no about"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if ["help", "version"].contains(&id) {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(
+            &<super::Cli as clap::CommandFactory>::command(),
+            "",
+            &mut missing,
+        );
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
     #[test]
     fn passwords_are_hidden() {
         assert_eq!(

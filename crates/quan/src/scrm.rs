@@ -29,6 +29,7 @@ pub enum SegmentsCommand {
     Size {
         #[command(flatten)]
         db: DbArgs,
+        /// The rule as JSON (the `rule` of `POST /v1/segments`).
         #[arg(long)]
         file: PathBuf,
         /// Evaluate as of this time (default now), RFC 3339.
@@ -46,13 +47,14 @@ pub async fn rfm(command: RfmCommand) -> anyhow::Result<()> {
         .await?;
     let mut tiers: Vec<_> = run.tiers.iter().collect();
     tiers.sort();
+    let tiers: Vec<String> = tiers.iter().map(|(t, n)| format!("{t} {n}")).collect();
     println!(
-        "rfm as of {} ({} days): {} members scored, {} without orders; tiers {:?}; {:.0} ms",
+        "rfm as of {} ({} days): {} members scored, {} without orders; tiers: {}; {:.0} ms",
         run.as_of,
         run.window_days,
         run.scored,
         run.unscored,
-        tiers,
+        tiers.join(", "),
         started.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())

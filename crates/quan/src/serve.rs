@@ -82,6 +82,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Duration::from_millis(args.campaign_tick_ms),
     ));
     tokio::spawn(deliver(app.clone()));
+    tokio::spawn(probe(app.clone()));
     tokio::spawn(app.jobs.clone().resume_lapsed());
     let state = AppState::new(app, args.rate_limit);
     tracing::info!(%addr, backend = store.backend(), "quan serving");
@@ -89,6 +90,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())
+}
+
+/// Probes the database every second, so that `/healthz` answers from memory and never waits in
+/// the read path's queue.
+async fn probe(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.probe_database().await {
+            tracing::warn!(error = %e, "the database did not answer a probe");
+        }
+    }
 }
 
 /// Runs the upkeep (expiry, lapsed order locks, old idempotency keys) every 30 seconds.

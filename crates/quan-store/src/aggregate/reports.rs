@@ -4,8 +4,10 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::records::micros;
-use crate::records::reports::{NewShortLink, ShortLink, TemplateActivity, TEMPLATE_ACTIVITY};
-use crate::sql::Engine;
+use crate::records::reports::{
+    NewShortLink, ShortLink, TemplateActivity, ONE_TEMPLATE_ACTIVITY, TEMPLATE_ACTIVITY,
+};
+use crate::sql::{Engine, Row};
 use crate::traits::{Reports, ShortLinks};
 use crate::Result;
 
@@ -57,18 +59,36 @@ impl<E: Engine> Reports for E {
         &self,
         from: Timestamp,
         until: Timestamp,
+        templates: Option<Vec<String>>,
     ) -> Result<Vec<TemplateActivity>> {
+        let activity = |r: &Row| {
+            Ok(TemplateActivity {
+                template_id: r.get(0)?,
+                issued: r.get(1)?,
+                claimed: r.get(2)?,
+                used: r.get(3)?,
+            })
+        };
         self.read(move |db| {
             Box::pin(async move {
-                db.query(TEMPLATE_ACTIVITY, &[&micros(from), &micros(until)], |r| {
-                    Ok(TemplateActivity {
-                        template_id: r.get(0)?,
-                        issued: r.get(1)?,
-                        claimed: r.get(2)?,
-                        used: r.get(3)?,
-                    })
-                })
-                .await
+                let (from, until) = (micros(from), micros(until));
+                let Some(mut templates) = templates else {
+                    return db
+                        .query(TEMPLATE_ACTIVITY, &[&from, &until], activity)
+                        .await;
+                };
+                templates.sort();
+                templates.dedup();
+                let mut out = Vec::new();
+                for t in &templates {
+                    let a = db
+                        .query_one(ONE_TEMPLATE_ACTIVITY, &[&from, &until, t], activity)
+                        .await?;
+                    if (a.issued, a.claimed, a.used) != (0, 0, 0) {
+                        out.push(a);
+                    }
+                }
+                Ok(out)
             })
         })
         .await

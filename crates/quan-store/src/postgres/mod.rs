@@ -55,6 +55,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0010_console.sql"),
     ),
     (11, include_str!("../../migrations/postgres/0011_keys.sql")),
+    (
+        12,
+        include_str!("../../migrations/postgres/0012_report_indexes.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

@@ -52,6 +52,18 @@ SELECT template_id, CAST(SUM(issued) AS BIGINT), CAST(SUM(claimed) AS BIGINT), C
       WHERE (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2 GROUP BY template_id
 ) AS activity GROUP BY template_id ORDER BY template_id";
 
+/// [`TEMPLATE_ACTIVITY`] of one template (`$3`), through the indexes by template and time.
+pub(crate) const ONE_TEMPLATE_ACTIVITY: &str = "\
+SELECT $3, CAST(COALESCE(SUM(issued), 0) AS BIGINT), CAST(COALESCE(SUM(claimed), 0) AS BIGINT), CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM (
+    SELECT SUM(CASE WHEN route = 'claim_code' THEN 0 ELSE 1 END) AS issued, COUNT(*) AS claimed, 0 AS used
+      FROM coupons WHERE template_id = $3 AND claimed_at >= $1 AND claimed_at < $2
+    UNION ALL
+    SELECT COUNT(*), 0, 0 FROM claim_codes WHERE template_id = $3 AND created_at >= $1 AND created_at < $2
+    UNION ALL
+    SELECT 0, 0, SUM(CASE WHEN to_status = 'redeemed' THEN 1 ELSE -1 END) FROM coupon_ledger
+      WHERE template_id = $3 AND (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2
+) AS activity";
+
 /// What a claim by one user of one template would be decided on, read without claiming (the
 /// coupon center shows with it whether each coupon can be claimed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

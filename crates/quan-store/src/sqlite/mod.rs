@@ -60,6 +60,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (10, include_str!("../../migrations/sqlite/0010_console.sql")),
     (11, include_str!("../../migrations/sqlite/0011_keys.sql")),
+    (
+        12,
+        include_str!("../../migrations/sqlite/0012_report_indexes.sql"),
+    ),
 ];
 const READERS: usize = 4;
 

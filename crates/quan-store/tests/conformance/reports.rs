@@ -88,16 +88,39 @@ async fn activity_counts_the_period(backend: Backend) {
         used,
     };
     assert_eq!(
-        s.template_activity(days_ago(30), t0()).await.unwrap(),
+        s.template_activity(days_ago(30), t0(), None).await.unwrap(),
         vec![row("ta", 2, 2, 1), row("tb", 2, 1, 0)],
         "codes issue when made and claim when used; the old claim and tc are outside"
     );
     assert_eq!(
-        s.template_activity(days_ago(2), t0()).await.unwrap(),
+        s.template_activity(days_ago(2), t0(), None).await.unwrap(),
         vec![row("ta", 1, 1, 1), row("tb", 0, 1, 0)],
         "from is inclusive"
     );
-    assert!(s.template_activity(t0(), at(1)).await.unwrap().is_empty());
+    assert!(s
+        .template_activity(t0(), at(1), None)
+        .await
+        .unwrap()
+        .is_empty());
+    // Some templates only: the same figures, read template by template.
+    let some = |ids: &[&str]| Some(ids.iter().map(|t| t.to_string()).collect());
+    assert_eq!(
+        s.template_activity(days_ago(30), t0(), some(&["tb", "tc", "nope"]))
+            .await
+            .unwrap(),
+        vec![row("tb", 2, 1, 0)]
+    );
+    assert_eq!(
+        s.template_activity(days_ago(30), t0(), some(&["ta", "tb"]))
+            .await
+            .unwrap(),
+        s.template_activity(days_ago(30), t0(), None).await.unwrap()
+    );
+    assert!(s
+        .template_activity(days_ago(30), t0(), some(&[]))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn claimant_reads_what_a_claim_decides_on(backend: Backend) {

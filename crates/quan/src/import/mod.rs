@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use jiff::Timestamp;
 use quan_app::App;
 use quan_app::{catalog, events, history, members, Error as ApiError, Id};
@@ -146,15 +146,11 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
         None => ProgressBar::new_spinner(),
     };
     let template = if len.is_some() {
-        "{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})"
+        "{msg} [{bar:40}] {pos}/{len} ({rate}, {eta})"
     } else {
-        "{msg} {spinner} {pos} rows ({per_sec})"
+        "{msg} {spinner} {pos} rows ({rate})"
     };
-    bar.set_style(
-        ProgressStyle::with_template(template)
-            .expect("template")
-            .progress_chars("=> "),
-    );
+    bar.set_style(crate::progress::style(template));
     bar.set_message(what.to_string());
     bar
 }

@@ -475,3 +475,123 @@ async fn template_texts_follow_the_text_rule(backend: Backend) {
     assert_eq!(st, 201, "a description may break lines: {b}");
 }
 both!(template_texts_follow_the_text_rule);
+
+/// Reports have a budget of their own: while eight dashboards run (a merchant's and the
+/// platform's, over twenty thousand claim codes), `/healthz` and a customer's wallet each
+/// answer within a second; a merchant's dashboard reads only its own templates.
+async fn reports_never_hold_the_read_path(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.active(json!({"stock": null})).await;
+    let (st, job) = app
+        .post(
+            &format!("/v1/templates/{t}/claim-codes"),
+            json!({"count": 20_000}),
+        )
+        .await;
+    assert_eq!(st, 202, "{job}");
+    let job_id = job["job_id"].as_str().unwrap().to_string();
+    for _ in 0..600 {
+        let (_, j) = app.get(&format!("/v1/jobs/{job_id}")).await;
+        if j["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.template(&t).await["issued"], 20_000);
+    let (st, _) = app.claim(&t, json!({"user_id": "u1"})).await;
+    assert_eq!(st, 201);
+    let merchant = app.key("merchant", &["s9"], None).await;
+    let (_, own) = app
+        .call("GET", "/v1/dashboard", Some(&merchant), None, &[])
+        .await;
+    assert_eq!(own["templates"], json!([]), "none of s9's: {own}");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut reports = Vec::new();
+    for i in 0..8 {
+        let (http, url, stop) = (app.http.clone(), app.url.clone(), stop.clone());
+        let key = if i % 2 == 0 {
+            merchant.clone()
+        } else {
+            ADMIN.to_string()
+        };
+        reports.push(tokio::spawn(async move {
+            let mut runs = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let res = http
+                    .get(format!("{url}/v1/dashboard?days=366"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status().as_u16(), 200);
+                runs += 1;
+            }
+            runs
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    for _ in 0..5 {
+        for path in ["/healthz", "/v1/users/u1/coupons"] {
+            let started = std::time::Instant::now();
+            let (st, b) = app.get(path).await;
+            assert_eq!(st, 200, "{path}: {b}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "{path} took {:?} while dashboards ran",
+                started.elapsed()
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in reports {
+        assert!(r.await.unwrap() > 0);
+    }
+}
+both!(reports_never_hold_the_read_path);
+
+/// `quan bench claim` refuses a service with data of its own unless told, and otherwise claims
+/// as synthetic `bench-u…` users and ends its template when done.
+async fn the_claim_bench_keeps_to_its_own_data(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let bench = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "claim",
+            "--url",
+            &app.url,
+            "--key",
+            ADMIN,
+            "--connections",
+            "2",
+            "--claims",
+            "20",
+            "--users",
+            "5",
+            "--warmup",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quan"))
+            .args(&args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run quan bench");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, out) = bench(&[]);
+    assert!(ok, "a fresh service: {out}");
+    let (_, templates) = app.get("/v1/templates").await;
+    let t = &templates["items"][0];
+    assert_eq!(t["status"], "ended", "{templates}");
+    let (_, w) = app.get("/v1/users/bench-u1/coupons").await;
+    assert!(w["total"].as_i64().unwrap() > 0, "{w}");
+
+    let (ok, out) = bench(&[]);
+    assert!(!ok && out.contains("--on-live-data"), "{out}");
+    let (ok, out) = bench(&["--on-live-data"]);
+    assert!(ok, "{out}");
+}
+both!(the_claim_bench_keeps_to_its_own_data);
