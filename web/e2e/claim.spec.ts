@@ -112,6 +112,36 @@ test("a double tap claims once", async ({ page, request }) => {
   await shot(page, "claim-double-tap");
 });
 
+test("a link carrying another member's token asks before it replaces the saved one", async ({ page, request }) => {
+  const tpl = await linkTemplate(request, { per_user_limit: null });
+  const link = await linkFor(request, tpl.id);
+  const mine = await customer(request);
+  const theirs = await customer(request, "x");
+  await page.goto(`${link.url}#token=${mine.key}`);
+  await expect(claimButton(page)).toBeVisible();
+  // A crafted link hands over someone else's token: nothing switches until the member says so.
+  await page.goto(`${link.url}#token=${theirs.key}`);
+  const ask = page.getByRole("alertdialog");
+  await expect(ask).toContainText(theirs.key.slice(-4));
+  await ask.getByRole("button", { name: "保留本机的令牌" }).click();
+  await expect(ask).toBeHidden();
+  await claimButton(page).click();
+  await expect(page.getByRole("heading", { name: "领取成功" })).toBeVisible();
+  const wallet = async (user: string) => {
+    const w = await api(request, "GET", `/v1/users/${user}/coupons`);
+    return ((Array.isArray(w) ? w : w.items) as { template_id: string }[]).filter((c) => c.template_id === tpl.id);
+  };
+  expect(await wallet(mine.user)).toHaveLength(1);
+  expect(await wallet(theirs.user)).toHaveLength(0);
+  // Chosen, the link's token is used from then on.
+  await page.goto(`${link.url}#token=${theirs.key}`);
+  await page.getByRole("alertdialog").getByRole("button", { name: "改用链接中的令牌" }).click();
+  await expect(page.getByRole("alertdialog")).toBeHidden();
+  await claimButton(page).click();
+  await expect(page.getByRole("heading", { name: "领取成功" })).toBeVisible();
+  expect(await wallet(theirs.user)).toHaveLength(1);
+});
+
 test("an expired link shows its coupon, says it expired and offers no claim", async ({ page, request }) => {
   const tpl = await linkTemplate(request);
   const link = await linkFor(request, tpl.id, { expires_at: new Date(Date.now() + 2500).toISOString() });

@@ -12,13 +12,31 @@ export type Claimed = Schemas["ClaimedBody"];
 
 const TOKEN_KEY = "quan.member.token";
 
-/** Takes `#token=...` from the address (the integrating app's hand-over), keeps it, and clears the address. */
+/** A handed-over token that differs from the one saved on this phone, until the member chooses. */
+let pending: string | null = null;
+
+/** Takes `#token=...` from the address (the integrating app's hand-over) and clears the address.
+ * A first token is kept; one that differs from the token already saved here waits for the member
+ * to choose (`pendingToken`), so a crafted link cannot silently switch them to someone else's wallet. */
 export function takeFragmentToken(): void {
   const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
-  const token = hash.get("token");
+  const token = hash.get("token")?.trim();
   if (!token) return;
-  saveToken(token);
+  const saved = storedToken();
+  if (saved && saved !== token) pending = token;
+  else saveToken(token);
   history.replaceState(null, "", location.pathname + location.search);
+}
+
+/** The handed-over token waiting for the member's choice, if any. */
+export function pendingToken(): string | null {
+  return pending;
+}
+
+/** The member chose: `use` keeps the handed-over token, otherwise it is dropped. */
+export function settlePendingToken(use: boolean): void {
+  if (use && pending) saveToken(pending);
+  pending = null;
 }
 
 export function storedToken(): string | null {

@@ -47,6 +47,12 @@ export const member = {
   tokenHint: ["由商家 App 提供；保存在本机，下次无需再填。", "Given by the shop's app; kept on this phone for next time."],
   tokenSaved: ["已使用本机保存的会员令牌（尾号 {tail}）", "Using the customer token saved on this phone (ending {tail})"],
   changeToken: ["更换令牌", "Use another token"],
+  switchToken: [
+    "此链接带有另一个会员令牌（尾号 {tail}），与本机保存的不同。要改用它吗？",
+    "This link carries another customer token (ending {tail}) than the one saved on this phone. Use it instead?",
+  ],
+  switchUse: ["改用链接中的令牌", "Use the link's token"],
+  switchKeep: ["保留本机的令牌", "Keep the saved token"],
   badToken: ["会员令牌无效或已失效，请重新输入", "This customer token is unknown or revoked: enter it again"],
   notCustomer: ["这不是会员令牌，请使用商家 App 提供的会员令牌", "This is not a customer token: use the one the shop's app gives you"],
   needToken: ["请输入会员令牌", "Enter your customer token"],

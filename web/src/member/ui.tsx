@@ -1,10 +1,10 @@
 // The member pages' building blocks: the page frame with its language switch, the coupon card, the token field.
-import { useEffect, useId, type ReactNode } from "react";
+import { useEffect, useId, useState, type ReactNode } from "react";
 import { ApiError } from "../shared/api";
 import { errorText } from "../shared/errors";
 import { setLang, useLang, type Lang } from "../shared/i18n";
 import { benefitText } from "../shared/terms";
-import type { PublicTemplate } from "./api";
+import { pendingToken, settlePendingToken, type PublicTemplate } from "./api";
 import { face, termRows } from "./format";
 import { useMember } from "./messages";
 import "./member.css";
@@ -35,9 +35,42 @@ export function Frame({ title, children }: { title: string; children: ReactNode 
       </header>
       <main className="m-main">
         <h1>{title}</h1>
+        <TokenSwitch />
         {children}
       </main>
     </div>
+  );
+}
+
+/** A link that hands over another member's token than the one saved here: the member chooses
+ * which to use, and nothing switches silently. */
+function TokenSwitch() {
+  const t = useMember();
+  const [pending, setPending] = useState(pendingToken);
+  if (!pending) return null;
+  return (
+    <section className="m-switch" role="alertdialog" aria-labelledby="m-switch-text">
+      <p id="m-switch-text">{t("switchToken", { tail: pending.slice(-4) })}</p>
+      <button
+        type="button"
+        onClick={() => {
+          settlePendingToken(true);
+          location.reload();
+        }}
+      >
+        {t("switchUse")}
+      </button>{" "}
+      <button
+        type="button"
+        className="m-link"
+        onClick={() => {
+          settlePendingToken(false);
+          setPending(null);
+        }}
+      >
+        {t("switchKeep")}
+      </button>
+    </section>
   );
 }
 
