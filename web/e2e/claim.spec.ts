@@ -120,6 +120,8 @@ test("a link carrying another member's token asks before it replaces the saved o
   await page.goto(`${link.url}#token=${mine.key}`);
   await expect(claimButton(page)).toBeVisible();
   // A crafted link hands over someone else's token: nothing switches until the member says so.
+  // (Opened afresh, as from a message: a fragment change alone would not load the page.)
+  await page.goto("about:blank");
   await page.goto(`${link.url}#token=${theirs.key}`);
   const ask = page.getByRole("alertdialog");
   await expect(ask).toContainText(theirs.key.slice(-4));
@@ -134,6 +136,7 @@ test("a link carrying another member's token asks before it replaces the saved o
   expect(await wallet(mine.user)).toHaveLength(1);
   expect(await wallet(theirs.user)).toHaveLength(0);
   // Chosen, the link's token is used from then on.
+  await page.goto("about:blank");
   await page.goto(`${link.url}#token=${theirs.key}`);
   await page.getByRole("alertdialog").getByRole("button", { name: "改用链接中的令牌" }).click();
   await expect(page.getByRole("alertdialog")).toBeHidden();
