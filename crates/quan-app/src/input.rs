@@ -5,6 +5,7 @@
 //! an id or text that breaks its rule ([`quan_core::text`]), or a number out of its field's
 //! range answers an [`Error`] with the dotted path of the field (`lines[2].qty`).
 
+use quan_core::zone::ACCEPTED_YEARS;
 use quan_core::ErrorCode;
 use serde::de::DeserializeOwned;
 
@@ -34,6 +35,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 }
 
 fn parse_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if may_hold_a_year_out_of_range(bytes) {
+        refuse_times_out_of_range(bytes)?;
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(refusal)?;
     de.end().map_err(|e| {
@@ -77,6 +81,61 @@ fn refusal(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
         code,
         message,
         field: field.filter(|f| !f.is_empty()),
+    }
+}
+
+/// Whether the body holds a string that starts like a date (`"YYYY-`) with a year outside
+/// [`ACCEPTED_YEARS`]: a scan of the bytes, so that bodies without one are read only once.
+fn may_hold_a_year_out_of_range(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| {
+        w[0] == b'"'
+            && w[1..5].iter().all(u8::is_ascii_digit)
+            && w[5] == b'-'
+            && std::str::from_utf8(&w[1..5])
+                .ok()
+                .and_then(|y| y.parse::<i16>().ok())
+                .is_some_and(|y| !ACCEPTED_YEARS.contains(&y))
+    })
+}
+
+/// Refuses the first string of the body that is a time (RFC 3339) outside [`ACCEPTED_YEARS`],
+/// naming its field.
+fn refuse_times_out_of_range(bytes: &[u8]) -> Result<(), Error> {
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => {
+                let year = s.get(..4).and_then(|y| y.parse::<i16>().ok())?;
+                let looks_like_time = s.len() > 10 && s.as_bytes().get(4) == Some(&b'-');
+                (looks_like_time && !ACCEPTED_YEARS.contains(&year)).then(|| path.to_string())
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| walk(item, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(k, item)| {
+                let at = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(item, &at)
+            }),
+            _ => None,
+        }
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // the typed parse names what is wrong with it
+    };
+    match walk(&value, "") {
+        Some(field) => Err(Error::field(
+            ErrorCode::InvalidValue,
+            field,
+            format!(
+                "times are accepted from {} to before {} (UTC)",
+                ACCEPTED_YEARS.start, ACCEPTED_YEARS.end
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -58,6 +58,11 @@ impl TenantZone {
     }
 }
 
+/// The times quan accepts in its input: from 1970-01-01 to before 2100-01-01, UTC. A year
+/// outside (a typo such as `0001` or `9999`, or an order dated 2100) is refused with its field
+/// rather than stored or carried into date arithmetic.
+pub const ACCEPTED_YEARS: std::ops::Range<i16> = 1970..2100;
+
 #[cfg(test)]
 mod tests {
     use super::*;

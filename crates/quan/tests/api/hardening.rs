@@ -595,3 +595,58 @@ async fn the_claim_bench_keeps_to_its_own_data(backend: Backend) {
     assert!(ok, "{out}");
 }
 both!(the_claim_bench_keeps_to_its_own_data);
+
+/// Times are accepted from 1970 to before 2100: a year outside is refused with its field (not
+/// stored, not carried into date arithmetic), wherever the time sits in the body.
+async fn times_outside_the_accepted_years_are_refused(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let order = |paid_at: &str| {
+        json!({"user_id": "u1", "paid_at": paid_at, "status": "paid",
+            "lines": [{"line_id": "1", "sku": "milk", "store_id": "s1", "qty": 1, "amount": 500}]})
+    };
+    for (method, path, body, want_field) in [
+        (
+            "PUT",
+            "/v1/orders/o1",
+            order("2100-01-01T00:00:00Z"),
+            "paid_at",
+        ),
+        (
+            "PUT",
+            "/v1/orders/o1",
+            order("0001-01-01T00:00:00Z"),
+            "paid_at",
+        ),
+        (
+            "POST",
+            "/v1/events",
+            json!({"event_id": "e1", "user_id": "u1", "kind": "signup", "at": "0001-01-01T00:00:00Z"}),
+            "at",
+        ),
+        (
+            "POST",
+            "/v1/keys",
+            json!({"role": "customer", "user_id": "u1", "expires_at": "9999-12-31T23:59:59Z"}),
+            "expires_at",
+        ),
+        (
+            "POST",
+            "/v1/templates",
+            common::template(json!({"validity": {"kind": "fixed",
+                "valid_from": "2026-03-01T00:00:00Z", "valid_until": "9999-12-31T00:00:00Z"}})),
+            "validity.valid_until",
+        ),
+    ] {
+        let (st, b) = app.call(method, path, Some(ADMIN), Some(body), &[]).await;
+        assert_eq!(
+            (st, code(&b), field(&b)),
+            (422, "invalid_value", want_field),
+            "{method} {path}: {b}"
+        );
+    }
+    let (st, b) = put(&app, "/v1/orders/o1", order("2099-12-31T23:59:59Z")).await;
+    assert!(st == 200 || st == 201, "the last accepted second: {b}");
+    let (st, _) = app.get("/v1/members/u1").await;
+    assert_eq!(st, 200);
+}
+both!(times_outside_the_accepted_years_are_refused);
