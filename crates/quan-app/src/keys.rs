@@ -313,8 +313,13 @@ impl App {
         require(principal, &[Role::Platform])?;
         let now = self.now();
         match self.store.revoke_key(id, now).await? {
-            Some(k) => Ok(KeyView::of(k, now)),
-            None => Err(Error::not_found("key")),
+            Ok(k) => Ok(KeyView::of(k, now)),
+            Err(ErrorCode::NotFound) => Err(Error::not_found("key")),
+            Err(code) => Err(Error::field(
+                code,
+                "id",
+                "the last platform key cannot be revoked: make another first",
+            )),
         }
     }
 

@@ -49,6 +49,13 @@ pub struct Principal {
     pub user_id: Option<String>,
 }
 
+/// Whether a usable key of `role` may be revoked while `usable_platform_keys` platform keys
+/// (itself included) work: never the last platform key, which would leave no one to operate
+/// the service (make another first, `quan keys create --role platform`).
+pub fn may_revoke(role: Role, usable_platform_keys: i64) -> bool {
+    role != Role::Platform || usable_platform_keys > 1
+}
+
 impl Principal {
     /// Whether this caller may see and manage things of `store` (`None`: platform-scoped).
     pub fn owns_store(&self, store: Option<&str>) -> bool {

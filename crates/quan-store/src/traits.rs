@@ -48,9 +48,9 @@ pub trait Keys: Send + Sync {
     async fn key_by_hash(&self, key_hash: &str) -> Result<Option<KeyRecord>>;
     /// Keys in id (creation) order, without their secrets (only hashes are stored).
     async fn list_keys(&self, limit: u32, cursor: Option<String>) -> Result<Page<KeyRecord>>;
-    /// Revokes a key as of `now` (a revoked key stays revoked as of its first revocation);
-    /// `None` when there is no such key.
-    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Option<KeyRecord>>;
+    /// Revokes a key as of `now` (a revoked or expired key stays as it is): `NotFound`, or
+    /// `InvalidState` for the last usable platform key ([`quan_core::access::may_revoke`]).
+    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Result<KeyRecord, ErrorCode>>;
 }
 
 /// Coupon templates and their status.

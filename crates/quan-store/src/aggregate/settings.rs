@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use quan_core::access::Role;
+use quan_core::access::{may_revoke, Role};
+use quan_core::ErrorCode;
 
 use super::page_of;
 use crate::records::*;
@@ -165,16 +166,36 @@ impl<E: Engine> Keys for E {
         .await
     }
 
-    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Option<KeyRecord>> {
+    async fn revoke_key(&self, id: &str, now: Timestamp) -> Result<Result<KeyRecord, ErrorCode>> {
         self.write((id.to_string(), now), |db, (id, now)| {
             Box::pin(async move {
+                let Some(key) = get_key(db, id).await? else {
+                    return Ok(Err(ErrorCode::NotFound));
+                };
                 // A revoked key stays revoked as of its first revocation.
+                if !key.usable(*now) {
+                    return Ok(Ok(key));
+                }
+                // The platform's usable keys, locked: two revocations at once count in turn.
+                let platform: Vec<String> = db
+                    .query(
+                        "SELECT id FROM api_keys WHERE role = 'platform' AND revoked_at IS NULL \
+                         AND (expires_at IS NULL OR expires_at > $1) FOR UPDATE",
+                        &[&micros(*now)],
+                        |r| r.get(0),
+                    )
+                    .await?;
+                if !may_revoke(key.role, platform.len() as i64) {
+                    return Ok(Err(ErrorCode::InvalidState));
+                }
                 db.execute(
                     "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
                     &[id, &micros(*now)],
                 )
                 .await?;
-                get_key(db, id).await
+                Ok(Ok(get_key(db, id).await?.ok_or_else(|| {
+                    StoreError::Corrupt("key vanished".into())
+                })?))
             })
         })
         .await

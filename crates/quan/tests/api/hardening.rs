@@ -358,6 +358,27 @@ async fn keys_expire_and_are_revoked_everywhere(backend: Backend) {
     );
     let (st, _) = app.post("/v1/keys/key_nope/revoke", json!({})).await;
     assert_eq!(st, 404);
+
+    // The last usable platform key is never revoked: no one would be left to operate.
+    let admin_id = items.iter().find(|k| k["role"] == "platform").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (st, b) = app
+        .post(&format!("/v1/keys/{admin_id}/revoke"), json!({}))
+        .await;
+    assert_eq!((st, code(&b)), (409, "invalid_state"), "{b}");
+    let operator = app.key("platform", &[], None).await;
+    let (st, _) = app
+        .post(&format!("/v1/keys/{admin_id}/revoke"), json!({}))
+        .await;
+    assert_eq!(st, 200, "another platform key exists now");
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(app.get("/v1/keys").await.0, 401);
+    let (st, _) = app
+        .call("GET", "/v1/keys", Some(&operator), None, &[])
+        .await;
+    assert_eq!(st, 200);
 }
 both!(keys_expire_and_are_revoked_everywhere);
 
