@@ -10,7 +10,7 @@ use quan_app::playbooks::PlaybookBody;
 use quan_app::App;
 use quan_core::campaign::CampaignAction;
 
-use crate::{id, operator, DbArgs};
+use crate::{id, operator, TenantArgs};
 
 #[derive(clap::Subcommand)]
 pub enum CampaignsCommand {
@@ -18,7 +18,7 @@ pub enum CampaignsCommand {
     /// examples/campaigns/), or one campaign (the body of `POST /v1/campaigns`).
     Apply {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// A playbook file (examples/campaigns/) or a campaign's JSON (the body of `POST /v1/campaigns`).
         file: PathBuf,
         /// Activate the campaigns at once.
@@ -28,7 +28,7 @@ pub enum CampaignsCommand {
     /// List campaigns with their stats.
     List {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// At most this many campaigns.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -36,14 +36,14 @@ pub enum CampaignsCommand {
     /// Print a campaign with its stats.
     Get {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The campaign's id.
         id: String,
     },
     /// Start a campaign; with --wait, run the worker here until its due entries are treated.
     Activate {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The campaign's id.
         id: String,
         /// Run the campaign worker here, with a progress bar, until its due entries are
@@ -54,21 +54,21 @@ pub enum CampaignsCommand {
     /// Pause a campaign.
     Pause {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The campaign's id.
         id: String,
     },
     /// Resume a paused campaign.
     Resume {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The campaign's id.
         id: String,
     },
     /// End a campaign for good.
     End {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The campaign's id.
         id: String,
     },
@@ -156,7 +156,7 @@ pub async fn run(command: CampaignsCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn change(db: &DbArgs, raw: &str, action: CampaignAction) -> anyhow::Result<()> {
+async fn change(db: &TenantArgs, raw: &str, action: CampaignAction) -> anyhow::Result<()> {
     let c = db
         .app()
         .await?

@@ -32,7 +32,7 @@ struct Cli {
     command: Command,
 }
 
-/// Where the data lives and in which zone its days turn.
+/// Where the data lives.
 #[derive(clap::Args, Clone)]
 pub struct DbArgs {
     /// `sqlite://path` (created on first use) or `postgres://user:pass@host:port/db`.
@@ -42,37 +42,70 @@ pub struct DbArgs {
         default_value = "sqlite://./quan-data/quan.db"
     )]
     pub database_url: String,
-    /// The tenant's time zone: "per day" limits count its local days.
-    #[arg(long, env = "QUAN_TIME_ZONE", default_value = "Asia/Shanghai")]
-    pub time_zone: String,
 }
 
 impl DbArgs {
-    pub fn zone(&self) -> anyhow::Result<TenantZone> {
-        TenantZone::parse(&self.time_zone).map_err(anyhow::Error::msg)
+    /// The store, for a command that counts no days (keys, templates, the schema).
+    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
+        self.open_in(TenantZone::utc()).await
     }
 
-    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
-        quan_store::open(&self.database_url, self.zone()?)
+    async fn open_in(
+        &self,
+        zone: TenantZone,
+    ) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
+        quan_store::open(&self.database_url, zone)
             .await
             .with_context(|| format!("opening {}", redact(&self.database_url)))
     }
 
     /// The use cases over the database, for a command acting as an operator.
     pub async fn app(&self) -> anyhow::Result<App> {
-        let store = self.open().await?;
-        Ok(App::new(
-            store,
-            quan_app::Config {
-                zone: self.zone()?,
-                clock: std::sync::Arc::new(quan_app::SystemClock),
-                public_url: String::new(),
-                job_lease: quan_app::jobs::DEFAULT_LEASE,
-                delivery: Default::default(),
-            },
-        )
-        .await?)
+        operator_app(self.open().await?, TenantZone::utc()).await
     }
+}
+
+/// Where the data lives and in which zone its days turn, for the commands that count days
+/// (serving, importing, scoring, segments, campaigns).
+#[derive(clap::Args, Clone)]
+pub struct TenantArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The tenant's time zone: "per day" limits count its local days.
+    #[arg(long, env = "QUAN_TIME_ZONE", default_value = "Asia/Shanghai")]
+    pub time_zone: String,
+}
+
+impl TenantArgs {
+    pub fn zone(&self) -> anyhow::Result<TenantZone> {
+        TenantZone::parse(&self.time_zone).map_err(anyhow::Error::msg)
+    }
+
+    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn quan_store::Store>> {
+        self.db.open_in(self.zone()?).await
+    }
+
+    /// The use cases over the database, for a command acting as an operator.
+    pub async fn app(&self) -> anyhow::Result<App> {
+        operator_app(self.open().await?, self.zone()?).await
+    }
+}
+
+async fn operator_app(
+    store: std::sync::Arc<dyn quan_store::Store>,
+    zone: TenantZone,
+) -> anyhow::Result<App> {
+    Ok(App::new(
+        store,
+        quan_app::Config {
+            zone,
+            clock: std::sync::Arc::new(quan_app::SystemClock),
+            public_url: String::new(),
+            job_lease: quan_app::jobs::DEFAULT_LEASE,
+            delivery: Default::default(),
+        },
+    )
+    .await?)
 }
 
 /// Who a command acts as: an operator of the tenant.
@@ -457,6 +490,35 @@ mod tests {
             &mut missing,
         );
         assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    /// `--time-zone` is offered where days are counted, and nowhere else.
+    #[test]
+    fn the_time_zone_only_where_days_count() {
+        fn offers(cmd: &clap::Command, path: &[&str]) -> bool {
+            let mut cmd = cmd.clone();
+            for name in path {
+                cmd = cmd.find_subcommand(name).expect("a command").clone();
+            }
+            let offered = cmd.get_arguments().any(|a| a.get_id() == "time_zone");
+            offered
+        }
+        let cli = <super::Cli as clap::CommandFactory>::command();
+        for path in [
+            &["keys", "create"][..],
+            &["templates", "list"],
+            &["migrate"],
+        ] {
+            assert!(!offers(&cli, path), "{path:?}");
+        }
+        for path in [
+            &["serve"][..],
+            &["import", "orders"],
+            &["rfm", "recompute"],
+            &["campaigns", "activate"],
+        ] {
+            assert!(offers(&cli, path), "{path:?}");
+        }
     }
 
     #[test]

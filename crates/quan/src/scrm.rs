@@ -9,14 +9,14 @@ use quan_app::rfm::RecomputeBody;
 use quan_app::segments::PreviewBody;
 use quan_core::scrm::Rule;
 
-use crate::{operator, DbArgs};
+use crate::{operator, TenantArgs};
 
 #[derive(clap::Subcommand)]
 pub enum RfmCommand {
     /// Recompute every member's RFM scores and tier as of a time (default now).
     Recompute {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The end of the window, RFC 3339.
         #[arg(long)]
         as_of: Option<Timestamp>,
@@ -28,7 +28,7 @@ pub enum SegmentsCommand {
     /// Count the members a rule selects (the rule as JSON, as in `POST /v1/segments`).
     Size {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The rule as JSON (the `rule` of `POST /v1/segments`).
         #[arg(long)]
         file: PathBuf,

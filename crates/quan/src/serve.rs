@@ -10,12 +10,12 @@ use jiff::SignedDuration;
 use quan_app::{App, SystemClock};
 use quan_http::AppState;
 
-use crate::DbArgs;
+use crate::TenantArgs;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub db: DbArgs,
+    pub db: TenantArgs,
     /// The address to listen on.
     #[arg(long, env = "QUAN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,

@@ -20,7 +20,7 @@ use quan_core::text::Label;
 use quan_store::scrm::{Aggregates, MemberProfile, ProductRecord, StoreRecord, Written};
 use serde::Deserialize;
 
-use crate::DbArgs;
+use crate::TenantArgs;
 use rows::{split_list, Either};
 
 #[derive(clap::Subcommand)]
@@ -44,7 +44,7 @@ pub enum ImportCommand {
     /// baskets as orders, products with department and category, stores.
     Completejourney {
         #[command(flatten)]
-        db: DbArgs,
+        db: TenantArgs,
         /// The directory holding transactions.parquet, products.parquet, demographics.parquet.
         dir: PathBuf,
         /// Orders per write transaction.
@@ -56,7 +56,7 @@ pub enum ImportCommand {
 #[derive(clap::Args)]
 pub struct FileArgs {
     #[command(flatten)]
-    db: DbArgs,
+    db: TenantArgs,
     /// A .csv, .jsonl (.ndjson) or .parquet file.
     file: PathBuf,
     /// Import nothing if any row is malformed.

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import type { Schemas } from "../../shared/api";
+import { localDay } from "../../shared/dates";
 import { useLang } from "../../shared/i18n";
 import { Table } from "../list";
 import { useApi } from "../session";
@@ -42,7 +43,7 @@ export default function Dashboard() {
   }, [api, days]);
 
   const period = t(`days_${days}`);
-  const date = (s: string) => new Date(s).toLocaleDateString(l);
+  const date = (s: string) => localDay(s, l);
   const top = dash ? [...dash.templates].sort((a, b) => b.period.issued - a.period.issued).slice(0, CHART_TOP) : [];
   const rows = dash ? (all ? dash.templates : dash.templates.slice(0, TABLE_FIRST)) : [];
   return (

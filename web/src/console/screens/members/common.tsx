@@ -2,7 +2,8 @@
 
 import { useCallback, useEffect, useState } from "react";
 import type { Page } from "../../../shared/api";
-import { translator, useLang, type Lang, type Messages } from "../../../shared/i18n";
+import { localDateTime } from "../../../shared/dates";
+import { translator, useLang, type Messages } from "../../../shared/i18n";
 import { ListTable, type TableProps } from "../../list";
 import { useApi } from "../../session";
 import "./common.css";
@@ -22,11 +23,7 @@ export function useCommon() {
 }
 
 /** A time as people read it, in their language and the browser's zone. */
-export function when(iso: string | null | undefined, l: Lang): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  return d.toLocaleString(l === "en" ? "en-GB" : "zh-CN", { dateStyle: "medium", timeStyle: "short" });
-}
+export const when = localDateTime;
 
 /** Pages through `base` (a list path with its query) by the API's `next` cursors. */
 export function usePaged<T>(base: string | null) {

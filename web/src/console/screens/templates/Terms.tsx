@@ -1,4 +1,5 @@
 // Every term of a template as a definition list (the detail page's "all terms").
+import { localDateTime } from "../../../shared/dates";
 import { useLang } from "../../../shared/i18n";
 import { yuan } from "../../../shared/money";
 import { benefitText, scopeText, validityText } from "../../../shared/terms";
@@ -9,9 +10,7 @@ import { useT } from "./messages";
 import type { TemplateView } from "./types";
 
 /** An RFC 3339 time in the reader's language and time zone. */
-export function when(iso: string | null | undefined, l: string): string {
-  return iso ? new Date(iso).toLocaleString(l) : "—";
-}
+export const when = localDateTime;
 
 export function Terms({ tpl }: { tpl: TemplateView }) {
   const l = useLang();
