@@ -495,8 +495,8 @@ pub trait ShortLinks: Send + Sync {
 #[async_trait]
 pub trait Reports: Send + Sync {
     /// Per template with any activity in `[from, until)`, in template id order: coupons issued,
-    /// claimed and used in it; of `templates` only, when given (a merchant's, read through
-    /// indexes by template, so its cost follows those templates).
+    /// claimed and used in it; of `templates` only, when given (a merchant's: their claim codes,
+    /// which a print run makes by the million, are read by template).
     async fn template_activity(
         &self,
         from: Timestamp,

@@ -52,7 +52,8 @@ SELECT template_id, CAST(SUM(issued) AS BIGINT), CAST(SUM(claimed) AS BIGINT), C
       WHERE (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2 GROUP BY template_id
 ) AS activity GROUP BY template_id ORDER BY template_id";
 
-/// [`TEMPLATE_ACTIVITY`] of one template (`$3`), through the indexes by template and time.
+/// [`TEMPLATE_ACTIVITY`] of one template (`$3`): its claim codes through their index by template
+/// and time, its coupons and ledger entries through their time indexes.
 pub(crate) const ONE_TEMPLATE_ACTIVITY: &str = "\
 SELECT $3, CAST(COALESCE(SUM(issued), 0) AS BIGINT), CAST(COALESCE(SUM(claimed), 0) AS BIGINT), CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM (
     SELECT SUM(CASE WHEN route = 'claim_code' THEN 0 ELSE 1 END) AS issued, COUNT(*) AS claimed, 0 AS used
