@@ -69,7 +69,7 @@ impl App {
         require(principal, &[Role::Platform])?;
         let channel = channel(name)?;
         let hook = Webhook::parse(&body.url, &body.secret)?;
-        crate::delivery::reachable(&hook, self.delivery.allow_private())
+        crate::delivery::reachable(&hook, self.delivery.allow_private(), true)
             .await
             .map_err(|why| Error::field(ErrorCode::InvalidValue, "url", why))?;
         let stored = Stored {
@@ -100,12 +100,19 @@ impl App {
     pub(crate) async fn webhooks(&self) -> Result<HashMap<MessageChannel, Webhook>> {
         let mut hooks = HashMap::new();
         for channel in MessageChannel::ALL {
-            if let Some(s) = self.stored_hook(channel).await? {
-                let hook = Webhook::parse(&s.url, &s.secret).map_err(|_| Error::internal())?;
+            if let Some(hook) = self.webhook(channel).await? {
                 hooks.insert(channel, hook);
             }
         }
         Ok(hooks)
+    }
+
+    /// A channel's webhook, if it has one.
+    pub(crate) async fn webhook(&self, channel: MessageChannel) -> Result<Option<Webhook>> {
+        self.stored_hook(channel)
+            .await?
+            .map(|s| Webhook::parse(&s.url, &s.secret).map_err(|_| Error::internal()))
+            .transpose()
     }
 
     async fn stored_hook(&self, channel: MessageChannel) -> Result<Option<Stored>> {

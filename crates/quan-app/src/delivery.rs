@@ -104,22 +104,26 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Whether a webhook's host may be reached: its addresses (an IP literal, or what its name
-/// resolves to now) are all public, unless private ones are allowed. `Err` says why not. A
-/// name that does not resolve yet is let through: every connection resolves it again through
-/// [`PublicOnly`].
+/// Whether a webhook's host may be reached: its addresses are all public, unless private ones
+/// are allowed. `Err` says why not. An IP literal is checked as it is; a name, with `resolve`,
+/// by what it resolves to now (one that does not resolve yet is let through). Every connection
+/// resolves a name again through [`PublicOnly`], so sending checks literals only.
 pub(crate) async fn reachable(
     hook: &Webhook,
     allow_private: bool,
+    resolve: bool,
 ) -> std::result::Result<(), String> {
     let url = reqwest::Url::parse(hook.url()).map_err(|e| format!("is not a URL: {e}"))?;
     let addresses: Vec<std::net::IpAddr> = match url.host() {
         Some(url::Host::Ipv4(ip)) => vec![ip.into()],
         Some(url::Host::Ipv6(ip)) => vec![ip.into()],
-        Some(url::Host::Domain(name)) => match tokio::net::lookup_host((name, 0)).await {
-            Ok(found) => found.map(|a| a.ip()).collect(),
-            Err(_) => vec![],
-        },
+        Some(url::Host::Domain(name)) if resolve => {
+            match tokio::net::lookup_host((name, 0)).await {
+                Ok(found) => found.map(|a| a.ip()).collect(),
+                Err(_) => vec![],
+            }
+        }
+        Some(url::Host::Domain(_)) => vec![],
         None => return Err("must name a host".into()),
     };
     if !allow_private && !addresses.iter().all(|ip| is_public_address(*ip)) {
@@ -185,20 +189,18 @@ impl App {
         for one in futures::future::join_all(runs).await {
             report.add(one?);
         }
-        report.unrouted = self.pending_gauges(&hooks).await?;
+        report.unrouted = self.gauges_with(&hooks).await?;
         Ok(report)
     }
 
-    /// Delivers one channel's messages due now, a batch at a time; `quan serve` runs this for
-    /// each channel every second, in a loop of its own.
+    /// Delivers one channel's messages due now, a batch at a time (nothing for a channel
+    /// without a webhook); `quan serve` runs this for each channel every second, in a loop of
+    /// its own, and [`App::outbox_gauges`] beside them.
     pub async fn deliver_channel(&self, channel: MessageChannel) -> Result<DeliveryReport> {
-        let hooks = self.webhooks().await?;
-        let mut report = match hooks.get(&channel) {
-            Some(hook) => self.deliver_with(channel, hook.clone()).await?,
-            None => DeliveryReport::default(),
-        };
-        report.unrouted = self.pending_gauges(&hooks).await?;
-        Ok(report)
+        match self.webhook(channel).await? {
+            Some(hook) => self.deliver_with(channel, hook).await,
+            None => Ok(DeliveryReport::default()),
+        }
     }
 
     async fn deliver_with(&self, channel: MessageChannel, hook: Webhook) -> Result<DeliveryReport> {
@@ -234,9 +236,13 @@ impl App {
         Ok(report)
     }
 
-    /// Sets the pending-messages gauge of every channel; the pending messages of channels
-    /// without a webhook.
-    async fn pending_gauges(&self, hooks: &HashMap<MessageChannel, Webhook>) -> Result<u64> {
+    /// Sets the pending-messages gauge of every channel; answers the pending messages of
+    /// channels without a webhook.
+    pub async fn outbox_gauges(&self) -> Result<u64> {
+        self.gauges_with(&self.webhooks().await?).await
+    }
+
+    async fn gauges_with(&self, hooks: &HashMap<MessageChannel, Webhook>) -> Result<u64> {
         let mut pending = HashMap::new();
         for (channel, n) in self.store.pending_by_channel().await? {
             pending.insert(channel, n);
@@ -289,8 +295,8 @@ impl App {
             short_link,
         })
         .map_err(|e| e.to_string())?;
-        // An IP literal is not resolved, so the address rule is checked here too.
-        reachable(hook, self.delivery.allow_private())
+        // An IP literal is not resolved, so the address rule is checked here for it.
+        reachable(hook, self.delivery.allow_private(), false)
             .await
             .map_err(|why| format!("address refused: the webhook host {why}"))?;
         let answer = self

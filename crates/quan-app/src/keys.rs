@@ -49,11 +49,13 @@ impl KeyRing {
             .read()
             .expect("key cache")
             .get(&hash)
-            .filter(|k| k.read_at.elapsed() < RECHECK)
-            .map(|k| k.record.clone());
+            .map(|k| (k.record.clone(), k.read_at.elapsed() < RECHECK));
         let record = match cached {
-            Some(record) => record,
-            None => {
+            Some((record, true)) => record,
+            // Stale: the first caller to see it reads the row again; the others answer from
+            // the record they have meanwhile, so a busy key costs one read per RECHECK.
+            Some((record, false)) if !self.take_refresh(&hash) => record,
+            _ => {
                 let Some(record) = store.key_by_hash(&hash).await? else {
                     return Ok(None);
                 };
@@ -71,6 +73,19 @@ impl KeyRing {
             store_ids: record.store_ids,
             user_id: record.user_id,
         }))
+    }
+
+    /// Whether this caller is the one to read a stale key's row again (it marks the entry
+    /// fresh, so that callers arriving meanwhile do not read it too).
+    fn take_refresh(&self, hash: &str) -> bool {
+        let mut known = self.known.write().expect("key cache");
+        match known.get_mut(hash) {
+            Some(k) if k.read_at.elapsed() >= RECHECK => {
+                k.read_at = Instant::now();
+                true
+            }
+            _ => false,
+        }
     }
 }
 

@@ -130,8 +130,18 @@ async fn campaigns(app: App, idle: Duration) {
 
 /// Delivers the outbox's due messages every second, each channel in a loop of its own: a
 /// receiver that hangs delays only its channel (a round that takes longer delays that
-/// channel's next).
+/// channel's next); the pending-message gauges are read beside them.
 async fn deliver(app: App) {
+    let gauges = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = gauges.outbox_gauges().await {
+                tracing::warn!(error = %e, "reading the outbox's pending messages failed");
+            }
+        }
+    });
     let loops = quan_core::campaign::MessageChannel::ALL.map(|channel| {
         let app = app.clone();
         tokio::spawn(async move {

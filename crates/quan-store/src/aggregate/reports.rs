@@ -4,10 +4,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::records::micros;
-use crate::records::reports::{
-    NewShortLink, ShortLink, TemplateActivity, ONE_TEMPLATE_ACTIVITY, TEMPLATE_ACTIVITY,
-};
-use crate::sql::{Engine, Row};
+use crate::records::reports::{activity_sql, NewShortLink, ShortLink, TemplateActivity};
+use crate::sql::{Engine, Row, Strings};
 use crate::traits::{Reports, ShortLinks};
 use crate::Result;
 
@@ -72,23 +70,20 @@ impl<E: Engine> Reports for E {
         self.read(move |db| {
             Box::pin(async move {
                 let (from, until) = (micros(from), micros(until));
-                let Some(mut templates) = templates else {
-                    return db
-                        .query(TEMPLATE_ACTIVITY, &[&from, &until], activity)
-                        .await;
-                };
-                templates.sort();
-                templates.dedup();
-                let mut out = Vec::new();
-                for t in &templates {
-                    let a = db
-                        .query_one(ONE_TEMPLATE_ACTIVITY, &[&from, &until, t], activity)
-                        .await?;
-                    if (a.issued, a.claimed, a.used) != (0, 0, 0) {
-                        out.push(a);
+                match templates {
+                    None => {
+                        db.query(activity_sql(false), &[&from, &until], activity)
+                            .await
+                    }
+                    Some(ids) => {
+                        db.query(
+                            activity_sql(true),
+                            &[&from, &until, &Strings(&ids)],
+                            activity,
+                        )
+                        .await
                     }
                 }
-                Ok(out)
             })
         })
         .await

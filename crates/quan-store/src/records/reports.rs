@@ -40,30 +40,33 @@ pub struct TemplateActivity {
 /// in microseconds): claims and grants issue and claim, claim codes issue when made and claim
 /// when used; used is what the period's moves did to the template's used count
 /// (`CouponStatus::used_delta`: a redemption adds one, a refund giving a redeemed coupon back
-/// takes one), so a period's figures and the cumulative counters agree.
-pub(crate) const TEMPLATE_ACTIVITY: &str = "\
+/// takes one), so a period's figures and the cumulative counters agree. `{only}` narrows
+/// every part to some templates ([`activity_sql`]).
+const ACTIVITY: &str = "\
 SELECT template_id, CAST(SUM(issued) AS BIGINT), CAST(SUM(claimed) AS BIGINT), CAST(SUM(used) AS BIGINT) FROM (
     SELECT template_id, SUM(CASE WHEN route = 'claim_code' THEN 0 ELSE 1 END) AS issued, COUNT(*) AS claimed, 0 AS used
-      FROM coupons WHERE claimed_at >= $1 AND claimed_at < $2 GROUP BY template_id
+      FROM coupons WHERE {only} claimed_at >= $1 AND claimed_at < $2 GROUP BY template_id
     UNION ALL
-    SELECT template_id, COUNT(*), 0, 0 FROM claim_codes WHERE created_at >= $1 AND created_at < $2 GROUP BY template_id
+    SELECT template_id, COUNT(*), 0, 0 FROM claim_codes WHERE {only} created_at >= $1 AND created_at < $2 GROUP BY template_id
     UNION ALL
     SELECT template_id, 0, 0, SUM(CASE WHEN to_status = 'redeemed' THEN 1 ELSE -1 END) FROM coupon_ledger
-      WHERE (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2 GROUP BY template_id
+      WHERE {only} (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2 GROUP BY template_id
 ) AS activity GROUP BY template_id ORDER BY template_id";
 
-/// [`TEMPLATE_ACTIVITY`] of one template (`$3`): its claim codes through their index by template
-/// and time, its coupons and ledger entries through their time indexes.
-pub(crate) const ONE_TEMPLATE_ACTIVITY: &str = "\
-SELECT $3, CAST(COALESCE(SUM(issued), 0) AS BIGINT), CAST(COALESCE(SUM(claimed), 0) AS BIGINT), CAST(COALESCE(SUM(used), 0) AS BIGINT) FROM (
-    SELECT SUM(CASE WHEN route = 'claim_code' THEN 0 ELSE 1 END) AS issued, COUNT(*) AS claimed, 0 AS used
-      FROM coupons WHERE template_id = $3 AND claimed_at >= $1 AND claimed_at < $2
-    UNION ALL
-    SELECT COUNT(*), 0, 0 FROM claim_codes WHERE template_id = $3 AND created_at >= $1 AND created_at < $2
-    UNION ALL
-    SELECT 0, 0, SUM(CASE WHEN to_status = 'redeemed' THEN 1 ELSE -1 END) FROM coupon_ledger
-      WHERE template_id = $3 AND (to_status = 'redeemed' OR from_status = 'redeemed') AND at >= $1 AND at < $2
-) AS activity";
+/// [`ACTIVITY`] of every template, or (`some`) of the templates listed in `$3`: their claim
+/// codes, which a print run makes by the million, then read through their index by template
+/// and time.
+pub(crate) fn activity_sql(some: bool) -> &'static str {
+    static EVERY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| ACTIVITY.replace("{only}", ""));
+    static SOME: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| ACTIVITY.replace("{only}", "template_id = ANY($3) AND"));
+    if some {
+        &SOME
+    } else {
+        &EVERY
+    }
+}
 
 /// What a claim by one user of one template would be decided on, read without claiming (the
 /// coupon center shows with it whether each coupon can be claimed).

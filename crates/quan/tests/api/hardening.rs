@@ -44,14 +44,12 @@ async fn csv_exports_neutralise_formula_cells(backend: Backend) {
     assert_eq!(st, 200);
     let csv = csv.as_str().unwrap().to_string();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
     let cells: Vec<Vec<String>> = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect();
-    let col = |name: &str| {
-        let header = reader_header(&csv);
-        header.iter().position(|h| h == name).unwrap()
-    };
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (id, tier, region) = (col("id"), col("tier"), col("region"));
     let row = |member: &str| {
         cells
@@ -74,16 +72,6 @@ async fn csv_exports_neutralise_formula_cells(backend: Backend) {
     );
 }
 both!(csv_exports_neutralise_formula_cells);
-
-fn reader_header(csv: &str) -> Vec<String> {
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect()
-}
 
 /// Percent-encodes a path segment (the member ids above hold quotes and commas).
 fn urlencoding(s: &str) -> String {
@@ -257,24 +245,7 @@ both!(a_refund_takes_a_use_back_from_the_period_too);
 
 /// Another process on the same database: its own use cases (and its own key cache).
 async fn second_process(app: &TestApp) -> quan_app::App {
-    let store = quan_store::open(
-        &app.database_url,
-        quan_core::zone::TenantZone::parse(common::ZONE).unwrap(),
-    )
-    .await
-    .unwrap();
-    quan_app::App::new(
-        store,
-        quan_app::Config {
-            zone: quan_core::zone::TenantZone::parse(common::ZONE).unwrap(),
-            clock: app.clock.clone(),
-            public_url: app.url.clone(),
-            job_lease: quan_app::jobs::DEFAULT_LEASE,
-            delivery: Default::default(),
-        },
-    )
-    .await
-    .unwrap()
+    app.another_process(Default::default()).await
 }
 
 /// Keys are listed without secrets, expire when they say, and a revoked key answers 401 in
@@ -409,22 +380,7 @@ async fn the_admin_key_survives_restarts(backend: Backend) {
 
     // A fresh database started without the variable mints one key, once.
     let (url, _dir) = common::fresh_database(backend).await;
-    let zone = quan_core::zone::TenantZone::parse(common::ZONE).unwrap();
-    let start = || async {
-        let store = quan_store::open(&url, zone.clone()).await.unwrap();
-        quan_app::App::new(
-            store,
-            quan_app::Config {
-                zone: zone.clone(),
-                clock: app.clock.clone(),
-                public_url: app.url.clone(),
-                job_lease: quan_app::jobs::DEFAULT_LEASE,
-                delivery: Default::default(),
-            },
-        )
-        .await
-        .unwrap()
-    };
+    let start = || common::process_on(&url, app.clock.clone(), Default::default());
     let first = start().await;
     let minted = first
         .bootstrap_admin(None)

@@ -706,24 +706,13 @@ async fn a_hanging_receiver_delays_only_its_own_channel(backend: Backend) {
         enqueue(&app, MessageChannel::Sms, &format!("u{i}"), None).await;
     }
     let mail = enqueue(&app, MessageChannel::Email, "u0", None).await;
-    let patient = quan_app::App::new(
-        quan_store::open(&app.database_url, TenantZone::parse(common::ZONE).unwrap())
-            .await
-            .unwrap(),
-        quan_app::Config {
-            zone: TenantZone::parse(common::ZONE).unwrap(),
-            clock: app.clock.clone(),
-            public_url: app.url.clone(),
-            job_lease: quan_app::jobs::DEFAULT_LEASE,
-            delivery: quan_app::delivery::DeliveryConfig {
-                timeout: std::time::Duration::from_secs(60),
-                allow_private: true,
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    .unwrap();
+    let patient = app
+        .another_process(quan_app::delivery::DeliveryConfig {
+            timeout: std::time::Duration::from_secs(60),
+            allow_private: true,
+            ..Default::default()
+        })
+        .await;
     let round = tokio::spawn(async move { patient.deliver_due().await.unwrap() });
     let mut sent = false;
     for _ in 0..500 {
@@ -747,20 +736,7 @@ both!(a_hanging_receiver_delays_only_its_own_channel);
 /// redirects are not followed; credentials in a URL are never shown.
 async fn webhooks_may_not_reach_inside(backend: Backend) {
     let app = TestApp::start(backend).await;
-    let strict = quan_app::App::new(
-        quan_store::open(&app.database_url, TenantZone::parse(common::ZONE).unwrap())
-            .await
-            .unwrap(),
-        quan_app::Config {
-            zone: TenantZone::parse(common::ZONE).unwrap(),
-            clock: app.clock.clone(),
-            public_url: app.url.clone(),
-            job_lease: quan_app::jobs::DEFAULT_LEASE,
-            delivery: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
+    let strict = app.another_process(Default::default()).await;
     let admin = strict.principal(ADMIN).await.unwrap().unwrap();
     let put = |url: &str| quan_app::channels::ChannelBody {
         url: url.to_string(),

@@ -206,9 +206,37 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Another process on this service's database (see [`process_on`]).
+    pub async fn another_process(&self, delivery: quan_app::delivery::DeliveryConfig) -> App {
+        process_on(&self.database_url, self.clock.clone(), delivery).await
+    }
+
     pub async fn set_now(&self, at: &str) {
         self.clock.set(at.parse().unwrap());
     }
+}
+
+/// The use cases of another process on the database at `database_url`, on `clock`: its own
+/// caches (keys, templates), and its own delivery settings.
+pub async fn process_on(
+    database_url: &str,
+    clock: Arc<ManualClock>,
+    delivery: quan_app::delivery::DeliveryConfig,
+) -> App {
+    let zone = TenantZone::parse(ZONE).unwrap();
+    let store = quan_store::open(database_url, zone.clone()).await.unwrap();
+    App::new(
+        store,
+        quan_app::Config {
+            zone,
+            clock,
+            public_url: "http://127.0.0.1:9".into(),
+            job_lease: quan_app::jobs::DEFAULT_LEASE,
+            delivery,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// A valid template body with `edits` merged over it.
