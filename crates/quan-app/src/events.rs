@@ -102,7 +102,7 @@ pub fn parse_event(body: EventBody, now: Timestamp) -> Result<EventRecord> {
         id: body.event_id.into_string(),
         user_id: body.user_id.into_string(),
         kind: body.kind,
-        at: body.at.unwrap_or(now),
+        at: crate::input::accepted_opt("at", body.at)?.unwrap_or(now),
         store_id: body.store_id.map(Id::into_string),
         order_id: body.order_id.map(Id::into_string),
         data,

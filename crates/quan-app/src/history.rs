@@ -122,7 +122,7 @@ pub fn parse_order(id: Id, body: IngestBody) -> Result<HistoryOrder> {
         user_id: body.user_id.into_string(),
         status: body.status,
         channel: body.channel.map(Into::into),
-        paid_at: body.paid_at,
+        paid_at: crate::input::accepted_time("paid_at", body.paid_at)?,
         lines,
         source: OrderSource::Ingest,
     })

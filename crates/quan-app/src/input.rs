@@ -5,6 +5,7 @@
 //! an id or text that breaks its rule ([`quan_core::text`]), or a number out of its field's
 //! range answers an [`Error`] with the dotted path of the field (`lines[2].qty`).
 
+use jiff::Timestamp;
 use quan_core::zone::ACCEPTED_YEARS;
 use quan_core::ErrorCode;
 use serde::de::DeserializeOwned;
@@ -127,16 +128,36 @@ fn refuse_times_out_of_range(bytes: &[u8]) -> Result<(), Error> {
         return Ok(()); // the typed parse names what is wrong with it
     };
     match walk(&value, "") {
-        Some(field) => Err(Error::field(
-            ErrorCode::InvalidValue,
-            field,
-            format!(
-                "times are accepted from {} to before {} (UTC)",
-                ACCEPTED_YEARS.start, ACCEPTED_YEARS.end
-            ),
-        )),
+        Some(field) => Err(out_of_range(&field)),
         None => Ok(()),
     }
+}
+
+/// A time that comes other than in a body this parser reads (a query string, a command-line
+/// argument, an import row), refused outside [`ACCEPTED_YEARS`] as a body's time is.
+pub fn accepted_time(field: &str, at: Timestamp) -> Result<Timestamp, Error> {
+    let year = at.to_zoned(jiff::tz::TimeZone::UTC).year();
+    if ACCEPTED_YEARS.contains(&year) {
+        Ok(at)
+    } else {
+        Err(out_of_range(field))
+    }
+}
+
+/// [`accepted_time`] of a time that may be absent.
+pub fn accepted_opt(field: &str, at: Option<Timestamp>) -> Result<Option<Timestamp>, Error> {
+    at.map(|t| accepted_time(field, t)).transpose()
+}
+
+fn out_of_range(field: &str) -> Error {
+    Error::field(
+        ErrorCode::InvalidValue,
+        field,
+        format!(
+            "times are accepted from {} to before {} (UTC)",
+            ACCEPTED_YEARS.start, ACCEPTED_YEARS.end
+        ),
+    )
 }
 
 /// The sentence of a coded message: without its `code: ` and serde_json's position.

@@ -279,6 +279,7 @@ impl App {
             _ => {}
         }
         let now = self.now();
+        crate::input::accepted_opt("expires_at", body.expires_at)?;
         if body.expires_at.is_some_and(|e| e <= now) {
             return Err(Error::field(
                 ErrorCode::InvalidValue,

@@ -159,6 +159,11 @@ impl App {
         self.clock.now()
     }
 
+    /// The time a read is evaluated at: the one a client gave (in the accepted range), or now.
+    fn as_of(&self, given: Option<Timestamp>) -> Result<Timestamp> {
+        Ok(input::accepted_opt("as_of", given)?.unwrap_or_else(|| self.now()))
+    }
+
     /// The principal behind an API key secret, or `None` for an unknown key.
     pub async fn principal(&self, secret: &str) -> Result<Option<Principal>> {
         self.keys

@@ -181,7 +181,9 @@ pub fn profile(id: Id, body: MemberBody, joined_at: Timestamp) -> Result<MemberP
     tags.dedup();
     Ok(MemberProfile {
         id: id.into_string(),
-        joined_at: Some(body.joined_at.unwrap_or(joined_at)),
+        joined_at: Some(
+            crate::input::accepted_opt("joined_at", body.joined_at)?.unwrap_or(joined_at),
+        ),
         tier: body.tier.map(Into::into),
         region: body.region.map(Into::into),
         channel: body.channel.map(Into::into),
@@ -310,7 +312,7 @@ impl App {
             .await?
             .ok_or_else(|| Error::not_found("member"))?;
         let config = scrm::lifecycle_config(self.store.as_ref()).await?;
-        let Some(as_of) = as_of else {
+        let Some(as_of) = crate::input::accepted_opt("as_of", as_of)? else {
             return Ok(MemberView::current(m, self.now(), &config));
         };
         let history = if m.history.last.is_some_and(|last| last > as_of) {

@@ -80,8 +80,7 @@ impl App {
         body: RecomputeBody,
     ) -> Result<RecomputeView> {
         require(principal, &[Role::Platform])?;
-        let run =
-            scrm::recompute_rfm(self.store.as_ref(), body.as_of.unwrap_or(self.now())).await?;
+        let run = scrm::recompute_rfm(self.store.as_ref(), self.as_of(body.as_of)?).await?;
         Ok(RecomputeView {
             as_of: run.as_of,
             window_days: run.window_days,

@@ -206,7 +206,7 @@ impl App {
         as_of: Option<Timestamp>,
     ) -> Result<SegmentView> {
         let s = self.segment_record(principal, id).await?;
-        let size = scrm::segment_members(self.store.as_ref(), &s, as_of.unwrap_or(self.now()))
+        let size = scrm::segment_members(self.store.as_ref(), &s, self.as_of(as_of)?)
             .await?
             .len();
         Ok(SegmentView::new(s, Some(size)))
@@ -234,12 +234,8 @@ impl App {
     ) -> Result<PreviewView> {
         require(principal, Capability::Segments.roles())?;
         body.rule.validate("rule")?;
-        let members = scrm::rule_members(
-            self.store.as_ref(),
-            &body.rule,
-            body.as_of.unwrap_or(self.now()),
-        )
-        .await?;
+        let members =
+            scrm::rule_members(self.store.as_ref(), &body.rule, self.as_of(body.as_of)?).await?;
         Ok(PreviewView {
             size: members.len(),
             sample: members.into_iter().take(20).collect(),
@@ -256,7 +252,7 @@ impl App {
         let limit = page::limit(q.limit)? as usize;
         let s = self.segment_record(principal, id).await?;
         let now = self.now();
-        let ids = scrm::segment_members(self.store.as_ref(), &s, q.as_of.unwrap_or(now)).await?;
+        let ids = scrm::segment_members(self.store.as_ref(), &s, self.as_of(q.as_of)?).await?;
         let start = q
             .cursor
             .as_ref()
@@ -291,7 +287,7 @@ impl App {
             .map_err(|_| Error::internal())?;
         let now = self.now();
         let ids: std::collections::HashSet<String> =
-            scrm::segment_members(self.store.as_ref(), &s, as_of.unwrap_or(now))
+            scrm::segment_members(self.store.as_ref(), &s, self.as_of(as_of)?)
                 .await?
                 .into_iter()
                 .collect();

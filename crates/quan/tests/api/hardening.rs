@@ -625,5 +625,26 @@ async fn times_outside_the_accepted_years_are_refused(backend: Backend) {
     assert!(st == 200 || st == 201, "the last accepted second: {b}");
     let (st, _) = app.get("/v1/members/u1").await;
     assert_eq!(st, 200);
+    // A time in a query string follows the same range.
+    let (st, _) = put(
+        &app,
+        "/v1/segments/all-u",
+        json!({"name": "u", "rule": {"kind": "orders", "min": 1}}),
+    )
+    .await;
+    assert!(st == 200 || st == 201);
+    for path in [
+        "/v1/members/u1?as_of=9999-01-01T00:00:00Z",
+        "/v1/segments/all-u?as_of=0001-01-01T00:00:00Z",
+        "/v1/segments/all-u/members?as_of=2100-01-01T00:00:00Z",
+        "/v1/segments/all-u/members.csv?as_of=1969-12-31T23:59:59Z",
+    ] {
+        let (st, b) = app.get(path).await;
+        assert_eq!(
+            (st, code(&b), field(&b)),
+            (422, "invalid_value", "as_of"),
+            "{path}: {b}"
+        );
+    }
 }
 both!(times_outside_the_accepted_years_are_refused);

@@ -133,6 +133,58 @@ async fn a_csv_without_its_header_is_refused(backend: Backend) {
 }
 both!(a_csv_without_its_header_is_refused);
 
+/// Imported times follow the API's range (1970 to before 2100): each row outside is refused
+/// with its field, the others go in.
+async fn imported_times_outside_the_accepted_years_are_refused(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let orders = dir.path().join("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,user_id,paid_at,status,line_id,sku,qty,amount\n\
+         o1,u1,2100-01-01T00:00:00Z,paid,1,milk,1,500\n\
+         o2,u1,2099-12-31T23:59:59Z,paid,1,milk,1,700\n",
+    )
+    .unwrap();
+    let (ok, out) = quan(&["import", "orders", orders.to_str().unwrap()], &url);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("row 1: paid_at: times are accepted from 1970 to before 2100"),
+        "{out}"
+    );
+    assert_eq!(store(&url).await.order_totals().await.unwrap(), (1, 700));
+    let members = dir.path().join("members.jsonl");
+    std::fs::write(
+        &members,
+        "{\"id\": \"u1\", \"joined_at\": \"0001-01-01T00:00:00Z\"}\n",
+    )
+    .unwrap();
+    let (_, out) = quan(&["import", "members", members.to_str().unwrap()], &url);
+    assert!(
+        out.contains("row 1: joined_at: times are accepted"),
+        "{out}"
+    );
+    let events = dir.path().join("events.csv");
+    std::fs::write(
+        &events,
+        "event_id,user_id,kind,at\ne1,u1,signup,1969-12-31T23:59:59Z\n",
+    )
+    .unwrap();
+    let (_, out) = quan(&["import", "events", events.to_str().unwrap()], &url);
+    assert!(out.contains("row 1: at: times are accepted"), "{out}");
+    let u1 = store(&url).await.member("u1").await.unwrap().unwrap();
+    assert!(
+        !u1.is_member(),
+        "neither the member row nor the signup went in"
+    );
+    let (ok, out) = quan(
+        &["rfm", "recompute", "--as-of", "9999-01-01T00:00:00Z"],
+        &url,
+    );
+    assert!(!ok && out.contains("as_of"), "{out}");
+}
+both!(imported_times_outside_the_accepted_years_are_refused);
+
 fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let batch = RecordBatch::try_from_iter(columns).unwrap();
     let mut w =
