@@ -2,7 +2,8 @@
 # Runs quan's whole test suite on a fresh machine: formatting, lints, unit and property tests,
 # the store's conformance suite and every API test on SQLite and on a real PostgreSQL server
 # that scripts/with-postgres.sh installs (if missing) and starts for the run, and the OpenAPI
-# document as client generators read it, and the web front end (type checks, then end-to-end
+# document as client generators read it, the README's five-minute tour run word for word
+# (scripts/check-readme-tour.sh), and the web front end (type checks, then end-to-end
 # tests in Debian's headless Chromium against a real quan serve, scripts/web-test.sh). Ends
 # with how many tests ran on each backend.
 set -euo pipefail
@@ -25,6 +26,8 @@ scripts/with-postgres.sh cargo test --workspace --locked 2>&1 | tee "$LOG" || st
 echo "== OpenAPI document"
 cargo build --locked -q -p quan
 scripts/check-openapi.sh "$TARGET/debug/quan" || status=1
+echo "== the README's tour, word for word"
+scripts/check-readme-tour.sh "$TARGET/debug/quan" || status=1
 echo "== web front end (Chromium, on SQLite and PostgreSQL)"
 scripts/web-test.sh "$TARGET/debug/quan" both || status=1
 
