@@ -1,7 +1,7 @@
-//! Budget-constrained coupon allocation (domain.md section 10): for members × options, each pair
-//! with an expected cost and an expected incremental value, choose at most one option per member
-//! to maximise the total value within a budget, optional per-option stock and an optional
-//! minimum ROI per coupon. A multiple-choice knapsack.
+//! Budget-constrained coupon allocation (docs/DOMAIN.md section 10): for members × options,
+//! each pair with an expected cost and an expected incremental value, choose at most one option
+//! per member to maximise the total value within a budget, optional per-option stock and an
+//! optional minimum ROI per coupon. A multiple-choice knapsack.
 //!
 //! - [`instance`]: the [`Instance`], pairs in flat columns grouped by member (an option index
 //!   `u8`, cost and value `f32`, a bit for whether they were rounded, member ids in one buffer),

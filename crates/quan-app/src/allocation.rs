@@ -1,4 +1,4 @@
-//! Allocating a campaign's audience (domain.md section 10): the tenant's redemption model
+//! Allocating a campaign's audience (docs/DOMAIN.md section 10): the tenant's redemption model
 //! scores every member against every template, and the knapsack gives each member one coupon
 //! or none, for the most expected value within the expected-cost budget.
 

@@ -68,7 +68,7 @@ fn ids(v: Option<Vec<Id>>) -> Vec<String> {
 }
 
 impl App {
-    /// Prices a cart with the best legal combination of the member's coupons (domain.md
+    /// Prices a cart with the best legal combination of the member's coupons (docs/DOMAIN.md
     /// section 6). Every usable coupon of the wallet is considered.
     pub async fn quote(&self, principal: &Principal, body: QuoteBody) -> Result<Quote> {
         require(principal, &[Role::Platform, Role::Customer])?;

@@ -164,7 +164,7 @@ impl App {
         answer(outcome, &route)
     }
 
-    /// Claims a coupon for a user: the rules of domain.md section 5, in order. `idempotency`
+    /// Claims a coupon for a user: the rules of docs/DOMAIN.md section 5, in order. `idempotency`
     /// is decided inside the claim's own transaction.
     pub async fn claim(
         &self,

@@ -1,4 +1,4 @@
-//! Behaviour events (domain.md section 7), idempotent by id.
+//! Behaviour events (docs/DOMAIN.md section 7), idempotent by id.
 
 use jiff::Timestamp;
 use quan_core::access::{Principal, Role};

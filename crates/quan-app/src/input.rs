@@ -88,14 +88,14 @@ fn refusal(e: serde_path_to_error::Error<serde_json::Error>) -> Error {
 /// Whether the body holds a string that starts like a date (`"YYYY-`) with a year outside
 /// [`ACCEPTED_YEARS`]: a scan of the bytes, so that bodies without one are read only once.
 fn may_hold_a_year_out_of_range(bytes: &[u8]) -> bool {
-    bytes.windows(6).any(|w| {
-        w[0] == b'"'
-            && w[1..5].iter().all(u8::is_ascii_digit)
-            && w[5] == b'-'
-            && std::str::from_utf8(&w[1..5])
-                .ok()
-                .and_then(|y| y.parse::<i16>().ok())
-                .is_some_and(|y| !ACCEPTED_YEARS.contains(&y))
+    memchr::memchr_iter(b'"', bytes).any(|at| match bytes.get(at + 1..at + 6) {
+        Some(&[a, b, c, d, b'-']) if [a, b, c, d].iter().all(u8::is_ascii_digit) => {
+            let year = [a, b, c, d]
+                .iter()
+                .fold(0i16, |y, digit| y * 10 + i16::from(digit - b'0'));
+            !ACCEPTED_YEARS.contains(&year)
+        }
+        _ => false,
     })
 }
 
@@ -222,6 +222,25 @@ mod tests {
     use super::*;
     use quan_core::text::Id;
     use serde::Deserialize;
+
+    #[test]
+    fn the_year_scan_finds_only_years_outside_the_range() {
+        for (body, out) in [
+            (r#"{"at": "2026-01-01T00:00:00Z"}"#, false),
+            (
+                r#"{"at": "1970-01-01T00:00:00Z", "b": "2099-12-31"}"#,
+                false,
+            ),
+            (r#"{"at": "2100-01-01T00:00:00Z"}"#, true),
+            (r#"{"a": "x", "at": "0001-01-01"}"#, true),
+            (r#"{"n": 19690, "s": "1969-"}"#, true),
+            (r#"{"s": "12345-"}"#, false),
+            (r#"{"s": "9999"}"#, false),
+            (r#"{"s": ""#, false),
+        ] {
+            assert_eq!(may_hold_a_year_out_of_range(body.as_bytes()), out, "{body}");
+        }
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

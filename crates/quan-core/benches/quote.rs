@@ -1,5 +1,5 @@
-//! Checkout quotes on hard carts (domain.md section 6, "Benchmarks use hard carts"): the exact
-//! solver (`checkout::quote`) and, in the same run, a greedy baseline.
+//! Checkout quotes on hard carts (docs/DOMAIN.md section 6, "Benchmarks use hard carts"): the
+//! exact solver (`checkout::quote`) and, in the same run, a greedy baseline.
 //!
 //! Hard carts: every coupon eligible for several lines; store, category and product coupons of a
 //! store overlapping; merchant thresholds spread over 50–150% of the coupon's eligible base;

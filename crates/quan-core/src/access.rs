@@ -1,4 +1,4 @@
-//! Who may do what (domain.md section 1): roles and the principal behind an API key.
+//! Who may do what (docs/DOMAIN.md section 1): roles and the principal behind an API key.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -1,4 +1,4 @@
-//! Claiming (领券): the rules of domain.md section 5, checked in their fixed order.
+//! Claiming (领券): the rules of docs/DOMAIN.md section 5, checked in their fixed order.
 //!
 //! The checks split in two. [`precheck`] needs only the template, the request and the member's
 //! facts; [`ClaimBook`] adds the counting rules (per-user, per-day, stock) and keeps the counts of
@@ -30,7 +30,7 @@ pub enum Route {
 
 /// What quan knows of the claiming user, for audience and `member_only` checks.
 ///
-/// Buying is not joining (domain.md section 7): a customer known only from orders has
+/// Buying is not joining (docs/DOMAIN.md section 7): a customer known only from orders has
 /// `paid_orders` but is no member, and has no join time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberFacts {
@@ -63,7 +63,7 @@ pub struct Counts {
     pub day: i64,
 }
 
-/// The checks that need no counting, in the order of domain.md section 5:
+/// The checks that need no counting, in the order of docs/DOMAIN.md section 5:
 /// status and claim window, route, link, channel, region, audience.
 pub fn precheck(
     template: &Template,

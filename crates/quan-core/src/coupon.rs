@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::template::{Template, Validity};
 use crate::zone::TenantZone;
 
-/// Where a coupon stands in its lifecycle (domain.md section 4).
+/// Where a coupon stands in its lifecycle (docs/DOMAIN.md section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CouponStatus {

@@ -8,7 +8,7 @@
 //! - [`template`]: the coupon template (券模板) and its validation into a [`template::Template`].
 //! - [`access`]: roles and the principal behind an API key.
 //! - [`checkout`]: carts, benefit arithmetic, apportionment and the exact best-combination solver.
-//! - [`claim`]: the claim rules of domain.md section 5, in their fixed order, and the batch
+//! - [`claim`]: the claim rules of docs/DOMAIN.md section 5, in their fixed order, and the batch
 //!   decision that a store runs inside one transaction.
 //! - [`coupon`]: coupon statuses, validity windows and ledger events.
 //! - [`link`]: signed claim links (HMAC-SHA256 with expiry).

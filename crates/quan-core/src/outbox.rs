@@ -1,4 +1,4 @@
-//! Message delivery (domain.md section 8): the outbox's statuses, the retry policy, channel
+//! Message delivery (docs/DOMAIN.md section 8): the outbox's statuses, the retry policy, channel
 //! webhooks and the signature that proves a delivery came from quan.
 //!
 //! A message is `pending` until its channel's webhook answers 2xx (`sent`); a failed attempt is

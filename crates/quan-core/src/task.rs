@@ -1,4 +1,4 @@
-//! Store-guide tasks (domain.md sections 1 and 8): a task is `open` until its guide completes
+//! Store-guide tasks (docs/DOMAIN.md sections 1 and 8): a task is `open` until its guide completes
 //! it with an outcome, once.
 
 use serde::{Deserialize, Serialize};

@@ -37,7 +37,7 @@ impl CampaignKind {
     }
 }
 
-/// What the offer's coupons give, when the tenant's data says (domain.md section 3).
+/// What the offer's coupons give, when the tenant's data says (docs/DOMAIN.md section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BenefitKind {
     Reduction,

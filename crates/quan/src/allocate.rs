@@ -1,5 +1,5 @@
-//! `quan allocate`: which coupon each member gets, or none, within a budget (api.md "Models and
-//! allocation"); the reading, solving and writing around `quan_allocate`.
+//! `quan allocate`: which coupon each member gets, or none, within a budget (docs/DOMAIN.md
+//! section 10); the reading, solving and writing around `quan_allocate`.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};

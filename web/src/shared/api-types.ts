@@ -241,7 +241,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Prices a cart with the best legal combination of the member's coupons (domain.md section 6).
+         * Prices a cart with the member's best legal combination of coupons (docs/DOMAIN.md section 6).
          *     Every usable coupon of the wallet is considered.
          */
         post: operations["checkout_quote"];
@@ -1052,7 +1052,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Claims a coupon for a user: the rules of domain.md section 5, in order. */
+        /** Claims a coupon for a user: the rules of docs/DOMAIN.md section 5, in order. */
         post: operations["claims_claim"];
         delete?: never;
         options?: never;
@@ -1181,7 +1181,7 @@ export interface components {
         /** @description What a treated member gets. */
         Action: components["schemas"]["ActionGrant"] | components["schemas"]["ActionGrantPack"] | components["schemas"]["ActionTask"] | components["schemas"]["ActionAllocate"] | components["schemas"]["ActionMessage"];
         /**
-         * @description One of several coupons, or none, for each member (domain.md section 10): the audience
+         * @description One of several coupons, or none, for each member (docs/DOMAIN.md section 10): the audience
          *     is scored against every template by the tenant's redemption model, and a
          *     multiple-choice knapsack picks what earns the most expected value for an expected cost
          *     of at most `budget` (the face value of the coupons expected to be used, minor units).
@@ -1325,7 +1325,7 @@ export interface components {
             kind: "users";
             user_ids: components["schemas"]["Id"][];
         };
-        /** @description What the coupon gives (优惠类型); the arithmetic is domain.md section 3. */
+        /** @description What the coupon gives (优惠类型); the arithmetic is docs/DOMAIN.md section 3. */
         Benefit: components["schemas"]["BenefitReduction"] | components["schemas"]["BenefitPercent"] | components["schemas"]["BenefitTiered"] | components["schemas"]["BenefitGift"] | components["schemas"]["BenefitFreeShipping"];
         /** @description 包邮: waives one store's shipping fee (up to `cap`). */
         BenefitFreeShipping: {
@@ -1382,7 +1382,7 @@ export interface components {
             /** Format: int64 */
             count?: number | null;
         };
-        /** @description The figures a pack's cost is checked against (domain.md section 9). */
+        /** @description The figures a pack's cost is checked against (docs/DOMAIN.md section 9). */
         CacCheck: {
             /**
              * Format: int32
@@ -1434,7 +1434,10 @@ export interface components {
             kind: "tiers";
             tiers: string[];
         };
-        /** @description A campaign's definition, as written (api.md): checked by [`Campaign::parse`]. */
+        /**
+         * @description A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
+         *     [`Campaign::parse`].
+         */
         CampaignSpec: {
             /** @description What an entered (and not held-out) member gets, all or none. */
             actions: components["schemas"]["Action"][];
@@ -1625,7 +1628,7 @@ export interface components {
             ledger: components["schemas"]["LedgerView"][];
         };
         /**
-         * @description Where a coupon stands in its lifecycle (domain.md section 4).
+         * @description Where a coupon stands in its lifecycle (docs/DOMAIN.md section 4).
          * @enum {string}
          */
         CouponStatus: "claimed" | "locked" | "redeemed" | "expired" | "revoked";
@@ -3076,7 +3079,7 @@ export interface components {
          * @enum {string}
          */
         TemplateAction: "edit" | "activate" | "pause" | "end";
-        /** @description A template as the API carries it (domain.md section 2). Validate with [`Template::parse`]. */
+        /** @description A template as the API carries it (docs/DOMAIN.md section 2). Validate with [`Template::parse`]. */
         TemplateSpec: {
             audience?: components["schemas"]["Audience"];
             benefit: components["schemas"]["Benefit"];

@@ -1,4 +1,4 @@
-//! Campaigns (domain.md section 8): a trigger, an audience, actions, caps, a budget and a
+//! Campaigns (docs/DOMAIN.md section 8): a trigger, an audience, actions, caps, a budget and a
 //! holdout, and the pure rules that run them.
 //!
 //! - [`spec`]: the campaign as written, checked into a [`Campaign`] by [`Campaign::parse`].
@@ -7,7 +7,7 @@
 //! - [`schedule`]: the next tick of a weekly schedule, in the tenant's local time.
 //! - [`decide`]: what one entry of a member into a campaign does (cap, budget, grants).
 //! - [`treat`]: a campaign's lifecycle and its treatment batches, planned in memory.
-//! - [`pack`]: a coupon pack's expected cost against the CAC ceiling (domain.md section 9).
+//! - [`pack`]: a coupon pack's expected cost against the CAC ceiling (docs/DOMAIN.md section 9).
 
 pub mod decide;
 pub mod holdout;

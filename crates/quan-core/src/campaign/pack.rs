@@ -1,5 +1,5 @@
 //! A coupon pack's expected cost against the customer-acquisition-cost ceiling
-//! (domain.md section 9: keep CAC at most 80% of LTV).
+//! (docs/DOMAIN.md section 9: keep CAC at most 80% of LTV).
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,4 +1,4 @@
-//! A campaign as an operator writes it (api.md, Campaigns), and its check into a [`Campaign`].
+//! A campaign as an operator writes it (`POST /v1/campaigns`), and its check into a [`Campaign`].
 
 use jiff::civil::Time;
 use jiff::Timestamp;
@@ -14,7 +14,8 @@ pub const MAX_PACK: usize = 20;
 /// The longest delay after an event, in hours (a year).
 pub const MAX_DELAY_HOURS: u32 = 24 * 366;
 
-/// A campaign's definition, as written (api.md): checked by [`Campaign::parse`].
+/// A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
+/// [`Campaign::parse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignSpec {
@@ -182,7 +183,7 @@ pub enum Action {
         #[schema(value_type = Option<String>)]
         message: Option<Note>,
     },
-    /// One of several coupons, or none, for each member (domain.md section 10): the audience
+    /// One of several coupons, or none, for each member (docs/DOMAIN.md section 10): the audience
     /// is scored against every template by the tenant's redemption model, and a
     /// multiple-choice knapsack picks what earns the most expected value for an expected cost
     /// of at most `budget` (the face value of the coupons expected to be used, minor units).
@@ -208,7 +209,7 @@ pub enum Action {
     },
 }
 
-/// The figures a pack's cost is checked against (domain.md section 9).
+/// The figures a pack's cost is checked against (docs/DOMAIN.md section 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacCheck {

@@ -1,4 +1,4 @@
-//! The worked examples of domain.md section 6 and the stacking rules, as tests.
+//! The worked examples of docs/DOMAIN.md section 6 and the stacking rules, as tests.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Checkout (结算): carts, the arithmetic of every benefit, apportionment, and the solver that
-//! finds the best legal combination of a member's coupons (domain.md sections 3 and 6).
+//! finds the best legal combination of a member's coupons (docs/DOMAIN.md sections 3 and 6).
 //!
 //! - [`cart`]: a validated cart; a line's base amount.
 //! - [`eligibility`]: whether a coupon may be used on a cart at all, and why not.

@@ -1,4 +1,5 @@
-//! Benefit arithmetic (domain.md section 3) and apportionment (section 6.5), exact to the unit.
+//! Benefit arithmetic (docs/DOMAIN.md section 3) and apportionment (section 6.5), exact to the
+//! unit.
 
 use crate::template::Benefit;
 

@@ -1,5 +1,5 @@
 //! A checkout order's status machine: what paying, cancelling, expiring or refunding an order
-//! does, given its stored status, its lock time and now (domain.md section 6.5).
+//! does, given its stored status, its lock time and now (docs/DOMAIN.md section 6.7).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

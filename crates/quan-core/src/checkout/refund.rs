@@ -1,5 +1,5 @@
-//! Refunds (domain.md section 6.6): money back per line from the stored apportionment, and which
-//! coupons and shipments come back.
+//! Refunds (docs/DOMAIN.md section 6.6): money back per line from the stored apportionment, and
+//! which coupons and shipments come back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,9 +83,9 @@ pub struct RefundPlan {
     pub after: Vec<PaidLine>,
 }
 
-/// Refunding k of a line's q units returns floor(paid × K / q) less what was already returned,
-/// K being the units refunded in all, so the last unit takes the remainder and a fully refunded
-/// line returns exactly what it paid.
+/// Refunding k of a line's q units returns floor(paid × k / q); the refund that takes the
+/// line's last units returns the remainder, so a fully refunded line returns exactly what it
+/// paid.
 pub fn plan(
     before: &[PaidLine],
     quote: &Quote,
@@ -131,8 +131,11 @@ pub fn plan(
             ));
         }
         let total = line.refunded_qty + a.qty;
-        let due = (i128::from(line.paid) * i128::from(total) / i128::from(line.qty)) as i64
-            - line.refunded;
+        let due = if total == line.qty {
+            line.paid - line.refunded
+        } else {
+            (i128::from(line.paid) * i128::from(a.qty) / i128::from(line.qty)) as i64
+        };
         line.refunded_qty = total;
         line.refunded += due;
         out.push(LineRefund {
@@ -317,5 +320,32 @@ mod tests {
             (e.code, e.field.as_str()),
             (ErrorCode::TooLarge, "lines[0].qty")
         );
+    }
+
+    #[test]
+    fn each_refund_returns_its_own_share_and_the_last_the_remainder() {
+        // A line of 3 units that paid 11: one unit returns floor(11 × 1 / 3) = 3 each time,
+        // and the last unit the remainder, 5.
+        let q = quote();
+        let mut now = vec![PaidLine {
+            paid: 11,
+            ..lines().remove(0)
+        }];
+        let mut returned = Vec::new();
+        for _ in 0..3 {
+            let p = plan(
+                &now,
+                &q,
+                &[RefundAsk {
+                    line_id: "a".into(),
+                    qty: 1,
+                }],
+            )
+            .unwrap();
+            returned.push(p.lines[0].amount);
+            now = p.after;
+        }
+        assert_eq!(returned, vec![3, 3, 5]);
+        assert_eq!(now[0].refunded, 11);
     }
 }

@@ -1,4 +1,4 @@
-//! Lifecycle stages (domain.md section 7), derived from a member's history as of a time.
+//! Lifecycle stages (docs/DOMAIN.md section 7), derived from a member's history as of a time.
 //!
 //! The stage is never stored as the truth: it is a function of the counted orders up to the
 //! as-of time and of the configured gaps, so it moves with time without a sweeper.

@@ -3,8 +3,8 @@
 //!
 //! - [`event`]: the kinds of member event, and what a `signup` and a `tier_changed` do.
 //! - [`history`]: a member's paid orders folded into the few numbers the rules read.
-//! - [`lifecycle`]: the stage of domain.md section 7 (new, first order, active, at risk, lapsed,
-//!   won back) as of a time.
+//! - [`lifecycle`]: the stage of docs/DOMAIN.md section 7 (new, first order, active, at risk,
+//!   lapsed, won back) as of a time.
 //! - [`rfm`]: recency, frequency and monetary scores by quintile, and the S/A/B/C tiers.
 //! - [`segment`]: segment rules (and / or / not over member fields, stage, RFM and purchases),
 //!   their validation and their evaluation for one member.

@@ -1,8 +1,8 @@
 //! The coupon template (券模板): its elements as the API carries them.
 //!
 //! [`TemplateSpec`] is the body an operator sends; [`Template::parse`] (in `parse`) checks every
-//! rule of domain.md section 2 and names the field at fault. Holding a [`Template`] means it is
-//! valid. [`TemplateStatus`] (in `status`) is where a template stands.
+//! rule of docs/DOMAIN.md section 2 and names the field at fault. Holding a [`Template`] means it
+//! is valid. [`TemplateStatus`] (in `status`) is where a template stands.
 
 pub(crate) mod parse;
 mod status;
@@ -74,7 +74,7 @@ pub struct Tier {
     pub rate_bp: i64,
 }
 
-/// What the coupon gives (优惠类型); the arithmetic is domain.md section 3.
+/// What the coupon gives (优惠类型); the arithmetic is docs/DOMAIN.md section 3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Benefit {
@@ -271,7 +271,7 @@ impl ClaimWindow {
     }
 }
 
-/// A template as the API carries it (domain.md section 2). Validate with [`Template::parse`].
+/// A template as the API carries it (docs/DOMAIN.md section 2). Validate with [`Template::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateSpec {

@@ -1,4 +1,4 @@
-//! [`Template::parse`]: every rule of domain.md section 2, each naming the field at fault.
+//! [`Template::parse`]: every rule of docs/DOMAIN.md section 2, each naming the field at fault.
 
 use jiff::civil::Time;
 
@@ -134,7 +134,7 @@ pub(crate) fn hhmm(field: &str, v: &str) -> Result<Time, FieldError> {
 }
 
 impl Template {
-    /// Checks every rule of domain.md section 2; the error names the first field at fault.
+    /// Checks every rule of docs/DOMAIN.md section 2; the error names the first field at fault.
     pub fn parse(mut spec: TemplateSpec) -> Result<Template, FieldError> {
         text("name", &spec.name)?;
         if let Some(d) = &spec.description {

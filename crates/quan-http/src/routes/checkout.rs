@@ -9,7 +9,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller};
 use crate::AppState;
 
-/// Prices a cart with the best legal combination of the member's coupons (domain.md section 6).
+/// Prices a cart with the member's best legal combination of coupons (docs/DOMAIN.md section 6).
 /// Every usable coupon of the wallet is considered.
 #[utoipa::path(post, path = "/v1/checkout/quote", tag = "checkout", operation_id = "checkout_quote", request_body = QuoteBody,
     responses((status = 200, body = Quote), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

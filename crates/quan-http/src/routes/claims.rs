@@ -16,7 +16,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, IdempotencyHeader, PathIds};
 use crate::AppState;
 
-/// Claims a coupon for a user: the rules of domain.md section 5, in order.
+/// Claims a coupon for a user: the rules of docs/DOMAIN.md section 5, in order.
 #[utoipa::path(post, path = "/v1/templates/{id}/claim", tag = "claims", operation_id = "claims_claim", params(("id" = String, Path)), request_body = ClaimBody,
     responses((status = 201, body = ClaimedBody), (status = 404, body = ErrorBody), (status = 409, description = "A claim rule refused it", body = ErrorBody)))]
 pub async fn claim(

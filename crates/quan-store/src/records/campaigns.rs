@@ -18,7 +18,7 @@ pub struct NewCampaign {
     pub now: Timestamp,
 }
 
-/// A campaign's counters (api.md: `stats`).
+/// A campaign's counters (the `stats` of `GET /v1/campaigns/{id}`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CampaignStats {
     /// Entries of members, whatever became of them.

@@ -23,7 +23,7 @@ pub struct ShortLink {
     pub created_at: Timestamp,
 }
 
-/// One template's activity in a period (domain.md section 2's counters, counted by when).
+/// One template's activity in a period (docs/DOMAIN.md section 2's counters, counted by when).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TemplateActivity {
     pub template_id: String,

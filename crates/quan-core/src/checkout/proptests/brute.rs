@@ -16,7 +16,7 @@ use crate::checkout::money::{apportion, discount};
 use crate::checkout::{Cart, Line, Offer};
 use crate::template::{Benefit, Scope, Template};
 
-/// Line eligibility by scope and `excludes_activity_price` (domain.md 6, "Eligibility").
+/// Line eligibility by scope and `excludes_activity_price` (docs/DOMAIN.md section 6, "Eligibility").
 pub(super) fn eligible(template: &Template, line: &Line) -> bool {
     let spec = template.spec();
     if spec.excludes_activity_price && line.activity_price.is_some() {

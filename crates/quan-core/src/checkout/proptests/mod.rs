@@ -1,4 +1,4 @@
-//! The solver against an independent brute force of domain.md section 6.
+//! The solver against an independent brute force of docs/DOMAIN.md section 6.
 //!
 //! - `generate`: random carts and wallets, with thresholds spread around the bases they meet.
 //! - `brute`: the brute force over every legal combination, independent of `solver/`.

@@ -1,4 +1,4 @@
-//! The best combination of a member's coupons for a cart (domain.md section 6), exactly.
+//! The best combination of a member's coupons for a cart (docs/DOMAIN.md section 6), exactly.
 //!
 //! - this module: the answer's types, and which wallet coupons may be used at all (and in which
 //!   layer), gifts, and why the others were left out.

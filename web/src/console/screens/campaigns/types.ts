@@ -1,4 +1,4 @@
-// A campaign as the API answers it (api.md, Campaigns), and its members' entries.
+// A campaign as the API answers it (`GET /v1/campaigns/{id}`), and its members' entries.
 import type { Schemas } from "../../../shared/api";
 
 export type Trigger = Schemas["Trigger"];

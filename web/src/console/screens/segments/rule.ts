@@ -1,5 +1,5 @@
-// Segment rules (domain.md section 7): the builder's editable tree, and its turn into the API's
-// rule (and / or / not over profile, stage, RFM and purchase conditions) and back.
+// Segment rules (docs/DOMAIN.md section 7): the builder's editable tree, and its turn into the
+// API's rule (and / or / not over profile, stage, RFM and purchase conditions) and back.
 import { parseYuan, shortYuan } from "../../../shared/money";
 
 export type Rule =
