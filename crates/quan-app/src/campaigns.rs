@@ -225,7 +225,7 @@ impl App {
         Ok(PageBody::from(page, EntryView::from))
     }
 
-    async fn campaign_record(&self, id: &str) -> Result<CampaignRecord> {
+    pub(crate) async fn campaign_record(&self, id: &str) -> Result<CampaignRecord> {
         self.store
             .campaign(id)
             .await?

@@ -236,9 +236,13 @@ impl App {
             Err(QuoteError::TooComplex) => return Err(Error::code(ErrorCode::TooComplex)),
         };
         let order_id = body.order_id.as_ref().map(Id::as_str);
+        let sale = quan_store::CounterSale {
+            discount: quote.discount,
+            payable: quote.payable,
+        };
         match self
             .store
-            .redeem_coupon(&coupon.id, order_id, now, &principal.key_id)
+            .redeem_coupon(&coupon.id, order_id, sale, now, &principal.key_id)
             .await?
         {
             Ok(c) => Ok(RedeemView {

@@ -52,6 +52,7 @@ pub mod orders;
 pub mod outbox;
 pub mod page;
 pub mod playbooks;
+pub mod review;
 pub mod rfm;
 pub mod scoring;
 pub mod segments;

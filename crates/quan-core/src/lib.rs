@@ -13,6 +13,7 @@
 //! - [`coupon`]: coupon statuses, validity windows and ledger events.
 //! - [`link`]: signed claim links (HMAC-SHA256 with expiry).
 //! - [`outbox`]: message delivery: statuses, the retry policy, channel webhooks, signatures.
+//! - [`review`]: what coupons cost and earned: money by funder, ROI, incrementality with intervals.
 //! - [`task`]: store-guide tasks: statuses and the completion rule.
 //! - [`scrm`]: members' order history, lifecycle stages, RFM tiers and segment rules.
 //! - [`error`]: the one table of stable error codes and their HTTP statuses.
@@ -27,6 +28,7 @@ pub mod coupon;
 pub mod error;
 pub mod link;
 pub mod outbox;
+pub mod review;
 pub mod scrm;
 pub mod task;
 pub mod template;

@@ -28,7 +28,7 @@ use crate::routes::{
         segments::put, segments::create, segments::get, segments::list, segments::preview,
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
-        campaigns::create, campaigns::get, campaigns::list, campaigns::members,
+        campaigns::create, campaigns::get, campaigns::list, campaigns::members, campaigns::review,
         campaigns::activate, campaigns::pause, campaigns::resume, campaigns::end,
         campaigns::apply_playbook,
         outbox::list, outbox::get, outbox::retry, channels::put, channels::list,

@@ -43,6 +43,7 @@ pub use records::campaigns::{
 pub use records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use records::messages::*;
 pub use records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
+pub use records::reviews::{ArmMember, CounterSale, GrantedCoupon};
 pub use records::tasks::*;
 pub use records::*;
 pub use traits::*;
@@ -51,7 +52,7 @@ pub use traits::*;
 pub mod prelude {
     pub use crate::traits::{
         Campaigns, Catalog, Claims, Coupons, Events, Idempotency, Jobs, Keys, Learning, Members,
-        OrderHistory, Orders, Outbox, Reports, Rfm, Segments, Settings, ShortLinks, Tasks,
+        OrderHistory, Orders, Outbox, Reports, Reviews, Rfm, Segments, Settings, ShortLinks, Tasks,
         Templates,
     };
     pub use crate::Store;
@@ -107,6 +108,7 @@ pub trait Store:
     + Learning
     + ShortLinks
     + Reports
+    + Reviews
     + Send
     + Sync
     + 'static

@@ -18,6 +18,7 @@ use crate::records::campaigns::*;
 use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::records::messages::*;
 use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
+use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon};
 use crate::records::tasks::*;
 use crate::records::*;
 use crate::scrm::{
@@ -105,12 +106,13 @@ pub trait Claims: Send + Sync {
 pub trait Coupons: Send + Sync {
     async fn coupon(&self, id: &str) -> Result<Option<CouponRecord>>;
     async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRecord>>;
-    /// Redeems a claimed coupon outside checkout (at a store counter); `InvalidState` unless it
-    /// is claimed and valid at `now`.
+    /// Redeems a claimed coupon outside checkout (at a store counter), keeping what it took off
+    /// and what the purchase cost; `InvalidState` unless it is claimed and valid at `now`.
     async fn redeem_coupon(
         &self,
         id: &str,
         order_id: Option<&str>,
+        sale: CounterSale,
         now: Timestamp,
         actor: &str,
     ) -> Result<Result<CouponRecord, ErrorCode>>;
@@ -503,4 +505,21 @@ pub trait Reports: Send + Sync {
         until: Timestamp,
         templates: Option<Vec<String>>,
     ) -> Result<Vec<TemplateActivity>>;
+}
+
+/// What a campaign's review reads (docs/DOMAIN.md section 9).
+#[async_trait]
+pub trait Reviews: Send + Sync {
+    /// The coupons the campaign granted to its treated members, as they stand.
+    async fn campaign_coupons(&self, campaign_id: &str) -> Result<Vec<GrantedCoupon>>;
+    /// The checkout orders of `ids` that exist.
+    async fn orders_by_id(&self, ids: Vec<String>) -> Result<Vec<OrderRecord>>;
+    /// Each member the campaign treated or held out, with their counted orders paid in
+    /// `[entered, entered + window)` (entered: their first entry) and their revenue in the
+    /// `window` before it.
+    async fn campaign_outcomes(
+        &self,
+        campaign_id: &str,
+        window: jiff::SignedDuration,
+    ) -> Result<Vec<ArmMember>>;
 }

@@ -177,6 +177,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign's review as of now: funnel, cost by funder, coupon orders and ROI, and, with a
+         *     holdout, the uplift with its 95% intervals (docs/DOMAIN.md section 9).
+         */
+        get: operations["campaigns_review"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/center": {
         parameters: {
             query?: never;
@@ -1287,6 +1307,21 @@ export interface components {
             /** @description The store whose shipment a free-shipping coupon waives. */
             store_id?: string | null;
         };
+        /** @description An arm as the review shows it. */
+        ArmView: {
+            /**
+             * Format: int64
+             * @description Members with a paid order in the attribution window.
+             */
+            converted: number;
+            /** Format: int64 */
+            members: number;
+            /**
+             * Format: int64
+             * @description What those orders paid less refunds, minor units.
+             */
+            revenue: number;
+        };
         /** @description Who may claim it (使用对象), checked at claim time. */
         Audience: components["schemas"]["AudienceAll"] | components["schemas"]["AudienceNew"] | components["schemas"]["AudienceReturning"] | components["schemas"]["AudienceTiers"] | components["schemas"]["AudienceSegment"] | components["schemas"]["AudienceUsers"] | components["schemas"]["AudienceNewMembers"];
         AudienceAll: {
@@ -1382,6 +1417,15 @@ export interface components {
             /** Format: int64 */
             count?: number | null;
         };
+        /** @description Money by who pays it. */
+        ByFunder: {
+            /** Format: int64 */
+            merchant: number;
+            /** Format: int64 */
+            platform: number;
+            /** Format: int64 */
+            supplier: number;
+        };
         /** @description The figures a pack's cost is checked against (docs/DOMAIN.md section 9). */
         CacCheck: {
             /**
@@ -1434,6 +1478,29 @@ export interface components {
             kind: "tiers";
             tiers: string[];
         };
+        /** @description `GET /v1/campaigns/{id}/review`. */
+        CampaignReview: {
+            /**
+             * Format: date-time
+             * @description When it was computed: every figure is as of then.
+             */
+            as_of: string;
+            /**
+             * Format: int32
+             * @description The days after entering in which a member's orders count.
+             */
+            attribution_days: number;
+            campaign_id: string;
+            cost: components["schemas"]["Cost"];
+            coupon_orders: components["schemas"]["CouponOrders"];
+            funnel: components["schemas"]["Funnel"];
+            holdout?: null | components["schemas"]["Incrementality"];
+            /**
+             * Format: int64
+             * @description Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
+             */
+            roi_bp?: number | null;
+        };
         /**
          * @description A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
          *     [`Campaign::parse`].
@@ -1441,6 +1508,12 @@ export interface components {
         CampaignSpec: {
             /** @description What an entered (and not held-out) member gets, all or none. */
             actions: components["schemas"]["Action"][];
+            /**
+             * Format: int32
+             * @description How long after entering a member's orders count for the campaign's review, in days
+             *     (1..=365; default 14).
+             */
+            attribution_days?: number | null;
             /** @description Who may enter; default everyone. */
             audience?: components["schemas"]["CampaignAudience"];
             budget?: null | components["schemas"]["Budget"];
@@ -1607,6 +1680,23 @@ export interface components {
             /** @description What came of it (a call's result): 1..=500 bytes. */
             outcome: string;
         };
+        /** @description What the campaign's coupons cost, minor units. */
+        Cost: {
+            /** @description `discount_given` by who pays it, by each template's funding shares (largest remainder). */
+            by_funder: components["schemas"]["ByFunder"];
+            /**
+             * Format: int64
+             * @description What the used coupons took off, net of refunds.
+             */
+            discount_given: number;
+            /** Format: int64 */
+            face_value_granted: number;
+            /**
+             * Format: int64
+             * @description Face value of the coupons used (the articles' 实际发放成本).
+             */
+            face_value_used: number;
+        };
         /** @description A line of a counter purchase; its store is the counter's. */
         CounterLine: {
             /** Format: int64 */
@@ -1626,6 +1716,19 @@ export interface components {
         CouponHistory: {
             coupon: components["schemas"]["CouponView"];
             ledger: components["schemas"]["LedgerView"][];
+        };
+        /**
+         * @description The paid orders that used at least one of the campaign's coupons (checkout orders, and
+         *     purchases at a store counter).
+         */
+        CouponOrders: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: int64
+             * @description What they cost the members, less refunds.
+             */
+            gmv: number;
         };
         /**
          * @description Where a coupon stands in its lifecycle (docs/DOMAIN.md section 4).
@@ -1649,6 +1752,17 @@ export interface components {
             valid_from: string;
             /** Format: date-time */
             valid_until: string;
+        };
+        /** @description The revenue uplift adjusted by the pre-period (CUPED), beside the plain estimate. */
+        Cuped: {
+            /** Format: int64 */
+            revenue_uplift_per_member: number;
+            revenue_uplift_per_member_ci95: number[];
+            /**
+             * Format: double
+             * @description θ = cov(revenue, pre-period revenue) / var(pre-period revenue), over both arms.
+             */
+            theta: number;
         };
         Dashboard: {
             /**
@@ -1781,6 +1895,28 @@ export interface components {
             /** Format: int64 */
             supplier_bp?: number;
         };
+        /** @description From entering to using. */
+        Funnel: {
+            /**
+             * Format: int64
+             * @description Entries of members, whatever became of them.
+             */
+            entered: number;
+            /**
+             * Format: int64
+             * @description Coupons granted.
+             */
+            granted: number;
+            /** Format: int64 */
+            held_out: number;
+            /** Format: int64 */
+            treated: number;
+            /**
+             * Format: int64
+             * @description Granted coupons redeemed now (a coupon a full refund gave back is not).
+             */
+            used: number;
+        };
         /** @description A gift line a gift coupon adds. */
         GiftLine: {
             coupon_id: string;
@@ -1821,6 +1957,43 @@ export interface components {
         };
         /** @description An id: 1..128 bytes, no whitespace (surrounding spaces are trimmed). */
         Id: string;
+        /**
+         * @description What the holdout says the campaign added. A figure that needs members in both arms (two in
+         *     each, for an interval) is `null` without them.
+         */
+        Incrementality: {
+            control: components["schemas"]["ArmView"];
+            /**
+             * Format: int64
+             * @description p_T − p_C, basis points.
+             */
+            conversion_uplift_bp?: number | null;
+            conversion_uplift_ci95_bp?: number[] | null;
+            cuped?: null | components["schemas"]["Cuped"];
+            /**
+             * Format: int64
+             * @description The uplift per member times the treated members.
+             */
+            incremental_revenue?: number | null;
+            /**
+             * Format: int64
+             * @description Incremental revenue × 10000 / money given (absent when nothing was given).
+             */
+            incremental_roi_bp?: number | null;
+            /**
+             * Format: int64
+             * @description mean_T − mean_C, minor units per member.
+             */
+            revenue_uplift_per_member?: number | null;
+            revenue_uplift_per_member_ci95?: number[] | null;
+            /**
+             * Format: double
+             * @description The chi-square p-value of the treated / held-out split against the holdout share.
+             */
+            srm_p_value?: number | null;
+            treated: components["schemas"]["ArmView"];
+            warnings: components["schemas"]["Warning"][];
+        };
         /** @description An order from outside: history, POS, other channels. No coupon logic. */
         IngestBody: {
             channel?: null | components["schemas"]["Text"];
@@ -3257,6 +3430,12 @@ export interface components {
             /** Format: int64 */
             revoked: number;
         };
+        /** @description A reason to read the figures with care. */
+        Warning: {
+            /** @description `sample_ratio_mismatch`, `empty_arm` or `small_arm`. */
+            code: string;
+            message: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3578,6 +3757,35 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaigns_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignReview"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

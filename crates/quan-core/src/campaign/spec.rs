@@ -13,6 +13,10 @@ use crate::{ErrorCode, FieldError};
 pub const MAX_PACK: usize = 20;
 /// The longest delay after an event, in hours (a year).
 pub const MAX_DELAY_HOURS: u32 = 24 * 366;
+/// The attribution window a campaign takes when it names none, in days.
+pub const DEFAULT_ATTRIBUTION_DAYS: u32 = 14;
+/// The longest attribution window, in days.
+pub const MAX_ATTRIBUTION_DAYS: u32 = 365;
 
 /// A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
 /// [`Campaign::parse`].
@@ -37,6 +41,11 @@ pub struct CampaignSpec {
     #[serde(default)]
     #[schema(maximum = 10000)]
     pub holdout_bp: u32,
+    /// How long after entering a member's orders count for the campaign's review, in days
+    /// (1..=365; default 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 365)]
+    pub attribution_days: Option<u32>,
     #[serde(default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub starts_at: Option<Timestamp>,
@@ -413,12 +422,26 @@ impl Campaign {
                 "0..10000 basis points",
             );
         }
+        match spec.attribution_days {
+            Some(0) => return bad(ErrorCode::NotPositive, "attribution_days", "at least 1"),
+            Some(d) if d > MAX_ATTRIBUTION_DAYS => {
+                return bad(ErrorCode::TooLarge, "attribution_days", "at most 365")
+            }
+            _ => {}
+        }
         if let (Some(s), Some(e)) = (spec.starts_at, spec.ends_at) {
             if e <= s {
                 return bad(ErrorCode::WindowInverted, "ends_at", "after starts_at");
             }
         }
         Ok(Campaign { spec, at })
+    }
+
+    /// The days after entering in which a member's orders count for the review.
+    pub fn attribution_days(&self) -> u32 {
+        self.spec
+            .attribution_days
+            .unwrap_or(DEFAULT_ATTRIBUTION_DAYS)
     }
 
     pub fn spec(&self) -> &CampaignSpec {
@@ -747,6 +770,12 @@ mod tests {
             ("budget", serde_json::json!({}), "budget"),
             ("budget", serde_json::json!({"amount": 0}), "budget.amount"),
             ("holdout_bp", serde_json::json!(10001), "holdout_bp"),
+            ("attribution_days", serde_json::json!(0), "attribution_days"),
+            (
+                "attribution_days",
+                serde_json::json!(366),
+                "attribution_days",
+            ),
         ];
         for (key, value, field) in cases {
             let mut body = base();

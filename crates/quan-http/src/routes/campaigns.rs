@@ -1,4 +1,4 @@
-//! Campaigns: create, read with stats, list, status changes, and their members.
+//! Campaigns: create, read with stats, list, status changes, their members and their review.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -6,6 +6,7 @@ use axum::Json;
 use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
 use quan_app::page::{PageBody, Paging};
 use quan_app::playbooks::{ApplyQuery, PlaybookApplied, PlaybookBody};
+use quan_app::review::CampaignReview;
 use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::text::Id;
 
@@ -34,6 +35,18 @@ pub async fn get(
     PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignView>> {
     Ok(Json(state.app.campaign(&p, &id).await?))
+}
+
+/// The campaign's review as of now: funnel, cost by funder, coupon orders and ROI, and, with a
+/// holdout, the uplift with its 95% intervals (docs/DOMAIN.md section 9).
+#[utoipa::path(get, path = "/v1/campaigns/{id}/review", tag = "campaigns", operation_id = "campaigns_review", params(("id" = String, Path)),
+    responses((status = 200, body = CampaignReview), (status = 404, body = ErrorBody)))]
+pub async fn review(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    PathIds(id): PathIds<Id>,
+) -> ApiResult<Json<CampaignReview>> {
+    Ok(Json(state.app.campaign_review(&p, &id).await?))
 }
 
 /// Campaigns in id order.

@@ -107,6 +107,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}", get(campaigns::get))
         .route("/v1/playbooks", post(campaigns::apply_playbook))
         .route("/v1/campaigns/{id}/members", get(campaigns::members))
+        .route("/v1/campaigns/{id}/review", get(campaigns::review))
         .route("/v1/campaigns/{id}/activate", post(campaigns::activate))
         .route("/v1/campaigns/{id}/pause", post(campaigns::pause))
         .route("/v1/campaigns/{id}/resume", post(campaigns::resume))

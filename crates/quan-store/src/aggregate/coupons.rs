@@ -10,6 +10,7 @@ use quan_core::coupon::{redeemable, CouponStatus, LedgerEvent};
 use quan_core::ErrorCode;
 
 use super::page_of;
+use crate::records::reviews::CounterSale;
 use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Coupons;
@@ -209,16 +210,18 @@ impl<E: Engine> Coupons for E {
         &self,
         id: &str,
         order_id: Option<&str>,
+        sale: CounterSale,
         now: Timestamp,
         actor: &str,
     ) -> Result<Result<CouponRecord, ErrorCode>> {
         let args = (
             id.to_string(),
             order_id.map(str::to_string),
+            sale,
             now,
             actor.to_string(),
         );
-        self.write(args, |db, (id, order_id, now, actor)| {
+        self.write(args, |db, (id, order_id, sale, now, actor)| {
             Box::pin(async move {
                 let Some(c) = get_coupon(db, id, true).await? else {
                     return Ok(Err(ErrorCode::NotFound));
@@ -236,6 +239,11 @@ impl<E: Engine> Coupons for E {
                     reason: Some("redeemed by code"),
                 };
                 apply_moves(db, &[redeem], actor, *now).await?;
+                db.execute(
+                    "UPDATE coupons SET discount = $2, payable = $3 WHERE id = $1",
+                    &[id, &sale.discount, &sale.payable],
+                )
+                .await?;
                 Ok(Ok(written(db, id).await?))
             })
         })

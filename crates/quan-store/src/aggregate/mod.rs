@@ -14,6 +14,7 @@ mod members;
 mod orders;
 mod outbox;
 mod reports;
+mod reviews;
 mod rfm;
 pub(crate) mod segments;
 mod settings;

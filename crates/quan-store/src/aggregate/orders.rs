@@ -15,7 +15,7 @@ use crate::traits::Orders;
 use crate::{OrderStatus, Result, StoreError};
 
 /// An order and the hash of the request that locked it.
-fn order_record(r: &Row) -> Result<(OrderRecord, String)> {
+pub(super) fn order_record(r: &Row) -> Result<(OrderRecord, String)> {
     let corrupt = |what: &str| StoreError::Corrupt(what.into());
     let (status, lines, coupons): (String, String, String) = (r.get(2)?, r.get(4)?, r.get(5)?);
     Ok((

@@ -59,6 +59,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/postgres/0012_report_indexes.sql"),
     ),
+    (
+        13,
+        include_str!("../../migrations/postgres/0013_reviews.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

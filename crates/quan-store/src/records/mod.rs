@@ -7,6 +7,7 @@ pub(crate) mod learning;
 pub(crate) mod messages;
 pub(crate) mod parsed;
 pub(crate) mod reports;
+pub(crate) mod reviews;
 pub(crate) mod tasks;
 
 use std::sync::Arc;

@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         12,
         include_str!("../../migrations/sqlite/0012_report_indexes.sql"),
     ),
+    (13, include_str!("../../migrations/sqlite/0013_reviews.sql")),
 ];
 const READERS: usize = 4;
 

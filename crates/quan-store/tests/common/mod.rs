@@ -13,6 +13,12 @@ use quan_store::testing::{fresh_store, Backend, TestStore};
 use quan_store::{ClaimCommand, ClaimRoute, NewTemplate, TemplateRecord};
 use serde_json::{json, Value};
 
+/// A counter purchase: 5.00 off, 95.00 paid.
+pub const SALE: quan_store::CounterSale = quan_store::CounterSale {
+    discount: 500,
+    payable: 9_500,
+};
+
 /// 2026-03-01 00:00 UTC: "now" throughout.
 pub fn t0() -> Timestamp {
     "2026-03-01T00:00:00Z".parse().unwrap()

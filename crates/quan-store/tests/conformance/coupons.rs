@@ -51,7 +51,7 @@ async fn coupons_redeem_revoke_and_expire(backend: Backend) {
 
     // Redeemed at a counter, once.
     let r = s
-        .redeem_coupon(&c1, Some("pos-1"), at(5), "guide")
+        .redeem_coupon(&c1, Some("pos-1"), SALE, at(5), "guide")
         .await
         .unwrap()
         .expect("redeemed");
@@ -59,7 +59,10 @@ async fn coupons_redeem_revoke_and_expire(backend: Backend) {
         (r.status, r.order_id.as_deref(), r.updated_at),
         (CouponStatus::Redeemed, Some("pos-1"), at(5))
     );
-    let again = s.redeem_coupon(&c1, None, at(6), "guide").await.unwrap();
+    let again = s
+        .redeem_coupon(&c1, None, SALE, at(6), "guide")
+        .await
+        .unwrap();
     assert_eq!(again.map(|c| c.id), Err(ErrorCode::InvalidState));
     assert_eq!(s.template(&t).await.unwrap().unwrap().used, 1);
     let ledger = s.ledger(&c1).await.unwrap();
@@ -102,14 +105,14 @@ async fn coupons_redeem_revoke_and_expire(backend: Backend) {
         ("revoked", Some("fraud"))
     );
     assert_eq!(
-        s.redeem_coupon(&c2, None, at(9), "guide")
+        s.redeem_coupon(&c2, None, SALE, at(9), "guide")
             .await
             .unwrap()
             .map(|c| c.id),
         Err(ErrorCode::InvalidState)
     );
     assert_eq!(
-        s.redeem_coupon("nope", None, at(9), "guide")
+        s.redeem_coupon("nope", None, SALE, at(9), "guide")
             .await
             .unwrap()
             .map(|c| c.id),
@@ -128,7 +131,7 @@ async fn coupons_redeem_revoke_and_expire(backend: Backend) {
     let c4 = claimed(s, &t, "dan", at(60)).await;
     let day_later = t0().checked_add(SignedDuration::from_hours(24)).unwrap();
     assert_eq!(
-        s.redeem_coupon(&c3, None, day_later, "guide")
+        s.redeem_coupon(&c3, None, SALE, day_later, "guide")
             .await
             .unwrap()
             .map(|c| c.id),

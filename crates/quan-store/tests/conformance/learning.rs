@@ -45,7 +45,7 @@ async fn learning_reads_baskets_coupons_and_entries(backend: Backend) {
     let used = claimed(s, &t, "u1", at(1)).await;
     claimed(s, &t, "u2", at(1)).await;
     claimed(s, &t, "u3", at(10)).await;
-    s.redeem_coupon(&used, None, at(2), "test")
+    s.redeem_coupon(&used, None, SALE, at(2), "test")
         .await
         .unwrap()
         .unwrap();

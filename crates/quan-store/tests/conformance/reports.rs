@@ -63,7 +63,7 @@ async fn activity_counts_the_period(backend: Backend) {
     claimed(s, &a, "u1", days_ago(40)).await;
     let used = claimed(s, &a, "u2", days_ago(3)).await;
     claimed(s, &a, "u3", days_ago(1)).await;
-    s.redeem_coupon(&used, None, days_ago(2), "test")
+    s.redeem_coupon(&used, None, SALE, days_ago(2), "test")
         .await
         .unwrap()
         .unwrap();

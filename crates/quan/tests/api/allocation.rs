@@ -8,6 +8,11 @@ use crate::common;
 use common::campaign::*;
 use common::{code, field, Backend, TestApp};
 use jiff::{SignedDuration, Timestamp};
+
+const SALE: quan_store::CounterSale = quan_store::CounterSale {
+    discount: 500,
+    payable: 9_500,
+};
 use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute};
 use serde_json::{json, Value};
 
@@ -220,7 +225,13 @@ async fn allocate_from_trained_model(backend: Backend) {
             if i % 2 == 0 {
                 let r = t
                     .store
-                    .redeem_coupon(&claimed, None, at + SignedDuration::from_hours(24), "test")
+                    .redeem_coupon(
+                        &claimed,
+                        None,
+                        SALE,
+                        at + SignedDuration::from_hours(24),
+                        "test",
+                    )
                     .await
                     .unwrap();
                 assert!(r.is_ok(), "{r:?}");

@@ -27,6 +27,7 @@ mod outbox;
 mod playbooks;
 mod redemption;
 mod requests;
+mod review;
 mod scrm;
 mod tasks;
 mod templates;

@@ -1,0 +1,200 @@
+//! A campaign's review (docs/DOMAIN.md section 9): its funnel, what it cost (face value, and
+//! the money its coupons gave net of refunds, by funder), the orders they were used in and ROI,
+//! and, with a holdout, what the campaign added, with 95% intervals.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use quan_core::access::Principal;
+use quan_core::campaign::spec::DEFAULT_ATTRIBUTION_DAYS;
+use quan_core::checkout::order::OrderStatus;
+use quan_core::checkout::Quote;
+use quan_core::coupon::CouponStatus;
+use quan_core::review::given::{net_discounts, net_payable};
+use quan_core::review::uplift::incrementality;
+use quan_core::review::{ratio_bp_floor, Arm, ByFunder, Incrementality};
+use quan_core::text::Id;
+use quan_store::GrantedCoupon;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::keys::Capability;
+use crate::{require, App, Error, Result};
+
+/// `GET /v1/campaigns/{id}/review`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignReview {
+    pub campaign_id: String,
+    /// When it was computed: every figure is as of then.
+    #[schema(value_type = String, format = DateTime)]
+    pub as_of: Timestamp,
+    /// The days after entering in which a member's orders count.
+    pub attribution_days: u32,
+    pub funnel: Funnel,
+    pub cost: Cost,
+    pub coupon_orders: CouponOrders,
+    /// Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roi_bp: Option<i64>,
+    /// What the holdout says, for a campaign that holds members out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holdout: Option<Incrementality>,
+}
+
+/// From entering to using.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Funnel {
+    /// Entries of members, whatever became of them.
+    pub entered: i64,
+    pub treated: i64,
+    pub held_out: i64,
+    /// Coupons granted.
+    pub granted: i64,
+    /// Granted coupons redeemed now (a coupon a full refund gave back is not).
+    pub used: i64,
+}
+
+/// What the campaign's coupons cost, minor units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cost {
+    pub face_value_granted: i64,
+    /// Face value of the coupons used (the articles' 实际发放成本).
+    pub face_value_used: i64,
+    /// What the used coupons took off, net of refunds.
+    pub discount_given: i64,
+    /// `discount_given` by who pays it, by each template's funding shares (largest remainder).
+    pub by_funder: ByFunder,
+}
+
+/// The paid orders that used at least one of the campaign's coupons (checkout orders, and
+/// purchases at a store counter).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponOrders {
+    pub count: i64,
+    /// What they cost the members, less refunds.
+    pub gmv: i64,
+}
+
+impl App {
+    /// The review of a campaign as of now.
+    pub async fn campaign_review(&self, principal: &Principal, id: &Id) -> Result<CampaignReview> {
+        require(principal, Capability::Campaigns.roles())?;
+        let campaign = self.campaign_record(id).await?;
+        let _report = self
+            .reports
+            .acquire()
+            .await
+            .map_err(|_| Error::internal())?;
+        let attribution_days = campaign
+            .spec
+            .attribution_days
+            .unwrap_or(DEFAULT_ATTRIBUTION_DAYS);
+        let coupons = self.store.campaign_coupons(id).await?;
+        let used: Vec<&GrantedCoupon> = coupons
+            .iter()
+            .filter(|c| c.status == CouponStatus::Redeemed)
+            .collect();
+        let (given, coupon_orders) = self.given(&used).await?;
+        let mut face_value_used = 0;
+        let mut by_template: BTreeMap<&str, i64> = BTreeMap::new();
+        for c in &used {
+            face_value_used += self.parsed_template(&c.template_id).await?.face_value();
+            *by_template.entry(&c.template_id).or_default() +=
+                given.get(c.id.as_str()).copied().unwrap_or(0);
+        }
+        let mut by_funder = ByFunder::default();
+        for (template_id, amount) in by_template {
+            let template = self.parsed_template(template_id).await?;
+            by_funder += ByFunder::split(amount, &template.spec().funding);
+        }
+        let discount_given = by_funder.total();
+        let holdout = match campaign.spec.holdout_bp {
+            0 => None,
+            bp => {
+                let window = SignedDuration::from_hours(24 * i64::from(attribution_days));
+                let members = self.store.campaign_outcomes(id, window).await?;
+                let (mut treated, mut control) = (Arm::default(), Arm::default());
+                for m in &members {
+                    if m.treated {
+                        &mut treated
+                    } else {
+                        &mut control
+                    }
+                    .add(&m.outcome);
+                }
+                Some(incrementality(&treated, &control, bp, discount_given))
+            }
+        };
+        let stats = campaign.stats;
+        Ok(CampaignReview {
+            campaign_id: campaign.id,
+            as_of: self.now(),
+            attribution_days,
+            funnel: Funnel {
+                entered: stats.entered,
+                treated: stats.treated,
+                held_out: stats.held_out,
+                granted: stats.granted,
+                used: used.len() as i64,
+            },
+            cost: Cost {
+                face_value_granted: stats.spent,
+                face_value_used,
+                discount_given,
+                by_funder,
+            },
+            roi_bp: ratio_bp_floor(coupon_orders.gmv, discount_given),
+            coupon_orders,
+            holdout,
+        })
+    }
+
+    /// What each used coupon took off, net of refunds, and the orders they were used in.
+    async fn given(
+        &self,
+        used: &[&GrantedCoupon],
+    ) -> Result<(BTreeMap<String, i64>, CouponOrders)> {
+        let mut given = BTreeMap::new();
+        let mut orders = CouponOrders { count: 0, gmv: 0 };
+        // A counter purchase is its own order; two coupons on one named order count it once.
+        let mut counter_orders = BTreeSet::new();
+        let mut checkout = BTreeSet::new();
+        for c in used {
+            match (&c.counter, &c.order_id) {
+                (Some(sale), order) => {
+                    given.insert(c.id.clone(), sale.discount);
+                    if order
+                        .as_ref()
+                        .is_none_or(|o| counter_orders.insert(o.clone()))
+                    {
+                        orders.count += 1;
+                        orders.gmv += sale.payable;
+                    }
+                }
+                (None, Some(order)) => {
+                    checkout.insert(order.clone());
+                }
+                (None, None) => {}
+            }
+        }
+        let ours: BTreeSet<&str> = used.iter().map(|c| c.id.as_str()).collect();
+        for order in self
+            .store
+            .orders_by_id(checkout.into_iter().collect())
+            .await?
+        {
+            if order.status != OrderStatus::Paid {
+                continue;
+            }
+            let quote: Quote = serde_json::from_str(&order.quote).map_err(|_| Error::internal())?;
+            for (coupon, amount) in net_discounts(&quote, &order.lines) {
+                if ours.contains(coupon.as_str()) {
+                    given.insert(coupon, amount);
+                }
+            }
+            orders.count += 1;
+            orders.gmv += net_payable(&quote, &order.lines);
+        }
+        Ok((given, orders))
+    }
+}

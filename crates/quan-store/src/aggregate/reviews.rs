@@ -1,0 +1,133 @@
+//! What a campaign's review reads: its granted coupons as they stand, the checkout orders that
+//! redeemed them, and each treated or held-out member's orders around their entry.
+
+use async_trait::async_trait;
+use jiff::SignedDuration;
+use quan_core::coupon::CouponStatus;
+use quan_core::review::Outcome;
+
+use super::orders::order_record;
+use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon};
+use crate::records::OrderRecord;
+use crate::sql::{Engine, Row, Strings};
+use crate::traits::Reviews;
+use crate::{Result, StoreError};
+
+/// Ids bound in one statement at most.
+const CHUNK: usize = 5_000;
+
+/// Per member of the campaign's arms, their first entry and their counted orders paid within
+/// `$2` (microseconds) after it, and their revenue in the `$2` before it.
+const OUTCOMES: &str = "\
+SELECT a.status,
+       CAST(COUNT(CASE WHEN o.paid_at >= a.at THEN 1 END) AS BIGINT),
+       CAST(COALESCE(SUM(CASE WHEN o.paid_at >= a.at THEN o.amount END), 0) AS BIGINT),
+       CAST(COALESCE(SUM(CASE WHEN o.paid_at < a.at THEN o.amount END), 0) AS BIGINT)
+  FROM (SELECT user_id, status, MIN(entered_at) AS at FROM campaign_entries
+         WHERE campaign_id = $1 AND status IN ('treated', 'held_out')
+         GROUP BY user_id, status) AS a
+  LEFT JOIN member_orders o ON o.user_id = a.user_id AND o.counted = 1
+       AND o.paid_at >= a.at - $2 AND o.paid_at < a.at + $2
+ GROUP BY a.user_id, a.status";
+
+fn granted(r: &Row) -> Result<GrantedCoupon> {
+    let status: String = r.get(2)?;
+    let (discount, payable): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
+    Ok(GrantedCoupon {
+        id: r.get(0)?,
+        template_id: r.get(1)?,
+        status: CouponStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
+        order_id: r.get(3)?,
+        counter: discount
+            .zip(payable)
+            .map(|(discount, payable)| CounterSale { discount, payable }),
+    })
+}
+
+#[async_trait]
+impl<E: Engine> Reviews for E {
+    async fn campaign_coupons(&self, campaign_id: &str) -> Result<Vec<GrantedCoupon>> {
+        let campaign_id = campaign_id.to_string();
+        self.read(move |db| {
+            Box::pin(async move {
+                let lists: Vec<String> = db
+                    .query(
+                        "SELECT coupon_ids FROM campaign_entries \
+                         WHERE campaign_id = $1 AND status = 'treated' AND coupon_ids IS NOT NULL",
+                        &[&campaign_id],
+                        |r| r.get(0),
+                    )
+                    .await?;
+                let mut ids = Vec::new();
+                for list in lists {
+                    let some: Vec<String> = serde_json::from_str(&list)
+                        .map_err(|_| StoreError::Corrupt("entry coupon ids".into()))?;
+                    ids.extend(some);
+                }
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(CHUNK) {
+                    out.extend(
+                        db.query(
+                            "SELECT id, template_id, status, order_id, discount, payable \
+                             FROM coupons WHERE id = ANY($1)",
+                            &[&Strings(chunk)],
+                            granted,
+                        )
+                        .await?,
+                    );
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn orders_by_id(&self, ids: Vec<String>) -> Result<Vec<OrderRecord>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(CHUNK) {
+                    let orders = db
+                        .query(
+                            "SELECT id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash \
+                             FROM orders WHERE id = ANY($1)",
+                            &[&Strings(chunk)],
+                            order_record,
+                        )
+                        .await?;
+                    out.extend(orders.into_iter().map(|(o, _)| o));
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn campaign_outcomes(
+        &self,
+        campaign_id: &str,
+        window: SignedDuration,
+    ) -> Result<Vec<ArmMember>> {
+        let campaign_id = campaign_id.to_string();
+        let window = window.as_micros() as i64;
+        self.read(move |db| {
+            Box::pin(async move {
+                db.query(OUTCOMES, &[&campaign_id, &window], |r| {
+                    let status: String = r.get(0)?;
+                    let orders: i64 = r.get(1)?;
+                    Ok(ArmMember {
+                        treated: status == "treated",
+                        outcome: Outcome {
+                            converted: orders > 0,
+                            revenue: r.get(2)?,
+                            pre_revenue: r.get(3)?,
+                        },
+                    })
+                })
+                .await
+            })
+        })
+        .await
+    }
+}

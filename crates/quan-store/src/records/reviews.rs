@@ -1,0 +1,31 @@
+//! What a campaign's review reads: the coupons it granted, and its members' outcomes.
+
+use quan_core::coupon::CouponStatus;
+use quan_core::review::Outcome;
+
+/// What a redemption at a store counter took off, and what the purchase then cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterSale {
+    pub discount: i64,
+    pub payable: i64,
+}
+
+/// A coupon a campaign granted, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedCoupon {
+    pub id: String,
+    pub template_id: String,
+    pub status: CouponStatus,
+    /// The checkout order that redeemed it (or the order a counter named).
+    pub order_id: Option<String>,
+    /// Set when it was redeemed at a store counter.
+    pub counter: Option<CounterSale>,
+}
+
+/// A member of a campaign's treated or held-out arm, and what they did in the attribution
+/// window after entering (and in the same length of time before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArmMember {
+    pub treated: bool,
+    pub outcome: Outcome,
+}
