@@ -18,8 +18,19 @@ use crate::sql::{Column, Ctx, Db, Engine, Statement, Strings};
 use crate::traits::Claims;
 use crate::{Claimant, Result, StoreError};
 
-/// A user's claims of a template per tenant-local claim day, of every user asked.
-const READ_COUNTS: &str = "SELECT user_id, claim_day, COUNT(*) FROM coupons WHERE template_id = $1 AND user_id = ANY($2) GROUP BY user_id, claim_day";
+/// The tenant-local claim day of each claim of a template by the users asked (counted in Rust:
+/// a `GROUP BY` would sort them in a temporary table at every batch).
+const READ_CLAIM_DAYS: &str =
+    "SELECT user_id, claim_day FROM coupons WHERE template_id = $1 AND user_id = ANY($2)";
+
+/// Claims per (user, local day) of rows of [`READ_CLAIM_DAYS`].
+fn per_day(rows: Vec<(String, i64)>) -> HashMap<(String, i64), i64> {
+    let mut counts = HashMap::new();
+    for key in rows {
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
+}
 
 /// Decides and writes one template's batch of claims inside the caller's transaction (a claim
 /// lane's, SQLite's writer group, or a campaign's treatment): the template's row is locked
@@ -56,25 +67,37 @@ pub(crate) async fn decide_claims(
     let template_id = &cmds[0].template_id;
     let locked = db
         .query_opt(
-            "SELECT store_id, status, spec, version, remaining FROM templates WHERE id = $1 FOR UPDATE",
+            "SELECT store_id, status, version, remaining FROM templates WHERE id = $1 FOR UPDATE",
             &[template_id],
             |r| {
                 Ok((
                     r.get::<Option<String>>(0)?,
                     r.get::<String>(1)?,
-                    r.get::<String>(2)?,
-                    r.get::<i64>(3)?,
-                    r.get::<Option<i64>>(4)?,
+                    r.get::<i64>(2)?,
+                    r.get::<Option<i64>>(3)?,
                 ))
             },
         )
         .await?;
-    let Some((store_id, status, spec, version, remaining)) = locked else {
+    let Some((store_id, status, version, remaining)) = locked else {
         return Ok(None);
     };
     let status = TemplateStatus::parse(&status)
         .ok_or_else(|| StoreError::Corrupt("template status".into()))?;
-    let template = ctx.templates.parsed(template_id, version, status, &spec)?;
+    // The spec is read (and parsed) only for a version the cache does not hold yet.
+    let template = match ctx.templates.at_version(template_id, version, status) {
+        Some(t) => t,
+        None => {
+            let spec: String = db
+                .query_one(
+                    "SELECT spec FROM templates WHERE id = $1",
+                    &[template_id],
+                    |r| r.get(0),
+                )
+                .await?;
+            ctx.templates.parsed(template_id, version, status, &spec)?
+        }
+    };
     let facts = BatchFacts {
         store_id: store_id.clone(),
         status,
@@ -163,12 +186,12 @@ async fn claim_counts(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let rows: Vec<(String, i64, i64)> = db
-        .query(READ_COUNTS, &[&template_id, &Strings(&users)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    let rows = db
+        .query(READ_CLAIM_DAYS, &[&template_id, &Strings(&users)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
         })
         .await?;
-    Ok(rows.into_iter().map(|(u, d, n)| ((u, d), n)).collect())
+    Ok(per_day(rows))
 }
 
 /// What deciding claims by `asks` (each a user and the claim's time) needs to know of their
@@ -185,24 +208,23 @@ async fn member_facts(
         *at = (*at).max(now);
     }
     let users: Vec<String> = latest.keys().map(|u| u.to_string()).collect();
-    let rows: Vec<(String, members::FactsRow)> = db
-        .query(
-            &format!(
-                "SELECT id, {} FROM members WHERE id = ANY($1)",
-                members::FACTS_COLS
-            ),
-            &[&Strings(&users)],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    members::FactsRow {
-                        joined_at: r.get::<Option<i64>>(1)?.map(from_micros),
-                        tier: r.get(2)?,
-                        paid_orders: r.get(3)?,
-                    },
-                ))
-            },
+    static READ_FACTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT id, {} FROM members WHERE id = ANY($1)",
+            members::FACTS_COLS
         )
+    });
+    let rows: Vec<(String, members::FactsRow)> = db
+        .query(&READ_FACTS, &[&Strings(&users)], |r| {
+            Ok((
+                r.get(0)?,
+                members::FactsRow {
+                    joined_at: r.get::<Option<i64>>(1)?.map(from_micros),
+                    tier: r.get(2)?,
+                    paid_orders: r.get(3)?,
+                },
+            ))
+        })
         .await?;
     let segment = match segment {
         Some(s) => Some(in_segment(db, s, &latest).await?),
@@ -380,13 +402,18 @@ impl<E: Engine> Claims for E {
                 } else {
                     MemberFacts::default()
                 };
-                let days = db
+                let rows = db
                     .query(
-                        READ_COUNTS,
+                        READ_CLAIM_DAYS,
                         &[&template_id, &Strings(std::slice::from_ref(&user_id))],
-                        |r| Ok((r.get(1)?, r.get(2)?)),
+                        |r| Ok((r.get(0)?, r.get(1)?)),
                     )
                     .await?;
+                let mut days: Vec<(i64, i64)> = per_day(rows)
+                    .into_iter()
+                    .map(|((_, day), n)| (day, n))
+                    .collect();
+                days.sort_unstable();
                 Ok(Claimant { facts, days })
             })
         })

@@ -30,12 +30,10 @@ impl TemplateCache {
         status: TemplateStatus,
         spec_json: &str,
     ) -> Result<Arc<Template>> {
-        let settled = !status.editable();
-        if let Some(p) = self.0.read().expect("template cache").get(id) {
-            if p.version == version && p.settled >= settled {
-                return Ok(p.template.clone());
-            }
+        if let Some(t) = self.at_version(id, version, status) {
+            return Ok(t);
         }
+        let settled = !status.editable();
         if let Some(p) = self.0.write().expect("template cache").get_mut(id) {
             if p.version == version {
                 p.settled |= settled;
@@ -57,6 +55,23 @@ impl TemplateCache {
             },
         );
         Ok(template)
+    }
+
+    /// The template parsed at `version`, if held, when what it is known as covers `status` (a
+    /// template parsed as a draft is not taken for the same version read past draft: the
+    /// cache marks it settled when [`TemplateCache::parsed`] sees it so).
+    pub fn at_version(
+        &self,
+        id: &str,
+        version: i64,
+        status: TemplateStatus,
+    ) -> Option<Arc<Template>> {
+        let settled = !status.editable();
+        let cache = self.0.read().expect("template cache");
+        cache
+            .get(id)
+            .filter(|p| p.version == version && p.settled >= settled)
+            .map(|p| p.template.clone())
     }
 
     /// The template, if it was read past draft: its content can no longer change.

@@ -8,18 +8,58 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// At most this many rewritten statements are kept per thread (the statements are constants, a
+/// few hundred; a text built at run time may add more, and the cache then starts afresh).
+const KEPT: usize = 4096;
+
+/// A statement rewritten for SQLite, with the text it was rewritten from.
+struct Rewritten {
+    pg: Box<str>,
+    names: Box<[Box<str>]>,
+    sqlite: Arc<str>,
+}
+
 thread_local! {
-    static REWRITTEN: RefCell<HashMap<Box<str>, Arc<str>>> = RefCell::new(HashMap::new());
+    /// By the address and length of the PostgreSQL text (a statement is a constant, so its
+    /// address finds it without hashing the text) and the first row parameter; a hit is
+    /// checked against the text itself, so another text at a reused address is rewritten anew.
+    static REWRITTEN: RefCell<HashMap<(usize, usize, usize), Rewritten>> =
+        RefCell::new(HashMap::new());
 }
 
 /// The SQLite text of a statement written for PostgreSQL.
 pub(crate) fn sqlite(sql: &str) -> Arc<str> {
+    cached(sql, &[], 0, || rewrite(sql))
+}
+
+/// The SQLite text of [`one_row`]`(sql, names, first)`.
+pub(crate) fn sqlite_one_row(sql: &str, names: &[&str], first: usize) -> Arc<str> {
+    cached(sql, names, first, || rewrite(&one_row(sql, names, first)))
+}
+
+fn cached(sql: &str, names: &[&str], first: usize, make: impl FnOnce() -> String) -> Arc<str> {
+    let key = (sql.as_ptr() as usize, sql.len(), first);
     REWRITTEN.with(|cache| {
-        if let Some(done) = cache.borrow().get(sql) {
-            return done.clone();
+        let mut cache = cache.borrow_mut();
+        if let Some(r) = cache.get(&key) {
+            let same_names =
+                r.names.len() == names.len() && r.names.iter().zip(names).all(|(a, b)| &**a == *b);
+            if same_names && &*r.pg == sql {
+                return r.sqlite.clone();
+            }
         }
-        let done: Arc<str> = rewrite(sql).into();
-        cache.borrow_mut().insert(sql.into(), done.clone());
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        let done: Arc<str> = make().into();
+        cache.insert(
+            key,
+            Rewritten {
+                pg: sql.into(),
+                names: names.iter().map(|n| (*n).into()).collect(),
+                sqlite: done.clone(),
+            },
+        );
         done
     })
 }

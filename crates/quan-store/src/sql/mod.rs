@@ -170,17 +170,18 @@ impl Db<'_> {
         let first = params.len() + 1;
         match self {
             Db::Sqlite(c) => {
-                let sql = dialect::sqlite(&dialect::one_row(sql, &names, first));
+                let sql = dialect::sqlite_one_row(sql, &names, first);
                 let mut st = c.prepare_cached(&sql)?;
+                // The statement's own parameters once; then each row's columns, bound in place.
+                for (k, p) in params.iter().enumerate() {
+                    st.raw_bind_parameter(k + 1, p.as_sqlite())?;
+                }
                 let mut changed = 0;
                 for i in 0..len {
-                    let row = columns.iter().map(|(_, c)| c.sqlite_at(i));
-                    let all: Vec<rusqlite::types::ToSqlOutput> = params
-                        .iter()
-                        .map(|p| p.as_sqlite().to_sql())
-                        .chain(row.map(Ok))
-                        .collect::<rusqlite::Result<_>>()?;
-                    changed += st.execute(rusqlite::params_from_iter(all.iter()))? as u64;
+                    for (k, (_, column)) in columns.iter().enumerate() {
+                        st.raw_bind_parameter(first + k, column.sqlite_at(i))?;
+                    }
+                    changed += st.raw_execute()? as u64;
                 }
                 Ok(changed)
             }
