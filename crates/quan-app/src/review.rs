@@ -52,6 +52,12 @@ pub struct Funnel {
     pub granted: i64,
     /// Granted coupons redeemed now (a coupon a full refund gave back is not).
     pub used: i64,
+    /// Messages the campaign queued for its members.
+    pub messages_sent: i64,
+    /// Of those, the ones a channel's webhook accepted.
+    pub messages_delivered: i64,
+    /// Of those, the ones given up after their last retry.
+    pub messages_dead: i64,
 }
 
 /// What the campaign's coupons cost, minor units.
@@ -125,6 +131,7 @@ impl App {
                 Some(incrementality(&treated, &control, bp, discount_given))
             }
         };
+        let messages = self.store.campaign_messages(id).await?;
         let stats = campaign.stats;
         Ok(CampaignReview {
             campaign_id: campaign.id,
@@ -136,6 +143,9 @@ impl App {
                 held_out: stats.held_out,
                 granted: stats.granted,
                 used: used.len() as i64,
+                messages_sent: messages.sent,
+                messages_delivered: messages.delivered,
+                messages_dead: messages.dead,
             },
             cost: Cost {
                 face_value_granted: stats.spent,

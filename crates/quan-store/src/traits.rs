@@ -18,7 +18,7 @@ use crate::records::campaigns::*;
 use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::records::messages::*;
 use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
-use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon};
+use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon, MessageCounts};
 use crate::records::tasks::*;
 use crate::records::*;
 use crate::scrm::{
@@ -512,6 +512,8 @@ pub trait Reports: Send + Sync {
 pub trait Reviews: Send + Sync {
     /// The coupons the campaign granted to its treated members, as they stand.
     async fn campaign_coupons(&self, campaign_id: &str) -> Result<Vec<GrantedCoupon>>;
+    /// The campaign's messages, by what became of them.
+    async fn campaign_messages(&self, campaign_id: &str) -> Result<MessageCounts>;
     /// The checkout orders of `ids` that exist.
     async fn orders_by_id(&self, ids: Vec<String>) -> Result<Vec<OrderRecord>>;
     /// Each member the campaign treated or held out, with their counted orders paid in

@@ -1909,6 +1909,21 @@ export interface components {
             granted: number;
             /** Format: int64 */
             held_out: number;
+            /**
+             * Format: int64
+             * @description Of those, the ones given up after their last retry.
+             */
+            messages_dead: number;
+            /**
+             * Format: int64
+             * @description Of those, the ones a channel's webhook accepted.
+             */
+            messages_delivered: number;
+            /**
+             * Format: int64
+             * @description Messages the campaign queued for its members.
+             */
+            messages_sent: number;
             /** Format: int64 */
             treated: number;
             /**

@@ -3,3 +3,5 @@
 -- coupon took off (`discount`) and what the purchase then cost (`payable`), minor units.
 ALTER TABLE coupons ADD COLUMN discount BIGINT;
 ALTER TABLE coupons ADD COLUMN payable BIGINT;
+-- A review counts its campaign's messages by status.
+CREATE INDEX outbox_campaign ON outbox (campaign_id, status);

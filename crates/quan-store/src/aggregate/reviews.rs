@@ -7,7 +7,7 @@ use quan_core::coupon::CouponStatus;
 use quan_core::review::Outcome;
 
 use super::orders::order_record;
-use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon};
+use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon, MessageCounts};
 use crate::records::OrderRecord;
 use crate::sql::{Engine, Row, Strings};
 use crate::traits::Reviews;
@@ -78,6 +78,32 @@ impl<E: Engine> Reviews for E {
                     );
                 }
                 Ok(out)
+            })
+        })
+        .await
+    }
+
+    async fn campaign_messages(&self, campaign_id: &str) -> Result<MessageCounts> {
+        let campaign_id = campaign_id.to_string();
+        self.read(move |db| {
+            Box::pin(async move {
+                let by_status: Vec<(String, i64)> = db
+                    .query(
+                        "SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox WHERE campaign_id = $1 GROUP BY status",
+                        &[&campaign_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .await?;
+                let mut counts = MessageCounts::default();
+                for (status, n) in by_status {
+                    counts.sent += n;
+                    match status.as_str() {
+                        "sent" => counts.delivered += n,
+                        "dead" => counts.dead += n,
+                        _ => {}
+                    }
+                }
+                Ok(counts)
             })
         })
         .await

@@ -22,6 +22,17 @@ pub struct GrantedCoupon {
     pub counter: Option<CounterSale>,
 }
 
+/// A campaign's messages by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    /// Every message the campaign queued.
+    pub sent: i64,
+    /// Those a channel's webhook accepted (2xx).
+    pub delivered: i64,
+    /// Those given up after their last retry.
+    pub dead: i64,
+}
+
 /// A member of a campaign's treated or held-out arm, and what they did in the attribution
 /// window after entering (and in the same length of time before).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

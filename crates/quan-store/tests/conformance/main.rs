@@ -15,6 +15,7 @@ mod learning;
 mod orders;
 mod outbox;
 mod reports;
+mod reviews;
 mod scrm_history;
 mod scrm_joining;
 mod scrm_members;

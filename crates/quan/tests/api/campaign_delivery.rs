@@ -61,8 +61,25 @@ async fn a_campaign_message_carries_a_link_that_claims(backend: Backend) {
     .await;
     let p = playbook(&t, "member-exclusive-link.json").await;
     settle(&t).await;
+    let review = format!("/v1/campaigns/{}/review", p.campaigns[0].id);
+    let funnel = |r: &serde_json::Value| {
+        let f = &r["funnel"];
+        (
+            f["messages_sent"].clone(),
+            f["messages_delivered"].clone(),
+            f["messages_dead"].clone(),
+        )
+    };
+    let (_, r) = t.get(&review).await;
+    assert_eq!(
+        funnel(&r),
+        (json!(1), json!(0), json!(0)),
+        "queued, not yet delivered: {r}"
+    );
     let report = t.app.deliver_due().await.unwrap();
     assert_eq!(report.sent, 1);
+    let (_, r) = t.get(&review).await;
+    assert_eq!(funnel(&r), (json!(1), json!(1), json!(0)), "{r}");
     let bodies = got.lock().unwrap().clone();
     assert_eq!(bodies.len(), 1);
     assert_eq!(

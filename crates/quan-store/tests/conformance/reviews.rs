@@ -1,0 +1,138 @@
+//! What a campaign's review reads: each arm's members with their orders in the attribution
+//! window and before it, the coupons the campaign granted as they stand, and its messages.
+
+use jiff::SignedDuration;
+use quan_core::campaign::MessageChannel;
+use quan_core::coupon::CouponStatus;
+use quan_core::review::Outcome;
+use quan_store::on_both_backends;
+use quan_store::scrm::Aggregates;
+use quan_store::testing::Backend;
+use quan_store::{ArmMember, MessageCounts, NewEntry, NewMessage};
+use serde_json::json;
+
+use crate::campaigns::campaign;
+use crate::common::*;
+
+on_both_backends!(a_review_reads_arms_coupons_and_messages);
+
+fn entry(user: &str, held_out: bool) -> NewEntry {
+    NewEntry {
+        user_id: user.into(),
+        occurrence: "once".into(),
+        due_at: t0(),
+        held_out,
+        allocated: None,
+    }
+}
+
+async fn a_review_reads_arms_coupons_and_messages(backend: Backend) {
+    let db = open(backend).await;
+    let s = &*db.store;
+    let t = active(s, "t1", json!({"distribution": ["campaign_only"]})).await;
+    campaign(
+        s,
+        "c1",
+        json!({"name": "c", "trigger": {"kind": "once"}, "holdout_bp": 5000,
+            "actions": [{"kind": "grant", "template_id": t}]}),
+    )
+    .await;
+    s.add_entries(
+        "c1",
+        vec![entry("a", false), entry("b", false), entry("h", true)],
+        None,
+        t0(),
+    )
+    .await
+    .unwrap();
+    s.treat_due(t0(), "test").await.unwrap();
+    let day = |d: i64| t0() + SignedDuration::from_hours(24 * d);
+    s.put_orders(
+        vec![
+            order("a-pre", "a", "paid", day(-2), &[("tea", 300)]),
+            order("a-0", "a", "paid", t0(), &[("tea", 1_000)]),
+            order("a-6", "a", "paid", day(6), &[("tea", 200)]),
+            order("a-7", "a", "paid", day(7), &[("tea", 5_000)]),
+            order("a-refunded", "a", "refunded", day(1), &[("tea", 7_000)]),
+            order("h-1", "h", "paid", day(1), &[("tea", 400)]),
+            order("h-old", "h", "paid", day(-8), &[("tea", 900)]),
+        ],
+        day(8),
+        Aggregates::Current,
+    )
+    .await
+    .unwrap();
+    let mut arms = s
+        .campaign_outcomes("c1", SignedDuration::from_hours(24 * 7))
+        .await
+        .unwrap();
+    arms.sort_by_key(|m| (m.treated, m.outcome.revenue));
+    let member = |treated: bool, converted: bool, revenue: i64, pre_revenue: i64| ArmMember {
+        treated,
+        outcome: Outcome {
+            converted,
+            revenue,
+            pre_revenue,
+        },
+    };
+    assert_eq!(
+        arms,
+        vec![
+            // h: its order of day 1 counts; the one of eight days before is outside both windows.
+            member(false, true, 400, 0),
+            // b: nothing.
+            member(true, false, 0, 0),
+            // a: at entry and on day 6, not on day 7 (the window's end) nor the refunded one;
+            // two days before entry is its pre-period.
+            member(true, true, 1_200, 300),
+        ]
+    );
+
+    let granted = s.campaign_coupons("c1").await.unwrap();
+    assert_eq!(granted.len(), 2, "a's and b's");
+    assert!(granted
+        .iter()
+        .all(|c| c.template_id == t && c.status == CouponStatus::Claimed && c.counter.is_none()));
+    let used = &granted[0].id;
+    s.redeem_coupon(used, Some("pos-9"), SALE, day(1), "guide")
+        .await
+        .unwrap()
+        .unwrap();
+    let granted = s.campaign_coupons("c1").await.unwrap();
+    let redeemed = granted.iter().find(|c| &c.id == used).unwrap();
+    assert_eq!(
+        (
+            redeemed.status,
+            redeemed.order_id.as_deref(),
+            redeemed.counter
+        ),
+        (CouponStatus::Redeemed, Some("pos-9"), Some(SALE))
+    );
+
+    for (i, user) in ["a", "b"].iter().enumerate() {
+        s.enqueue_message(NewMessage {
+            id: format!("msg{i}"),
+            campaign_id: Some("c1".into()),
+            user_id: user.to_string(),
+            channel: MessageChannel::Sms,
+            text: "hi".into(),
+            link_template_id: None,
+            now: t0(),
+        })
+        .await
+        .unwrap();
+    }
+    assert!(s.mark_sent("msg0", at(1)).await.unwrap());
+    assert_eq!(
+        s.campaign_messages("c1").await.unwrap(),
+        MessageCounts {
+            sent: 2,
+            delivered: 1,
+            dead: 0
+        }
+    );
+    assert_eq!(
+        s.campaign_messages("none").await.unwrap(),
+        MessageCounts::default()
+    );
+}
