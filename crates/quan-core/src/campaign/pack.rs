@@ -21,8 +21,7 @@ pub fn cac_check(face_values: &[i64], expected_use_bp: u32, ltv: i64) -> (i64, O
     let face: i128 = face_values.iter().map(|v| i128::from(*v)).sum();
     let expected = (face * i128::from(expected_use_bp) + 5_000) / 10_000;
     let expected_cost = i64::try_from(expected).unwrap_or(i64::MAX);
-    let ceiling =
-        i64::try_from(i128::from(ltv) * i128::from(CAC_CEILING_BP) / 10_000).unwrap_or(i64::MAX);
+    let ceiling = crate::review::economics::cac_ceiling(ltv);
     let warning = (expected_cost > ceiling).then_some(CacWarning {
         expected_cost,
         ceiling,

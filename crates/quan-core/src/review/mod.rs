@@ -1,11 +1,13 @@
 //! Reviewing what coupons cost and earned (docs/DOMAIN.md section 9): the money given split by
 //! funder, ROI, and what a campaign's holdout says it added, with 95% intervals.
 //!
+//! - [`economics`]: LTV, CAC and its ceiling, a threshold from a category mix.
 //! - [`funder`]: money split by the template's funding shares, parts that add up.
 //! - [`given`]: what a checkout order's coupons gave and what it cost, net of refunds.
 //! - [`uplift`]: incrementality from a treated and a held-out arm: conversion and revenue
 //!   uplift with their intervals, CUPED, the sample-ratio check.
 
+pub mod economics;
 pub mod funder;
 pub mod given;
 pub mod uplift;
