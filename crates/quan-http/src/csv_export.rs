@@ -40,3 +40,35 @@ impl Default for CsvRows {
         Self::new()
     }
 }
+
+/// A JSON document as rows of `figure,value`: each leaf under its dotted path (`cost.by_funder
+/// .platform`, `holdout.conversion_uplift_ci95_bp[0]`), in the document's order; `null` is an
+/// empty value.
+pub fn figures(doc: &serde_json::Value) -> CsvRows {
+    fn walk(v: &serde_json::Value, path: &str, out: &mut CsvRows) {
+        match v {
+            serde_json::Value::Object(fields) => {
+                for (k, item) in fields {
+                    let at = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(item, &at, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), out);
+                }
+            }
+            serde_json::Value::String(s) => out.row([path, s.as_str()]),
+            serde_json::Value::Null => out.row([path, ""]),
+            other => out.row([path.to_string(), other.to_string()]),
+        }
+    }
+    let mut out = CsvRows::new();
+    out.row(["figure", "value"]);
+    walk(doc, "", &mut out);
+    out
+}

@@ -197,6 +197,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{id}/review.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign's review as CSV: a header line, then one figure a line (`figure,value`, the
+         *     figure by its path in the JSON review: `funnel.used`, `cost.by_funder.platform`,
+         *     `holdout.revenue_uplift_per_member_ci95[0]`).
+         */
+        get: operations["campaigns_review_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/center": {
         parameters: {
             query?: never;
@@ -3798,6 +3819,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReview"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaigns_review_csv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a header line, then one figure a line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             404: {

@@ -1,7 +1,8 @@
 //! Campaigns: create, read with stats, list, status changes, their members and their review.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
 use quan_app::page::{PageBody, Paging};
@@ -11,6 +12,7 @@ use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::text::Id;
 
 use super::created;
+use crate::csv_export::figures;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
@@ -47,6 +49,31 @@ pub async fn review(
     PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignReview>> {
     Ok(Json(state.app.campaign_review(&p, &id).await?))
+}
+
+/// The campaign's review as CSV: a header line, then one figure a line (`figure,value`, the
+/// figure by its path in the JSON review: `funnel.used`, `cost.by_funder.platform`,
+/// `holdout.revenue_uplift_per_member_ci95[0]`).
+#[utoipa::path(get, path = "/v1/campaigns/{id}/review.csv", tag = "campaigns", operation_id = "campaigns_review_csv", params(("id" = String, Path)),
+    responses((status = 200, description = "a header line, then one figure a line", content_type = "text/csv", body = String), (status = 404, body = ErrorBody)))]
+pub async fn review_csv(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    PathIds(id): PathIds<Id>,
+) -> ApiResult<Response> {
+    let review = state.app.campaign_review(&p, &id).await?;
+    let doc = serde_json::to_value(&review).expect("a review serializes");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-review.csv\""),
+            ),
+        ],
+        figures(&doc).into_bytes(),
+    )
+        .into_response())
 }
 
 /// Campaigns in id order.

@@ -229,6 +229,21 @@ async fn review_matches_an_independent_count(backend: Backend) {
     let gmv = 15_000 + 7_500 + 5_000;
     assert_eq!(r["coupon_orders"], json!({"count": 3, "gmv": gmv}));
     assert_eq!(r["roi_bp"], json!(gmv * 10_000 / given));
+
+    // The same figures as CSV, one a line.
+    let (st, csv) = t.get(&format!("/v1/campaigns/{id}/review.csv")).await;
+    assert_eq!(st, 200);
+    let csv = csv.as_str().expect("CSV text");
+    assert!(csv.starts_with("figure,value\r\n"), "{csv}");
+    for line in [
+        "funnel.used,3".to_string(),
+        format!("cost.discount_given,{given}"),
+        "cost.by_funder.merchant,1250".to_string(),
+        format!("holdout.treated.revenue,{rt}"),
+        "attribution_days,7".to_string(),
+    ] {
+        assert!(csv.contains(&format!("{line}\r\n")), "{line} in {csv}");
+    }
 }
 both!(review_matches_an_independent_count);
 
