@@ -66,8 +66,11 @@ test("the dashboard shows the period's templates and today's claims", async ({ p
   const member = unique("m");
   await api(request, "PUT", `/v1/members/${member}`, {});
   await api(request, "POST", `/v1/templates/${t.id}/claim`, { user_id: member, channel: "app" });
+  // Scored once: the RFM panel says as of when.
+  await api(request, "POST", "/v1/rfm/recompute", {});
   await page.emulateMedia({ reducedMotion: "reduce" });
   await signIn(page);
+  await expect(page.getByText(/按 .+ 的数据计算/)).toBeVisible();
   const row = page.getByRole("row", { name: new RegExp(name) });
   await expect(row).toBeVisible();
   await expect(row.getByRole("cell").nth(1)).toHaveText("1");

@@ -75,6 +75,10 @@ pub struct Dashboard {
     pub templates: Vec<DashboardTemplate>,
     /// Members per RFM tier; `null` for a merchant, who may not see members.
     pub rfm_tiers: Option<Vec<TierCount>>,
+    /// The time the tiers were scored as of (the latest `rfm/recompute`; an import of past
+    /// data scores as of its last order); `null` before any scoring, and for a merchant.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub rfm_as_of: Option<Timestamp>,
     /// Members per lifecycle stage; `null` for a merchant.
     pub stages: Option<Vec<StageCount>>,
 }
@@ -114,6 +118,7 @@ impl App {
                 claims_today: 0,
                 templates: vec![],
                 rfm_tiers: None,
+                rfm_as_of: None,
                 stages: None,
             });
         }
@@ -157,12 +162,12 @@ impl App {
                 id: t.id,
             });
         }
-        let (rfm_tiers, stages) = match principal.role {
+        let (rfm_tiers, rfm_as_of, stages) = match principal.role {
             Role::Platform => {
-                let (tiers, stages) = self.member_spread(to).await?;
-                (Some(tiers), Some(stages))
+                let (tiers, as_of, stages) = self.member_spread(to).await?;
+                (Some(tiers), as_of, Some(stages))
             }
-            _ => (None, None),
+            _ => (None, None, None),
         };
         Ok(Dashboard {
             from,
@@ -170,20 +175,27 @@ impl App {
             claims_today,
             templates,
             rfm_tiers,
+            rfm_as_of,
             stages,
         })
     }
 
-    /// Members (those who joined) per RFM tier and per lifecycle stage as of `now`.
-    async fn member_spread(&self, now: Timestamp) -> Result<(Vec<TierCount>, Vec<StageCount>)> {
+    /// Members (those who joined) per RFM tier (with the latest time they were scored as of)
+    /// and per lifecycle stage as of `now`.
+    async fn member_spread(
+        &self,
+        now: Timestamp,
+    ) -> Result<(Vec<TierCount>, Option<Timestamp>, Vec<StageCount>)> {
         let config = scrm::lifecycle_config(self.store.as_ref()).await?;
         let mut tiers: BTreeMap<Option<String>, i64> = BTreeMap::new();
         let mut stages: BTreeMap<&'static str, (Stage, i64)> = BTreeMap::new();
+        let mut scored_as_of: Option<Timestamp> = None;
         for m in self.store.all_members().await? {
             if !m.is_member() {
                 continue;
             }
             let view = MemberView::current(m, now, &config);
+            scored_as_of = scored_as_of.max(view.rfm.as_of);
             let tier = view.rfm.as_of.is_some().then(|| view.rfm.tier.clone());
             *tiers.entry(tier).or_default() += 1;
             stages
@@ -196,6 +208,7 @@ impl App {
                 .into_iter()
                 .map(|(tier, members)| TierCount { tier, members })
                 .collect(),
+            scored_as_of,
             stages
                 .into_values()
                 .map(|(stage, members)| StageCount { stage, members })

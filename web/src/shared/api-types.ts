@@ -1793,6 +1793,12 @@ export interface components {
             claims_today: number;
             /** Format: date-time */
             from: string;
+            /**
+             * Format: date-time
+             * @description The time the tiers were scored as of (the latest `rfm/recompute`; an import of past
+             *     data scores as of its last order); `null` before any scoring, and for a merchant.
+             */
+            rfm_as_of?: string | null;
             /** @description Members per RFM tier; `null` for a merchant, who may not see members. */
             rfm_tiers?: components["schemas"]["TierCount"][] | null;
             /** @description Members per lifecycle stage; `null` for a merchant. */

@@ -267,6 +267,22 @@ pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
     bar.finish_and_clear();
     report.print("orders (baskets)", started);
     app.refresh_imported(&crate::operator(), None).await?;
+    // RFM as of the data's last basket: scored as of now, a year-long history would read as
+    // nobody's (the window would hold no order).
+    if let Some(last) = lines.iter().map(|l| l.at).max() {
+        let run = app
+            .recompute_rfm(
+                &crate::operator(),
+                quan_app::rfm::RecomputeBody {
+                    as_of: Some(timestamp(last)),
+                },
+            )
+            .await?;
+        println!(
+            "rfm: {} members scored as of {} (the last basket)",
+            run.scored, run.as_of
+        );
+    }
 
     let (orders, total, members) = app.import_totals(&crate::operator()).await?;
     println!(

@@ -154,6 +154,17 @@ async fn dashboard_counts_the_period(backend: Backend) {
         json!([{"tier": null, "members": 2}]),
         "not scored yet"
     );
+    assert_eq!(d["rfm_as_of"], Value::Null);
+    // Scored as of a past time, the dashboard says as of when.
+    let (st, b) = app
+        .post(
+            "/v1/rfm/recompute",
+            json!({"as_of": "2026-01-15T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let (_, scored) = app.get("/v1/dashboard").await;
+    assert_eq!(scored["rfm_as_of"], "2026-01-15T00:00:00Z");
 
     let merchant = app.key("merchant", &["s1"], None).await;
     let (_, m) = app

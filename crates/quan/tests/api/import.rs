@@ -272,6 +272,16 @@ async fn complete_journey_layout_imports_exactly_once(backend: Backend) {
         out.contains(&format!("3 members, 4 orders, {cents} cents")),
         "{out}"
     );
+    // RFM is scored as of the last basket (day 3 at noon), not as of today.
+    assert!(
+        out.contains("rfm: 3 members scored as of 2017-01-04T12:00:00Z (the last basket)"),
+        "{out}"
+    );
+    let scored = store(&url).await.member("3").await.unwrap().unwrap();
+    assert_eq!(
+        scored.rfm_at.map(|t| t.to_string()).as_deref(),
+        Some("2017-01-04T12:00:00Z")
+    );
     let (ok, out) = quan(&["import", "completejourney", d], &url);
     assert!(ok, "{out}");
     assert!(

@@ -69,7 +69,7 @@ export default function Dashboard() {
                 <span className="num">{dash.claims_today.toLocaleString()}</span> {t("claimsTodayUnit")}
               </p>
             </section>
-            {dash.rfm_tiers && <RfmPanel tiers={dash.rfm_tiers} />}
+            {dash.rfm_tiers && <RfmPanel tiers={dash.rfm_tiers} asOf={dash.rfm_as_of} />}
             {dash.stages && <StagesPanel stages={dash.stages} />}
           </div>
           <section className="card" aria-labelledby="tpl-title">

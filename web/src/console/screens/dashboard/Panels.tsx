@@ -1,11 +1,13 @@
 // The Dashboard's member panels: RFM tiers (doughnut) and lifecycle stages (bar), each with its numbers in a table.
+import { localDay } from "../../../shared/dates";
 import { useLang } from "../../../shared/i18n";
 import { RFM_TIERS, STAGES, stageText } from "../../../shared/words";
 import { BarChart, DoughnutChart } from "./charts";
 import { useT } from "./messages";
 
-export function RfmPanel({ tiers }: { tiers: { tier?: string | null; members: number }[] }) {
+export function RfmPanel({ tiers, asOf }: { tiers: { tier?: string | null; members: number }[]; asOf?: string | null }) {
   const t = useT();
+  const l = useLang();
   const order: (string | null)[] = [...RFM_TIERS, null];
   const rows = [...tiers].sort((a, b) => order.indexOf(a.tier ?? null) - order.indexOf(b.tier ?? null));
   const labels = rows.map((r) => r.tier ?? t("tierNone"));
@@ -13,6 +15,7 @@ export function RfmPanel({ tiers }: { tiers: { tier?: string | null; members: nu
   return (
     <section className="card" aria-labelledby="rfm-title">
       <h2 id="rfm-title">{t("rfmTitle")}</h2>
+      {asOf && <p className="muted">{t("rfmAsOf", { day: localDay(asOf, l) })}</p>}
       {rows.every((r) => r.members === 0) ? <p className="muted">{t("noMembers")}</p> : <DoughnutChart labels={labels} data={rows.map((r) => r.members)} label={t("chartRfm", { list })} />}
       {rows.length > 0 && <NumbersTable head={[t("tier"), t("members")]} rows={rows.map((r, i) => [labels[i], r.members])} caption={t("rfmTitle")} />}
     </section>

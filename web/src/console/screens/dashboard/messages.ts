@@ -31,6 +31,7 @@ export const messages = {
   chartRfm: ["会员 RFM 分层环形图：{list}", "Doughnut chart of members by RFM tier: {list}"],
   tier: ["分层", "Tier"],
   tierNone: ["未分层", "No tier"],
+  rfmAsOf: ["按 {day} 的数据计算", "Scored as of {day}"],
   members: ["会员数", "Members"],
   noMembers: ["暂无会员数据", "No members yet"],
   stagesTitle: ["生命周期", "Lifecycle stages"],
