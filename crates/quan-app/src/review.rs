@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 use quan_core::access::Principal;
-use quan_core::campaign::spec::DEFAULT_ATTRIBUTION_DAYS;
 use quan_core::checkout::order::OrderStatus;
 use quan_core::checkout::Quote;
 use quan_core::coupon::CouponStatus;
@@ -91,26 +90,24 @@ impl App {
             .acquire()
             .await
             .map_err(|_| Error::internal())?;
-        let attribution_days = campaign
-            .spec
-            .attribution_days
-            .unwrap_or(DEFAULT_ATTRIBUTION_DAYS);
+        let attribution_days = campaign.spec.attribution_days();
         let coupons = self.store.campaign_coupons(id).await?;
         let used: Vec<&GrantedCoupon> = coupons
             .iter()
             .filter(|c| c.status == CouponStatus::Redeemed)
             .collect();
         let (given, coupon_orders) = self.given(&used).await?;
-        let mut face_value_used = 0;
-        let mut by_template: BTreeMap<&str, i64> = BTreeMap::new();
+        // Per template: the coupons used and what they gave; each template read once.
+        let mut by_template: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
         for c in &used {
-            face_value_used += self.parsed_template(&c.template_id).await?.face_value();
-            *by_template.entry(&c.template_id).or_default() +=
-                given.get(c.id.as_str()).copied().unwrap_or(0);
+            let (count, amount) = by_template.entry(&c.template_id).or_default();
+            *count += 1;
+            *amount += given.get(c.id.as_str()).copied().unwrap_or(0);
         }
-        let mut by_funder = ByFunder::default();
-        for (template_id, amount) in by_template {
+        let (mut face_value_used, mut by_funder) = (0, ByFunder::default());
+        for (template_id, (count, amount)) in by_template {
             let template = self.parsed_template(template_id).await?;
+            face_value_used += count * template.face_value();
             by_funder += ByFunder::split(amount, &template.spec().funding);
         }
         let discount_given = by_funder.total();

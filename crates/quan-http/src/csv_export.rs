@@ -1,7 +1,24 @@
 //! CSV files the API hands out: one writer for every export, each cell passed through
 //! [`quan_core::text::csv_cell`] so that no cell runs as a spreadsheet formula.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+/// A CSV file as a download named `file` (its bytes, or a stream of them).
+pub fn attachment(file: &str, body: impl Into<Body>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}\""),
+            ),
+        ],
+        body.into(),
+    )
+        .into_response()
+}
 
 /// Rows of one CSV file (or one streamed part of it), as RFC 4180 writes them: fields quoted
 /// when they must be, lines ending in CRLF.

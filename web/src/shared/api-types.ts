@@ -1524,7 +1524,7 @@ export interface components {
         };
         /**
          * @description A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
-         *     [`Campaign::parse`].
+         *     [`super::Campaign::parse`].
          */
         CampaignSpec: {
             /** @description What an entered (and not held-out) member gets, all or none. */

@@ -1,7 +1,7 @@
 //! Refunds (docs/DOMAIN.md section 6.6): money back per line from the stored apportionment, and
 //! which coupons and shipments come back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -161,24 +161,13 @@ pub fn plan(
         .map(|c| c.coupon_id.clone())
         .collect::<Vec<_>>();
     // A store's shipment comes back with its last line; a free-shipping coupon with it.
-    let mut stores: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
-    for (b, a) in before.iter().zip(&after) {
-        let e = stores.entry(b.store_id.as_str()).or_insert((true, true));
-        e.0 &= b.refunded_qty == b.qty;
-        e.1 &= a.refunded_qty == a.qty;
-    }
+    let stores: BTreeSet<&str> = before.iter().map(|l| l.store_id.as_str()).collect();
     let mut shipping = Vec::new();
     let mut coupons_back = coupons_back;
-    for (store, (was_full, is_full)) in stores {
-        if was_full || !is_full {
+    for store in stores {
+        if store_refunded(before, store) || !store_refunded(&after, store) {
             continue;
         }
-        let waived: i64 = quote
-            .coupons
-            .iter()
-            .filter(|c| c.store_id.as_deref() == Some(store))
-            .map(|c| c.discount)
-            .sum();
         coupons_back.extend(
             quote
                 .coupons
@@ -186,9 +175,12 @@ pub fn plan(
                 .filter(|c| c.store_id.as_deref() == Some(store))
                 .map(|c| c.coupon_id.clone()),
         );
-        let fee = quote.shipping_by_store.get(store).copied().unwrap_or(0);
-        if fee > 0 {
-            shipping.push((store.to_string(), fee - waived));
+        if quote
+            .shipping_by_store
+            .get(store)
+            .is_some_and(|fee| *fee > 0)
+        {
+            shipping.push((store.to_string(), shipment_paid(quote, store)));
         }
     }
     Ok(RefundPlan {
@@ -197,6 +189,25 @@ pub fn plan(
         coupons_back,
         after,
     })
+}
+
+/// Whether every line of `store` is fully refunded (a store without lines is not).
+pub fn store_refunded(lines: &[PaidLine], store: &str) -> bool {
+    let mut of_store = lines.iter().filter(|l| l.store_id == store).peekable();
+    of_store.peek().is_some() && of_store.all(|l| l.refunded_qty == l.qty)
+}
+
+/// What `store`'s shipment cost the member: its fee less what free shipping waived (what a
+/// refund of its last line returns with it).
+pub fn shipment_paid(quote: &Quote, store: &str) -> i64 {
+    let fee = quote.shipping_by_store.get(store).copied().unwrap_or(0);
+    let waived: i64 = quote
+        .coupons
+        .iter()
+        .filter(|c| c.store_id.as_deref() == Some(store))
+        .map(|c| c.discount)
+        .sum();
+    fee - waived
 }
 
 /// What a coupon of [`RefundPlan::coupons_back`] becomes, stored as `status` and valid until
@@ -219,6 +230,8 @@ pub fn give_back(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::checkout::{Applied, LineShare};
 

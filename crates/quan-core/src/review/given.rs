@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::checkout::refund::PaidLine;
+use crate::checkout::refund::{shipment_paid, store_refunded, PaidLine};
 use crate::checkout::Quote;
 
 /// Each coupon of the order and what it took off, net of refunds.
@@ -45,25 +45,11 @@ pub fn net_payable(quote: &Quote, lines: &[PaidLine]) -> i64 {
     let refunded_lines: i64 = lines.iter().map(|l| l.refunded).sum();
     let refunded_shipping: i64 = quote
         .shipping_by_store
-        .iter()
-        .filter(|(store, _)| store_refunded(lines, store))
-        .map(|(store, fee)| {
-            let waived: i64 = quote
-                .coupons
-                .iter()
-                .filter(|c| c.store_id.as_deref() == Some(store.as_str()))
-                .map(|c| c.discount)
-                .sum();
-            fee - waived
-        })
+        .keys()
+        .filter(|store| store_refunded(lines, store))
+        .map(|store| shipment_paid(quote, store))
         .sum();
     quote.payable - refunded_lines - refunded_shipping
-}
-
-/// Whether every line of `store` is fully refunded (a store without lines is not).
-fn store_refunded(lines: &[PaidLine], store: &str) -> bool {
-    let mut of_store = lines.iter().filter(|l| l.store_id == store).peekable();
-    of_store.peek().is_some() && of_store.all(|l| l.refunded_qty == l.qty)
 }
 
 #[cfg(test)]

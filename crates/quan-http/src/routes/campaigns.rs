@@ -1,8 +1,8 @@
 //! Campaigns: create, read with stats, list, status changes, their members and their review.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
 use quan_app::page::{PageBody, Paging};
@@ -12,7 +12,7 @@ use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::text::Id;
 
 use super::created;
-use crate::csv_export::figures;
+use crate::csv_export::{attachment, figures};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, PathIds, QueryParams};
 use crate::AppState;
@@ -63,17 +63,10 @@ pub async fn review_csv(
 ) -> ApiResult<Response> {
     let review = state.app.campaign_review(&p, &id).await?;
     let doc = serde_json::to_value(&review).expect("a review serializes");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-review.csv\""),
-            ),
-        ],
+    Ok(attachment(
+        &format!("{id}-review.csv"),
         figures(&doc).into_bytes(),
-    )
-        .into_response())
+    ))
 }
 
 /// Campaigns in id order.

@@ -2,15 +2,14 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use futures::StreamExt;
 use quan_app::jobs::JobView;
 use quan_app::page::{PageBody, Paging};
 use quan_core::text::Id;
 
-use crate::csv_export::CsvRows;
+use crate::csv_export::{attachment, CsvRows};
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Caller, PathIds, QueryParams};
 use crate::AppState;
@@ -47,7 +46,7 @@ pub async fn codes_csv(
     PathIds(id): PathIds<Id>,
 ) -> ApiResult<Response> {
     let reader = state.app.job_code_reader(&p, &id).await?;
-    let file = format!("attachment; filename=\"{}-codes.csv\"", reader.id);
+    let file = format!("{}-codes.csv", reader.id);
     let head = futures::stream::once(async {
         let mut header = CsvRows::new();
         header.row(["code"]);
@@ -72,12 +71,5 @@ pub async fn codes_csv(
         Body::from_stream(head.chain(rows.map(|r| {
             r.inspect_err(|e| tracing::error!(error = %e, "streaming job codes failed"))
         })));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, file),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(attachment(&file, body))
 }

@@ -1,8 +1,8 @@
 //! Segments: listed members or saved rules; their size, members (paged and as CSV).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use quan_app::members::{AsOf, MemberView};
 use quan_app::page::{PageBody, Paging};
@@ -11,7 +11,7 @@ use quan_app::segments::{
 };
 use quan_core::text::Id;
 
-use crate::csv_export::CsvRows;
+use crate::csv_export::{attachment, CsvRows};
 
 use super::created;
 use crate::error::{ApiResult, ErrorBody};
@@ -110,16 +110,5 @@ pub async fn members_csv(
     for m in members {
         out.row(m.csv_row());
     }
-    let body = out.into_bytes();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{id}-members.csv\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(attachment(&format!("{id}-members.csv"), out.into_bytes()))
 }
