@@ -8,7 +8,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 use quan_allocate::{Constraints, Instance, NONE};
 use quan_core::campaign::Allocation;
-use quan_store::TemplateRecord;
+use quan_store::{CouponOutcome, TemplateRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -104,15 +104,7 @@ impl App {
             templates.insert(id.as_str().to_string(), t);
         }
         let coupons = self.store.coupon_outcomes(now).await?;
-        // The templates of the coupons learnt from, for their offers' features.
-        let mut learnt: HashMap<String, TemplateRecord> = templates.clone();
-        for c in &coupons {
-            if !learnt.contains_key(&c.template_id) {
-                if let Some(t) = self.store.template(&c.template_id).await? {
-                    learnt.insert(c.template_id.clone(), t);
-                }
-            }
-        }
+        let learnt = self.learnt_templates(&coupons, templates.clone()).await?;
         let lines = self.store.basket_lines(now).await?;
         let past = self.store.entry_outcomes(now).await?;
         let profiles = self.store.all_members().await?;
@@ -229,6 +221,23 @@ impl App {
             "allocated"
         );
         Ok((choice, report))
+    }
+
+    /// `known` and the templates of `coupons`, for the offers' features of the coupons the
+    /// model learns from (a template since deleted is left out).
+    pub(crate) async fn learnt_templates(
+        &self,
+        coupons: &[CouponOutcome],
+        mut known: HashMap<String, TemplateRecord>,
+    ) -> Result<HashMap<String, TemplateRecord>> {
+        for c in coupons {
+            if !known.contains_key(&c.template_id) {
+                if let Some(t) = self.store.template(&c.template_id).await? {
+                    known.insert(c.template_id.clone(), t);
+                }
+            }
+        }
+        Ok(known)
     }
 
     /// The report of a campaign's allocation, once it ran.

@@ -306,7 +306,28 @@ impl App {
 
     /// The members (customers who joined by `as_of`) an audience selects as of `as_of`.
     async fn audience_members(&self, audience: &Audience, as_of: Timestamp) -> Result<Vec<String>> {
-        let chosen: Option<HashSet<String>> = match audience {
+        let chosen = self.audience_filter(audience, as_of).await?;
+        let mut out: Vec<String> = self
+            .store
+            .all_members()
+            .await?
+            .into_iter()
+            .filter(|m| m.profile.joined_at.is_some_and(|j| j <= as_of))
+            .map(|m| m.profile.id)
+            .filter(|id| chosen.as_ref().is_none_or(|s| s.contains(id)))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The customers an audience selects as of `as_of`, or `None` for everyone; whether each
+    /// has joined by then is the caller's to ask.
+    pub(crate) async fn audience_filter(
+        &self,
+        audience: &Audience,
+        as_of: Timestamp,
+    ) -> Result<Option<HashSet<String>>> {
+        Ok(match audience {
             Audience::All => None,
             Audience::Segment { segment_id } => {
                 Some(match self.store.segment(segment_id).await? {
@@ -326,18 +347,7 @@ impl App {
                         .collect(),
                 )
             }
-        };
-        let mut out: Vec<String> = self
-            .store
-            .all_members()
-            .await?
-            .into_iter()
-            .filter(|m| m.profile.joined_at.is_some_and(|j| j <= as_of))
-            .map(|m| m.profile.id)
-            .filter(|id| chosen.as_ref().is_none_or(|s| s.contains(id)))
-            .collect();
-        out.sort();
-        Ok(out)
+        })
     }
 
     /// Whether an audience admits one customer at `now` (an event's or an inactive one's).

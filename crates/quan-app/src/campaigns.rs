@@ -187,7 +187,9 @@ impl App {
     ) -> Result<CampaignView> {
         require(principal, Capability::Campaigns.roles())?;
         let record = self.campaign_record(id).await?;
-        if action == CampaignAction::Activate && record.status == CampaignStatus::Draft {
+        let launching =
+            action == CampaignAction::Activate && record.status == CampaignStatus::Draft;
+        if launching {
             let campaign = Campaign::parse(record.spec.clone())?;
             self.check_templates(&campaign, &[]).await?;
         }
@@ -197,7 +199,15 @@ impl App {
             .await?
         {
             None => Err(Error::not_found("campaign")),
-            Some(Ok(c)) => self.campaign_view(c).await,
+            Some(Ok(c)) => {
+                if launching {
+                    // The forecast is the review's yardstick; a campaign runs without one.
+                    if let Err(e) = self.keep_campaign_forecast(&c.id, &c.spec).await {
+                        tracing::warn!(campaign = %c.id, error = %e, "no forecast kept");
+                    }
+                }
+                self.campaign_view(c).await
+            }
             Some(Err(code)) => Err(Error::new(
                 code,
                 format!(

@@ -27,6 +27,7 @@
 //! routing) and SQL. Rules live in `quan-core`; the layer only applies them.
 
 pub mod allocation;
+pub mod calculators;
 pub mod campaign_worker;
 pub mod campaigns;
 pub mod catalog;
@@ -40,6 +41,7 @@ pub mod dashboard;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod forecast;
 pub mod history;
 pub mod idempotency;
 pub mod import;

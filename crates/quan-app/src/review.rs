@@ -17,6 +17,7 @@ use quan_store::GrantedCoupon;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::forecast::CampaignForecast;
 use crate::keys::Capability;
 use crate::{require, App, Error, Result};
 
@@ -35,6 +36,9 @@ pub struct CampaignReview {
     /// Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roi_bp: Option<i64>,
+    /// The forecast made when the campaign was activated, beside what happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastBeside>,
     /// What the holdout says, for a campaign that holds members out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holdout: Option<Incrementality>,
@@ -80,6 +84,40 @@ pub struct CouponOrders {
     pub gmv: i64,
 }
 
+/// What a campaign's coupons gave ([`App::campaign_spent`]).
+pub(crate) struct Spent {
+    pub used: i64,
+    pub face_value_used: i64,
+    pub by_funder: ByFunder,
+    pub coupon_orders: CouponOrders,
+}
+
+/// The forecast made at activation and the same figures as they turned out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastBeside {
+    #[serde(flatten)]
+    pub forecast: CampaignForecast,
+    pub actual: Actual,
+}
+
+/// What happened, in the forecast's terms.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Actual {
+    /// Coupons granted.
+    pub issued: i64,
+    pub used: i64,
+    /// used / issued, bp rounded down (absent when nothing was issued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_bp: Option<i64>,
+    /// The face value of the coupons used, as the forecast's use cost counts it.
+    pub use_cost: i64,
+    /// Coupon GMV.
+    pub output: i64,
+    /// output / use cost, bp rounded down (absent when nothing was used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roi_bp: Option<i64>,
+}
+
 impl App {
     /// The review of a campaign as of now.
     pub async fn campaign_review(&self, principal: &Principal, id: &Id) -> Result<CampaignReview> {
@@ -91,25 +129,12 @@ impl App {
             .await
             .map_err(|_| Error::internal())?;
         let attribution_days = campaign.spec.attribution_days();
-        let coupons = self.store.campaign_coupons(id).await?;
-        let used: Vec<&GrantedCoupon> = coupons
-            .iter()
-            .filter(|c| c.status == CouponStatus::Redeemed)
-            .collect();
-        let (given, coupon_orders) = self.given(&used).await?;
-        // Per template: the coupons used and what they gave; each template read once.
-        let mut by_template: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-        for c in &used {
-            let (count, amount) = by_template.entry(&c.template_id).or_default();
-            *count += 1;
-            *amount += given.get(c.id.as_str()).copied().unwrap_or(0);
-        }
-        let (mut face_value_used, mut by_funder) = (0, ByFunder::default());
-        for (template_id, (count, amount)) in by_template {
-            let template = self.parsed_template(template_id).await?;
-            face_value_used += count * template.face_value();
-            by_funder += ByFunder::split(amount, &template.spec().funding);
-        }
+        let Spent {
+            used,
+            face_value_used,
+            by_funder,
+            coupon_orders,
+        } = self.campaign_spent(id).await?;
         let discount_given = by_funder.total();
         let holdout = match campaign.spec.holdout_bp {
             0 => None,
@@ -130,6 +155,20 @@ impl App {
         };
         let messages = self.store.campaign_messages(id).await?;
         let stats = campaign.stats;
+        let forecast = self
+            .campaign_forecast(id)
+            .await?
+            .map(|forecast| ForecastBeside {
+                forecast,
+                actual: Actual {
+                    issued: stats.granted,
+                    used,
+                    use_bp: ratio_bp_floor(used, stats.granted),
+                    use_cost: face_value_used,
+                    output: coupon_orders.gmv,
+                    roi_bp: ratio_bp_floor(coupon_orders.gmv, face_value_used),
+                },
+            });
         Ok(CampaignReview {
             campaign_id: campaign.id,
             as_of: self.now(),
@@ -139,7 +178,7 @@ impl App {
                 treated: stats.treated,
                 held_out: stats.held_out,
                 granted: stats.granted,
-                used: used.len() as i64,
+                used,
                 messages_sent: messages.sent,
                 messages_delivered: messages.delivered,
                 messages_dead: messages.dead,
@@ -152,7 +191,38 @@ impl App {
             },
             roi_bp: ratio_bp_floor(coupon_orders.gmv, discount_given),
             coupon_orders,
+            forecast,
             holdout,
+        })
+    }
+
+    /// What a campaign's coupons gave: how many are used, their face value, the money they
+    /// took off net of refunds by funder, and the orders they were used in.
+    pub(crate) async fn campaign_spent(&self, id: &str) -> Result<Spent> {
+        let coupons = self.store.campaign_coupons(id).await?;
+        let used: Vec<&GrantedCoupon> = coupons
+            .iter()
+            .filter(|c| c.status == CouponStatus::Redeemed)
+            .collect();
+        let (given, coupon_orders) = self.given(&used).await?;
+        // Per template: the coupons used and what they gave; each template read once.
+        let mut by_template: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for c in &used {
+            let (count, amount) = by_template.entry(&c.template_id).or_default();
+            *count += 1;
+            *amount += given.get(c.id.as_str()).copied().unwrap_or(0);
+        }
+        let (mut face_value_used, mut by_funder) = (0, ByFunder::default());
+        for (template_id, (count, amount)) in by_template {
+            let template = self.parsed_template(template_id).await?;
+            face_value_used += count * template.face_value();
+            by_funder += ByFunder::split(amount, &template.spec().funding);
+        }
+        Ok(Spent {
+            used: used.len() as i64,
+            face_value_used,
+            by_funder,
+            coupon_orders,
         })
     }
 

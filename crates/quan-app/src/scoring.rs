@@ -303,6 +303,24 @@ pub fn learn_uplift(
     Ok((Some(uplift), report))
 }
 
+/// The coupons settled by `now` (used, or ended unused) and claimed in the last year, each
+/// with whether it was used: what the model and the smoothed rates learn from.
+pub fn settled(coupons: &[CouponOutcome], now: Timestamp) -> Vec<(&CouponOutcome, bool)> {
+    let since = now - LOOKBACK;
+    coupons
+        .iter()
+        .filter(|c| c.claimed_at >= since)
+        .filter_map(|c| c.used(now).map(|u| (c, u)))
+        .collect()
+}
+
+/// Whether settled coupons are enough to train a model on: [`MIN_EXAMPLES`] of them, and
+/// [`MIN_EACH`] of each outcome.
+pub fn trainable(settled: &[(&CouponOutcome, bool)]) -> bool {
+    let positives = settled.iter().filter(|(_, u)| *u).count();
+    settled.len() >= MIN_EXAMPLES && positives >= MIN_EACH && settled.len() - positives >= MIN_EACH
+}
+
 /// Redemption probabilities for (member, template) pairs.
 pub enum Scorer {
     Trained(Box<PropensityModel>),
@@ -324,21 +342,15 @@ impl Scorer {
         expected_use: f64,
         now: Timestamp,
     ) -> (Scorer, ModelReport) {
-        let since = now - LOOKBACK;
-        let settled: Vec<(&CouponOutcome, bool)> = coupons
-            .iter()
-            .filter(|c| c.claimed_at >= since)
-            .filter_map(|c| c.used(now).map(|u| (c, u)))
-            .collect();
+        let settled = settled(coupons, now);
         let positives = settled.iter().filter(|(_, u)| *u).count();
-        let negatives = settled.len() - positives;
         let mut report = ModelReport {
             kind: "rates",
             examples: settled.len(),
             positives,
             auc: None,
         };
-        if settled.len() >= MIN_EXAMPLES && positives >= MIN_EACH && negatives >= MIN_EACH {
+        if trainable(&settled) {
             let mut data = Dataset::default();
             let mut offers: HashMap<&str, Offer> = HashMap::new();
             for (c, used) in &settled {

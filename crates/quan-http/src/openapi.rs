@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use crate::routes::{
     campaigns, catalog, center, channels, checkout, claims, dashboard, events, history, jobs, keys,
-    members, orders, outbox, rfm, segments, system, tasks, templates, wallet,
+    members, orders, outbox, planning, rfm, segments, system, tasks, templates, wallet,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +32,8 @@ use crate::routes::{
         campaigns::review_csv,
         campaigns::activate, campaigns::pause, campaigns::resume, campaigns::end,
         campaigns::apply_playbook,
+        planning::forecast, planning::get_economics, planning::put_economics, planning::ltv,
+        planning::cac, planning::threshold, planning::pack, planning::lottery,
         outbox::list, outbox::get, outbox::retry, channels::put, channels::list,
         tasks::list, tasks::get, tasks::complete, tasks::grant,
     ),

@@ -43,7 +43,9 @@ pub use records::campaigns::{
 pub use records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use records::messages::*;
 pub use records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
-pub use records::reviews::{ArmMember, CounterSale, GrantedCoupon, MessageCounts};
+pub use records::reviews::{
+    ArmMember, CategorySales, CounterSale, GrantedCoupon, MessageCounts, PaidOrder,
+};
 pub use records::tasks::*;
 pub use records::*;
 pub use traits::*;

@@ -18,7 +18,9 @@ use crate::records::campaigns::*;
 use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::records::messages::*;
 use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
-use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon, MessageCounts};
+use crate::records::reviews::{
+    ArmMember, CategorySales, CounterSale, GrantedCoupon, MessageCounts, PaidOrder,
+};
 use crate::records::tasks::*;
 use crate::records::*;
 use crate::scrm::{
@@ -524,4 +526,17 @@ pub trait Reviews: Send + Sync {
         campaign_id: &str,
         window: jiff::SignedDuration,
     ) -> Result<Vec<ArmMember>>;
+    /// Every counted order paid in `[since, until)`: its member, time and amount.
+    async fn paid_orders(
+        &self,
+        since: jiff::Timestamp,
+        until: jiff::Timestamp,
+    ) -> Result<Vec<PaidOrder>>;
+    /// Per category, the amount and units of counted lines paid in `[since, until)` (lines
+    /// with a category and a positive quantity).
+    async fn category_sales(
+        &self,
+        since: jiff::Timestamp,
+        until: jiff::Timestamp,
+    ) -> Result<Vec<CategorySales>>;
 }

@@ -57,6 +57,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calculators/cac": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CAC of acquisition campaigns (default every `signup` campaign) against the LTV. */
+        get: operations["calculators_cac"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calculators/lottery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A lottery's big-prize reach against the 20% rule. */
+        post: operations["calculators_lottery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calculators/ltv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * LTV for everyone who bought, each RFM tier and optionally a segment, from the tenant's
+         *     counted orders, with the CAC ceiling (80% of LTV).
+         */
+        get: operations["calculators_ltv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calculators/pack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A pack's expected cost against the CAC ceiling. */
+        post: operations["calculators_pack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calculators/threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A threshold designed from a category mix, each category's average price read from the
+         *     orders unless given.
+         */
+        post: operations["calculators_threshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/campaigns": {
         parameters: {
             query?: never;
@@ -367,6 +458,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/economics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's economics settings (gross margin). */
+        get: operations["economics_get"];
+        /** Replaces the tenant's economics settings. */
+        put: operations["economics_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -378,6 +487,27 @@ export interface paths {
         put?: never;
         /** Records an event: `201` new, `200` the same event again, `409` the id with other content. */
         post: operations["events_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/forecasts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a coupon offered to an audience is expected to cost and earn: the expected use rate
+         *     (from the tenant's redemption model, similar settled coupons, or the assumed rate, saying
+         *     which) and the figures of docs/DOMAIN.md section 9.
+         */
+        post: operations["forecasts_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1280,6 +1410,36 @@ export interface components {
             template_id?: null | components["schemas"]["Id"];
             title: string;
         };
+        /** @description What happened, in the forecast's terms. */
+        Actual: {
+            /**
+             * Format: int64
+             * @description Coupons granted.
+             */
+            issued: number;
+            /**
+             * Format: int64
+             * @description Coupon GMV.
+             */
+            output: number;
+            /**
+             * Format: int64
+             * @description output / use cost, bp rounded down (absent when nothing was used).
+             */
+            roi_bp?: number | null;
+            /**
+             * Format: int64
+             * @description used / issued, bp rounded down (absent when nothing was issued).
+             */
+            use_bp?: number | null;
+            /**
+             * Format: int64
+             * @description The face value of the coupons used, as the forecast's use cost counts it.
+             */
+            use_cost: number;
+            /** Format: int64 */
+            used: number;
+        };
         /** @description What an allocation decided, kept with the campaign and shown in it. */
         AllocationReport: {
             /** @description Members given each template. */
@@ -1381,6 +1541,11 @@ export interface components {
             kind: "users";
             user_ids: components["schemas"]["Id"][];
         };
+        /**
+         * @description Where an expected use rate came from.
+         * @enum {string}
+         */
+        Basis: "model" | "similar" | "tenant" | "prior";
         /** @description What the coupon gives (优惠类型); the arithmetic is docs/DOMAIN.md section 3. */
         Benefit: components["schemas"]["BenefitReduction"] | components["schemas"]["BenefitPercent"] | components["schemas"]["BenefitTiered"] | components["schemas"]["BenefitGift"] | components["schemas"]["BenefitFreeShipping"];
         /** @description 包邮: waives one store's shipping fee (up to `cap`). */
@@ -1447,6 +1612,16 @@ export interface components {
             /** Format: int64 */
             supplier: number;
         };
+        CacCampaign: {
+            /** Format: int64 */
+            acquired: number;
+            /** Format: int64 */
+            cac?: number | null;
+            campaign_id: string;
+            name: string;
+            /** Format: int64 */
+            spend: number;
+        };
         /** @description The figures a pack's cost is checked against (docs/DOMAIN.md section 9). */
         CacCheck: {
             /**
@@ -1459,6 +1634,31 @@ export interface components {
              * @description A member's lifetime value, minor units.
              */
             ltv: number;
+        };
+        /** @description What acquiring a member cost. */
+        CacView: {
+            /**
+             * Format: int64
+             * @description Σ treated members who ordered in their campaign's attribution window.
+             */
+            acquired: number;
+            /**
+             * Format: int64
+             * @description spend / acquired, half up (absent with nobody acquired).
+             */
+            cac?: number | null;
+            /** Format: int64 */
+            cac_ceiling?: number | null;
+            campaigns: components["schemas"]["CacCampaign"][];
+            /** Format: int64 */
+            ltv?: number | null;
+            /**
+             * Format: int64
+             * @description Σ money given by the campaigns' coupons, net of refunds.
+             */
+            spend: number;
+            /** @description CAC at most 80% of LTV (absent when either is unknown). */
+            within_ceiling?: boolean | null;
         };
         /**
          * @description A status change an operator asks for (the API answers the ones a campaign's status allows
@@ -1499,6 +1699,32 @@ export interface components {
             kind: "tiers";
             tiers: string[];
         };
+        /**
+         * @description A campaign's forecast, made when it was activated: one per coupon it grants, and their
+         *     sums.
+         */
+        CampaignForecast: {
+            /**
+             * Format: int64
+             * @description Members the audience selected then; each template is issued to the share not held out.
+             */
+            audience: number;
+            /** Format: int64 */
+            expected_output: number;
+            /** Format: int64 */
+            expected_roi_bp?: number | null;
+            /** Format: int64 */
+            expected_used: number;
+            /** Format: int64 */
+            issue_cost: number;
+            /** Format: int64 */
+            issued: number;
+            /** Format: date-time */
+            made_at: string;
+            templates: components["schemas"]["Forecast"][];
+            /** Format: int64 */
+            use_cost: number;
+        };
         /** @description `GET /v1/campaigns/{id}/review`. */
         CampaignReview: {
             /**
@@ -1514,6 +1740,7 @@ export interface components {
             campaign_id: string;
             cost: components["schemas"]["Cost"];
             coupon_orders: components["schemas"]["CouponOrders"];
+            forecast?: null | components["schemas"]["ForecastBeside"];
             funnel: components["schemas"]["Funnel"];
             holdout?: null | components["schemas"]["Incrementality"];
             /**
@@ -1833,6 +2060,14 @@ export interface components {
          * @enum {string}
          */
         DistributionMode: "public" | "link_only" | "member_only" | "service_only" | "campaign_only";
+        /** @description The tenant's economics settings. */
+        Economics: {
+            /**
+             * Format: int32
+             * @description Gross margin on sales, bp (1..=10000; default 2000).
+             */
+            gross_margin_bp: number;
+        };
         /**
          * @description Where an entry stands. `pending` waits for its due time; the others are final.
          * @enum {string}
@@ -1905,6 +2140,108 @@ export interface components {
             order_id?: string | null;
             store_id?: string | null;
             user_id: string;
+        };
+        /** @description The articles' figures before a campaign, minor units. */
+        Figures: {
+            /**
+             * Format: int64
+             * @description 优惠率: face value / that order, bp rounded down (absent without an order value).
+             */
+            discount_ratio_bp?: number | null;
+            /**
+             * Format: int64
+             * @description 预计产出: the orders the uses come with, expected used × order value (unrounded).
+             */
+            expected_output: number;
+            /**
+             * Format: int64
+             * @description ROI = expected output / use cost, bp rounded down (absent when nothing is expected to
+             *     be given).
+             */
+            expected_roi_bp?: number | null;
+            /**
+             * Format: int64
+             * @description The share of issued coupons expected to be used, bp.
+             */
+            expected_use_bp: number;
+            /**
+             * Format: int64
+             * @description 使用张数: issued × expected use rate.
+             */
+            expected_used: number;
+            /** Format: int64 */
+            face_value: number;
+            /**
+             * Format: int64
+             * @description 发放成本: face value × issued.
+             */
+            issue_cost: number;
+            /**
+             * Format: int64
+             * @description 发放价值: face value × expected use rate (per coupon).
+             */
+            issue_value: number;
+            /**
+             * Format: int64
+             * @description Coupons to be issued.
+             */
+            issued: number;
+            /**
+             * Format: int64
+             * @description The order a use is expected in: the coupon's threshold, or the audience's average order
+             *     when that is larger.
+             */
+            order_value: number;
+            /**
+             * Format: int64
+             * @description 使用成本: issue value × issued, computed unrounded and rounded once.
+             */
+            use_cost: number;
+        };
+        /** @description What a coupon offered to an audience is expected to cost and earn. */
+        Forecast: components["schemas"]["Figures"] & {
+            /**
+             * Format: int64
+             * @description Members the audience selects now.
+             */
+            audience: number;
+            /**
+             * Format: int64
+             * @description Their average counted order (the tenant's when they have none), minor units.
+             */
+            average_order: number;
+            /** @description Where the expected use rate came from. */
+            basis: components["schemas"]["Basis"];
+            /**
+             * Format: int64
+             * @description The settled coupons it was learnt from.
+             */
+            examples: number;
+            template_id?: string | null;
+        };
+        /** @description The forecast made at activation and the same figures as they turned out. */
+        ForecastBeside: components["schemas"]["CampaignForecast"] & {
+            actual: components["schemas"]["Actual"];
+        };
+        /**
+         * @description `POST /v1/forecasts`: a stored template or one being designed, an audience, an issue
+         *     count.
+         */
+        ForecastBody: {
+            /** @description Who would get it (default everyone). */
+            audience?: components["schemas"]["CampaignAudience"];
+            /**
+             * Format: int32
+             * @description The use rate assumed while nothing has settled (default 1000, 10%).
+             */
+            expected_use_bp?: number | null;
+            /**
+             * Format: int64
+             * @description Coupons to issue (default one per member of the audience).
+             */
+            issued?: number | null;
+            template?: null | components["schemas"]["TemplateSpec"];
+            template_id?: null | components["schemas"]["Id"];
         };
         /** @description At most `count` treatments of a member within `days` days. */
         FrequencyCap: {
@@ -2228,6 +2565,80 @@ export interface components {
             /** @description The user the link is bound to, if any (only that user may claim with it). */
             user_id?: string | null;
         };
+        /** @description `POST /v1/calculators/lottery`. */
+        LotteryBody: {
+            /**
+             * Format: int32
+             * @description Draws per participant (default 1).
+             */
+            draws?: number | null;
+            /**
+             * Format: int64
+             * @description Participants expected, to hold the big prizes' stock against.
+             */
+            participants?: number | null;
+            prizes: components["schemas"]["PrizeInput"][];
+        };
+        LotteryView: {
+            /**
+             * Format: int64
+             * @description The share of participants who win a big prize, bp.
+             */
+            big_prize_reach_bp: number;
+            /** @description At least 20% (二八原则). */
+            meets_rule: boolean;
+            warnings: components["schemas"]["Warning"][];
+        };
+        /** @description One group's activity and what it makes a member worth. */
+        LtvGroup: {
+            /** Format: int64 */
+            average_order: number;
+            /**
+             * Format: int64
+             * @description Members of the group who bought in the window.
+             */
+            buyers: number;
+            /**
+             * Format: int64
+             * @description 80% of the LTV, rounded down: the most a member of the group may cost to acquire.
+             */
+            cac_ceiling?: number | null;
+            /**
+             * Format: int32
+             * @description Of the buyers active in a month, the share not active the month after, bp.
+             */
+            churn_bp?: number | null;
+            /** @description `all`, `rfm_tier` or `segment`. */
+            kind: string;
+            /**
+             * Format: int64
+             * @description monthly orders × average order × margin / churn, minor units half up (absent without
+             *     churn).
+             */
+            ltv?: number | null;
+            /**
+             * Format: double
+             * @description Orders per month a buyer is active.
+             */
+            monthly_orders: number;
+            /** @description The tier (`S`, `A`, `B`, `C`, `unranked`) or the segment id. */
+            name?: string | null;
+            /** Format: int64 */
+            orders: number;
+            /** Format: int64 */
+            revenue: number;
+        };
+        /** @description LTV per group of members. */
+        LtvView: {
+            /** Format: date-time */
+            as_of: string;
+            /** @description Everyone who bought, each RFM tier (and `unranked`), and the segment when asked. */
+            groups: components["schemas"]["LtvGroup"][];
+            /** Format: int32 */
+            margin_bp: number;
+            /** Format: int32 */
+            months: number;
+        };
         /** @description Everything quan knows of a member at a glance. */
         Member360: {
             /** @description The latest coupons (at most 20), each with its ledger. */
@@ -2350,6 +2761,23 @@ export interface components {
             /** @description The user a customer key speaks for, or the guide a guide key is. */
             user_id?: string | null;
         };
+        /** @description A category's share of the mix; its average price is read from the orders unless given. */
+        MixInput: {
+            /** Format: int64 */
+            average_price?: number | null;
+            category: string;
+            /** Format: int32 */
+            share_bp: number;
+        };
+        MixLine: {
+            /** Format: int64 */
+            average_price: number;
+            category: string;
+            /** Format: int32 */
+            share_bp: number;
+            /** @description `orders` (Σ amount / Σ units of the category's lines) or `given`. */
+            source: string;
+        };
         /** @description [`ModelReport`], stored. */
         ModelSummary: {
             /** Format: double */
@@ -2435,6 +2863,34 @@ export interface components {
             /** @description `locked`, `paid`, `cancelled`, or `expired` (the lock lapsed before payment). */
             status: string;
             user_id: string;
+        };
+        /** @description `POST /v1/calculators/pack`. */
+        PackBody: {
+            /**
+             * Format: int32
+             * @description The share of the pack's coupons expected to be used, bp.
+             */
+            expected_use_bp: number;
+            /**
+             * Format: int64
+             * @description A member's LTV (default everyone's, from the LTV calculator).
+             */
+            ltv?: number | null;
+            template_ids: components["schemas"]["Id"][];
+        };
+        PackView: {
+            /** Format: int64 */
+            cac_ceiling?: number | null;
+            /**
+             * Format: int64
+             * @description Σ face value × expected use, half up.
+             */
+            expected_cost: number;
+            /** Format: int64 */
+            face_value: number;
+            /** Format: int64 */
+            ltv?: number | null;
+            within_ceiling?: boolean | null;
         };
         /** @description A page of a list: `{"items", "total", "next"}`. */
         PageBody_CampaignView: {
@@ -2850,6 +3306,13 @@ export interface components {
             /** @description The first members by id (at most 20). */
             sample: string[];
             size: number;
+        };
+        PrizeInput: {
+            big?: boolean;
+            /** Format: int64 */
+            stock?: number | null;
+            /** Format: int64 */
+            weight: number;
         };
         ProductBody: {
             attributes?: Record<string, never> | null;
@@ -3371,6 +3834,25 @@ export interface components {
             used: number;
         };
         Text: string;
+        /** @description `POST /v1/calculators/threshold`. */
+        ThresholdBody: {
+            /** Format: date-time */
+            as_of?: string | null;
+            mix: components["schemas"]["MixInput"][];
+            /**
+             * Format: int32
+             * @description Months of orders the category prices are read from (default 12).
+             */
+            months?: number | null;
+        };
+        ThresholdView: {
+            mix: components["schemas"]["MixLine"][];
+            /**
+             * Format: int64
+             * @description Σ share × average price, minor units half up.
+             */
+            threshold: number;
+        };
         /** @description One tier of a tiered multi-item discount (多件多折). */
         Tier: {
             /** Format: int64 */
@@ -3472,9 +3954,7 @@ export interface components {
             /** Format: int64 */
             revoked: number;
         };
-        /** @description A reason to read the figures with care. */
         Warning: {
-            /** @description `sample_ratio_mismatch`, `empty_arm` or `small_arm`. */
             code: string;
             message: string;
         };
@@ -3548,6 +4028,166 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    calculators_cac: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated campaign ids (default every campaign triggered by `signup`). */
+                campaign_ids?: string;
+                /** @description The LTV to hold CAC against (default everyone's, from the LTV calculator). */
+                ltv?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CacView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calculators_lottery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LotteryBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LotteryView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calculators_ltv: {
+        parameters: {
+            query?: {
+                as_of?: string;
+                /** @description The gross margin (default the tenant's setting). */
+                margin_bp?: number;
+                /** @description Months of orders to read, 30 days each, back from `as_of` (2..=36, default 12). */
+                months?: number;
+                /** @description Also the LTV of this segment's members. */
+                segment_id?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LtvView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calculators_pack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    calculators_threshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThresholdBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -4188,6 +4828,56 @@ export interface operations {
             };
         };
     };
+    economics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Economics"];
+                };
+            };
+        };
+    };
+    economics_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Economics"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Economics"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     events_create: {
         parameters: {
             query?: never;
@@ -4218,6 +4908,45 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forecasts_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForecastBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forecast"];
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -65,18 +65,7 @@ impl Campaign {
             }
             Trigger::Once => {}
         }
-        match &spec.audience {
-            Audience::Tiers { tiers } if tiers.is_empty() => {
-                return bad(ErrorCode::EmptyList, "audience.tiers", "name a tier");
-            }
-            Audience::Stages { stages } if stages.is_empty() => {
-                return bad(ErrorCode::EmptyList, "audience.stages", "name a stage");
-            }
-            Audience::RfmTiers { tiers } if tiers.is_empty() => {
-                return bad(ErrorCode::EmptyList, "audience.tiers", "name an RFM tier");
-            }
-            _ => {}
-        }
+        spec.audience.check()?;
         if spec.actions.is_empty() {
             return bad(ErrorCode::EmptyList, "actions", "a campaign does something");
         }

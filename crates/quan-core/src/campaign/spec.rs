@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::scrm::{RfmTier, Stage};
 use crate::text::{Id, Label, Name, Note};
+use crate::{ErrorCode, FieldError};
 
 /// The most templates one pack grants.
 pub const MAX_PACK: usize = 20;
@@ -170,6 +171,24 @@ pub enum Audience {
     RfmTiers {
         tiers: Vec<RfmTier>,
     },
+}
+
+impl Audience {
+    /// A rule-shaped audience names at least one tier or stage; the error names the field.
+    pub fn check(&self) -> Result<(), FieldError> {
+        let empty =
+            |field: &str, message: &str| Err(FieldError::new(ErrorCode::EmptyList, field, message));
+        match self {
+            Audience::Tiers { tiers } if tiers.is_empty() => empty("audience.tiers", "name a tier"),
+            Audience::Stages { stages } if stages.is_empty() => {
+                empty("audience.stages", "name a stage")
+            }
+            Audience::RfmTiers { tiers } if tiers.is_empty() => {
+                empty("audience.tiers", "name an RFM tier")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What a treated member gets.

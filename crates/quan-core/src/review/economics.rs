@@ -17,6 +17,114 @@ pub fn ltv(monthly_orders: f64, average_order: i64, margin_bp: u32, churn_bp: u3
     })
 }
 
+/// What a group's orders say of its buyers, over `months` periods of 30 days: the inputs of
+/// [`ltv`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activity {
+    /// Members with at least one counted order in the window.
+    pub buyers: u64,
+    pub orders: u64,
+    pub revenue: i64,
+    /// Orders per month a buyer is active: orders / active member-months.
+    pub monthly_orders: f64,
+    /// revenue / orders, rounded half up (0 without orders).
+    pub average_order: i64,
+    /// Of the buyers active in a month, the share not active the month after, pooled over
+    /// every pair of consecutive months, bp rounded half up (`None` with one month or no
+    /// activity before the last one).
+    pub churn_bp: Option<u32>,
+}
+
+impl Activity {
+    /// From each counted order's (buyer, month, amount), months numbered 0 (the latest) to
+    /// `months − 1`; an order outside them is ignored.
+    pub fn of(orders: impl IntoIterator<Item = (usize, usize, i64)>, months: usize) -> Activity {
+        use std::collections::{HashMap, HashSet};
+        let mut active: HashMap<usize, HashSet<usize>> = HashMap::new();
+        let (mut count, mut revenue) = (0u64, 0i64);
+        for (buyer, month, amount) in orders {
+            if month < months {
+                active.entry(buyer).or_default().insert(month);
+                count += 1;
+                revenue += amount;
+            }
+        }
+        let member_months: usize = active.values().map(HashSet::len).sum();
+        // Month k + 1 is the one before month k.
+        let (mut before, mut lost) = (0u64, 0u64);
+        for months_active in active.values() {
+            for &m in months_active.iter().filter(|&&m| m > 0) {
+                before += 1;
+                lost += u64::from(!months_active.contains(&(m - 1)));
+            }
+        }
+        Activity {
+            buyers: active.len() as u64,
+            orders: count,
+            revenue,
+            monthly_orders: if member_months > 0 {
+                count as f64 / member_months as f64
+            } else {
+                0.0
+            },
+            average_order: if count > 0 {
+                whole(revenue as f64 / count as f64)
+            } else {
+                0
+            },
+            churn_bp: (before > 0).then(|| whole(lost as f64 * 10_000.0 / before as f64) as u32),
+        }
+    }
+
+    /// The group's LTV at `margin_bp` gross margin; `None` without churn.
+    pub fn ltv(&self, margin_bp: u32) -> Option<i64> {
+        ltv(
+            self.monthly_orders,
+            self.average_order,
+            margin_bp,
+            self.churn_bp?,
+        )
+    }
+}
+
+/// A prize of a lottery, as its reach is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrizeOdds {
+    pub weight: u64,
+    /// A big prize: what the 20% rule is about.
+    pub big: bool,
+    /// Units left; `None` unlimited.
+    pub stock: Option<u64>,
+}
+
+/// The 20% rule (二八原则) of the after-payment lottery: a big prize reaches at least 20% of
+/// participants.
+pub const BIG_PRIZE_REACH_BP: i64 = 2_000;
+
+/// The share of participants who win a big prize, bp rounded half up: with `draws` draws
+/// each, 1 − (1 − p)^draws where p = Σ big weights / Σ weights, and, when the participants
+/// are known, no more than the big prizes' stock can cover. `None` without weight.
+pub fn big_prize_reach(prizes: &[PrizeOdds], draws: u32, participants: Option<u64>) -> Option<i64> {
+    let total: u64 = prizes.iter().map(|p| p.weight).sum();
+    if total == 0 {
+        return None;
+    }
+    let big: u64 = prizes.iter().filter(|p| p.big).map(|p| p.weight).sum();
+    let p = big as f64 / total as f64;
+    let mut reach = 1.0 - (1.0 - p).powi(draws.max(1) as i32);
+    if let Some(n) = participants.filter(|n| *n > 0) {
+        let stock: Option<u64> = prizes
+            .iter()
+            .filter(|p| p.big)
+            .map(|p| p.stock)
+            .sum::<Option<u64>>();
+        if let Some(stock) = stock {
+            reach = reach.min(stock as f64 / n as f64);
+        }
+    }
+    Some(whole(reach * 10_000.0))
+}
+
 /// CAC = acquisition spend / acquired members; `None` without members.
 pub fn cac(spend: i64, acquired: u64) -> Option<i64> {
     (acquired > 0).then(|| whole(spend as f64 / acquired as f64))
@@ -87,6 +195,73 @@ mod tests {
         assert_eq!(cac(33_000_000, 10_000), Some(3_300));
         assert_eq!(cac(10, 3), Some(3), "3.33 fen rounds to 3");
         assert_eq!(cac(1, 0), None);
+    }
+
+    #[test]
+    fn activity_by_hand() {
+        // Buyer 0: 2 orders in month 0, 1 in month 1 (active in both: not lost).
+        // Buyer 1: 1 order in month 2 only (lost going into month 1).
+        // Buyer 2: months 1 and 0... and one order in month 12, outside the window.
+        let orders = [
+            (0, 0, 10_000),
+            (0, 0, 10_000),
+            (0, 1, 10_000),
+            (1, 2, 5_000),
+            (2, 1, 3_000),
+            (2, 0, 3_000),
+            (2, 12, 99_999),
+        ];
+        let a = Activity::of(orders, 12);
+        assert_eq!((a.buyers, a.orders, a.revenue), (3, 6, 41_000));
+        // 6 orders over 5 active member-months.
+        assert!((a.monthly_orders - 1.2).abs() < 1e-12);
+        assert_eq!(a.average_order, 6_833);
+        // Months before another: buyer 0 month 1, buyer 1 month 2, buyer 2 month 1: 3, of
+        // which buyer 1's was lost.
+        assert_eq!(a.churn_bp, Some(3_333));
+        // 1.2 × 68.33 × 10% / 33.33% = 24.60.
+        assert_eq!(a.ltv(1_000), Some(2_460));
+        let once = Activity::of([(0, 0, 100)], 12);
+        assert_eq!((once.churn_bp, once.ltv(1_000)), (None, None));
+        // The article's LTV from activity: buyers ordering twice a month at 100.00, 3 of 10
+        // lost each month.
+        let mut orders = Vec::new();
+        for buyer in 0..10 {
+            for month in 0..2 {
+                if month == 0 && buyer < 3 {
+                    continue;
+                }
+                orders.extend([(buyer, month, 10_000), (buyer, month, 10_000)]);
+            }
+        }
+        let a = Activity::of(orders, 2);
+        assert_eq!(
+            (a.monthly_orders, a.average_order, a.churn_bp),
+            (2.0, 10_000, Some(3_000))
+        );
+        assert_eq!(a.ltv(1_000), Some(6_667));
+    }
+
+    #[test]
+    fn a_big_prize_reaches_by_odds_draws_and_stock() {
+        let prizes = [
+            PrizeOdds {
+                weight: 1,
+                big: true,
+                stock: Some(100),
+            },
+            PrizeOdds {
+                weight: 9,
+                big: false,
+                stock: None,
+            },
+        ];
+        assert_eq!(big_prize_reach(&prizes, 1, None), Some(1_000));
+        // Two draws: 1 − 0.9² = 19%, below the rule.
+        assert_eq!(big_prize_reach(&prizes, 2, None), Some(1_900));
+        // 1,000 participants and 100 units: at most 10%, whatever the odds.
+        assert_eq!(big_prize_reach(&prizes, 5, Some(1_000)), Some(1_000));
+        assert_eq!(big_prize_reach(&[], 1, None), None);
     }
 
     #[test]

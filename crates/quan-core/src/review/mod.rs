@@ -2,12 +2,15 @@
 //! funder, ROI, and what a campaign's holdout says it added, with 95% intervals.
 //!
 //! - [`economics`]: LTV, CAC and its ceiling, a threshold from a category mix.
+//! - [`forecast`]: the expected use rate of a coupon from similar ones, and the articles'
+//!   figures before a campaign.
 //! - [`funder`]: money split by the template's funding shares, parts that add up.
 //! - [`given`]: what a checkout order's coupons gave and what it cost, net of refunds.
 //! - [`uplift`]: incrementality from a treated and a held-out arm: conversion and revenue
 //!   uplift with their intervals, CUPED, the sample-ratio check.
 
 pub mod economics;
+pub mod forecast;
 pub mod funder;
 pub mod given;
 pub mod uplift;

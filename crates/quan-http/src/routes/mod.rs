@@ -14,6 +14,7 @@ pub mod keys;
 pub mod members;
 pub mod orders;
 pub mod outbox;
+pub mod planning;
 pub mod rfm;
 pub mod segments;
 pub mod system;
@@ -113,6 +114,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}/pause", post(campaigns::pause))
         .route("/v1/campaigns/{id}/resume", post(campaigns::resume))
         .route("/v1/campaigns/{id}/end", post(campaigns::end))
+        .route("/v1/forecasts", post(planning::forecast))
+        .route(
+            "/v1/economics",
+            get(planning::get_economics).put(planning::put_economics),
+        )
+        .route("/v1/calculators/ltv", get(planning::ltv))
+        .route("/v1/calculators/cac", get(planning::cac))
+        .route("/v1/calculators/threshold", post(planning::threshold))
+        .route("/v1/calculators/pack", post(planning::pack))
+        .route("/v1/calculators/lottery", post(planning::lottery))
         .route("/v1/outbox", get(outbox::list))
         .route("/v1/outbox/{id}", get(outbox::get))
         .route("/v1/outbox/{id}/retry", post(outbox::retry))

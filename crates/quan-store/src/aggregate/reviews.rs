@@ -2,12 +2,15 @@
 //! redeemed them, and each treated or held-out member's orders around their entry.
 
 use async_trait::async_trait;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use quan_core::coupon::CouponStatus;
 use quan_core::review::Outcome;
 
 use super::orders::order_record;
-use crate::records::reviews::{ArmMember, CounterSale, GrantedCoupon, MessageCounts};
+use crate::records::micros;
+use crate::records::reviews::{
+    ArmMember, CategorySales, CounterSale, GrantedCoupon, MessageCounts, PaidOrder,
+};
 use crate::records::OrderRecord;
 use crate::sql::{Engine, Row, Strings};
 use crate::traits::Reviews;
@@ -151,6 +154,55 @@ impl<E: Engine> Reviews for E {
                         },
                     })
                 })
+                .await
+            })
+        })
+        .await
+    }
+
+    async fn paid_orders(&self, since: Timestamp, until: Timestamp) -> Result<Vec<PaidOrder>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                db.query(
+                    "SELECT user_id, paid_at, amount FROM member_orders \
+                     WHERE counted = 1 AND paid_at >= $1 AND paid_at < $2",
+                    &[&micros(since), &micros(until)],
+                    |r| {
+                        Ok(PaidOrder {
+                            user_id: r.get(0)?,
+                            paid_at: r.time(1)?,
+                            amount: r.get(2)?,
+                        })
+                    },
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    async fn category_sales(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<CategorySales>> {
+        self.read(move |db| {
+            Box::pin(async move {
+                db.query(
+                    "SELECT category, CAST(SUM(amount) AS BIGINT), CAST(SUM(qty) AS BIGINT) \
+                     FROM member_order_lines \
+                     WHERE counted = 1 AND qty > 0 AND category IS NOT NULL \
+                       AND paid_at >= $1 AND paid_at < $2 \
+                     GROUP BY category ORDER BY category",
+                    &[&micros(since), &micros(until)],
+                    |r| {
+                        Ok(CategorySales {
+                            category: r.get(0)?,
+                            amount: r.get(1)?,
+                            units: r.get(2)?,
+                        })
+                    },
+                )
                 .await
             })
         })

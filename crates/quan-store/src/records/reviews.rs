@@ -40,3 +40,19 @@ pub struct ArmMember {
     pub treated: bool,
     pub outcome: Outcome,
 }
+
+/// A counted order: whose, when it was paid, and its amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidOrder {
+    pub user_id: String,
+    pub paid_at: jiff::Timestamp,
+    pub amount: i64,
+}
+
+/// What a category sold: the amount and the units of its counted lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategorySales {
+    pub category: String,
+    pub amount: i64,
+    pub units: i64,
+}

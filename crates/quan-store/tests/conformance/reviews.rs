@@ -8,7 +8,7 @@ use quan_core::review::Outcome;
 use quan_store::on_both_backends;
 use quan_store::scrm::Aggregates;
 use quan_store::testing::Backend;
-use quan_store::{ArmMember, MessageCounts, NewEntry, NewMessage};
+use quan_store::{ArmMember, CategorySales, MessageCounts, NewEntry, NewMessage};
 use serde_json::json;
 
 use crate::campaigns::campaign;
@@ -134,5 +134,78 @@ async fn a_review_reads_arms_coupons_and_messages(backend: Backend) {
     assert_eq!(
         s.campaign_messages("none").await.unwrap(),
         MessageCounts::default()
+    );
+}
+
+on_both_backends!(calculators_read_paid_orders_and_category_sales);
+
+/// The calculators' reads: counted orders paid in a window (a refunded one is not counted),
+/// and per category the amount and units of counted lines with a positive quantity.
+async fn calculators_read_paid_orders_and_category_sales(backend: Backend) {
+    let db = open(backend).await;
+    let s = &*db.store;
+    let day = |d: i64| t0() + SignedDuration::from_hours(24 * d);
+    let categorized = |mut o: quan_store::scrm::HistoryOrder, cats: &[(&str, i64)]| {
+        for (line, (category, qty)) in o.lines.iter_mut().zip(cats) {
+            line.category = Some(category.to_string());
+            line.qty = *qty;
+        }
+        o
+    };
+    s.put_orders(
+        vec![
+            categorized(
+                order(
+                    "o1",
+                    "a",
+                    "paid",
+                    day(1),
+                    &[("milk", 2_400), ("veg", 1_000)],
+                ),
+                &[("baby", 2), ("greens", 4)],
+            ),
+            categorized(
+                order("o2", "b", "paid", day(2), &[("milk", 1_200), ("free", 0)]),
+                &[("baby", 1), ("greens", 0)],
+            ),
+            categorized(
+                order("o3", "b", "refunded", day(2), &[("milk", 9_999)]),
+                &[("baby", 1)],
+            ),
+            order("o4", "c", "paid", day(5), &[("tea", 500)]),
+            order("o5", "c", "paid", day(-1), &[("tea", 700)]),
+        ],
+        day(6),
+        Aggregates::Current,
+    )
+    .await
+    .unwrap();
+    let mut paid = s.paid_orders(t0(), day(5)).await.unwrap();
+    paid.sort_by_key(|o| o.paid_at);
+    let seen: Vec<(&str, i64)> = paid
+        .iter()
+        .map(|o| (o.user_id.as_str(), o.amount))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("a", 3_400), ("b", 1_200)],
+        "[t0, day 5): o4 is at its end"
+    );
+    assert_eq!(paid[0].paid_at, day(1));
+    let sales = s.category_sales(t0(), day(6)).await.unwrap();
+    assert_eq!(
+        sales,
+        vec![
+            CategorySales {
+                category: "baby".into(),
+                amount: 3_600,
+                units: 3
+            },
+            CategorySales {
+                category: "greens".into(),
+                amount: 1_000,
+                units: 4
+            },
+        ]
     );
 }

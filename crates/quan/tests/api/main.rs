@@ -24,6 +24,7 @@ mod member_pages;
 mod metrics;
 mod model;
 mod outbox;
+mod planning;
 mod playbooks;
 mod redemption;
 mod requests;

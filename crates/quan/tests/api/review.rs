@@ -230,6 +230,45 @@ async fn review_matches_an_independent_count(backend: Backend) {
     assert_eq!(r["coupon_orders"], json!({"count": 3, "gmv": gmv}));
     assert_eq!(r["roi_bp"], json!(gmv * 10_000 / given));
 
+    // The forecast made at activation: 40 members, half held out, 20 coupons of 10.00; nothing
+    // had settled, so the assumed 10%; each use in the audience's average order (ten orders of
+    // 30.00, above the threshold of 0).
+    let fc = &r["forecast"];
+    assert_eq!(fc["audience"], 40, "{fc}");
+    let t0 = &fc["templates"][0];
+    assert_eq!(
+        (&t0["basis"], &t0["expected_use_bp"], &t0["order_value"]),
+        (&json!("prior"), &json!(1_000), &json!(3_000)),
+        "{t0}"
+    );
+    assert_eq!(t0["discount_ratio_bp"], 3_333);
+    assert_eq!(
+        (
+            &fc["issued"],
+            &fc["issue_cost"],
+            &fc["use_cost"],
+            &fc["expected_used"],
+            &fc["expected_output"],
+            &fc["expected_roi_bp"]
+        ),
+        (
+            &json!(20),
+            &json!(20_000),
+            &json!(2_000),
+            &json!(2),
+            &json!(6_000),
+            &json!(30_000)
+        ),
+        "{fc}"
+    );
+    // Beside it, what happened.
+    assert_eq!(
+        fc["actual"],
+        json!({"issued": nt, "used": 3, "use_bp": 30_000 / nt, "use_cost": 3_000,
+            "output": gmv, "roi_bp": gmv * 10_000 / 3_000}),
+        "{fc}"
+    );
+
     // The same figures as CSV, one a line.
     let (st, csv) = t.get(&format!("/v1/campaigns/{id}/review.csv")).await;
     assert_eq!(st, 200);
@@ -264,6 +303,11 @@ async fn reviews_without_a_holdout_and_of_nothing(backend: Backend) {
     assert_eq!(st, 200, "{r}");
     assert!(r.get("holdout").is_none(), "{r}");
     assert!(r.get("roi_bp").is_none(), "nothing was given: {r}");
+    assert_eq!(r["forecast"]["issued"], 1, "{r}");
+    assert!(
+        r["forecast"]["actual"].get("roi_bp").is_none(),
+        "nothing used: {r}"
+    );
     assert_eq!(r["attribution_days"], 14, "the default window");
     assert_eq!(r["funnel"]["granted"], 1);
     let (st, _) = t.get("/v1/campaigns/cmp_none/review").await;
