@@ -13,6 +13,7 @@ use quan_core::review::economics::{
     big_prize_reach, cac, cac_ceiling, threshold_from_mix, Activity, MixPart, PrizeOdds,
     BIG_PRIZE_REACH_BP,
 };
+use quan_core::review::uplift::Warning;
 use quan_core::review::whole;
 use quan_core::text::Id;
 use quan_core::ErrorCode;
@@ -228,12 +229,6 @@ pub struct LotteryView {
     /// At least 20% (二八原则).
     pub meets_rule: bool,
     pub warnings: Vec<Warning>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Warning {
-    pub code: &'static str,
-    pub message: String,
 }
 
 fn bad(field: impl Into<String>, message: impl Into<String>) -> Error {
@@ -588,7 +583,7 @@ impl App {
             Vec::new()
         } else {
             vec![Warning {
-                code: "big_prize_reach_below_20pct",
+                code: "big_prize_reach_below_20pct".into(),
                 message: format!(
                     "a big prize reaches {}.{:02}% of participants; the 20% rule asks at least 20%",
                     reach / 100,

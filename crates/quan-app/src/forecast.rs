@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 use jiff::Timestamp;
 use quan_core::access::Principal;
 use quan_core::campaign::{Action, Audience, CampaignSpec, DEFAULT_EXPECTED_USE_BP};
-use quan_core::review::forecast::{order_value, rate_bp, Basis, Figures, Likeness, UseRate};
+use quan_core::review::forecast::{
+    issued_to, order_value, rate_bp, Basis, Figures, Likeness, UseRate,
+};
 use quan_core::review::ratio_bp_floor;
 use quan_core::template::{Template, TemplateSpec};
 use quan_core::text::Id;
@@ -41,9 +43,12 @@ pub struct ForecastBody {
     /// Who would get it (default everyone).
     #[serde(default)]
     pub audience: Audience,
-    /// Coupons to issue (default one per member of the audience).
+    /// Coupons to issue (default one per member of the audience not held out).
     #[serde(default)]
     pub issued: Option<i64>,
+    /// The share of the audience a campaign would hold out (0..=10000, default 0).
+    #[serde(default)]
+    pub holdout_bp: Option<u32>,
     /// The use rate assumed while nothing has settled (default 1000, 10%).
     #[serde(default)]
     pub expected_use_bp: Option<u32>,
@@ -140,10 +145,20 @@ impl App {
                 ));
             }
         }
+        let holdout_bp = body.holdout_bp.unwrap_or(0);
+        if holdout_bp > 10_000 {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "holdout_bp",
+                "from 0 to 10000 basis points",
+            ));
+        }
         let prior = prior_rate(body.expected_use_bp, "expected_use_bp")?;
         let now = self.now();
         let audiences = self.audiences(&body.audience, now).await?;
-        let issued = body.issued.unwrap_or(audiences.chosen.len() as i64);
+        let issued = body
+            .issued
+            .unwrap_or_else(|| issued_to(audiences.chosen.len() as i64, holdout_bp));
         let mut forecasts = self
             .forecasts(
                 &[(template_id, template.spec(), issued)],
@@ -185,7 +200,7 @@ impl App {
         let now = self.now();
         let audiences = self.audiences(&spec.audience, now).await?;
         let members = audiences.chosen.len() as i64;
-        let mut issued = members - members * i64::from(spec.holdout_bp) / 10_000;
+        let mut issued = issued_to(members, spec.holdout_bp);
         if let Some(count) = spec.budget.as_ref().and_then(|b| b.count) {
             issued = issued.min(count);
         }

@@ -33,6 +33,8 @@ pub struct CampaignReview {
     pub funnel: Funnel,
     pub cost: Cost,
     pub coupon_orders: CouponOrders,
+    /// Per tenant-local day, the coupons granted and the ones used (as they stand now).
+    pub daily: Vec<Day>,
     /// Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roi_bp: Option<i64>,
@@ -84,8 +86,19 @@ pub struct CouponOrders {
     pub gmv: i64,
 }
 
+/// A day of a campaign: coupons granted that day, and coupons used that day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Day {
+    /// The tenant-local date.
+    #[schema(value_type = String, format = Date)]
+    pub day: jiff::civil::Date,
+    pub granted: i64,
+    pub used: i64,
+}
+
 /// What a campaign's coupons gave ([`App::campaign_spent`]).
 pub(crate) struct Spent {
+    pub daily: Vec<Day>,
     pub used: i64,
     pub face_value_used: i64,
     pub by_funder: ByFunder,
@@ -130,6 +143,7 @@ impl App {
             .map_err(|_| Error::internal())?;
         let attribution_days = campaign.spec.attribution_days();
         let Spent {
+            daily,
             used,
             face_value_used,
             by_funder,
@@ -191,6 +205,7 @@ impl App {
             },
             roi_bp: ratio_bp_floor(coupon_orders.gmv, discount_given),
             coupon_orders,
+            daily,
             forecast,
             holdout,
         })
@@ -218,7 +233,22 @@ impl App {
             face_value_used += count * template.face_value();
             by_funder += ByFunder::split(amount, &template.spec().funding);
         }
+        let mut days: BTreeMap<jiff::civil::Date, (i64, i64)> = BTreeMap::new();
+        for c in &coupons {
+            days.entry(self.zone.local_date(c.claimed_at))
+                .or_default()
+                .0 += 1;
+        }
+        for c in &used {
+            days.entry(self.zone.local_date(c.updated_at))
+                .or_default()
+                .1 += 1;
+        }
         Ok(Spent {
+            daily: days
+                .into_iter()
+                .map(|(day, (granted, used))| Day { day, granted, used })
+                .collect(),
             used: used.len() as i64,
             face_value_used,
             by_funder,

@@ -15,8 +15,9 @@ const screens: Record<Area, ReturnType<typeof lazy>> = {
   members: lazy(() => import("./screens/Members")),
   segments: lazy(() => import("./screens/Segments")),
   campaigns: lazy(() => import("./screens/Campaigns")),
+  calculators: lazy(() => import("./screens/Calculators")),
 };
-const order: Area[] = ["dashboard", "templates", "sandbox", "members", "segments", "campaigns"];
+const order: Area[] = ["dashboard", "templates", "sandbox", "members", "segments", "campaigns", "calculators"];
 
 export function App() {
   const { session } = useSession();

@@ -15,6 +15,7 @@ export const shell = {
   members: ["会员", "Members"],
   segments: ["人群", "Segments"],
   campaigns: ["营销活动", "Campaigns"],
+  calculators: ["经营计算器", "Calculators"],
   language: ["语言", "Language"],
   role: ["角色：{role}", "Role: {role}"],
   platform: ["平台运营", "platform operator"],

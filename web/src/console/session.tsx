@@ -77,6 +77,7 @@ const NEEDS = {
   members: "members",
   segments: "segments",
   campaigns: "campaigns",
+  calculators: "campaigns",
 } as const satisfies Record<string, Capability>;
 
 export type Area = keyof typeof NEEDS;

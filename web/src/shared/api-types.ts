@@ -1740,6 +1740,8 @@ export interface components {
             campaign_id: string;
             cost: components["schemas"]["Cost"];
             coupon_orders: components["schemas"]["CouponOrders"];
+            /** @description Per tenant-local day, the coupons granted and the ones used (as they stand now). */
+            daily: components["schemas"]["Day"][];
             forecast?: null | components["schemas"]["ForecastBeside"];
             funnel: components["schemas"]["Funnel"];
             holdout?: null | components["schemas"]["Incrementality"];
@@ -2050,6 +2052,18 @@ export interface components {
             status: components["schemas"]["TemplateStatus"];
             /** Format: int64 */
             stock?: number | null;
+            /** Format: int64 */
+            used: number;
+        };
+        /** @description A day of a campaign: coupons granted that day, and coupons used that day. */
+        Day: {
+            /**
+             * Format: date
+             * @description The tenant-local date.
+             */
+            day: string;
+            /** Format: int64 */
+            granted: number;
             /** Format: int64 */
             used: number;
         };

@@ -22,3 +22,8 @@ export function parseYuan(text: string): number | null {
   const [whole, frac = ""] = t.split(".");
   return Number(whole) * 100 + Number(frac.padEnd(2, "0"));
 }
+
+/** Basis points as a percentage: `1234` → `12.34%`. */
+export function percent(bp: number): string {
+  return `${(bp / 100).toFixed(2)}%`;
+}

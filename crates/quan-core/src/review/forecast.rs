@@ -203,6 +203,12 @@ pub fn order_value(spec: &TemplateSpec, average_order: i64) -> i64 {
     threshold.max(average_order)
 }
 
+/// The coupons a campaign issues to `members` when it holds `holdout_bp` of them out (the
+/// holdout's share rounded down, as a stable hash splits them only roughly).
+pub fn issued_to(members: i64, holdout_bp: u32) -> i64 {
+    members - members * i64::from(holdout_bp.min(10_000)) / 10_000
+}
+
 /// A rate in [0, 1] as basis points, rounded half up.
 pub fn rate_bp(rate: f64) -> i64 {
     (rate.clamp(0.0, 1.0) * 10_000.0).round() as i64

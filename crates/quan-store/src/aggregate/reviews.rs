@@ -45,6 +45,8 @@ fn granted(r: &Row) -> Result<GrantedCoupon> {
         counter: discount
             .zip(payable)
             .map(|(discount, payable)| CounterSale { discount, payable }),
+        claimed_at: r.time(6)?,
+        updated_at: r.time(7)?,
     })
 }
 
@@ -72,7 +74,7 @@ impl<E: Engine> Reviews for E {
                 for chunk in ids.chunks(CHUNK) {
                     out.extend(
                         db.query(
-                            "SELECT id, template_id, status, order_id, discount, payable \
+                            "SELECT id, template_id, status, order_id, discount, payable, claimed_at, updated_at \
                              FROM coupons WHERE id = ANY($1)",
                             &[&Strings(chunk)],
                             granted,

@@ -20,6 +20,9 @@ pub struct GrantedCoupon {
     pub order_id: Option<String>,
     /// Set when it was redeemed at a store counter.
     pub counter: Option<CounterSale>,
+    pub claimed_at: jiff::Timestamp,
+    /// When its status last changed: a redeemed coupon's redemption.
+    pub updated_at: jiff::Timestamp,
 }
 
 /// A campaign's messages by what became of them.

@@ -111,6 +111,19 @@ async fn forecasts_learn_from_similar_settled_coupons(backend: Backend) {
         ),
         "{f}"
     );
+    // Issued by default to the audience less a holdout: 30 less 10% is 27.
+    let f = ok(
+        &t,
+        "POST",
+        "/v1/forecasts",
+        Some(json!({"template_id": tpl, "holdout_bp": 1_000})),
+    )
+    .await;
+    assert_eq!(
+        (&f["issued"], &f["expected_used"]),
+        (&json!(27), &json!(8)),
+        "{f}"
+    );
     // A percent coupon is like none of them: the tenant's 24%. Designed, not stored.
     let design = template(json!({"benefit": {"kind": "percent", "rate_bp": 8000}}));
     let f = ok(

@@ -230,6 +230,13 @@ async fn review_matches_an_independent_count(backend: Backend) {
     assert_eq!(r["coupon_orders"], json!({"count": 3, "gmv": gmv}));
     assert_eq!(r["roi_bp"], json!(gmv * 10_000 / given));
 
+    // By tenant-local day: granted at entry, used the day after.
+    assert_eq!(
+        r["daily"],
+        json!([{"day": "2026-03-02", "granted": nt, "used": 0},
+            {"day": "2026-03-03", "granted": 0, "used": 3}])
+    );
+
     // The forecast made at activation: 40 members, half held out, 20 coupons of 10.00; nothing
     // had settled, so the assumed 10%; each use in the audience's average order (ten orders of
     // 30.00, above the threshold of 0).

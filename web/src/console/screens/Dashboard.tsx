@@ -7,7 +7,7 @@ import { useLang } from "../../shared/i18n";
 import { Table } from "../list";
 import { useApi } from "../session";
 import { Badge, ErrorBanner, PageHeader, SelectField } from "../ui";
-import { BarChart } from "./dashboard/charts";
+import { BarChart } from "../charts";
 import { useT } from "./dashboard/messages";
 import { RfmPanel, StagesPanel } from "./dashboard/Panels";
 import "./dashboard/dashboard.css";

@@ -1,4 +1,5 @@
-// The campaign builder: trigger, audience, actions, frequency cap, budget, holdout, start and end.
+// The campaign builder: trigger, audience, actions, frequency cap, budget, holdout, start and end,
+// and the forecast of what it grants.
 import { useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { ApiError } from "../../../shared/api";
@@ -7,6 +8,7 @@ import { useLang } from "../../../shared/i18n";
 import { useApi } from "../../session";
 import { ErrorBanner, PageHeader, TextField } from "../../ui";
 import { ActionFields } from "./ActionFields";
+import { ForecastPanel } from "./ForecastPanel";
 import { newDraft, toSpec, type CampaignDraft } from "./draft";
 import { useCampaigns } from "./messages";
 import { AudienceFields, TriggerFields } from "./TriggerFields";
@@ -86,6 +88,7 @@ export function Builder() {
             {text("ends_at", "endsAt", "ends_at", "datetime-local")}
           </div>
         </fieldset>
+        <ForecastPanel spec={spec} templates={choices.templates} />
         <ErrorBanner error={error} />
         <button type="submit" disabled={busy}>
           {busy ? t("creating") : t("create")}

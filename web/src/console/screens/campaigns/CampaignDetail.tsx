@@ -1,4 +1,4 @@
-// One campaign: status changes, progress (stats, the allocation report), definition, members.
+// One campaign: status changes, progress (stats, the allocation report), its review, definition, members.
 import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useLang } from "../../../shared/i18n";
@@ -10,6 +10,7 @@ import { useTemplates } from "../members/useTemplates";
 import { CampaignMembers } from "./CampaignMembers";
 import { useCampaigns } from "./messages";
 import { AllocationPanel, Definition } from "./Definition";
+import { ReviewPanel } from "./Review";
 import type { CampaignAction, CampaignView } from "./types";
 
 type Move = CampaignAction;
@@ -141,6 +142,7 @@ export function CampaignDetail() {
           </>
         )}
       </section>
+      {campaign.status !== "draft" && <ReviewPanel id={id} version={s.entered + s.granted + s.treated + s.held_out} />}
       {campaign.allocation && <AllocationPanel report={campaign.allocation} templates={templates} />}
       <Definition campaign={campaign} templates={templates} />
       <CampaignMembers id={id} version={s.entered + s.treated + s.held_out + s.pending} />

@@ -2,7 +2,7 @@
 import { localDay } from "../../../shared/dates";
 import { useLang } from "../../../shared/i18n";
 import { RFM_TIERS, STAGES, stageText } from "../../../shared/words";
-import { BarChart, DoughnutChart } from "./charts";
+import { BarChart, DoughnutChart } from "../../charts";
 import { useT } from "./messages";
 
 export function RfmPanel({ tiers, asOf }: { tiers: { tier?: string | null; members: number }[]; asOf?: string | null }) {

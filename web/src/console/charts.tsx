@@ -1,4 +1,5 @@
-// Chart.js, registered piece by piece (tree-shaken) for the Dashboard only: a bar and a doughnut chart.
+// Chart.js, registered piece by piece (tree-shaken): bar, doughnut and interval charts for the
+// dashboard and the campaign review. Every chart's numbers are also in a table beside it.
 import {
   ArcElement,
   BarController,
@@ -64,4 +65,24 @@ export function DoughnutChart(props: { labels: string[]; data: number[]; label: 
     options: { plugins: { legend: { position: "right" } } },
   };
   return <ChartCanvas config={config} label={props.label} height={240} />;
+}
+
+/** Estimates with their 95% intervals: a floating bar from `lo` to `hi` per row, across zero. */
+export function IntervalChart(props: { labels: string[]; lo: number[]; hi: number[]; label: string; unit: string }) {
+  const config: ChartConfiguration = {
+    type: "bar",
+    data: {
+      labels: props.labels,
+      datasets: [
+        {
+          label: props.unit,
+          data: props.lo.map((lo, i) => [lo, props.hi[i]] as [number, number]),
+          backgroundColor: props.labels.map((_, i) => COLORS[i % COLORS.length]),
+          barPercentage: 0.4,
+        },
+      ],
+    },
+    options: { indexAxis: "y", plugins: { legend: { display: false } } },
+  };
+  return <ChartCanvas config={config} label={props.label} height={60 + 50 * props.labels.length} />;
 }
