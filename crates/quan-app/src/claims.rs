@@ -253,6 +253,7 @@ impl App {
     pub(crate) async fn grant_for_campaign(
         &self,
         principal: &Principal,
+        campaign_id: &str,
         template_id: &str,
         user_id: &str,
         key: IdempotencyKey,
@@ -262,7 +263,7 @@ impl App {
             user_id: user_id.to_string(),
             channel: Some(Channel::StoreGuide),
             region: None,
-            route: ClaimRoute::Campaign,
+            route: ClaimRoute::Campaign(campaign_id.to_string()),
             idempotency: Some(key),
             actor: principal.key_id.clone(),
             stores: None,

@@ -2,18 +2,15 @@
 //! the money its coupons gave net of refunds, by funder), the orders they were used in and ROI,
 //! and, with a holdout, what the campaign added, with 95% intervals.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 use quan_core::access::Principal;
-use quan_core::checkout::order::OrderStatus;
-use quan_core::checkout::Quote;
-use quan_core::coupon::CouponStatus;
-use quan_core::review::given::{net_discounts, net_payable};
 use quan_core::review::uplift::incrementality;
 use quan_core::review::{ratio_bp_floor, Arm, ByFunder, Incrementality};
 use quan_core::text::Id;
-use quan_store::GrantedCoupon;
+use quan_core::zone::TenantZone;
+use quan_store::CountsOf;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,7 +30,7 @@ pub struct CampaignReview {
     pub funnel: Funnel,
     pub cost: Cost,
     pub coupon_orders: CouponOrders,
-    /// Per tenant-local day, the coupons granted and the ones used (as they stand now).
+    /// Per tenant-local day, the coupons granted, redeemed, and given back by refunds.
     pub daily: Vec<Day>,
     /// Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,14 +83,17 @@ pub struct CouponOrders {
     pub gmv: i64,
 }
 
-/// A day of a campaign: coupons granted that day, and coupons used that day.
+/// A day of a campaign.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Day {
     /// The tenant-local date.
     #[schema(value_type = String, format = Date)]
     pub day: jiff::civil::Date,
     pub granted: i64,
+    /// Redemptions that day.
     pub used: i64,
+    /// Redemptions undone that day (a refund gave the coupon back).
+    pub returned: i64,
 }
 
 /// What a campaign's coupons gave ([`App::campaign_spent`]).
@@ -211,97 +211,60 @@ impl App {
         })
     }
 
-    /// What a campaign's coupons gave: how many are used, their face value, the money they
-    /// took off net of refunds by funder, and the orders they were used in.
+    /// Recomputes the daily counters from the coupon and sales ledgers.
+    pub async fn rebuild_counters(&self, principal: &Principal) -> Result<quan_store::Rebuilt> {
+        require(principal, Capability::Campaigns.roles())?;
+        Ok(self.store.rebuild_counts().await?)
+    }
+
+    /// What a campaign's coupons gave, from the daily counters (never the coupons): how many
+    /// are used, their face value, the money they took off net of refunds by funder, the
+    /// orders they were used in, and each day's grants and uses.
     pub(crate) async fn campaign_spent(&self, id: &str) -> Result<Spent> {
-        let coupons = self.store.campaign_coupons(id).await?;
-        let used: Vec<&GrantedCoupon> = coupons
-            .iter()
-            .filter(|c| c.status == CouponStatus::Redeemed)
-            .collect();
-        let (given, coupon_orders) = self.given(&used).await?;
-        // Per template: the coupons used and what they gave; each template read once.
+        let counts = self
+            .store
+            .coupon_counts(CountsOf::Campaign(id.to_string()))
+            .await?;
+        // Per template: the coupons used now and what they gave; each template read once.
         let mut by_template: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-        for c in &used {
-            let (count, amount) = by_template.entry(&c.template_id).or_default();
-            *count += 1;
-            *amount += given.get(c.id.as_str()).copied().unwrap_or(0);
+        let mut days: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+        for c in &counts {
+            let (used, given) = by_template.entry(&c.template_id).or_default();
+            *used += c.used - c.returned;
+            *given += c.given;
+            let day = days.entry(c.day).or_default();
+            day.0 += c.claimed;
+            day.1 += c.used;
+            day.2 += c.returned;
         }
-        let (mut face_value_used, mut by_funder) = (0, ByFunder::default());
+        let (mut used, mut face_value_used, mut by_funder) = (0, 0, ByFunder::default());
         for (template_id, (count, amount)) in by_template {
             let template = self.parsed_template(template_id).await?;
+            used += count;
             face_value_used += count * template.face_value();
             by_funder += ByFunder::split(amount, &template.spec().funding);
         }
-        let mut days: BTreeMap<jiff::civil::Date, (i64, i64)> = BTreeMap::new();
-        for c in &coupons {
-            days.entry(self.zone.local_date(c.claimed_at))
-                .or_default()
-                .0 += 1;
-        }
-        for c in &used {
-            days.entry(self.zone.local_date(c.updated_at))
-                .or_default()
-                .1 += 1;
-        }
+        let sales = self
+            .store
+            .sales_counts(CountsOf::Campaign(id.to_string()))
+            .await?;
         Ok(Spent {
             daily: days
                 .into_iter()
-                .map(|(day, (granted, used))| Day { day, granted, used })
+                .map(|(day, (granted, used, returned))| Day {
+                    day: TenantZone::date_of_day(day),
+                    granted,
+                    used,
+                    returned,
+                })
                 .collect(),
-            used: used.len() as i64,
+            used,
             face_value_used,
             by_funder,
-            coupon_orders,
+            coupon_orders: CouponOrders {
+                count: sales.iter().map(|s| s.orders).sum(),
+                gmv: sales.iter().map(|s| s.gmv).sum(),
+            },
         })
-    }
-
-    /// What each used coupon took off, net of refunds, and the orders they were used in.
-    async fn given(
-        &self,
-        used: &[&GrantedCoupon],
-    ) -> Result<(BTreeMap<String, i64>, CouponOrders)> {
-        let mut given = BTreeMap::new();
-        let mut orders = CouponOrders { count: 0, gmv: 0 };
-        // A counter purchase is its own order; two coupons on one named order count it once.
-        let mut counter_orders = BTreeSet::new();
-        let mut checkout = BTreeSet::new();
-        for c in used {
-            match (&c.counter, &c.order_id) {
-                (Some(sale), order) => {
-                    given.insert(c.id.clone(), sale.discount);
-                    if order
-                        .as_ref()
-                        .is_none_or(|o| counter_orders.insert(o.clone()))
-                    {
-                        orders.count += 1;
-                        orders.gmv += sale.payable;
-                    }
-                }
-                (None, Some(order)) => {
-                    checkout.insert(order.clone());
-                }
-                (None, None) => {}
-            }
-        }
-        let ours: BTreeSet<&str> = used.iter().map(|c| c.id.as_str()).collect();
-        for order in self
-            .store
-            .orders_by_id(checkout.into_iter().collect())
-            .await?
-        {
-            if order.status != OrderStatus::Paid {
-                continue;
-            }
-            let quote: Quote = serde_json::from_str(&order.quote).map_err(|_| Error::internal())?;
-            for (coupon, amount) in net_discounts(&quote, &order.lines) {
-                if ours.contains(coupon.as_str()) {
-                    given.insert(coupon, amount);
-                }
-            }
-            orders.count += 1;
-            orders.gmv += net_payable(&quote, &order.lines);
-        }
-        Ok((given, orders))
     }
 }

@@ -176,7 +176,13 @@ impl App {
             request_hash: task.id.clone(),
         };
         match self
-            .grant_for_campaign(principal, template_id, &task.user_id, key)
+            .grant_for_campaign(
+                principal,
+                &task.campaign_id,
+                template_id,
+                &task.user_id,
+                key,
+            )
             .await
         {
             Ok(coupon) => {

@@ -62,6 +62,9 @@ pub struct LedgerView {
     pub actor: String,
     pub reason: Option<String>,
     pub order_id: Option<String>,
+    /// What the entry changed of the money the coupon gave, minor units: its discount when
+    /// redeemed, less what refunds take back.
+    pub given: i64,
 }
 
 impl From<LedgerEntry> for LedgerView {
@@ -75,6 +78,7 @@ impl From<LedgerEntry> for LedgerView {
             actor: e.actor,
             reason: e.reason,
             order_id: e.order_id,
+            given: e.given,
         }
     }
 }

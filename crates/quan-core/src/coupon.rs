@@ -168,6 +168,9 @@ pub enum LedgerEvent {
     Restored,
     Expired,
     Revoked,
+    /// Part of the order it was used in was refunded: the coupon stays redeemed, and the money
+    /// it gave shrinks by the entry's `given`.
+    Refunded,
 }
 
 impl LedgerEvent {
@@ -181,6 +184,7 @@ impl LedgerEvent {
             LedgerEvent::Restored => "restored",
             LedgerEvent::Expired => "expired",
             LedgerEvent::Revoked => "revoked",
+            LedgerEvent::Refunded => "refunded",
         }
     }
 }

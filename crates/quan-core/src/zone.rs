@@ -38,6 +38,13 @@ impl TenantZone {
         i64::from((date - epoch).get_days())
     }
 
+    /// The local date of a day number ([`TenantZone::day_number`]'s inverse).
+    pub fn date_of_day(day: i64) -> Date {
+        Date::constant(1970, 1, 1)
+            .checked_add(day.days())
+            .unwrap_or(Date::MAX)
+    }
+
     /// The first instant of the local day after the one holding `at`.
     pub fn next_midnight(&self, at: Timestamp) -> Timestamp {
         self.start_of(self.local_date(at).tomorrow().expect("date in range"))
@@ -74,6 +81,10 @@ mod tests {
         let after: Timestamp = "2026-03-01T16:00:00Z".parse().unwrap();
         assert_eq!(z.day_number(before) + 1, z.day_number(after));
         assert_eq!(z.next_midnight(before), after);
+        assert_eq!(
+            TenantZone::date_of_day(z.day_number(after)),
+            Date::constant(2026, 3, 2)
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::records::messages::*;
 use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 use crate::records::reviews::{
-    ArmMember, CategorySales, CounterSale, GrantedCoupon, MessageCounts, PaidOrder,
+    ArmMember, CategorySales, CounterSale, CountsOf, CouponCount, MessageCounts, PaidOrder,
+    Rebuilt, SalesCount,
 };
 use crate::records::tasks::*;
 use crate::records::*;
@@ -512,12 +513,8 @@ pub trait Reports: Send + Sync {
 /// What a campaign's review reads (docs/DOMAIN.md section 9).
 #[async_trait]
 pub trait Reviews: Send + Sync {
-    /// The coupons the campaign granted to its treated members, as they stand.
-    async fn campaign_coupons(&self, campaign_id: &str) -> Result<Vec<GrantedCoupon>>;
     /// The campaign's messages, by what became of them.
     async fn campaign_messages(&self, campaign_id: &str) -> Result<MessageCounts>;
-    /// The checkout orders of `ids` that exist.
-    async fn orders_by_id(&self, ids: Vec<String>) -> Result<Vec<OrderRecord>>;
     /// Each member the campaign treated or held out, with their counted orders paid in
     /// `[entered, entered + window)` (entered: their first entry) and their revenue in the
     /// `window` before it.
@@ -539,4 +536,10 @@ pub trait Reviews: Send + Sync {
         since: jiff::Timestamp,
         until: jiff::Timestamp,
     ) -> Result<Vec<CategorySales>>;
+    /// The coupon counters of a campaign, a template or everything, every day, in key order.
+    async fn coupon_counts(&self, of: CountsOf) -> Result<Vec<CouponCount>>;
+    /// The sales counters of a campaign, a template or everything, in key order.
+    async fn sales_counts(&self, of: CountsOf) -> Result<Vec<SalesCount>>;
+    /// Recomputes every counter from the coupon and sales ledgers, in one transaction.
+    async fn rebuild_counts(&self) -> Result<Rebuilt>;
 }

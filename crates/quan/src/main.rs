@@ -6,6 +6,7 @@ mod bench;
 mod campaigns;
 mod import;
 mod progress;
+mod report;
 mod scrm;
 mod serve;
 
@@ -170,6 +171,11 @@ enum Command {
     Campaigns {
         #[command(subcommand)]
         command: campaigns::CampaignsCommand,
+    },
+    /// Reports: rebuild the daily counters from the ledgers.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
     },
     /// Propensity models: backtest on a dataset in the Complete Journey layout.
     Model {
@@ -450,6 +456,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { command } => bench::run(command).await,
+        Command::Report { command } => report::run(command).await,
         Command::Allocate(args) => allocate::run(args),
     }
 }
@@ -516,6 +523,7 @@ mod tests {
             &["import", "orders"],
             &["rfm", "recompute"],
             &["campaigns", "activate"],
+            &["report", "rebuild"],
         ] {
             assert!(offers(&cli, path), "{path:?}");
         }

@@ -1740,7 +1740,7 @@ export interface components {
             campaign_id: string;
             cost: components["schemas"]["Cost"];
             coupon_orders: components["schemas"]["CouponOrders"];
-            /** @description Per tenant-local day, the coupons granted and the ones used (as they stand now). */
+            /** @description Per tenant-local day, the coupons granted, redeemed, and given back by refunds. */
             daily: components["schemas"]["Day"][];
             forecast?: null | components["schemas"]["ForecastBeside"];
             funnel: components["schemas"]["Funnel"];
@@ -2055,7 +2055,7 @@ export interface components {
             /** Format: int64 */
             used: number;
         };
-        /** @description A day of a campaign: coupons granted that day, and coupons used that day. */
+        /** @description A day of a campaign. */
         Day: {
             /**
              * Format: date
@@ -2064,7 +2064,15 @@ export interface components {
             day: string;
             /** Format: int64 */
             granted: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Redemptions undone that day (a refund gave the coupon back).
+             */
+            returned: number;
+            /**
+             * Format: int64
+             * @description Redemptions that day.
+             */
             used: number;
         };
         /** @description The set of distribution modes; a single string reads as a list of one. */
@@ -2250,8 +2258,13 @@ export interface components {
              */
             expected_use_bp?: number | null;
             /**
+             * Format: int32
+             * @description The share of the audience a campaign would hold out (0..=10000, default 0).
+             */
+            holdout_bp?: number | null;
+            /**
              * Format: int64
-             * @description Coupons to issue (default one per member of the audience).
+             * @description Coupons to issue (default one per member of the audience not held out).
              */
             issued?: number | null;
             template?: null | components["schemas"]["TemplateSpec"];
@@ -2486,6 +2499,12 @@ export interface components {
             at: string;
             event: string;
             from_status?: string | null;
+            /**
+             * Format: int64
+             * @description What the entry changed of the money the coupon gave, minor units: its discount when
+             *     redeemed, less what refunds take back.
+             */
+            given: number;
             order_id?: string | null;
             reason?: string | null;
             /** Format: int64 */
@@ -3968,7 +3987,9 @@ export interface components {
             /** Format: int64 */
             revoked: number;
         };
+        /** @description A reason to read the figures with care. */
         Warning: {
+            /** @description `sample_ratio_mismatch`, `empty_arm` or `small_arm`. */
             code: string;
             message: string;
         };

@@ -556,7 +556,7 @@ async fn treat(db: &mut Db<'_>, ctx: &Ctx, now: Timestamp, actor: &str) -> Resul
         if round.is_empty() {
             break;
         }
-        for (i, outcome) in grant_round(db, ctx, &batch, &round, now, &actor).await? {
+        for (i, outcome) in grant_round(db, ctx, &campaign_id, &batch, &round, now, &actor).await? {
             batch.granted(i, outcome);
         }
     }
@@ -613,6 +613,7 @@ async fn faces(
 async fn grant_round(
     db: &mut Db<'_>,
     ctx: &Ctx,
+    campaign_id: &str,
     batch: &Batch<'_>,
     round: &[usize],
     now: Timestamp,
@@ -622,7 +623,7 @@ async fn grant_round(
         if batch.grants(*i).len() > 1 {
             return Ok(vec![(
                 *i,
-                grant_pack(db, ctx, batch, *i, now, actor).await?,
+                grant_pack(db, ctx, campaign_id, batch, *i, now, actor).await?,
             )]);
         }
     }
@@ -638,7 +639,7 @@ async fn grant_round(
     for (template, entries) in by_template {
         let cmds: Vec<_> = entries
             .iter()
-            .map(|&i| campaign_claim(template, batch.user(i), now, actor))
+            .map(|&i| campaign_claim(campaign_id, template, batch.user(i), now, actor))
             .collect();
         let outcomes = claim_in(db, ctx, &cmds).await?;
         for (i, outcome) in entries.into_iter().zip(outcomes) {
@@ -653,6 +654,7 @@ async fn grant_round(
 async fn grant_pack(
     db: &mut Db<'_>,
     ctx: &Ctx,
+    campaign_id: &str,
     batch: &Batch<'_>,
     i: usize,
     now: Timestamp,
@@ -661,7 +663,7 @@ async fn grant_pack(
     db.execute("SAVEPOINT pack", &[]).await?;
     let mut coupons = Vec::new();
     for t in batch.grants(i) {
-        let cmd = campaign_claim(t, batch.user(i), now, actor);
+        let cmd = campaign_claim(campaign_id, t, batch.user(i), now, actor);
         let outcome = claim_in(db, ctx, std::slice::from_ref(&cmd)).await?;
         match claimed(outcome.into_iter().next().expect("one outcome")) {
             Ok(c) => coupons.push(c),

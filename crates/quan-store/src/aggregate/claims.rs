@@ -10,13 +10,16 @@ use quan_core::claim::MemberFacts;
 use quan_core::template::{Template, TemplateStatus};
 use quan_core::ErrorCode;
 
+use super::counts::{CountRows, ADD_COUPON_COUNTS};
 use super::segments::in_segment;
 use crate::plan::claims::{self as plan, BatchFacts, BatchPlan};
+use crate::plan::counts::{CouponCounts, CouponDelta, CouponKey};
 use crate::records::*;
 use crate::scrm::members;
 use crate::sql::{Column, Ctx, Db, Engine, Statement, Strings};
 use crate::traits::Claims;
 use crate::{Claimant, Result, StoreError};
+use quan_core::coupon::CouponStatus;
 
 /// The tenant-local claim day of each claim of a template by the users asked (counted in Rust:
 /// a `GROUP BY` would sort them in a temporary table at every batch).
@@ -261,6 +264,7 @@ pub(crate) async fn write_claims(db: &mut Db<'_>, decided: &DecidedClaims) -> Re
         ("user_id", Column::Text(&coupons.user)),
         ("code", Column::Text(&coupons.code)),
         ("route", Column::Text(&coupons.route)),
+        ("campaign_id", Column::MaybeText(&coupons.campaign)),
         ("claimed_at", Column::Int(&coupons.claimed_at)),
         ("claim_day", Column::Int(&coupons.day)),
         ("valid_from", Column::Int(&coupons.from)),
@@ -291,8 +295,8 @@ pub(crate) async fn write_claims(db: &mut Db<'_>, decided: &DecidedClaims) -> Re
     let ledger_params: [&dyn crate::sql::Param; 1] = [&template_id];
     let mut statements = vec![
         Statement {
-            sql: "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, claimed_at, claim_day, valid_from, valid_until, updated_at) \
-                  SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
+            sql: "INSERT INTO coupons (id, template_id, store_id, user_id, code, status, route, campaign_id, claimed_at, claim_day, valid_from, valid_until, updated_at) \
+                  SELECT x.id, $1, $2, x.user_id, x.code, 'claimed', x.route, x.campaign_id, x.claimed_at, x.claim_day, x.valid_from, x.valid_until, x.claimed_at FROM {rows}",
             params: &coupon_params,
             rows: Some(&coupon_rows),
         },
@@ -315,6 +319,26 @@ pub(crate) async fn write_claims(db: &mut Db<'_>, decided: &DecidedClaims) -> Re
             rows: Some(&key_rows),
         },
     ];
+    let mut counts = CouponCounts::default();
+    for i in 0..coupons.id.len() {
+        let key = CouponKey {
+            template_id: template_id.to_string(),
+            campaign_id: coupons.campaign[i].clone().unwrap_or_default(),
+            store_id: store_id.unwrap_or_default().to_string(),
+            route: coupons.route[i].clone(),
+            day: coupons.day[i],
+        };
+        counts.add(key, CouponDelta::of(None, CouponStatus::Claimed, 0));
+    }
+    let count_rows = CountRows::of(&counts);
+    let count_columns = count_rows.columns();
+    if !count_rows.is_empty() {
+        statements.push(Statement {
+            sql: ADD_COUPON_COUNTS,
+            params: &[],
+            rows: Some(&count_columns),
+        });
+    }
     let counters: [&dyn crate::sql::Param; 4] =
         [&template_id, &plan.remaining, &plan.issued, &plan.claimed];
     if !coupons.id.is_empty() {

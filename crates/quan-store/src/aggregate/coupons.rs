@@ -9,14 +9,16 @@ use jiff::Timestamp;
 use quan_core::coupon::{redeemable, CouponStatus, LedgerEvent};
 use quan_core::ErrorCode;
 
+use super::counts::{add_coupon_counts, record_sales};
 use super::page_of;
+use crate::plan::counts::{sale_entries, CouponCounts, CouponDelta, CouponKey, SaleCoupon};
 use crate::records::reviews::CounterSale;
 use crate::records::*;
 use crate::sql::{Column, Db, Engine, Row, Strings};
 use crate::traits::Coupons;
 use crate::{Result, StoreError};
 
-pub(crate) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at";
+pub(crate) const COUPON_COLS: &str = "id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at, campaign_id";
 
 pub(crate) fn coupon_record(r: &Row) -> Result<CouponRecord> {
     let status: String = r.get(5)?;
@@ -34,6 +36,7 @@ pub(crate) fn coupon_record(r: &Row) -> Result<CouponRecord> {
         valid_until: r.time(9)?,
         order_id: r.get(10)?,
         updated_at: r.time(11)?,
+        campaign_id: r.get(12)?,
     })
 }
 
@@ -43,10 +46,15 @@ pub(crate) async fn get_coupon(
     id: &str,
     lock: bool,
 ) -> Result<Option<CouponRecord>> {
+    static LOCKED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {COUPON_COLS} FROM coupons WHERE id = $1 FOR UPDATE")
+    });
+    static PLAIN: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("SELECT {COUPON_COLS} FROM coupons WHERE id = $1"));
     let sql = if lock {
-        "SELECT id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at FROM coupons WHERE id = $1 FOR UPDATE"
+        LOCKED.as_str()
     } else {
-        "SELECT id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at FROM coupons WHERE id = $1"
+        PLAIN.as_str()
     };
     db.query_opt(sql, &[&id], coupon_record).await
 }
@@ -57,15 +65,13 @@ pub(crate) async fn lock_coupons(
     db: &mut Db<'_>,
     ids: &[String],
 ) -> Result<Vec<(CouponRecord, Option<Timestamp>)>> {
-    db.query(
-        "SELECT id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at, locked_until \
-         FROM coupons WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-        &[&Strings(ids)],
-        |r| {
-            let until: Option<i64> = r.get(12)?;
-            Ok((coupon_record(r)?, until.map(from_micros)))
-        },
-    )
+    static LOCK: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("SELECT {COUPON_COLS}, locked_until FROM coupons WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+    });
+    db.query(&LOCK, &[&Strings(ids)], |r| {
+        let until: Option<i64> = r.get(13)?;
+        Ok((coupon_record(r)?, until.map(from_micros)))
+    })
     .await
 }
 
@@ -87,9 +93,10 @@ pub(crate) async fn append_ledger(db: &mut Db<'_>, entries: &[LedgerWrite<'_>]) 
     let from = maybe(|e| e.from.map(CouponStatus::as_str));
     let (reason, order) = (maybe(|e| e.reason), maybe(|e| e.order_id));
     let at: Vec<i64> = entries.iter().map(|e| micros(e.at)).collect();
+    let given: Vec<i64> = entries.iter().map(|e| e.given).collect();
     db.execute_rows(
-        "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id) \
-         SELECT x.coupon_id, x.template_id, x.user_id, x.event, x.from_status, x.to_status, x.at, x.actor, x.reason, x.order_id FROM {rows}",
+        "INSERT INTO coupon_ledger (coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id, given) \
+         SELECT x.coupon_id, x.template_id, x.user_id, x.event, x.from_status, x.to_status, x.at, x.actor, x.reason, x.order_id, x.given FROM {rows}",
         &[],
         &[
             ("coupon_id", Column::Text(&coupon)),
@@ -102,6 +109,7 @@ pub(crate) async fn append_ledger(db: &mut Db<'_>, entries: &[LedgerWrite<'_>]) 
             ("actor", Column::Text(&actor)),
             ("reason", Column::MaybeText(&reason)),
             ("order_id", Column::MaybeText(&order)),
+            ("given", Column::Int(&given)),
         ],
     )
     .await?;
@@ -121,13 +129,14 @@ pub(crate) fn used_deltas(moves: &[CouponMove<'_>]) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Writes coupon moves: the coupons' rows, a ledger entry each (by `actor` at `now`), and
-/// their templates' used counts.
+/// Writes coupon moves: the coupons' rows, a ledger entry each (by `actor` at `now`, tenant-local
+/// `day`), their templates' used counts and the daily counters.
 pub(crate) async fn apply_moves(
     db: &mut Db<'_>,
     moves: &[CouponMove<'_>],
     actor: &str,
     now: Timestamp,
+    day: i64,
 ) -> Result<()> {
     if moves.is_empty() {
         return Ok(());
@@ -161,9 +170,18 @@ pub(crate) async fn apply_moves(
             actor,
             reason: m.reason,
             order_id: m.order_id,
+            given: m.given,
         })
         .collect();
     append_ledger(db, &entries).await?;
+    let mut counts = CouponCounts::default();
+    for m in moves {
+        counts.add(
+            coupon_key(m.coupon, day),
+            CouponDelta::of(Some(m.coupon.status), m.to, m.given),
+        );
+    }
+    add_coupon_counts(db, &counts).await?;
     let (templates, deltas): (Vec<String>, Vec<i64>) = used_deltas(moves).into_iter().unzip();
     db.execute_rows(
         "UPDATE templates SET used = used + x.delta FROM {rows} WHERE templates.id = x.id",
@@ -175,6 +193,17 @@ pub(crate) async fn apply_moves(
     )
     .await?;
     Ok(())
+}
+
+/// The counters' row of a coupon's entries on tenant-local `day`.
+pub(crate) fn coupon_key(c: &CouponRecord, day: i64) -> CouponKey {
+    CouponKey {
+        template_id: c.template_id.clone(),
+        campaign_id: c.campaign_id.clone().unwrap_or_default(),
+        store_id: c.store_id.clone().unwrap_or_default(),
+        route: c.route.clone(),
+        day,
+    }
 }
 
 async fn written(db: &mut Db<'_>, id: &str) -> Result<CouponRecord> {
@@ -195,12 +224,10 @@ impl<E: Engine> Coupons for E {
         let code = code.to_string();
         self.read_point(move |db| {
             Box::pin(async move {
-                db.query_opt(
-                    "SELECT id, template_id, store_id, user_id, code, status, route, claimed_at, valid_from, valid_until, order_id, updated_at FROM coupons WHERE code = $1",
-                    &[&code],
-                    coupon_record,
-                )
-                .await
+                static BY_CODE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    format!("SELECT {COUPON_COLS} FROM coupons WHERE code = $1")
+                });
+                db.query_opt(&BY_CODE, &[&code], coupon_record).await
             })
         })
         .await
@@ -214,6 +241,7 @@ impl<E: Engine> Coupons for E {
         now: Timestamp,
         actor: &str,
     ) -> Result<Result<CouponRecord, ErrorCode>> {
+        let day = self.ctx().zone.day_number(now);
         let args = (
             id.to_string(),
             order_id.map(str::to_string),
@@ -221,7 +249,7 @@ impl<E: Engine> Coupons for E {
             now,
             actor.to_string(),
         );
-        self.write(args, |db, (id, order_id, sale, now, actor)| {
+        self.write(args, move |db, (id, order_id, sale, now, actor)| {
             Box::pin(async move {
                 let Some(c) = get_coupon(db, id, true).await? else {
                     return Ok(Err(ErrorCode::NotFound));
@@ -237,8 +265,38 @@ impl<E: Engine> Coupons for E {
                     locked_until: None,
                     order_id: order_id.as_deref(),
                     reason: Some("redeemed by code"),
+                    given: sale.discount,
                 };
-                apply_moves(db, &[redeem], actor, *now).await?;
+                apply_moves(db, &[redeem], actor, *now, day).await?;
+                // The purchase is an order of its own, unless it names one a coupon of the
+                // same template or campaign already counted.
+                let sale_order = order_id.clone().unwrap_or_else(|| format!("counter:{id}"));
+                let counted: Vec<(String, String)> = db
+                    .query(
+                        "SELECT kind, key FROM sales_ledger WHERE order_id = $1 \
+                         GROUP BY kind, key HAVING SUM(orders) > 0",
+                        &[&sale_order],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .await?;
+                let entries: Vec<_> = sale_entries(
+                    &[SaleCoupon {
+                        template_id: &c.template_id,
+                        campaign_id: c.campaign_id.as_deref(),
+                        before: false,
+                        after: true,
+                    }],
+                    0,
+                    sale.payable,
+                )
+                .into_iter()
+                .filter(|e| {
+                    !counted
+                        .iter()
+                        .any(|(k, key)| k == e.kind.as_str() && key == &e.key)
+                })
+                .collect();
+                record_sales(db, &sale_order, &entries, *now, day).await?;
                 db.execute(
                     "UPDATE coupons SET discount = $2, payable = $3 WHERE id = $1",
                     &[id, &sale.discount, &sale.payable],
@@ -320,8 +378,9 @@ impl<E: Engine> Coupons for E {
         reason: &str,
         now: Timestamp,
     ) -> Result<Result<CouponRecord, ErrorCode>> {
+        let day = self.ctx().zone.day_number(now);
         let args = (id.to_string(), actor.to_string(), reason.to_string(), now);
-        self.write(args, |db, (id, actor, reason, now)| {
+        self.write(args, move |db, (id, actor, reason, now)| {
             Box::pin(async move {
                 let Some(c) = get_coupon(db, id, true).await? else {
                     return Ok(Err(ErrorCode::NotFound));
@@ -337,8 +396,9 @@ impl<E: Engine> Coupons for E {
                     locked_until: None,
                     order_id: None,
                     reason: Some(reason),
+                    given: 0,
                 };
-                apply_moves(db, &[revoke], actor, *now).await?;
+                apply_moves(db, &[revoke], actor, *now, day).await?;
                 Ok(Ok(written(db, id).await?))
             })
         })
@@ -346,7 +406,8 @@ impl<E: Engine> Coupons for E {
     }
 
     async fn expire_due(&self, now: Timestamp, limit: u32) -> Result<u64> {
-        self.write((now, limit), |db, (now, limit)| {
+        let day = self.ctx().zone.day_number(now);
+        self.write((now, limit), move |db, (now, limit)| {
             Box::pin(async move {
                 let due = db
                     .query(
@@ -370,9 +431,10 @@ impl<E: Engine> Coupons for E {
                         locked_until: None,
                         order_id: None,
                         reason: Some("validity ended"),
+                        given: 0,
                     })
                     .collect();
-                apply_moves(db, &moves, "system", *now).await?;
+                apply_moves(db, &moves, "system", *now, day).await?;
                 Ok(moves.len() as u64)
             })
         })
@@ -384,7 +446,7 @@ impl<E: Engine> Coupons for E {
         self.read(move |db| {
             Box::pin(async move {
                 db.query(
-                    "SELECT seq, coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id \
+                    "SELECT seq, coupon_id, template_id, user_id, event, from_status, to_status, at, actor, reason, order_id, given \
                      FROM coupon_ledger WHERE coupon_id = $1 ORDER BY seq",
                     &[&coupon_id],
                     |r| {
@@ -400,6 +462,7 @@ impl<E: Engine> Coupons for E {
                             actor: r.get(8)?,
                             reason: r.get(9)?,
                             order_id: r.get(10)?,
+                            given: r.get(11)?,
                         })
                     },
                 )
@@ -454,6 +517,7 @@ mod tests {
             valid_until: t,
             order_id: None,
             updated_at: t,
+            campaign_id: None,
         }
     }
 
@@ -474,6 +538,7 @@ mod tests {
                 locked_until: None,
                 order_id: None,
                 reason: None,
+                given: 0,
             }
         }
         let moves = [

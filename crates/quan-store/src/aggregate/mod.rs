@@ -4,6 +4,7 @@
 mod campaigns;
 mod catalog;
 pub(crate) mod claims;
+pub(crate) mod counts;
 pub(crate) mod coupons;
 mod events;
 mod history;

@@ -7,6 +7,7 @@ use quan_core::checkout::order::{OrderAction, Step};
 use quan_core::checkout::refund::{RefundAsk, RefundPlan};
 use quan_core::{ErrorCode, FieldError};
 
+use super::counts::record_sales;
 use super::coupons::{apply_moves, coupon_record, lock_coupons, COUPON_COLS};
 use crate::plan::orders as plan;
 use crate::records::*;
@@ -79,10 +80,11 @@ async fn end(
     actor: &str,
     reason: &str,
     now: Timestamp,
+    day: i64,
 ) -> Result<()> {
     let stored = stored_coupons(db, &order.coupon_ids).await?;
     let moves = plan::release_moves(order, &stored, reason);
-    apply_moves(db, &moves, actor, now).await?;
+    apply_moves(db, &moves, actor, now, day).await?;
     set_status(db, &order.id, to, now).await
 }
 
@@ -102,7 +104,8 @@ async fn record_history(
 #[async_trait]
 impl<E: Engine> Orders for E {
     async fn lock_order(&self, o: NewOrder) -> Result<Result<OrderRecord, LockRefusal>> {
-        self.write(o, |db, o| {
+        let day = self.ctx().zone.day_number(o.now);
+        self.write(o, move |db, o| {
             Box::pin(async move {
                 // The coupons' rows first, in id order: a racing order, or a retry of this one,
                 // waits here and then finds the coupons locked, or this order written.
@@ -118,7 +121,7 @@ impl<E: Engine> Orders for E {
                     Ok(moves) => moves,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
-                apply_moves(db, &moves, &o.actor, o.now).await?;
+                apply_moves(db, &moves, &o.actor, o.now, day).await?;
                 db.execute(
                     "INSERT INTO orders (id, user_id, status, request_hash, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at) \
                      VALUES ($1, $2, 'locked', $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -155,9 +158,10 @@ impl<E: Engine> Orders for E {
         now: Timestamp,
         actor: &str,
     ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let day = self.ctx().zone.day_number(now);
         self.write(
             (id.to_string(), now, actor.to_string()),
-            |db, (id, now, actor)| {
+            move |db, (id, now, actor)| {
                 Box::pin(async move {
                     let now = *now;
                     let Some((order, _)) = get_order(db, id, true).await? else {
@@ -174,6 +178,7 @@ impl<E: Engine> Orders for E {
                                 "system",
                                 "lock lapsed",
                                 now,
+                                day,
                             )
                             .await?;
                             return Ok(Err(ErrorCode::InvalidState));
@@ -181,10 +186,12 @@ impl<E: Engine> Orders for E {
                         _ => return Ok(Err(ErrorCode::InvalidState)),
                     }
                     let stored = stored_coupons(db, &order.coupon_ids).await?;
-                    let Some(moves) = plan::pay_moves(&order, &stored) else {
+                    let (given, payable) = plan::order_money(&order, &order.lines)?;
+                    let Some(moves) = plan::pay_moves(&order, &stored, &given) else {
                         return Ok(Err(ErrorCode::InvalidState));
                     };
-                    apply_moves(db, &moves, actor, now).await?;
+                    apply_moves(db, &moves, actor, now, day).await?;
+                    record_sales(db, id, &plan::pay_sales(&moves, payable), now, day).await?;
                     set_status(db, id, OrderStatus::Paid, now).await?;
                     // A paid checkout order is an order of the member's history.
                     record_history(db, &order, now, now).await?;
@@ -201,9 +208,10 @@ impl<E: Engine> Orders for E {
         now: Timestamp,
         actor: &str,
     ) -> Result<Result<OrderRecord, ErrorCode>> {
+        let day = self.ctx().zone.day_number(now);
         self.write(
             (id.to_string(), now, actor.to_string()),
-            |db, (id, now, actor)| {
+            move |db, (id, now, actor)| {
                 Box::pin(async move {
                     let Some((order, _)) = get_order(db, id, true).await? else {
                         return Ok(Err(ErrorCode::NotFound));
@@ -217,6 +225,7 @@ impl<E: Engine> Orders for E {
                                 actor,
                                 "order cancelled",
                                 *now,
+                                day,
                             )
                             .await?;
                             Ok(Ok(written(db, id).await?))
@@ -238,7 +247,8 @@ impl<E: Engine> Orders for E {
         actor: &str,
     ) -> Result<Result<(OrderRecord, RefundPlan), FieldError>> {
         let args = (id.to_string(), ask, now, actor.to_string());
-        self.write(args, |db, (id, ask, now, actor)| {
+        let day = self.ctx().zone.day_number(now);
+        self.write(args, move |db, (id, ask, now, actor)| {
             Box::pin(async move {
                 let now = *now;
                 let Some((order, _)) = get_order(db, id, true).await? else {
@@ -252,9 +262,14 @@ impl<E: Engine> Orders for E {
                     Ok(p) => p,
                     Err(e) => return Ok(Err(e)),
                 };
-                let stored = stored_coupons(db, &refund.coupons_back).await?;
+                let stored = stored_coupons(db, &order.coupon_ids).await?;
                 let back = plan::coupons_back(&refund, &stored, now);
-                apply_moves(db, &plan::refund_moves(id, &back), actor, now).await?;
+                let (given, payable) = plan::order_money(&order, &order.lines)?;
+                let (given_after, payable_after) = plan::order_money(&order, &refund.after)?;
+                let moves = plan::refund_moves(&order, &stored, &back, &given, &given_after);
+                apply_moves(db, &moves, actor, now, day).await?;
+                let sales = plan::refund_sales(&order, &stored, &back, payable, payable_after);
+                record_sales(db, id, &sales, now, day).await?;
                 db.execute(
                     "UPDATE orders SET lines = $2, updated_at = $3 WHERE id = $1",
                     &[
@@ -283,7 +298,8 @@ impl<E: Engine> Orders for E {
     }
 
     async fn release_lapsed_locks(&self, now: Timestamp) -> Result<u64> {
-        self.write(now, |db, now| {
+        let day = self.ctx().zone.day_number(now);
+        self.write(now, move |db, now| {
             Box::pin(async move {
                 let lapsed = db
                     .query(
@@ -296,7 +312,7 @@ impl<E: Engine> Orders for E {
                 let mut expired = 0;
                 for (order, _) in &lapsed {
                     if plan::step(order, OrderAction::Expire, *now) == Step::Expire {
-                        end(db, order, OrderStatus::Expired, "system", "lock lapsed", *now).await?;
+                        end(db, order, OrderStatus::Expired, "system", "lock lapsed", *now, day).await?;
                         expired += 1;
                     }
                 }

@@ -1,23 +1,19 @@
-//! What a campaign's review reads: its granted coupons as they stand, the checkout orders that
-//! redeemed them, and each treated or held-out member's orders around their entry.
+//! What reviews and calculators read: each treated or held-out member's orders around their
+//! entry, a campaign's messages, the daily counters (and their rebuild), paid orders and
+//! category sales.
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use quan_core::coupon::CouponStatus;
 use quan_core::review::Outcome;
 
-use super::orders::order_record;
+use super::counts;
 use crate::records::micros;
 use crate::records::reviews::{
-    ArmMember, CategorySales, CounterSale, GrantedCoupon, MessageCounts, PaidOrder,
+    ArmMember, CategorySales, CountsOf, CouponCount, MessageCounts, PaidOrder, Rebuilt, SalesCount,
 };
-use crate::records::OrderRecord;
-use crate::sql::{Engine, Row, Strings};
+use crate::sql::Engine;
 use crate::traits::Reviews;
-use crate::{Result, StoreError};
-
-/// Ids bound in one statement at most.
-const CHUNK: usize = 5_000;
+use crate::Result;
 
 /// Per member of the campaign's arms, their first entry and their counted orders paid within
 /// `$2` (microseconds) after it, and their revenue in the `$2` before it.
@@ -33,61 +29,8 @@ SELECT a.status,
        AND o.paid_at >= a.at - $2 AND o.paid_at < a.at + $2
  GROUP BY a.user_id, a.status";
 
-fn granted(r: &Row) -> Result<GrantedCoupon> {
-    let status: String = r.get(2)?;
-    let (discount, payable): (Option<i64>, Option<i64>) = (r.get(4)?, r.get(5)?);
-    Ok(GrantedCoupon {
-        id: r.get(0)?,
-        template_id: r.get(1)?,
-        status: CouponStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt("coupon status".into()))?,
-        order_id: r.get(3)?,
-        counter: discount
-            .zip(payable)
-            .map(|(discount, payable)| CounterSale { discount, payable }),
-        claimed_at: r.time(6)?,
-        updated_at: r.time(7)?,
-    })
-}
-
 #[async_trait]
 impl<E: Engine> Reviews for E {
-    async fn campaign_coupons(&self, campaign_id: &str) -> Result<Vec<GrantedCoupon>> {
-        let campaign_id = campaign_id.to_string();
-        self.read(move |db| {
-            Box::pin(async move {
-                let lists: Vec<String> = db
-                    .query(
-                        "SELECT coupon_ids FROM campaign_entries \
-                         WHERE campaign_id = $1 AND status = 'treated' AND coupon_ids IS NOT NULL",
-                        &[&campaign_id],
-                        |r| r.get(0),
-                    )
-                    .await?;
-                let mut ids = Vec::new();
-                for list in lists {
-                    let some: Vec<String> = serde_json::from_str(&list)
-                        .map_err(|_| StoreError::Corrupt("entry coupon ids".into()))?;
-                    ids.extend(some);
-                }
-                let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(CHUNK) {
-                    out.extend(
-                        db.query(
-                            "SELECT id, template_id, status, order_id, discount, payable, claimed_at, updated_at \
-                             FROM coupons WHERE id = ANY($1)",
-                            &[&Strings(chunk)],
-                            granted,
-                        )
-                        .await?,
-                    );
-                }
-                Ok(out)
-            })
-        })
-        .await
-    }
-
     async fn campaign_messages(&self, campaign_id: &str) -> Result<MessageCounts> {
         let campaign_id = campaign_id.to_string();
         self.read(move |db| {
@@ -109,27 +52,6 @@ impl<E: Engine> Reviews for E {
                     }
                 }
                 Ok(counts)
-            })
-        })
-        .await
-    }
-
-    async fn orders_by_id(&self, ids: Vec<String>) -> Result<Vec<OrderRecord>> {
-        self.read(move |db| {
-            Box::pin(async move {
-                let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(CHUNK) {
-                    let orders = db
-                        .query(
-                            "SELECT id, user_id, status, quote, lines, coupon_ids, payable, lock_until, created_at, updated_at, request_hash \
-                             FROM orders WHERE id = ANY($1)",
-                            &[&Strings(chunk)],
-                            order_record,
-                        )
-                        .await?;
-                    out.extend(orders.into_iter().map(|(o, _)| o));
-                }
-                Ok(out)
             })
         })
         .await
@@ -209,5 +131,21 @@ impl<E: Engine> Reviews for E {
             })
         })
         .await
+    }
+
+    async fn coupon_counts(&self, of: CountsOf) -> Result<Vec<CouponCount>> {
+        self.read(move |db| Box::pin(async move { counts::coupon_counts(db, &of).await }))
+            .await
+    }
+
+    async fn sales_counts(&self, of: CountsOf) -> Result<Vec<SalesCount>> {
+        self.read(move |db| Box::pin(async move { counts::sales_counts(db, &of).await }))
+            .await
+    }
+
+    async fn rebuild_counts(&self) -> Result<Rebuilt> {
+        let zone = self.ctx().zone.clone();
+        self.write(zone, |db, zone| Box::pin(counts::rebuild(db, zone)))
+            .await
     }
 }

@@ -43,7 +43,7 @@ pub(crate) fn ask<'a>(
         ClaimRoute::Link { valid } => Route::Link { valid: *valid },
         ClaimRoute::Code(_) => Route::Code { valid: code_valid },
         ClaimRoute::Service => Route::Service,
-        ClaimRoute::Campaign => Route::Campaign,
+        ClaimRoute::Campaign(_) => Route::Campaign,
     };
     ClaimAsk {
         user_id: &cmd.user_id,
@@ -100,6 +100,8 @@ pub(crate) struct NewCoupons {
     pub user: Vec<String>,
     pub code: Vec<String>,
     pub route: Vec<String>,
+    /// The campaign a grant is made for.
+    pub campaign: Vec<Option<String>>,
     pub claimed_at: Vec<i64>,
     pub day: Vec<i64>,
     pub from: Vec<i64>,
@@ -219,12 +221,16 @@ pub(crate) fn plan_batch(
                 new.user.push(cmd.user_id.clone());
                 new.code.push(coupon.code.clone());
                 new.route.push(cmd.route.as_str().to_string());
+                new.campaign.push(match &cmd.route {
+                    ClaimRoute::Campaign(id) => Some(id.clone()),
+                    _ => None,
+                });
                 new.claimed_at.push(cmd.now.as_microsecond());
                 new.day.push(day);
                 new.from.push(coupon.valid_from.as_microsecond());
                 new.until.push(coupon.valid_until.as_microsecond());
                 new.actor.push(cmd.actor.clone());
-                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign) {
+                let event = if matches!(cmd.route, ClaimRoute::Service | ClaimRoute::Campaign(_)) {
                     LedgerEvent::Granted
                 } else {
                     LedgerEvent::Claimed

@@ -2,12 +2,18 @@
 //! `aggregate::orders`: an order's next step, which coupons it locks, pays or releases, what a
 //! refund returns and what its coupons become.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use quan_core::checkout::order::{self, OrderAction, Step};
-use quan_core::checkout::refund::{self, RefundAsk, RefundPlan};
+use quan_core::checkout::refund::{self, PaidLine, RefundAsk, RefundPlan};
 use quan_core::coupon::{CouponStatus, LedgerEvent};
 use quan_core::{ErrorCode, FieldError};
 
+use quan_core::checkout::Quote;
+use quan_core::review::given::{net_discounts, net_payable};
+
+use crate::plan::counts::{sale_entries, SaleCoupon, SaleEntry};
 use crate::records::{CouponMove, CouponRecord, LockRefusal, NewOrder, OrderRecord};
 use crate::{Result, StoreError};
 
@@ -31,9 +37,7 @@ pub(crate) fn refund_plan(
             "only a paid order is refunded",
         )));
     }
-    let quote: quan_core::checkout::Quote = serde_json::from_str(&order.quote)
-        .map_err(|_| StoreError::Corrupt("order quote".into()))?;
-    Ok(refund::plan(&order.lines, &quote, ask))
+    Ok(refund::plan(&order.lines, &quote(order)?, ask))
 }
 
 /// A coupon that a refund gives back.
@@ -100,6 +104,7 @@ pub(crate) fn lock_moves<'a>(
             locked_until: Some(order.lock_until),
             order_id: Some(&order.id),
             reason: None,
+            given: 0,
         });
     }
     Ok(moves)
@@ -110,10 +115,31 @@ fn holds(order: &OrderRecord, coupon: &CouponRecord) -> bool {
     coupon.status == CouponStatus::Locked && coupon.order_id.as_deref() == Some(order.id.as_str())
 }
 
-/// The moves that redeem a paid order's coupons; `None` unless the order still holds every one.
+/// The order's stored quote.
+fn quote(order: &OrderRecord) -> Result<Quote> {
+    serde_json::from_str(&order.quote).map_err(|_| StoreError::Corrupt("order quote".into()))
+}
+
+/// What each of the order's coupons gives with its lines as `lines` (net of their refunds),
+/// and what the order then costs its member. (Only the counters of coupons read these: an
+/// order without coupons answers nothing.)
+pub(crate) fn order_money(
+    order: &OrderRecord,
+    lines: &[PaidLine],
+) -> Result<(BTreeMap<String, i64>, i64)> {
+    if order.coupon_ids.is_empty() {
+        return Ok((BTreeMap::new(), 0));
+    }
+    let quote = quote(order)?;
+    Ok((net_discounts(&quote, lines), net_payable(&quote, lines)))
+}
+
+/// The moves that redeem a paid order's coupons, each giving its discount (`given`, from
+/// [`order_money`]); `None` unless the order still holds every one.
 pub(crate) fn pay_moves<'a>(
     order: &'a OrderRecord,
     stored: &'a [CouponRecord],
+    given: &BTreeMap<String, i64>,
 ) -> Option<Vec<CouponMove<'a>>> {
     let mut seen = std::collections::HashSet::new();
     order
@@ -130,6 +156,7 @@ pub(crate) fn pay_moves<'a>(
                 locked_until: None,
                 order_id: Some(&order.id),
                 reason: None,
+                given: given.get(id).copied().unwrap_or(0),
             })
         })
         .collect()
@@ -153,23 +180,94 @@ pub(crate) fn release_moves<'a>(
             locked_until: None,
             order_id: Some(&order.id),
             reason: Some(reason),
+            given: 0,
         })
         .collect()
 }
 
-/// The moves of the coupons a refund gives back ([`coupons_back`]).
-pub(crate) fn refund_moves<'a>(order_id: &'a str, back: &[CouponBack<'a>]) -> Vec<CouponMove<'a>> {
-    back.iter()
+/// The moves of a refund: the coupons it gives back ([`coupons_back`]), and the entries of the
+/// coupons that stay redeemed in the order but give less; each takes back what the refund
+/// takes of its discount (`before` and `after`: [`order_money`]'s, around the refund).
+pub(crate) fn refund_moves<'a>(
+    order: &'a OrderRecord,
+    stored: &'a [CouponRecord],
+    back: &[CouponBack<'a>],
+    before: &BTreeMap<String, i64>,
+    after: &BTreeMap<String, i64>,
+) -> Vec<CouponMove<'a>> {
+    let less =
+        |id: &str| after.get(id).copied().unwrap_or(0) - before.get(id).copied().unwrap_or(0);
+    let mut moves: Vec<CouponMove<'a>> = back
+        .iter()
         .map(|b| CouponMove {
             coupon: b.coupon,
             to: b.to,
             event: b.event,
             holder: None,
             locked_until: None,
-            order_id: Some(order_id),
+            order_id: Some(&order.id),
             reason: Some("order refunded"),
+            given: less(&b.coupon.id),
         })
-        .collect()
+        .collect();
+    moves.extend(
+        stored
+            .iter()
+            .filter(|c| redeemed_in(order, c) && !back.iter().any(|b| b.coupon.id == c.id))
+            .filter(|c| less(&c.id) != 0)
+            .map(|c| CouponMove {
+                coupon: c,
+                to: CouponStatus::Redeemed,
+                event: LedgerEvent::Refunded,
+                holder: Some(&order.id),
+                locked_until: None,
+                order_id: Some(&order.id),
+                reason: Some("order partly refunded"),
+                given: less(&c.id),
+            }),
+    );
+    moves
+}
+
+/// Whether `coupon` is redeemed in `order`.
+fn redeemed_in(order: &OrderRecord, coupon: &CouponRecord) -> bool {
+    coupon.status == CouponStatus::Redeemed && coupon.order_id.as_deref() == Some(order.id.as_str())
+}
+
+/// The sales entries of paying `order` with `moves` (its coupons redeemed), for `payable`.
+pub(crate) fn pay_sales(moves: &[CouponMove<'_>], payable: i64) -> Vec<SaleEntry> {
+    let coupons: Vec<SaleCoupon> = moves
+        .iter()
+        .map(|m| SaleCoupon {
+            template_id: &m.coupon.template_id,
+            campaign_id: m.coupon.campaign_id.as_deref(),
+            before: false,
+            after: true,
+        })
+        .collect();
+    sale_entries(&coupons, 0, payable)
+}
+
+/// The sales entries of a refund of `order` that gives `back` its coupons, its payable going
+/// from `before` to `after`.
+pub(crate) fn refund_sales(
+    order: &OrderRecord,
+    stored: &[CouponRecord],
+    back: &[CouponBack<'_>],
+    before: i64,
+    after: i64,
+) -> Vec<SaleEntry> {
+    let coupons: Vec<SaleCoupon> = stored
+        .iter()
+        .filter(|c| redeemed_in(order, c))
+        .map(|c| SaleCoupon {
+            template_id: &c.template_id,
+            campaign_id: c.campaign_id.as_deref(),
+            before: true,
+            after: !back.iter().any(|b| b.coupon.id == c.id),
+        })
+        .collect();
+    sale_entries(&coupons, before, after)
 }
 
 #[cfg(test)]
@@ -195,6 +293,7 @@ mod tests {
             valid_until: at("2026-06-01T00:00:00Z"),
             order_id: order.map(str::to_string),
             updated_at: at("2026-05-01T00:00:00Z"),
+            campaign_id: None,
         }
     }
 
@@ -274,14 +373,20 @@ mod tests {
             coupon("a", "u", CouponStatus::Locked, Some("o")),
             coupon("b", "u", CouponStatus::Locked, Some("o")),
         ];
-        let moves = pay_moves(&o, &held).unwrap();
+        let given = BTreeMap::from([("a".to_string(), 100)]);
+        let moves = pay_moves(&o, &held, &given).unwrap();
+        assert_eq!(
+            moves.iter().map(|m| m.given).collect::<Vec<_>>(),
+            [100, 0],
+            "each redemption gives its discount"
+        );
         assert!(moves.iter().all(|m| m.to == CouponStatus::Redeemed));
         let taken = vec![
             held[0].clone(),
             coupon("b", "u", CouponStatus::Locked, Some("x")),
         ];
-        assert_eq!(pay_moves(&o, &taken), None);
-        assert_eq!(pay_moves(&o, &held[..1]), None);
+        assert_eq!(pay_moves(&o, &taken, &given), None);
+        assert_eq!(pay_moves(&o, &held[..1], &given), None);
     }
 
     #[test]

@@ -63,6 +63,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         13,
         include_str!("../../migrations/postgres/0013_reviews.sql"),
     ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_counters.sql"),
+    ),
 ];
 const POOL_SIZE: usize = 24;
 pub(super) const ATTEMPTS: usize = 8;

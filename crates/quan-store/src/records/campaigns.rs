@@ -228,6 +228,7 @@ pub(crate) fn group_by_campaign(entries: Vec<(String, NewEntry)>) -> Vec<(String
 /// The claim a campaign grant makes: the `campaign_only` route, no idempotency key (the entry
 /// is what makes it once).
 pub(crate) fn campaign_claim(
+    campaign_id: &str,
     template_id: &str,
     user_id: &str,
     now: Timestamp,
@@ -238,7 +239,7 @@ pub(crate) fn campaign_claim(
         user_id: user_id.to_string(),
         channel: None,
         region: None,
-        route: crate::records::ClaimRoute::Campaign,
+        route: crate::records::ClaimRoute::Campaign(campaign_id.to_string()),
         idempotency: None,
         actor: actor.to_string(),
         stores: None,

@@ -119,7 +119,8 @@ pub enum ClaimRoute {
     /// A pre-made claim code; the store checks it and uses it up.
     Code(String),
     Service,
-    Campaign,
+    /// A campaign's grant (or its guide task's), naming the campaign.
+    Campaign(String),
 }
 
 impl ClaimRoute {
@@ -129,7 +130,7 @@ impl ClaimRoute {
             ClaimRoute::Link { .. } => "link",
             ClaimRoute::Code(_) => "claim_code",
             ClaimRoute::Service => "service",
-            ClaimRoute::Campaign => "campaign",
+            ClaimRoute::Campaign(_) => "campaign",
         }
     }
 }
@@ -202,6 +203,8 @@ pub struct CouponRecord {
     pub valid_until: Timestamp,
     pub order_id: Option<String>,
     pub updated_at: Timestamp,
+    /// The campaign whose grant (or guide task) made it.
+    pub campaign_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +231,8 @@ pub struct LedgerEntry {
     pub actor: String,
     pub reason: Option<String>,
     pub order_id: Option<String>,
+    /// What the entry changed of the money the coupon gave (minor units).
+    pub given: i64,
 }
 
 /// A ledger entry about to be written.
@@ -243,6 +248,8 @@ pub(crate) struct LedgerWrite<'a> {
     pub actor: &'a str,
     pub reason: Option<&'a str>,
     pub order_id: Option<&'a str>,
+    /// What the entry changes of the money the coupon gave.
+    pub given: i64,
 }
 
 /// A coupon moved to another status, decided by pure code and written by
@@ -259,6 +266,9 @@ pub(crate) struct CouponMove<'a> {
     /// The order the ledger entry names.
     pub order_id: Option<&'a str>,
     pub reason: Option<&'a str>,
+    /// What the move changes of the money the coupon gave (its discount when redeemed, less
+    /// what a refund takes back).
+    pub given: i64,
 }
 
 pub(crate) fn micros(t: Timestamp) -> i64 {

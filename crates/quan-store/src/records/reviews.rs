@@ -1,6 +1,5 @@
 //! What a campaign's review reads: the coupons it granted, and its members' outcomes.
 
-use quan_core::coupon::CouponStatus;
 use quan_core::review::Outcome;
 
 /// What a redemption at a store counter took off, and what the purchase then cost.
@@ -8,21 +7,6 @@ use quan_core::review::Outcome;
 pub struct CounterSale {
     pub discount: i64,
     pub payable: i64,
-}
-
-/// A coupon a campaign granted, as it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GrantedCoupon {
-    pub id: String,
-    pub template_id: String,
-    pub status: CouponStatus,
-    /// The checkout order that redeemed it (or the order a counter named).
-    pub order_id: Option<String>,
-    /// Set when it was redeemed at a store counter.
-    pub counter: Option<CounterSale>,
-    pub claimed_at: jiff::Timestamp,
-    /// When its status last changed: a redeemed coupon's redemption.
-    pub updated_at: jiff::Timestamp,
 }
 
 /// A campaign's messages by what became of them.
@@ -58,4 +42,52 @@ pub struct CategorySales {
     pub category: String,
     pub amount: i64,
     pub units: i64,
+}
+
+/// Whose counters to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountsOf {
+    Campaign(String),
+    Template(String),
+    Everything,
+}
+
+/// A row of the coupon counters: a template, campaign (`""` none), store (`""` platform),
+/// claim route and tenant-local day (the zone's day number).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CouponCount {
+    pub template_id: String,
+    pub campaign_id: String,
+    pub store_id: String,
+    pub route: String,
+    pub day: i64,
+    /// Coupons that came into wallets (claimed or granted).
+    pub claimed: i64,
+    /// Redemptions.
+    pub used: i64,
+    /// Redemptions undone by a refund that gave the coupon back.
+    pub returned: i64,
+    /// Money given, net of refunds.
+    pub given: i64,
+}
+
+/// A row of the sales counters: a template's or campaign's orders that used its coupons.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SalesCount {
+    /// `template` or `campaign`.
+    pub kind: String,
+    pub key: String,
+    pub day: i64,
+    pub orders: i64,
+    /// What they cost the members, less refunds.
+    pub gmv: i64,
+}
+
+/// What a rebuild of the counters read and wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub coupon_entries: u64,
+    pub sales_entries: u64,
+    pub coupon_rows: u64,
+    pub sales_rows: u64,
 }

@@ -65,6 +65,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0012_report_indexes.sql"),
     ),
     (13, include_str!("../../migrations/sqlite/0013_reviews.sql")),
+    (
+        14,
+        include_str!("../../migrations/sqlite/0014_counters.sql"),
+    ),
 ];
 const READERS: usize = 4;
 

@@ -8,6 +8,7 @@ mod common;
 
 mod campaigns;
 mod claims;
+mod counters;
 mod coupons;
 mod idempotency;
 mod jobs;

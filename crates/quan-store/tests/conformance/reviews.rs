@@ -8,7 +8,7 @@ use quan_core::review::Outcome;
 use quan_store::on_both_backends;
 use quan_store::scrm::Aggregates;
 use quan_store::testing::Backend;
-use quan_store::{ArmMember, CategorySales, MessageCounts, NewEntry, NewMessage};
+use quan_store::{ArmMember, CategorySales, CountsOf, MessageCounts, NewEntry, NewMessage};
 use serde_json::json;
 
 use crate::campaigns::campaign;
@@ -88,26 +88,71 @@ async fn a_review_reads_arms_coupons_and_messages(backend: Backend) {
         ]
     );
 
-    let granted = s.campaign_coupons("c1").await.unwrap();
-    assert_eq!(granted.len(), 2, "a's and b's");
-    assert!(granted
+    // The counters: two coupons granted by the campaign on its entry day; one redeemed at a
+    // counter the next day, its discount given and its purchase an order of the campaign.
+    let counts = s
+        .coupon_counts(CountsOf::Campaign("c1".into()))
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    let entry_day = counts[0].day;
+    assert_eq!(
+        (
+            counts[0].template_id.as_str(),
+            counts[0].route.as_str(),
+            counts[0].claimed,
+            counts[0].used
+        ),
+        (t.as_str(), "campaign", 2, 0)
+    );
+    let coupons = s.campaign_entries("c1", None, 10, None).await.unwrap();
+    let used: String = coupons
+        .items
         .iter()
-        .all(|c| c.template_id == t && c.status == CouponStatus::Claimed && c.counter.is_none()));
-    let used = &granted[0].id;
-    s.redeem_coupon(used, Some("pos-9"), SALE, day(1), "guide")
+        .find_map(|e| e.coupon_ids.first().cloned())
+        .expect("a treated entry's coupon");
+    let redeemed = s
+        .redeem_coupon(&used, Some("pos-9"), SALE, day(1), "guide")
         .await
         .unwrap()
         .unwrap();
-    let granted = s.campaign_coupons("c1").await.unwrap();
-    let redeemed = granted.iter().find(|c| &c.id == used).unwrap();
     assert_eq!(
-        (
-            redeemed.status,
-            redeemed.order_id.as_deref(),
-            redeemed.counter
-        ),
-        (CouponStatus::Redeemed, Some("pos-9"), Some(SALE))
+        (redeemed.status, redeemed.campaign_id.as_deref()),
+        (CouponStatus::Redeemed, Some("c1"))
     );
+    let counts = s
+        .coupon_counts(CountsOf::Campaign("c1".into()))
+        .await
+        .unwrap();
+    let next = counts
+        .iter()
+        .find(|c| c.day == entry_day + 1)
+        .expect("a row the next day");
+    assert_eq!((next.claimed, next.used, next.given), (0, 1, SALE.discount));
+    let sales = s
+        .sales_counts(CountsOf::Campaign("c1".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        sales.iter().map(|x| (x.orders, x.gmv)).collect::<Vec<_>>(),
+        vec![(1, SALE.payable)]
+    );
+    // A second coupon named on the same purchase counts it once.
+    let other = coupons
+        .items
+        .iter()
+        .filter_map(|e| e.coupon_ids.first().cloned())
+        .find(|c| c != &used)
+        .expect("b's coupon");
+    s.redeem_coupon(&other, Some("pos-9"), SALE, day(1), "guide")
+        .await
+        .unwrap()
+        .unwrap();
+    let sales = s
+        .sales_counts(CountsOf::Campaign("c1".into()))
+        .await
+        .unwrap();
+    assert_eq!(sales.iter().map(|x| x.orders).sum::<i64>(), 1);
 
     for (i, user) in ["a", "b"].iter().enumerate() {
         s.enqueue_message(NewMessage {

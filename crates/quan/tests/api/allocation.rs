@@ -264,7 +264,7 @@ async fn claim_at(t: &TestApp, template: &str, user: &str, at: Timestamp) -> Str
             user_id: user.to_string(),
             channel: None,
             region: None,
-            route: ClaimRoute::Campaign,
+            route: ClaimRoute::Campaign("cmp_past".into()),
             idempotency: None,
             actor: "test".into(),
             stores: None,

@@ -230,11 +230,12 @@ async fn review_matches_an_independent_count(backend: Backend) {
     assert_eq!(r["coupon_orders"], json!({"count": 3, "gmv": gmv}));
     assert_eq!(r["roi_bp"], json!(gmv * 10_000 / given));
 
-    // By tenant-local day: granted at entry, used the day after.
+    // By tenant-local day: granted at entry; the day after, four redemptions, one of them
+    // (A1's) given back by its refund.
     assert_eq!(
         r["daily"],
-        json!([{"day": "2026-03-02", "granted": nt, "used": 0},
-            {"day": "2026-03-03", "granted": 0, "used": 3}])
+        json!([{"day": "2026-03-02", "granted": nt, "used": 0, "returned": 0},
+            {"day": "2026-03-03", "granted": 0, "used": 4, "returned": 1}])
     );
 
     // The forecast made at activation: 40 members, half held out, 20 coupons of 10.00; nothing

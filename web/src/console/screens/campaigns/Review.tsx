@@ -90,7 +90,7 @@ export function ReviewPanel({ id, version }: { id: string; version: number }) {
         <p className="muted">{t("noDays")}</p>
       ) : (
         <>
-          <BarChart labels={review.daily.map((d) => d.day)} series={[{ label: t("f_granted"), data: review.daily.map((d) => d.granted) }, { label: t("f_used"), data: review.daily.map((d) => d.used) }]} label={t("chartDaily", { n: review.daily.length })} height={220} />
+          <BarChart labels={review.daily.map((d) => d.day)} series={[{ label: t("f_granted"), data: review.daily.map((d) => d.granted) }, { label: t("f_used"), data: review.daily.map((d) => d.used) }, { label: t("returned"), data: review.daily.map((d) => d.returned) }]} label={t("chartDaily", { n: review.daily.length })} height={220} />
           <table className="compact" aria-label={t("daily")}>
             <thead>
               <tr>
@@ -101,6 +101,9 @@ export function ReviewPanel({ id, version }: { id: string; version: number }) {
                 <th scope="col" className="num">
                   {t("f_used")}
                 </th>
+                <th scope="col" className="num">
+                  {t("returned")}
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -109,6 +112,7 @@ export function ReviewPanel({ id, version }: { id: string; version: number }) {
                   <th scope="row">{d.day}</th>
                   <td className="num">{d.granted}</td>
                   <td className="num">{d.used}</td>
+                  <td className="num">{d.returned}</td>
                 </tr>
               ))}
             </tbody>

@@ -19,6 +19,7 @@ export const reviewMessages = {
   daily: ["每日发券与核销", "Daily grants and uses"],
   chartDaily: ["每日发券与核销，共 {n} 天", "Grants and uses per day, {n} days"],
   day: ["日期", "Day"],
+  returned: ["退款退回", "Given back by refunds"],
   noDays: ["还没有发券。", "No coupon granted yet."],
   cost: ["成本", "Cost"],
   faceGranted: ["发放面值", "Face value granted"],
