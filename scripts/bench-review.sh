@@ -8,7 +8,8 @@
 # on the same database: one scan of the campaign's coupons (`SELECT status, count(*) FROM
 # coupons WHERE campaign_id = ... GROUP BY status`), what a review without counters must do at
 # the least. Then the dashboard with MEMBERS members (default 1,000,000) imported.
-# On SQLite, and on PostgreSQL when QUAN_BENCH_PG=1 (through scripts/with-postgres.sh).
+# On SQLite, and on PostgreSQL when QUAN_BENCH_PG=1 (through scripts/with-postgres.sh);
+# QUAN_BENCH_ONLY=postgres skips SQLite.
 # Usage: [QUAN=binary] scripts/bench-review.sh [grants] [uses] [members]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +68,7 @@ INSERT INTO sales_ledger (order_id, kind, key, at, orders, gmv)
 SELECT 'ob' || i, 'template', :tpl, 1767229200000000 + (i % 90) * 86400000000, 1, 9000
   FROM $series WHERE i < :u;
 UPDATE templates SET issued = :g, claimed = :g, used = :u WHERE id = :tpl;
-UPDATE campaigns SET entered = :g, treated = :g, granted = :g, spent = :g * 1000 WHERE id = :cmp;
+UPDATE campaigns SET entered = :g, treated = :g, granted = :g, spent = CAST(:g AS BIGINT) * 1000 WHERE id = :cmp;
 SQL
 }
 
@@ -170,8 +171,10 @@ PY
     kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-echo "== SQLite"
-run "sqlite://$WORK/quan.db" sqlite
+if [[ "${QUAN_BENCH_ONLY:-}" != postgres ]]; then
+    echo "== SQLite"
+    run "sqlite://$WORK/quan.db" sqlite
+fi
 if [[ -n "${QUAN_TEST_DATABASE_URL:-}" ]]; then
     echo "== PostgreSQL (a throwaway local server)"
     run "$QUAN_TEST_DATABASE_URL" postgres

@@ -52,6 +52,11 @@ pub struct ForecastBody {
     /// The use rate assumed while nothing has settled (default 1000, 10%).
     #[serde(default)]
     pub expected_use_bp: Option<u32>,
+    /// Forecast as of this time (default now): the audience, and the coupons learnt from, as
+    /// they were then (a campaign of the past forecast without hindsight).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub as_of: Option<Timestamp>,
 }
 
 /// What a coupon offered to an audience is expected to cost and earn.
@@ -154,7 +159,7 @@ impl App {
             ));
         }
         let prior = prior_rate(body.expected_use_bp, "expected_use_bp")?;
-        let now = self.now();
+        let now = self.as_of(body.as_of)?;
         let audiences = self.audiences(&body.audience, now).await?;
         let issued = body
             .issued

@@ -2,13 +2,58 @@
 //! bodies, written in batches by an operator through the store's idempotent writes.
 
 use quan_core::access::{Principal, Role};
+use quan_core::campaign::Campaign;
+use quan_core::template::{Template, TemplateSpec};
 use quan_store::scrm::{
     Aggregates, EventRecord, HistoryOrder, MemberProfile, ProductRecord, StoreRecord, Written,
 };
 
+use quan_store::{NewTemplate, PastCampaign};
+
 use crate::{require, App, Result};
 
 impl App {
+    /// Writes a campaign of the past as it ended, with its coupons' template (`template_id`,
+    /// written ended) and what became of each coupon; `false`, writing nothing, when the
+    /// campaign exists already (an import run again). Its spec and the template are checked
+    /// as the API checks them.
+    pub async fn import_past_campaign(
+        &self,
+        principal: &Principal,
+        template_id: &str,
+        template: TemplateSpec,
+        past: PastCampaign,
+    ) -> Result<bool> {
+        require(principal, &[Role::Platform])?;
+        let past = PastCampaign {
+            spec: Campaign::parse(past.spec)?.into_spec(),
+            ..past
+        };
+        if self.store.campaign(&past.id).await?.is_some() {
+            return Ok(false);
+        }
+        let template = Template::parse(template)?;
+        if self.store.template(template_id).await?.is_none() {
+            self.store
+                .insert_template(NewTemplate {
+                    id: template_id.to_string(),
+                    template,
+                    created_by: principal.key_id.clone(),
+                    now: past.started_at,
+                })
+                .await?;
+            self.store
+                .set_template_status(
+                    template_id,
+                    quan_core::template::StatusAction::End,
+                    past.ended_at,
+                )
+                .await?
+                .map_err(|code| crate::Error::new(code, "the imported template cannot end"))?;
+        }
+        Ok(self.store.import_past_campaign(past, self.now()).await?)
+    }
+
     /// Writes member profiles (a profile with a join time makes its customer a member).
     pub async fn import_members(
         &self,

@@ -38,7 +38,7 @@ pub use ids::{hash_secret, hex, new_code, new_id, new_secret};
 pub use quan_core::checkout::order::OrderStatus;
 pub use records::campaigns::{
     Backlog, CampaignRecord, CampaignStats, EntryRecord, InboxEvent, NewCampaign, NewEntry,
-    TreatReport, TriggerMove,
+    PastCampaign, PastCoupon, TreatReport, TriggerMove,
 };
 pub use records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use records::messages::*;

@@ -357,6 +357,9 @@ pub trait Campaigns: Send + Sync {
     ) -> Result<Page<CampaignRecord>>;
     /// Every campaign whose status is `active`.
     async fn running_campaigns(&self) -> Result<Vec<CampaignRecord>>;
+    /// Writes a campaign of the past with its entries and coupons as they ended (as of `now`);
+    /// `false`, writing nothing, when a campaign with its id exists.
+    async fn import_past_campaign(&self, c: PastCampaign, now: Timestamp) -> Result<bool>;
     /// Applies a status change (`InvalidState` when it is not allowed; `None`: no such
     /// campaign). Ending marks the pending entries `expired`; `reason` says why it ended.
     async fn set_campaign_status(

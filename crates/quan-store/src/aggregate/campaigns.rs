@@ -207,6 +207,15 @@ impl<E: Engine> Campaigns for E {
         .await
     }
 
+    async fn import_past_campaign(&self, c: PastCampaign, now: Timestamp) -> Result<bool> {
+        let ctx = self.ctx().clone();
+        self.write(c, move |db, c| {
+            let ctx = ctx.clone();
+            Box::pin(async move { super::past::import(db, &ctx, c, now).await })
+        })
+        .await
+    }
+
     async fn campaign(&self, id: &str) -> Result<Option<CampaignRecord>> {
         let id = id.to_string();
         self.read_point(move |db| Box::pin(async move { get(db, &id).await }))

@@ -14,6 +14,7 @@ mod learning;
 mod members;
 mod orders;
 mod outbox;
+mod past;
 mod reports;
 mod reviews;
 mod rfm;

@@ -259,3 +259,28 @@ pub(crate) fn claimed(
         ClaimOutcome::IdempotencyMismatch => Err(quan_core::ErrorCode::IdempotencyMismatch),
     }
 }
+
+/// A campaign of the past, with who it reached and what became of each coupon (an import of
+/// history, such as the Complete Journey's campaigns): written ended, as it ended.
+#[derive(Debug, Clone)]
+pub struct PastCampaign {
+    pub id: String,
+    pub spec: quan_core::campaign::CampaignSpec,
+    /// When it started and ended.
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    /// Each member reached, with the coupons granted to them (at `started_at`).
+    pub members: Vec<(String, Vec<PastCoupon>)>,
+    /// The face value of every coupon granted.
+    pub spent: i64,
+}
+
+/// A coupon of a past campaign.
+#[derive(Debug, Clone)]
+pub struct PastCoupon {
+    pub id: String,
+    pub template_id: String,
+    pub valid_until: Timestamp,
+    /// When it was redeemed, and what it took off.
+    pub redeemed: Option<(Timestamp, i64)>,
+}

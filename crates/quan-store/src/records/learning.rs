@@ -43,11 +43,11 @@ impl CouponOutcome {
     /// revoked or past its end unused, `None` still open (a label not known yet).
     pub fn used(&self, now: Timestamp) -> Option<bool> {
         match self.status {
-            CouponStatus::Redeemed => Some(self.updated_at <= now),
-            CouponStatus::Expired | CouponStatus::Revoked => Some(false),
-            CouponStatus::Claimed | CouponStatus::Locked => {
-                (self.valid_until <= now).then_some(false)
-            }
+            CouponStatus::Redeemed if self.updated_at <= now => Some(true),
+            CouponStatus::Revoked if self.updated_at <= now => Some(false),
+            // Ended unused by then (a later redemption or revocation was still to come).
+            _ if self.valid_until <= now => Some(false),
+            _ => None,
         }
     }
 }

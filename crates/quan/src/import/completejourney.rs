@@ -1,5 +1,6 @@
 //! The Complete Journey dataset (84.51° / dunnhumby) into quan: households as members, baskets
-//! as orders, products with department and category, stores. Money arrives as dollars in
+//! as orders, products with department and category, stores, and its campaigns
+//! (`cj_campaigns`). Money arrives as dollars in
 //! floating point; each line is rounded to whole cents first (the dataset's README gives the
 //! exact total: 459,603,958 cents).
 
@@ -99,10 +100,18 @@ struct Line {
     product: i64,
     qty: i64,
     cents: i64,
+    /// The manufacturer's coupon discount, cents (positive).
+    coupon: i64,
     at: i64,
 }
 
-pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
+pub async fn run(
+    app: &App,
+    dir: &Path,
+    batch: usize,
+    sample: Option<usize>,
+    hold_back: Option<i64>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let now = Timestamp::now();
 
@@ -163,6 +172,11 @@ pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
             floats(&b, "sales_value")?,
             micros(&b, "transaction_timestamp")?,
         );
+        // A directory without it (a layout of transactions only) has no coupon discounts.
+        let coupon = match b.column_by_name("coupon_disc") {
+            Some(_) => Some(floats(&b, "coupon_disc")?),
+            None => None,
+        };
         for i in 0..b.num_rows() {
             lines.push(Line {
                 household: household.value(i),
@@ -171,9 +185,18 @@ pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
                 product: product.value(i),
                 qty: qty.value(i),
                 cents: cents(sales.value(i)),
+                coupon: coupon.as_ref().map_or(0, |c| -cents(c.value(i))),
                 at: at.value(i),
             });
         }
+    }
+    // A sample keeps the households of smallest id, and their lines.
+    let kept: Option<std::collections::BTreeSet<i64>> = sample.map(|n| {
+        let all: std::collections::BTreeSet<i64> = lines.iter().map(|l| l.household).collect();
+        all.into_iter().take(n).collect()
+    });
+    if let Some(kept) = &kept {
+        lines.retain(|l| kept.contains(&l.household));
     }
     let expected_cents: i64 = lines.iter().map(|l| l.cents).sum();
 
@@ -283,6 +306,16 @@ pub async fn run(app: &App, dir: &Path, batch: usize) -> anyhow::Result<()> {
             run.scored, run.as_of
         );
     }
+
+    let coupon_lines: Vec<super::cj_campaigns::CouponLine> = lines
+        .iter()
+        .map(|l| super::cj_campaigns::CouponLine {
+            product: l.product,
+            at: l.at,
+            coupon: l.coupon,
+        })
+        .collect();
+    super::cj_campaigns::run(app, dir, &coupon_lines, kept.as_ref(), hold_back).await?;
 
     let (orders, total, members) = app.import_totals(&crate::operator()).await?;
     println!(

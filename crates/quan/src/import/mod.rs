@@ -5,6 +5,7 @@
 //! with its row number and reason and the rest are imported, or, with `--atomic`, nothing is.
 //! Writes are idempotent by id, so importing the same file again changes nothing.
 
+mod cj_campaigns;
 pub(crate) mod completejourney;
 mod rows;
 
@@ -41,7 +42,8 @@ pub enum ImportCommand {
     /// at, store_id, order_id, tier).
     Events(FileArgs),
     /// The Complete Journey dataset (a directory of its Parquet files): households as members,
-    /// baskets as orders, products with department and category, stores.
+    /// baskets as orders, products with department and category, stores, and its 27 campaigns
+    /// with their coupons and redemptions.
     Completejourney {
         #[command(flatten)]
         db: TenantArgs,
@@ -50,6 +52,13 @@ pub enum ImportCommand {
         /// Orders per write transaction.
         #[arg(long, default_value_t = 2000)]
         batch: usize,
+        /// A sample: only the N households of smallest id, with their baskets and their part
+        /// of every campaign.
+        #[arg(long)]
+        households: Option<usize>,
+        /// Leave this campaign out (to forecast it from the history before it).
+        #[arg(long)]
+        hold_back: Option<i64>,
     },
 }
 
@@ -157,9 +166,15 @@ pub fn progress(len: Option<u64>, what: &str) -> ProgressBar {
 
 pub async fn run(command: ImportCommand) -> anyhow::Result<()> {
     match command {
-        ImportCommand::Completejourney { db, dir, batch } => {
+        ImportCommand::Completejourney {
+            db,
+            dir,
+            batch,
+            households,
+            hold_back,
+        } => {
             let app = db.app().await?;
-            completejourney::run(&app, &dir, batch).await
+            completejourney::run(&app, &dir, batch, households, hold_back).await
         }
         ImportCommand::Members(args) => import(args, "members", member_record, write_members).await,
         ImportCommand::Orders(args) => import_orders(args).await,

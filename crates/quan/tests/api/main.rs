@@ -12,6 +12,7 @@ mod campaign_crash;
 mod campaign_delivery;
 mod campaigns;
 mod checkout;
+mod cj_campaigns;
 mod claims;
 mod concurrency;
 mod console;
