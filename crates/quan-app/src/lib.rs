@@ -59,6 +59,7 @@ pub mod rfm;
 pub mod scoring;
 pub mod segments;
 pub mod tasks;
+pub mod template_review;
 pub mod templates;
 pub mod upkeep;
 pub mod wallet;

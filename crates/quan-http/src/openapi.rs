@@ -14,7 +14,7 @@ use crate::routes::{
     paths(
         system::healthz, system::openapi, crate::metrics::metrics, keys::create, keys::list, keys::revoke, keys::me,
         templates::create, templates::get, templates::list, templates::update,
-        templates::activate, templates::pause, templates::end,
+        templates::activate, templates::pause, templates::end, templates::review,
         claims::claim, claims::grant, claims::create_link, claims::create_claim_codes,
         center::link, center::center, dashboard::dashboard,
         jobs::get, jobs::codes, jobs::codes_csv,

@@ -1328,6 +1328,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/templates/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A template's review from the daily counters: claimed, used, the use rate, what its coupons
+         *     gave net of refunds by funder, the orders they were used in and ROI, by day, by claim route
+         *     and by campaign (docs/DOMAIN.md section 9).
+         */
+        get: operations["templates_review"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/users/{user_id}/coupons": {
         parameters: {
             query?: never;
@@ -2250,6 +2271,12 @@ export interface components {
          *     count.
          */
         ForecastBody: {
+            /**
+             * Format: date-time
+             * @description Forecast as of this time (default now): the audience, and the coupons learnt from, as
+             *     they were then (a campaign of the past forecast without hindsight).
+             */
+            as_of?: string | null;
             /** @description Who would get it (default everyone). */
             audience?: components["schemas"]["CampaignAudience"];
             /**
@@ -3734,6 +3761,16 @@ export interface components {
          * @enum {string}
          */
         Since: "joined" | "last_order";
+        /** @description A part of a template's coupons. */
+        Slice: {
+            /** Format: int64 */
+            claimed: number;
+            /** Format: int64 */
+            discount_given: number;
+            key: string;
+            /** Format: int64 */
+            used: number;
+        };
         /**
          * @description A member's lifecycle stage.
          * @enum {string}
@@ -3790,6 +3827,49 @@ export interface components {
          * @enum {string}
          */
         TemplateAction: "edit" | "activate" | "pause" | "end";
+        /** @description `GET /v1/templates/{id}/review`. */
+        TemplateReview: {
+            /** Format: date-time */
+            as_of: string;
+            /** @description By the campaign that granted them (`""`: claimed outside campaigns). */
+            by_campaign: components["schemas"]["Slice"][];
+            by_funder: components["schemas"]["ByFunder"];
+            /** @description By claim route: `public`, `link`, `claim_code`, `service`, `campaign`. */
+            by_route: components["schemas"]["Slice"][];
+            /**
+             * Format: int64
+             * @description Coupons that came into wallets (claimed or granted).
+             */
+            claimed: number;
+            coupon_orders: components["schemas"]["CouponOrders"];
+            daily: components["schemas"]["Day"][];
+            /**
+             * Format: int64
+             * @description What the used coupons took off, net of refunds.
+             */
+            discount_given: number;
+            /**
+             * Format: int64
+             * @description used × face value (the articles' 实际发放成本).
+             */
+            face_value_used: number;
+            /**
+             * Format: int64
+             * @description Coupon GMV × 10000 / money given, rounded down (absent when nothing was given).
+             */
+            roi_bp?: number | null;
+            template_id: string;
+            /**
+             * Format: int64
+             * @description used / claimed, bp rounded down (absent before any claim).
+             */
+            use_rate_bp?: number | null;
+            /**
+             * Format: int64
+             * @description Of those, redeemed now (a coupon a refund gave back is not).
+             */
+            used: number;
+        };
         /** @description A template as the API carries it (docs/DOMAIN.md section 2). Validate with [`Template::parse`]. */
         TemplateSpec: {
             audience?: components["schemas"]["Audience"];
@@ -6952,6 +7032,35 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    templates_review: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateReview"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

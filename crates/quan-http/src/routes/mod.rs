@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/templates/{id}",
             get(templates::get).put(templates::update),
         )
+        .route("/v1/templates/{id}/review", get(templates::review))
         .route("/v1/templates/{id}/activate", post(templates::activate))
         .route("/v1/templates/{id}/pause", post(templates::pause))
         .route("/v1/templates/{id}/end", post(templates::end))

@@ -1,9 +1,10 @@
-//! Templates: create, read with live counters, list, edit while draft, and status changes.
+//! Templates: create, read (live counters, the review), list, edit drafts, change status.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use quan_app::page::PageBody;
+use quan_app::template_review::TemplateReview;
 use quan_app::templates::{TemplateQuery, TemplateView};
 use quan_core::template::{StatusAction, TemplateSpec};
 use quan_core::text::Id;
@@ -33,6 +34,19 @@ pub async fn get(
     PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<TemplateView>> {
     Ok(Json(state.app.template(&p, &id).await?))
+}
+
+/// A template's review from the daily counters: claimed, used, the use rate, what its coupons
+/// gave net of refunds by funder, the orders they were used in and ROI, by day, by claim route
+/// and by campaign (docs/DOMAIN.md section 9).
+#[utoipa::path(get, path = "/v1/templates/{id}/review", tag = "templates", operation_id = "templates_review", params(("id" = String, Path)),
+    responses((status = 200, body = TemplateReview), (status = 404, body = ErrorBody)))]
+pub async fn review(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    PathIds(id): PathIds<Id>,
+) -> ApiResult<Json<TemplateReview>> {
+    Ok(Json(state.app.template_review(&p, &id).await?))
 }
 
 /// Lists templates, oldest first, filtered by status, scope kind and store.

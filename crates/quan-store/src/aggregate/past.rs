@@ -118,7 +118,10 @@ pub(crate) async fn import(
                 c.started_at,
                 0,
             );
-            counts.add(key(start_day), CouponDelta::of(None, CouponStatus::Claimed, 0));
+            counts.add(
+                key(start_day),
+                CouponDelta::of(None, CouponStatus::Claimed, 0),
+            );
             let (status, updated, discount) = match p.redeemed {
                 Some((at, given)) => {
                     t.1 += 1;
@@ -211,12 +214,15 @@ pub(crate) async fn import(
     let (templates, granted, used): (Vec<String>, Vec<i64>, Vec<i64>) = per_template
         .iter()
         .map(|(t, (g, u))| (t.to_string(), *g, *u))
-        .fold((vec![], vec![], vec![]), |(mut a, mut b, mut c), (t, g, u)| {
-            a.push(t);
-            b.push(g);
-            c.push(u);
-            (a, b, c)
-        });
+        .fold(
+            (vec![], vec![], vec![]),
+            |(mut a, mut b, mut c), (t, g, u)| {
+                a.push(t);
+                b.push(g);
+                c.push(u);
+                (a, b, c)
+            },
+        );
     db.execute_rows(
         "UPDATE templates SET issued = issued + x.g, claimed = claimed + x.g, used = used + x.u \
          FROM {rows} WHERE templates.id = x.id",

@@ -66,7 +66,11 @@ async fn learning_reads_baskets_coupons_and_entries(backend: Backend) {
         ]
     );
     assert_eq!(outcomes[1].used(late), Some(false));
-    assert_eq!(outcomes[0].used(at(1)), None, "its redemption was still to come");
+    assert_eq!(
+        outcomes[0].used(at(1)),
+        None,
+        "its redemption was still to come"
+    );
 
     let c = active(s, "tc", json!({"distribution": ["campaign_only"]})).await;
     campaign(

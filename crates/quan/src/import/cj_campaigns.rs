@@ -76,7 +76,9 @@ fn read(dir: &Path) -> anyhow::Result<BTreeMap<i64, Described>> {
     for b in batches(&dir.join("campaigns.parquet"))? {
         let (id, household) = (ints(&b, "campaign_id")?, ints(&b, "household_id")?);
         for i in 0..b.num_rows() {
-            get(&mut out, id.value(i))?.households.insert(household.value(i));
+            get(&mut out, id.value(i))?
+                .households
+                .insert(household.value(i));
         }
     }
     for b in batches(&dir.join("coupons.parquet"))? {

@@ -100,7 +100,7 @@ struct Line {
     product: i64,
     qty: i64,
     cents: i64,
-    /// The manufacturer's coupon discount, cents (positive).
+    /// The manufacturer's coupon discount, cents (positive whatever the sign the file uses).
     coupon: i64,
     at: i64,
 }
@@ -185,7 +185,7 @@ pub async fn run(
                 product: product.value(i),
                 qty: qty.value(i),
                 cents: cents(sales.value(i)),
-                coupon: coupon.as_ref().map_or(0, |c| -cents(c.value(i))),
+                coupon: coupon.as_ref().map_or(0, |c| cents(c.value(i)).abs()),
                 at: at.value(i),
             });
         }

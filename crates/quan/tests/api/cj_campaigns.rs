@@ -100,8 +100,8 @@ async fn campaigns_review_as_the_files_count(backend: Backend) {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quan");
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("campaigns: 27 of 27 written"), "{text}");
 
@@ -130,7 +130,10 @@ async fn campaigns_review_as_the_files_count(backend: Backend) {
             "campaign {campaign}"
         );
         // Each redemption gave the campaign's face value; nothing was held out.
-        assert_eq!(r.cost.discount_given, r.cost.face_value_used, "campaign {campaign}");
+        assert_eq!(
+            r.cost.discount_given, r.cost.face_value_used,
+            "campaign {campaign}"
+        );
         assert!(r.holdout.is_none());
         redeemed += used;
     }

@@ -333,3 +333,87 @@ async fn reviews_without_a_holdout_and_of_nothing(backend: Backend) {
     assert_eq!(st, 403, "campaigns are the platform's");
 }
 both!(reviews_without_a_holdout_and_of_nothing);
+
+/// A template's review from the counters: three claims, one used in a checkout then half
+/// refunded, one redeemed at a counter; by route and campaign; a merchant of another store
+/// cannot read it.
+async fn a_template_review_from_the_counters(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let tpl = t
+        .active(template(json!({
+            "scope": {"kind": "store", "store_id": "s1"},
+            "funding": {"platform_bp": 2000, "merchant_bp": 8000},
+        })))
+        .await;
+    for u in ["u1", "u2", "u3"] {
+        let (st, b) = t.claim(&tpl, json!({"user_id": u})).await;
+        assert_eq!(st, 201, "{b}");
+    }
+    let (c1, _) = coupon(&t, "u1").await;
+    checkout(&t, "T1", "u1", 2, &[&c1]).await;
+    ok(
+        &t,
+        "POST",
+        "/v1/orders/T1/refund",
+        json!({"lines": [{"line_id": "1", "qty": 1}]}),
+    )
+    .await;
+    let (_, code2) = coupon(&t, "u2").await;
+    ok(
+        &t,
+        "POST",
+        "/v1/coupons/redeem",
+        json!({"code": code2, "store_id": "s1", "amount": 6000}),
+    )
+    .await;
+    let (st, r) = t.get(&format!("/v1/templates/{tpl}/review")).await;
+    assert_eq!(st, 200, "{r}");
+    // Given: 500 of the checkout's 1,000 (half its units refunded) and the counter's 1,000.
+    assert_eq!(
+        (
+            &r["claimed"],
+            &r["used"],
+            &r["use_rate_bp"],
+            &r["discount_given"]
+        ),
+        (&json!(3), &json!(2), &json!(6666), &json!(1_500)),
+        "{r}"
+    );
+    assert_eq!(r["face_value_used"], 2_000);
+    assert_eq!(
+        r["by_funder"],
+        json!({"platform": 300, "merchant": 1_200, "supplier": 0})
+    );
+    // Orders: the checkout (15,000 less 7,500 refunded) and the counter sale (5,000).
+    assert_eq!(r["coupon_orders"], json!({"count": 2, "gmv": 12_500}));
+    assert_eq!(
+        r["by_route"],
+        json!([{"key": "public", "claimed": 3, "used": 2, "discount_given": 1_500}])
+    );
+    assert_eq!(r["by_campaign"][0]["key"], "");
+    assert_eq!(r["daily"][0]["granted"], 3);
+
+    let other = t.key("merchant", &["s2"], None).await;
+    let (st, _) = t
+        .call(
+            "GET",
+            &format!("/v1/templates/{tpl}/review"),
+            Some(&other),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(st, 404, "another store's template is not found");
+    let own = t.key("merchant", &["s1"], None).await;
+    let (st, _) = t
+        .call(
+            "GET",
+            &format!("/v1/templates/{tpl}/review"),
+            Some(&own),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(st, 200);
+}
+both!(a_template_review_from_the_counters);
