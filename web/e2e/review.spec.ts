@@ -165,3 +165,34 @@ test("the calculators: margin, LTV, threshold from the orders, pack against CAC,
   await expect(page.getByRole("region", { name: "LTV (by RFM tier)" }).getByLabel("Gross margin %")).toHaveValue("25");
   await noViolations(page);
 });
+
+test("a template's review: claimed, used, given, by route and campaign, in both languages", async ({ page, request }) => {
+  const tpl = await activeTemplate(request, {
+    name: unique("券复盘-"), scope: { kind: "platform" },
+    benefit: { kind: "reduction", threshold: 0, off: 500 }, validity: { kind: "relative", days: 7 },
+    distribution: ["public"], funding: { platform_bp: 10000, merchant_bp: 0 },
+  });
+  const codes: string[] = [];
+  for (const _ of [1, 2]) {
+    const c = await api(request, "POST", `/v1/templates/${tpl.id}/claim`, { user_id: unique("tr-") });
+    codes.push(c.code);
+  }
+  await api(request, "POST", "/v1/coupons/redeem", { code: codes[0], store_id: "s1", amount: 3000 });
+
+  await signIn(page);
+  await page.goto(`/console/templates/${tpl.id}`);
+  const review = page.getByRole("region", { name: "券复盘" });
+  const totals = review.getByRole("definition");
+  await expect(review.getByText("领取张数").first()).toBeVisible();
+  await expect(totals.nth(0)).toHaveText("2");
+  await expect(totals.nth(1)).toHaveText("1");
+  await expect(totals.nth(2)).toHaveText("50.00%");
+  await expect(totals.nth(4)).toHaveText("¥5.00");
+  await expect(review.getByRole("table", { name: "按领取渠道" }).getByRole("row", { name: /^public/ })).toContainText("2");
+  await expect(review.getByRole("table", { name: "按活动" }).getByRole("row", { name: /非活动发放/ })).toBeVisible();
+  await noViolations(page);
+  await english(page);
+  const en = page.getByRole("region", { name: "Template review" });
+  await expect(en.getByRole("table", { name: "By campaign" }).getByRole("row", { name: /outside campaigns/ })).toContainText("¥5.00");
+  await noViolations(page);
+});

@@ -77,6 +77,12 @@ export const reviewMessages = {
   w_sample_ratio_mismatch: ["样本比例异常：分组可能有问题，不要相信这个增量。", "Sample ratio mismatch: the split looks broken; do not trust the uplift."],
   w_empty_arm: ["有一组没有成员，无法比较。", "An arm has no members: nothing to compare."],
   w_small_arm: ["有一组成员很少，区间会很宽。", "An arm is small: the intervals are wide."],
+  templateReview: ["券复盘", "Template review"],
+  claimedN: ["领取张数", "Coupons claimed"],
+  noClaims: ["还没有人领取。", "Nobody has claimed one yet."],
+  byRoute: ["按领取渠道", "By claim route"],
+  byCampaign: ["按活动", "By campaign"],
+  noCampaign: ["（非活动发放）", "(outside campaigns)"],
   noHoldout: ["这个活动没有对照组：只能看到总量，看不到增量。", "This campaign has no holdout: totals only, no incrementality."],
 } satisfies Messages;
 

@@ -1,4 +1,5 @@
-// A template (`:id`): its coupon face, all terms, live counters, status buttons, links and claim codes.
+// A template (`:id`): its coupon face, all terms, live counters, its review, status buttons,
+// links and claim codes.
 import { useCallback, useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useLang } from "../../../shared/i18n";
@@ -11,6 +12,7 @@ import { CouponFace } from "./form/Preview";
 import { shown } from "./local";
 import { MakeLink } from "./MakeLink";
 import { useT } from "./messages";
+import { TemplateReviewPanel } from "./TemplateReview";
 import { Terms, when } from "./Terms";
 import type { TemplateAction, TemplateView } from "./types";
 
@@ -99,6 +101,7 @@ export default function TemplateDetail() {
         <h2 id="terms-title">{t("allTerms")}</h2>
         <Terms tpl={tpl} />
       </section>
+      {tpl.status !== "draft" && <TemplateReviewPanel id={tpl.id} version={tpl.claimed + tpl.used} />}
       {handsOut && <MakeLink templateId={tpl.id} />}
       {handsOut && <ClaimCodes templateId={tpl.id} onMade={load} />}
     </>
