@@ -172,7 +172,7 @@ enum Command {
         #[command(subcommand)]
         command: campaigns::CampaignsCommand,
     },
-    /// Reports: rebuild the daily counters from the ledgers.
+    /// Reports: rebuild the daily counters from the ledgers; a campaign's review as HTML.
     Report {
         #[command(subcommand)]
         command: report::ReportCommand,

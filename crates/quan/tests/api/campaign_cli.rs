@@ -81,3 +81,58 @@ fn campaigns_from_the_command_line() {
     assert!(ok);
     assert!(out.contains("1 of 1"), "{out}");
 }
+
+/// `quan report campaign ID --html FILE`: one page, its charts inline, nothing loaded from
+/// elsewhere; an unknown campaign is refused.
+#[test]
+fn a_campaigns_review_as_one_html_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/q.db", dir.path().display());
+    let (ok, out, err) = quan(
+        &db,
+        &[
+            "campaigns",
+            "apply",
+            &example("welcome-pack.json"),
+            "--activate",
+        ],
+    );
+    assert!(ok, "{err}");
+    let id = out
+        .lines()
+        .find(|l| l.starts_with("cmp_"))
+        .and_then(|l| l.split('\t').next())
+        .expect("a campaign line")
+        .to_string();
+    let file = dir.path().join("review.html");
+    let (ok, out, err) = quan(
+        &db,
+        &["report", "campaign", &id, "--html", file.to_str().unwrap()],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains(&id), "{out}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(
+        html.contains("Welcome pack") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Funnel") && html.contains("Forecast against actual"),
+        "{html}"
+    );
+    for outside in ["<script", " src=", " href=", "<link"] {
+        assert!(!html.contains(outside), "{outside} in {html}");
+    }
+    let (ok, _, err) = quan(
+        &db,
+        &[
+            "report",
+            "campaign",
+            "cmp_nope",
+            "--html",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("no such campaign"), "{err}");
+}
