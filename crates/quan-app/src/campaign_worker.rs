@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 use jiff::{SignedDuration, Timestamp};
 use quan_core::campaign::decide::{event_occurrence, inactivity_occurrence, ONCE};
 use quan_core::campaign::holdout::held_out;
+
+use crate::programme::{kept_out, ProgrammeSettings};
 use quan_core::campaign::schedule::{next_tick, tick_occurrence};
 use quan_core::campaign::treat::end_due;
 use quan_core::campaign::{Allocation, Audience, Campaign, CampaignAction, EventKind, Trigger};
@@ -163,6 +165,7 @@ impl App {
                 let from = c.activated_at.unwrap_or(now) - gap;
                 let mut entries = Vec::new();
                 let mut cursor = None;
+                let programme = self.programme_settings().await?;
                 loop {
                     let page = self
                         .store
@@ -173,7 +176,7 @@ impl App {
                     };
                     cursor = Some(last.clone());
                     for (user, anchor) in page {
-                        if self.admits(&c.spec.audience, &user, now).await? {
+                        if self.admits(programme, &c.spec.audience, &user, now).await? {
                             entries.push(NewEntry {
                                 held_out: held_out(&c.id, &user, c.spec.holdout_bp),
                                 allocated: None,
@@ -259,6 +262,7 @@ impl App {
             }
         }
         let (mut events, mut entered) = (0, 0);
+        let programme = self.programme_settings().await?;
         loop {
             let batch = self
                 .store
@@ -278,7 +282,10 @@ impl App {
                     {
                         continue;
                     }
-                    if !self.admits(&c.spec.audience, &e.user_id, now).await? {
+                    if !self
+                        .admits(programme, &c.spec.audience, &e.user_id, now)
+                        .await?
+                    {
                         continue;
                     }
                     let Trigger::Event { delay_hours, .. } = &c.spec.trigger else {
@@ -304,9 +311,11 @@ impl App {
         }
     }
 
-    /// The members (customers who joined by `as_of`) an audience selects as of `as_of`.
+    /// The members (customers who joined by `as_of`) an audience selects as of `as_of`, less
+    /// the global holdout.
     async fn audience_members(&self, audience: &Audience, as_of: Timestamp) -> Result<Vec<String>> {
         let chosen = self.audience_filter(audience, as_of).await?;
+        let programme = self.programme_settings().await?;
         let mut out: Vec<String> = self
             .store
             .all_members()
@@ -315,6 +324,7 @@ impl App {
             .filter(|m| m.profile.joined_at.is_some_and(|j| j <= as_of))
             .map(|m| m.profile.id)
             .filter(|id| chosen.as_ref().is_none_or(|s| s.contains(id)))
+            .filter(|id| !kept_out(programme, id))
             .collect();
         out.sort();
         Ok(out)
@@ -350,8 +360,18 @@ impl App {
         })
     }
 
-    /// Whether an audience admits one customer at `now` (an event's or an inactive one's).
-    async fn admits(&self, audience: &Audience, user: &str, now: Timestamp) -> Result<bool> {
+    /// Whether an audience admits one customer at `now` (an event's or an inactive one's); a
+    /// member of the global holdout never enters.
+    async fn admits(
+        &self,
+        programme: ProgrammeSettings,
+        audience: &Audience,
+        user: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        if kept_out(programme, user) {
+            return Ok(false);
+        }
         Ok(match audience {
             Audience::All => true,
             Audience::Segment { segment_id } => {

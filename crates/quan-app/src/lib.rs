@@ -54,6 +54,7 @@ pub mod orders;
 pub mod outbox;
 pub mod page;
 pub mod playbooks;
+pub mod programme;
 pub mod review;
 pub mod rfm;
 pub mod scoring;

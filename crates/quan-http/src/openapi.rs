@@ -34,6 +34,7 @@ use crate::routes::{
         campaigns::apply_playbook,
         planning::forecast, planning::get_economics, planning::put_economics, planning::ltv,
         planning::cac, planning::threshold, planning::pack, planning::lottery,
+        planning::get_programme, planning::put_programme, planning::programme_review,
         outbox::list, outbox::get, outbox::retry, channels::put, channels::list,
         tasks::list, tasks::get, tasks::complete, tasks::grant,
     ),

@@ -923,6 +923,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The programme's settings (the global holdout). */
+        get: operations["programme_get"];
+        /**
+         * Replaces the programme's settings: `global_holdout_bp`, the share of all members no
+         *     campaign enters.
+         */
+        put: operations["programme_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programme/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What every campaign together added over a window, against the global holdout: conversion
+         *     and revenue per member with their 95% intervals, CUPED, incremental ROI.
+         */
+        get: operations["programme_review"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/rfm/recompute": {
         parameters: {
             query?: never;
@@ -3392,6 +3433,35 @@ export interface components {
             store_id?: string | null;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description `GET /v1/programme/review`. */
+        ProgrammeReview: {
+            /** Format: date-time */
+            as_of: string;
+            /** Format: int32 */
+            days: number;
+            /**
+             * Format: int64
+             * @description What every coupon gave in the window, net of refunds.
+             */
+            discount_given: number;
+            /** Format: int32 */
+            global_holdout_bp: number;
+            /**
+             * @description Members reached by the programme (treated) against the global holdout (control): the
+             *     members who joined before the window, their counted orders in it, their revenue in the
+             *     same length before it (CUPED).
+             */
+            incrementality: components["schemas"]["Incrementality"];
+        };
+        /** @description The programme's settings. */
+        ProgrammeSettings: {
+            /**
+             * Format: int32
+             * @description The share of all members kept out of every campaign (0..=5000 bp, default 0), by a
+             *     stable hash of the member: the same members while it is unchanged.
+             */
+            global_holdout_bp: number;
         };
         /**
          * @description A template as members may see it: its terms and stock, never its audience lists, funding
@@ -6064,6 +6134,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProductView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    programme_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgrammeSettings"];
+                };
+            };
+        };
+    };
+    programme_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProgrammeSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgrammeSettings"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    programme_review: {
+        parameters: {
+            query?: {
+                as_of?: string;
+                /** @description The window's length, ending at `as_of` (1..=365, default 30). */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgrammeReview"];
                 };
             };
             422: {

@@ -18,6 +18,13 @@ pub fn held_out(campaign_id: &str, user_id: &str, holdout_bp: u32) -> bool {
     n % 10_000 < u64::from(holdout_bp)
 }
 
+/// Whether `user_id` is in the global holdout at `bp` basis points: kept out of every
+/// campaign. Its hash is [`held_out`]'s with an empty campaign id, which no campaign has, so
+/// the global holdout is drawn independently of every campaign's own.
+pub fn in_global_holdout(user_id: &str, bp: u32) -> bool {
+    held_out("", user_id, bp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +41,18 @@ mod tests {
         );
         assert!(!held_out("cmp-1", "u7", 0));
         assert!(held_out("cmp-1", "u7", 10_000));
+    }
+
+    #[test]
+    fn the_global_holdout_is_its_own_draw() {
+        let global: Vec<bool> = (0..1000)
+            .map(|i| in_global_holdout(&format!("u{i}"), 5_000))
+            .collect();
+        let campaign: Vec<bool> = (0..1000)
+            .map(|i| held_out("a", &format!("u{i}"), 5_000))
+            .collect();
+        assert_ne!(global, campaign);
+        assert!(!in_global_holdout("u1", 0));
     }
 
     #[test]

@@ -120,6 +120,11 @@ pub fn routes() -> Router<AppState> {
             "/v1/economics",
             get(planning::get_economics).put(planning::put_economics),
         )
+        .route(
+            "/v1/programme",
+            get(planning::get_programme).put(planning::put_programme),
+        )
+        .route("/v1/programme/review", get(planning::programme_review))
         .route("/v1/calculators/ltv", get(planning::ltv))
         .route("/v1/calculators/cac", get(planning::cac))
         .route("/v1/calculators/threshold", post(planning::threshold))

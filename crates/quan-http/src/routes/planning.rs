@@ -1,5 +1,6 @@
 //! Planning and judging campaigns: the forecast of a coupon before launch, the operator's
-//! calculators (LTV, CAC, threshold, pack, lottery) and the economics settings they read.
+//! calculators (LTV, CAC, threshold, pack, lottery) and the economics settings they read, and
+//! the programme's global holdout with what every campaign together added.
 
 use axum::extract::State;
 use axum::Json;
@@ -8,6 +9,7 @@ use quan_app::calculators::{
     ThresholdBody, ThresholdView,
 };
 use quan_app::forecast::{Forecast, ForecastBody};
+use quan_app::programme::{ProgrammeQuery, ProgrammeReview, ProgrammeSettings};
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Body, Caller, QueryParams};
@@ -102,4 +104,38 @@ pub async fn lottery(
     Body(body, _): Body<LotteryBody>,
 ) -> ApiResult<Json<LotteryView>> {
     Ok(Json(state.app.lottery_calculator(&p, body).await?))
+}
+
+/// The programme's settings (the global holdout).
+#[utoipa::path(get, path = "/v1/programme", tag = "campaigns", operation_id = "programme_get",
+    responses((status = 200, body = ProgrammeSettings)))]
+pub async fn get_programme(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<Json<ProgrammeSettings>> {
+    Ok(Json(state.app.programme(&p).await?))
+}
+
+/// Replaces the programme's settings: `global_holdout_bp`, the share of all members no
+/// campaign enters.
+#[utoipa::path(put, path = "/v1/programme", tag = "campaigns", operation_id = "programme_put", request_body = ProgrammeSettings,
+    responses((status = 200, body = ProgrammeSettings), (status = 422, body = ErrorBody)))]
+pub async fn put_programme(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Body(body, _): Body<ProgrammeSettings>,
+) -> ApiResult<Json<ProgrammeSettings>> {
+    Ok(Json(state.app.put_programme(&p, body).await?))
+}
+
+/// What every campaign together added over a window, against the global holdout: conversion
+/// and revenue per member with their 95% intervals, CUPED, incremental ROI.
+#[utoipa::path(get, path = "/v1/programme/review", tag = "campaigns", operation_id = "programme_review", params(ProgrammeQuery),
+    responses((status = 200, body = ProgrammeReview), (status = 422, body = ErrorBody)))]
+pub async fn programme_review(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    QueryParams(q): QueryParams<ProgrammeQuery>,
+) -> ApiResult<Json<ProgrammeReview>> {
+    Ok(Json(state.app.programme_review(&p, q).await?))
 }

@@ -27,6 +27,7 @@ mod model;
 mod outbox;
 mod planning;
 mod playbooks;
+mod programme;
 mod redemption;
 mod requests;
 mod review;
