@@ -59,6 +59,7 @@ pub mod review;
 pub mod rfm;
 pub mod scoring;
 pub mod segments;
+pub mod slices;
 pub mod tasks;
 pub mod template_review;
 pub mod templates;

@@ -29,7 +29,7 @@ use crate::routes::{
         segments::members, segments::members_csv,
         rfm::get_config, rfm::put_config, rfm::recompute,
         campaigns::create, campaigns::get, campaigns::list, campaigns::members, campaigns::review,
-        campaigns::review_csv,
+        campaigns::review_csv, campaigns::slices,
         campaigns::activate, campaigns::pause, campaigns::resume, campaigns::end,
         campaigns::apply_playbook,
         planning::forecast, planning::get_economics, planning::put_economics, planning::ltv,

@@ -44,8 +44,8 @@ pub use records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 pub use records::messages::*;
 pub use records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 pub use records::reviews::{
-    ArmMember, CategorySales, CounterSale, CountsOf, CouponCount, MessageCounts, PaidOrder,
-    Rebuilt, SalesCount,
+    ArmMember, CategorySales, CounterSale, CountsOf, CouponCount, MemberCoupon, MessageCounts,
+    PaidOrder, Rebuilt, SalesCount,
 };
 pub use records::tasks::*;
 pub use records::*;

@@ -19,8 +19,8 @@ use crate::records::learning::{BasketLine, CouponOutcome, EntryOutcome};
 use crate::records::messages::*;
 use crate::records::reports::{Claimant, NewShortLink, ShortLink, TemplateActivity};
 use crate::records::reviews::{
-    ArmMember, CategorySales, CounterSale, CountsOf, CouponCount, MessageCounts, PaidOrder,
-    Rebuilt, SalesCount,
+    ArmMember, CategorySales, CounterSale, CountsOf, CouponCount, MemberCoupon, MessageCounts,
+    PaidOrder, Rebuilt, SalesCount,
 };
 use crate::records::tasks::*;
 use crate::records::*;
@@ -545,4 +545,6 @@ pub trait Reviews: Send + Sync {
     async fn sales_counts(&self, of: CountsOf) -> Result<Vec<SalesCount>>;
     /// Recomputes every counter from the coupon and sales ledgers, in one transaction.
     async fn rebuild_counts(&self) -> Result<Rebuilt>;
+    /// Every coupon a campaign granted: its member, whether it is used now, what it gave.
+    async fn campaign_member_coupons(&self, campaign_id: &str) -> Result<Vec<MemberCoupon>>;
 }

@@ -309,6 +309,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/campaigns/{id}/slices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign's coupons in slices: by store, claim route or template (from the daily
+         *     counters), or by the members' RFM tier or a segment (`segment_id`), each with the coupons
+         *     granted and used and the money they gave.
+         */
+        get: operations["campaigns_slices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/center": {
         parameters: {
             query?: never;
@@ -1812,6 +1833,33 @@ export interface components {
              * @description Coupon GMV × 10000 / money given, rounded down; absent when nothing was given.
              */
             roi_bp?: number | null;
+        };
+        /** @description A part of a campaign's coupons. */
+        CampaignSlice: {
+            /**
+             * Format: int64
+             * @description What they took off, net of refunds.
+             */
+            discount_given: number;
+            /** Format: int64 */
+            granted: number;
+            key: string;
+            /**
+             * Format: int64
+             * @description Members granted a coupon (slices by member only).
+             */
+            members?: number | null;
+            /**
+             * Format: int64
+             * @description Redeemed now.
+             */
+            used: number;
+        };
+        /** @description `GET /v1/campaigns/{id}/slices`. */
+        CampaignSlices: {
+            by: components["schemas"]["SliceBy"];
+            campaign_id: string;
+            slices: components["schemas"]["CampaignSlice"][];
         };
         /**
          * @description A campaign's definition, as written (the body of `POST /v1/campaigns`): checked by
@@ -3842,6 +3890,11 @@ export interface components {
             used: number;
         };
         /**
+         * @description What a campaign is sliced by.
+         * @enum {string}
+         */
+        SliceBy: "store" | "route" | "template" | "rfm_tier" | "segment";
+        /**
          * @description A member's lifecycle stage.
          * @enum {string}
          */
@@ -4683,6 +4736,46 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaigns_slices: {
+        parameters: {
+            query: {
+                by: components["schemas"]["SliceBy"];
+                segment_id?: components["schemas"]["Id"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignSlices"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@ use quan_app::campaigns::{CampaignView, EntryQuery, EntryView};
 use quan_app::page::{PageBody, Paging};
 use quan_app::playbooks::{ApplyQuery, PlaybookApplied, PlaybookBody};
 use quan_app::review::CampaignReview;
+use quan_app::slices::{CampaignSlices, SlicesQuery};
 use quan_core::campaign::{CampaignAction, CampaignSpec};
 use quan_core::text::Id;
 
@@ -49,6 +50,20 @@ pub async fn review(
     PathIds(id): PathIds<Id>,
 ) -> ApiResult<Json<CampaignReview>> {
     Ok(Json(state.app.campaign_review(&p, &id).await?))
+}
+
+/// The campaign's coupons in slices: by store, claim route or template (from the daily
+/// counters), or by the members' RFM tier or a segment (`segment_id`), each with the coupons
+/// granted and used and the money they gave.
+#[utoipa::path(get, path = "/v1/campaigns/{id}/slices", tag = "campaigns", operation_id = "campaigns_slices", params(("id" = String, Path), SlicesQuery),
+    responses((status = 200, body = CampaignSlices), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn slices(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    PathIds(id): PathIds<Id>,
+    QueryParams(q): QueryParams<SlicesQuery>,
+) -> ApiResult<Json<CampaignSlices>> {
+    Ok(Json(state.app.campaign_slices(&p, &id, q).await?))
 }
 
 /// The campaign's review as CSV: a header line, then one figure a line (`figure,value`, the

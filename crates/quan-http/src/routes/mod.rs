@@ -111,6 +111,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/campaigns/{id}/members", get(campaigns::members))
         .route("/v1/campaigns/{id}/review", get(campaigns::review))
         .route("/v1/campaigns/{id}/review.csv", get(campaigns::review_csv))
+        .route("/v1/campaigns/{id}/slices", get(campaigns::slices))
         .route("/v1/campaigns/{id}/activate", post(campaigns::activate))
         .route("/v1/campaigns/{id}/pause", post(campaigns::pause))
         .route("/v1/campaigns/{id}/resume", post(campaigns::resume))

@@ -9,6 +9,8 @@ UPDATE coupons SET campaign_id = m.campaign_id
          WHERE e.coupon_ids IS NOT NULL) AS m
  WHERE coupons.id = m.coupon_id;
 UPDATE coupons SET campaign_id = t.campaign_id FROM tasks t WHERE t.coupon_id = coupons.id;
+-- A campaign's coupons, for its slices by member (coupons outside campaigns are not indexed).
+CREATE INDEX coupons_campaign ON coupons (campaign_id) WHERE campaign_id IS NOT NULL;
 
 -- What an entry changed of the money its coupon gave, minor units: its discount when redeemed,
 -- less what refunds take back. (Entries written before this migration carry 0, except a

@@ -9,7 +9,8 @@ use quan_core::review::Outcome;
 use super::counts;
 use crate::records::micros;
 use crate::records::reviews::{
-    ArmMember, CategorySales, CountsOf, CouponCount, MessageCounts, PaidOrder, Rebuilt, SalesCount,
+    ArmMember, CategorySales, CountsOf, CouponCount, MemberCoupon, MessageCounts, PaidOrder,
+    Rebuilt, SalesCount,
 };
 use crate::sql::Engine;
 use crate::traits::Reviews;
@@ -141,6 +142,29 @@ impl<E: Engine> Reviews for E {
     async fn sales_counts(&self, of: CountsOf) -> Result<Vec<SalesCount>> {
         self.read(move |db| Box::pin(async move { counts::sales_counts(db, &of).await }))
             .await
+    }
+
+    async fn campaign_member_coupons(&self, campaign_id: &str) -> Result<Vec<MemberCoupon>> {
+        let campaign_id = campaign_id.to_string();
+        self.read(move |db| {
+            Box::pin(async move {
+                db.query(
+                    "SELECT c.user_id, c.status, CAST(COALESCE((SELECT SUM(l.given) FROM coupon_ledger l \
+                     WHERE l.coupon_id = c.id), 0) AS BIGINT) FROM coupons c WHERE c.campaign_id = $1",
+                    &[&campaign_id],
+                    |r| {
+                        let status: String = r.get(1)?;
+                        Ok(MemberCoupon {
+                            user_id: r.get(0)?,
+                            redeemed: status == "redeemed",
+                            given: r.get(2)?,
+                        })
+                    },
+                )
+                .await
+            })
+        })
+        .await
     }
 
     async fn rebuild_counts(&self) -> Result<Rebuilt> {

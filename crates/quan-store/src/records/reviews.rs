@@ -91,3 +91,12 @@ pub struct Rebuilt {
     pub coupon_rows: u64,
     pub sales_rows: u64,
 }
+
+/// One of a campaign's coupons, as its slices by member read it: whose, whether it is used
+/// now, and the money it gave net of refunds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberCoupon {
+    pub user_id: String,
+    pub redeemed: bool,
+    pub given: i64,
+}

@@ -137,6 +137,23 @@ async fn a_review_reads_arms_coupons_and_messages(backend: Backend) {
         sales.iter().map(|x| (x.orders, x.gmv)).collect::<Vec<_>>(),
         vec![(1, SALE.payable)]
     );
+    let mut by_member = s.campaign_member_coupons("c1").await.unwrap();
+    by_member.sort_by_key(|c| c.user_id.clone());
+    let got: Vec<(&str, bool, i64)> = by_member
+        .iter()
+        .map(|c| (c.user_id.as_str(), c.redeemed, c.given))
+        .collect();
+    let user_of_used = redeemed.user_id.as_str();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.contains(&(user_of_used, true, SALE.discount)),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|(u, r, g)| *u != user_of_used && !r && *g == 0),
+        "{got:?}"
+    );
     // A second coupon named on the same purchase counts it once.
     let other = coupons
         .items

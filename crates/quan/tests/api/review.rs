@@ -277,6 +277,49 @@ async fn review_matches_an_independent_count(backend: Backend) {
         "{fc}"
     );
 
+    // Slices: one template; every member unranked (never scored); in and out of a segment of
+    // the first three treated (A0 used, A1 refunded whole, A2 used half refunded), the counter
+    // sale outside it.
+    let (st, s) = t
+        .get(&format!("/v1/campaigns/{id}/slices?by=template"))
+        .await;
+    assert_eq!(st, 200, "{s}");
+    assert_eq!(
+        s["slices"],
+        json!([{"key": tpl, "granted": nt, "used": 3, "discount_given": given}])
+    );
+    let (_, s) = t
+        .get(&format!("/v1/campaigns/{id}/slices?by=rfm_tier"))
+        .await;
+    assert_eq!(
+        s["slices"],
+        json!([{"key": "unranked", "members": nt, "granted": nt, "used": 3, "discount_given": given}])
+    );
+    let seg = ok(
+        &t,
+        "POST",
+        "/v1/segments",
+        json!({"name": "first three", "member_ids": &treated[..3]}),
+    )
+    .await;
+    let (_, s) = t
+        .get(&format!(
+            "/v1/campaigns/{id}/slices?by=segment&segment_id={}",
+            seg["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        s["slices"],
+        json!([
+            {"key": "in", "members": 3, "granted": 3, "used": 2, "discount_given": 1_500},
+            {"key": "out", "members": nt - 3, "granted": nt - 3, "used": 1, "discount_given": 1_000}
+        ])
+    );
+    let (st, b) = t
+        .get(&format!("/v1/campaigns/{id}/slices?by=segment"))
+        .await;
+    assert_eq!((st, common::field(&b)), (422, "segment_id"), "{b}");
+
     // The same figures as CSV, one a line.
     let (st, csv) = t.get(&format!("/v1/campaigns/{id}/review.csv")).await;
     assert_eq!(st, 200);
