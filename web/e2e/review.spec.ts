@@ -31,8 +31,13 @@ async function campaignWithHoldout(request: Parameters<typeof api>[0], n: number
     attribution_days: 7, actions: [{ kind: "grant", template_id: tpl.id }],
   });
   await api(request, "POST", `/v1/campaigns/${c.id}/activate`);
-  // The worker enters the audience in the background.
-  await expect.poll(async () => (await api(request, "GET", `/v1/campaigns/${c.id}`)).stats.entered, { timeout: 15_000 }).toBe(n);
+  // The worker enters the audience in the background, then treats (or holds out) each entry.
+  await expect
+    .poll(async () => {
+      const s = (await api(request, "GET", `/v1/campaigns/${c.id}`)).stats;
+      return s.treated + s.held_out;
+    }, { timeout: 15_000 })
+    .toBe(n);
   return { id: c.id as string, name, tpl };
 }
 

@@ -10,7 +10,7 @@ use quan_core::review::uplift::incrementality;
 use quan_core::review::{ratio_bp_floor, Arm, ByFunder, Incrementality};
 use quan_core::text::Id;
 use quan_core::zone::TenantZone;
-use quan_store::CountsOf;
+use quan_store::{CountsOf, CouponCount, SalesCount};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -94,6 +94,41 @@ pub struct Day {
     pub used: i64,
     /// Redemptions undone that day (a refund gave the coupon back).
     pub returned: i64,
+}
+
+/// Counter rows added up per tenant-local day.
+#[derive(Default)]
+pub(crate) struct Days(BTreeMap<i64, (i64, i64, i64)>);
+
+impl Days {
+    pub fn add(&mut self, c: &CouponCount) {
+        let d = self.0.entry(c.day).or_default();
+        d.0 += c.claimed;
+        d.1 += c.used;
+        d.2 += c.returned;
+    }
+
+    pub fn into_days(self) -> Vec<Day> {
+        self.0
+            .into_iter()
+            .map(|(day, (granted, used, returned))| Day {
+                day: TenantZone::date_of_day(day),
+                granted,
+                used,
+                returned,
+            })
+            .collect()
+    }
+}
+
+impl CouponOrders {
+    /// What sales counters add up to.
+    pub(crate) fn of(sales: &[SalesCount]) -> CouponOrders {
+        CouponOrders {
+            count: sales.iter().map(|s| s.orders).sum(),
+            gmv: sales.iter().map(|s| s.gmv).sum(),
+        }
+    }
 }
 
 /// What a campaign's coupons gave ([`App::campaign_spent`]).
@@ -227,15 +262,12 @@ impl App {
             .await?;
         // Per template: the coupons used now and what they gave; each template read once.
         let mut by_template: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-        let mut days: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+        let mut days = Days::default();
         for c in &counts {
             let (used, given) = by_template.entry(&c.template_id).or_default();
             *used += c.used - c.returned;
             *given += c.given;
-            let day = days.entry(c.day).or_default();
-            day.0 += c.claimed;
-            day.1 += c.used;
-            day.2 += c.returned;
+            days.add(c);
         }
         let (mut used, mut face_value_used, mut by_funder) = (0, 0, ByFunder::default());
         for (template_id, (count, amount)) in by_template {
@@ -249,22 +281,11 @@ impl App {
             .sales_counts(CountsOf::Campaign(id.to_string()))
             .await?;
         Ok(Spent {
-            daily: days
-                .into_iter()
-                .map(|(day, (granted, used, returned))| Day {
-                    day: TenantZone::date_of_day(day),
-                    granted,
-                    used,
-                    returned,
-                })
-                .collect(),
+            daily: days.into_days(),
             used,
             face_value_used,
             by_funder,
-            coupon_orders: CouponOrders {
-                count: sales.iter().map(|s| s.orders).sum(),
-                gmv: sales.iter().map(|s| s.gmv).sum(),
-            },
+            coupon_orders: CouponOrders::of(&sales),
         })
     }
 }

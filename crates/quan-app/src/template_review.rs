@@ -8,13 +8,12 @@ use jiff::Timestamp;
 use quan_core::access::Principal;
 use quan_core::review::{ratio_bp_floor, ByFunder};
 use quan_core::text::Id;
-use quan_core::zone::TenantZone;
 use quan_store::CountsOf;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::keys::Capability;
-use crate::review::{CouponOrders, Day};
+use crate::review::{CouponOrders, Day, Days};
 use crate::{require, App, Result};
 
 /// `GET /v1/templates/{id}/review`.
@@ -69,7 +68,7 @@ impl App {
             .store
             .sales_counts(CountsOf::Template(record.id.clone()))
             .await?;
-        let mut days: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+        let mut days = Days::default();
         let mut routes: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
         let mut campaigns: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
         let (mut claimed, mut used, mut given) = (0, 0, 0);
@@ -77,10 +76,7 @@ impl App {
             claimed += c.claimed;
             used += c.used - c.returned;
             given += c.given;
-            let d = days.entry(c.day).or_default();
-            d.0 += c.claimed;
-            d.1 += c.used;
-            d.2 += c.returned;
+            days.add(c);
             for part in [
                 routes.entry(c.route.as_str()).or_default(),
                 campaigns.entry(c.campaign_id.as_str()).or_default(),
@@ -101,10 +97,7 @@ impl App {
                 })
                 .collect()
         };
-        let coupon_orders = CouponOrders {
-            count: sales.iter().map(|s| s.orders).sum(),
-            gmv: sales.iter().map(|s| s.gmv).sum(),
-        };
+        let coupon_orders = CouponOrders::of(&sales);
         let by_funder = ByFunder::split(given, &template.spec().funding);
         Ok(TemplateReview {
             template_id: record.id.clone(),
@@ -117,15 +110,7 @@ impl App {
             roi_bp: ratio_bp_floor(coupon_orders.gmv, given),
             by_funder,
             coupon_orders,
-            daily: days
-                .into_iter()
-                .map(|(day, (granted, used, returned))| Day {
-                    day: TenantZone::date_of_day(day),
-                    granted,
-                    used,
-                    returned,
-                })
-                .collect(),
+            daily: days.into_days(),
             by_route: slices(routes),
             by_campaign: slices(campaigns),
         })

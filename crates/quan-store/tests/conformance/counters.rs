@@ -3,16 +3,17 @@
 //! redemptions at a counter, revocations and expiry, over many tenant-local days (Shanghai):
 //! the counters kept by the writes equal the ones rebuilt, and both equal what the coupons are.
 
-use jiff::{SignedDuration, Timestamp};
-use quan_core::checkout::refund::{PaidLine, RefundAsk};
+use jiff::SignedDuration;
+use quan_core::checkout::refund::RefundAsk;
 use quan_core::coupon::CouponStatus;
 use quan_core::zone::TenantZone;
 use quan_store::on_both_backends;
 use quan_store::testing::{fresh_store, Backend};
-use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute, CountsOf, NewOrder};
+use quan_store::{ClaimCommand, ClaimOutcome, ClaimRoute, CountsOf};
 use serde_json::json;
 
 use crate::common::*;
+use crate::orders::new_order;
 
 on_both_backends!(counters_agree_with_a_rebuild_from_the_ledgers);
 
@@ -25,36 +26,6 @@ impl Dice {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
-    }
-}
-
-/// An order holding `coupon`: one line of two units that paid 1500 after its 500 off.
-fn order(id: &str, user: &str, coupon: &str, now: Timestamp) -> NewOrder {
-    let quote = json!({
-        "subtotal": 2000, "discount": 500, "shipping": 0, "shipping_waived": 0, "payable": 1500,
-        "coupons": [{"coupon_id": coupon, "discount": 500, "lines": [{"line_id": "1", "amount": 500}]}],
-        "gifts": [], "not_applied": []
-    });
-    NewOrder {
-        id: id.into(),
-        user_id: user.into(),
-        request_hash: format!("hash-{id}"),
-        quote: quote.to_string(),
-        lines: vec![PaidLine {
-            line_id: "1".into(),
-            sku: "tea".into(),
-            category: Some("tea".into()),
-            store_id: "s1".into(),
-            qty: 2,
-            paid: 1500,
-            refunded_qty: 0,
-            refunded: 0,
-        }],
-        coupon_ids: vec![coupon.into()],
-        payable: 1500,
-        lock_until: now + SignedDuration::from_mins(15),
-        now,
-        actor: "test".into(),
     }
 }
 
@@ -121,11 +92,9 @@ async fn counters_agree_with_a_rebuild_from_the_ledgers(backend: Backend) {
                     let (coupon, owner) =
                         coupons[dice.below(coupons.len() as u64) as usize].clone();
                     let id = format!("o{seed}-{step}");
-                    if s.lock_order(order(&id, &owner, &coupon, now))
-                        .await
-                        .unwrap()
-                        .is_ok()
-                    {
+                    let until = now + SignedDuration::from_mins(15);
+                    let order = new_order(&id, &owner, &[&coupon], now, until);
+                    if s.lock_order(order).await.unwrap().is_ok() {
                         if dice.below(4) == 0 {
                             s.cancel_order(&id, now, "test").await.unwrap().unwrap();
                         } else {

@@ -22,7 +22,13 @@ on_both_backends!(
 
 /// An order of `user` holding `coupons` from `now` until `until`: one line of two units that
 /// paid 1500 after the first coupon's 500 off.
-fn new_order(id: &str, user: &str, coupons: &[&str], now: Timestamp, until: Timestamp) -> NewOrder {
+pub(crate) fn new_order(
+    id: &str,
+    user: &str,
+    coupons: &[&str],
+    now: Timestamp,
+    until: Timestamp,
+) -> NewOrder {
     let applied: Vec<_> = coupons
         .iter()
         .take(1)
