@@ -323,7 +323,12 @@ impl App {
                 "must be in the future",
             ));
         }
-        let signed = self.sign_link(&template_id, body.user_id.map(Id::into_string), expires_at);
+        let signed = self.sign_link(
+            &template_id,
+            body.user_id.map(Id::into_string),
+            None,
+            expires_at,
+        );
         self.shorten(&template_id, signed).await
     }
 
@@ -334,6 +339,7 @@ impl App {
         &self,
         template_id: &str,
         user_id: Option<String>,
+        campaign_id: Option<String>,
         expires_at: Timestamp,
     ) -> LinkAnswer {
         let nonce: u64 = rand::rng().random();
@@ -341,6 +347,7 @@ impl App {
             template_id: template_id.to_string(),
             expires_at: expires_at.as_second(),
             user_id,
+            campaign_id,
             nonce: format!("{nonce:x}"),
         };
         let signed = link::sign(&self.link_secret, &claims);

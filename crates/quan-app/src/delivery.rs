@@ -273,7 +273,12 @@ impl App {
                     ));
                 }
                 let expires_at = self.now() + self.delivery.config.link_validity;
-                let signed = self.sign_link(template, Some(message.user_id.clone()), expires_at);
+                let signed = self.sign_link(
+                    template,
+                    Some(message.user_id.clone()),
+                    message.campaign_id.clone(),
+                    expires_at,
+                );
                 Some(
                     self.shorten(template, signed)
                         .await

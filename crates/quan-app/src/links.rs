@@ -112,6 +112,12 @@ impl App {
             .ok_or_else(|| Error::not_found("link"))?;
         let expires_at = Timestamp::from_second(claims.expires_at).map_err(Error::failure)?;
         let now = self.now();
+        // A campaign message's link: an open of the claim page counts in its funnel.
+        if let Some(campaign) = &claims.campaign_id {
+            self.store
+                .record_link_open(campaign, self.zone.day_number(now))
+                .await?;
+        }
         let customer = caller
             .filter(|p| p.role == Role::Customer)
             .and_then(|p| p.user_id.as_deref());

@@ -60,6 +60,9 @@ pub struct Funnel {
     pub messages_delivered: i64,
     /// Of those, the ones given up after their last retry.
     pub messages_dead: i64,
+    /// Opens of the claim links the campaign's messages carried (the claim page read with
+    /// one; a short link leads there).
+    pub links_opened: i64,
 }
 
 /// What the campaign's coupons cost, minor units.
@@ -231,6 +234,7 @@ impl App {
                 messages_sent: messages.sent,
                 messages_delivered: messages.delivered,
                 messages_dead: messages.dead,
+                links_opened: self.store.link_opens(id).await?,
             },
             cost: Cost {
                 face_value_granted: stats.spent,

@@ -19,6 +19,9 @@ pub struct LinkClaims {
     pub expires_at: i64,
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// The campaign whose message carries the link: its opens count in that campaign's funnel.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
     /// Random bytes so that two links with the same content differ.
     #[serde(rename = "n")]
     pub nonce: String,
@@ -94,6 +97,7 @@ mod tests {
             template_id: "t1".into(),
             expires_at: 1_000,
             user_id: None,
+            campaign_id: None,
             nonce: "abc".into(),
         }
     }

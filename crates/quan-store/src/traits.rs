@@ -545,6 +545,10 @@ pub trait Reviews: Send + Sync {
     async fn sales_counts(&self, of: CountsOf) -> Result<Vec<SalesCount>>;
     /// Recomputes every counter from the coupon and sales ledgers, in one transaction.
     async fn rebuild_counts(&self) -> Result<Rebuilt>;
+    /// Counts an open of a campaign message's claim link on tenant-local `day`.
+    async fn record_link_open(&self, campaign_id: &str, day: i64) -> Result<()>;
+    /// The opens of a campaign's links, all days.
+    async fn link_opens(&self, campaign_id: &str) -> Result<i64>;
     /// Every coupon a campaign granted: its member, whether it is used now, what it gave.
     async fn campaign_member_coupons(&self, campaign_id: &str) -> Result<Vec<MemberCoupon>>;
 }

@@ -2418,6 +2418,12 @@ export interface components {
             held_out: number;
             /**
              * Format: int64
+             * @description Opens of the claim links the campaign's messages carried (the claim page read with
+             *     one; a short link leads there).
+             */
+            links_opened: number;
+            /**
+             * Format: int64
              * @description Of those, the ones given up after their last retry.
              */
             messages_dead: number;

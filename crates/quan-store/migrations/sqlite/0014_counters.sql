@@ -60,3 +60,12 @@ CREATE TABLE sales_counts (
     gmv    BIGINT NOT NULL,
     PRIMARY KEY (kind, key, day)
 );
+
+-- Opens of campaign messages' claim links (the claim page read with the link), per
+-- tenant-local day: a campaign's funnel between messages delivered and coupons claimed.
+CREATE TABLE link_opens (
+    campaign_id TEXT NOT NULL,
+    day         BIGINT NOT NULL,
+    opens       BIGINT NOT NULL,
+    PRIMARY KEY (campaign_id, day)
+);

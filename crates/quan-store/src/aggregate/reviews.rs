@@ -144,6 +144,36 @@ impl<E: Engine> Reviews for E {
             .await
     }
 
+    async fn record_link_open(&self, campaign_id: &str, day: i64) -> Result<()> {
+        self.write((campaign_id.to_string(), day), |db, (campaign_id, day)| {
+            Box::pin(async move {
+                db.execute(
+                    "INSERT INTO link_opens (campaign_id, day, opens) VALUES ($1, $2, 1) \
+                         ON CONFLICT (campaign_id, day) DO UPDATE SET opens = link_opens.opens + 1",
+                    &[campaign_id, day],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn link_opens(&self, campaign_id: &str) -> Result<i64> {
+        let campaign_id = campaign_id.to_string();
+        self.read(move |db| {
+            Box::pin(async move {
+                db.query_one(
+                    "SELECT CAST(COALESCE(SUM(opens), 0) AS BIGINT) FROM link_opens WHERE campaign_id = $1",
+                    &[&campaign_id],
+                    |r| r.get(0),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
     async fn campaign_member_coupons(&self, campaign_id: &str) -> Result<Vec<MemberCoupon>> {
         let campaign_id = campaign_id.to_string();
         self.read(move |db| {

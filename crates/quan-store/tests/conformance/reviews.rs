@@ -197,6 +197,12 @@ async fn a_review_reads_arms_coupons_and_messages(backend: Backend) {
         s.campaign_messages("none").await.unwrap(),
         MessageCounts::default()
     );
+    // Opens of the campaign's claim links, per day, summed.
+    for day in [20_500, 20_500, 20_501] {
+        s.record_link_open("c1", day).await.unwrap();
+    }
+    assert_eq!(s.link_opens("c1").await.unwrap(), 3);
+    assert_eq!(s.link_opens("none").await.unwrap(), 0);
 }
 
 on_both_backends!(calculators_read_paid_orders_and_category_sales);

@@ -132,6 +132,7 @@ pub fn page(name: &str, r: &CampaignReview) -> String {
         ("held out 对照组", f.held_out),
         ("messages sent 消息发送", f.messages_sent),
         ("messages delivered 送达", f.messages_delivered),
+        ("links opened 链接打开", f.links_opened),
         ("granted 发券", f.granted),
         ("used 核销", f.used),
     ];

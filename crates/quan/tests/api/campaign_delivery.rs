@@ -100,6 +100,13 @@ async fn a_campaign_message_carries_a_link_that_claims(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(redirect.headers()["location"].to_str().unwrap(), link);
+    // The member opens the claim page twice: two opens in the campaign's funnel.
+    for _ in 0..2 {
+        let (st, b) = t.get(&format!("/v1/links/{token}")).await;
+        assert_eq!(st, 200, "{b}");
+    }
+    let (_, r) = t.get(&review).await;
+    assert_eq!(r["funnel"]["links_opened"], 2, "{r}");
     let coupon = &p.templates["vip_hidden_50"];
     let (st, b) = t
         .claim(coupon, json!({"user_id": "vip", "link": token}))

@@ -15,7 +15,7 @@ import { useReview } from "./reviewMessages";
 type Review = Schemas["CampaignReview"];
 type T = ReturnType<typeof useReview>;
 
-const FUNNEL = ["entered", "treated", "held_out", "messages_sent", "messages_delivered", "granted", "used"] as const;
+const FUNNEL = ["entered", "treated", "held_out", "messages_sent", "messages_delivered", "links_opened", "granted", "used"] as const;
 const FUNDERS = ["platform", "merchant", "supplier"] as const;
 /** The holdout's warnings this page has words for; another shows the API's message. */
 const WARNINGS = ["sample_ratio_mismatch", "empty_arm", "small_arm"] as const;

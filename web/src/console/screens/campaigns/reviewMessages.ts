@@ -12,6 +12,7 @@ export const reviewMessages = {
   f_held_out: ["对照组", "Held out"],
   f_messages_sent: ["消息发送", "Messages sent"],
   f_messages_delivered: ["消息送达", "Messages delivered"],
+  f_links_opened: ["领券链接打开", "Claim links opened"],
   f_granted: ["发券", "Coupons granted"],
   f_used: ["核销", "Coupons used"],
   step: ["环节", "Step"],
