@@ -24,6 +24,7 @@ use quan_model::{
     PropensityModel, Redemption, TrainConfig,
 };
 
+use crate::import::cj_files;
 use crate::import::completejourney::{batches, cents, floats, ints, micros, strings, text};
 
 #[derive(Subcommand)]
@@ -166,58 +167,36 @@ fn load(dir: &Path) -> anyhow::Result<Data> {
     }
 
     // Campaigns, who received them, and their coupons' products.
+    let files = cj_files::campaigns(dir)?;
     let mut campaigns = BTreeMap::new();
-    for b in batches(&dir.join("campaign_descriptions.parquet"))? {
-        let (id, kind, start, end) = (
-            ints(&b, "campaign_id")?,
-            strings(&b, "campaign_type")?,
-            micros(&b, "start_date")?,
-            micros(&b, "end_date")?,
-        );
-        for i in 0..b.num_rows() {
-            let label = text(&kind, i).unwrap_or_default();
-            campaigns.insert(
-                id.value(i),
-                Campaign {
-                    kind: CampaignKind::parse(&label),
-                    kind_label: label,
-                    start: timestamp(start.value(i)),
-                    end: timestamp(end.value(i)),
-                    households: Vec::new(),
-                },
-            );
-        }
-    }
-    for b in batches(&dir.join("campaigns.parquet"))? {
-        let (id, household) = (ints(&b, "campaign_id")?, ints(&b, "household_id")?);
-        for i in 0..b.num_rows() {
-            let c = campaigns
-                .get_mut(&id.value(i))
-                .with_context(|| format!("campaigns.parquet names campaign {}, which campaign_descriptions.parquet has not", id.value(i)))?;
-            c.households.push(household.value(i));
-            members
-                .entry(household.value(i))
-                .or_default()
-                .exposures
-                .push(Exposure {
-                    campaign: id.value(i),
-                    kind: c.kind,
-                    start: c.start,
-                });
-        }
-    }
     let mut coupons: HashMap<i64, (HashSet<i64>, HashSet<i64>)> = HashMap::new();
-    for b in batches(&dir.join("coupons.parquet"))? {
-        let (upc, prod, id) = (
-            ints(&b, "coupon_upc")?,
-            ints(&b, "product_id")?,
-            ints(&b, "campaign_id")?,
-        );
-        for i in 0..b.num_rows() {
-            let e = coupons.entry(id.value(i)).or_default();
-            e.0.insert(upc.value(i));
-            e.1.insert(prod.value(i));
+    for (&id, f) in &files {
+        let kind = CampaignKind::parse(&f.kind);
+        let start = timestamp(f.start);
+        for &h in &f.households {
+            members.entry(h).or_default().exposures.push(Exposure {
+                campaign: id,
+                kind,
+                start,
+            });
         }
+        coupons.insert(
+            id,
+            (
+                f.upcs.iter().copied().collect(),
+                f.products.iter().copied().collect(),
+            ),
+        );
+        campaigns.insert(
+            id,
+            Campaign {
+                kind,
+                kind_label: f.kind.clone(),
+                start,
+                end: timestamp(f.end),
+                households: f.households.iter().copied().collect(),
+            },
+        );
     }
     let mut offers = HashMap::new();
     for (&id, c) in &campaigns {
@@ -253,29 +232,16 @@ fn load(dir: &Path) -> anyhow::Result<Data> {
 
     // Redemptions: optional, and possibly without some campaigns.
     let mut redeemers: HashMap<i64, HashSet<i64>> = HashMap::new();
-    let path = dir.join("coupon_redemptions.parquet");
-    if path.exists() {
-        for b in batches(&path)? {
-            let (household, id, at) = (
-                ints(&b, "household_id")?,
-                ints(&b, "campaign_id")?,
-                micros(&b, "redemption_date")?,
-            );
-            for i in 0..b.num_rows() {
-                redeemers
-                    .entry(id.value(i))
-                    .or_default()
-                    .insert(household.value(i));
-                members
-                    .entry(household.value(i))
-                    .or_default()
-                    .redemptions
-                    .push(Redemption {
-                        campaign: id.value(i),
-                        at: timestamp(at.value(i)),
-                    });
-            }
-        }
+    for r in cj_files::redemptions(dir)? {
+        redeemers.entry(r.campaign).or_default().insert(r.household);
+        members
+            .entry(r.household)
+            .or_default()
+            .redemptions
+            .push(Redemption {
+                campaign: r.campaign,
+                at: timestamp(r.at),
+            });
     }
 
     // Demographics, where known.

@@ -27,3 +27,8 @@ export function parseYuan(text: string): number | null {
 export function percent(bp: number): string {
   return `${(bp / 100).toFixed(2)}%`;
 }
+
+/** A ratio in basis points as "×" (ROI): `123456` → `12.35×`; "—" when there is none. */
+export function ratio(bp: number | null | undefined): string {
+  return bp == null ? "—" : `${(bp / 10_000).toFixed(2)}×`;
+}

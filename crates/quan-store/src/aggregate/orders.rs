@@ -186,12 +186,13 @@ impl<E: Engine> Orders for E {
                         _ => return Ok(Err(ErrorCode::InvalidState)),
                     }
                     let stored = stored_coupons(db, &order.coupon_ids).await?;
-                    let (given, payable) = plan::order_money(&order, &order.lines)?;
-                    let Some(moves) = plan::pay_moves(&order, &stored, &given) else {
+                    let money = plan::paid_money(&order)?;
+                    let Some(moves) = plan::pay_moves(&order, &stored, &money.given) else {
                         return Ok(Err(ErrorCode::InvalidState));
                     };
                     apply_moves(db, &moves, actor, now, day).await?;
-                    record_sales(db, id, &plan::pay_sales(&moves, payable), now, day).await?;
+                    let sales = plan::pay_sales(&moves, money.payable);
+                    record_sales(db, id, &sales, now, day).await?;
                     set_status(db, id, OrderStatus::Paid, now).await?;
                     // A paid checkout order is an order of the member's history.
                     record_history(db, &order, now, now).await?;
@@ -258,17 +259,16 @@ impl<E: Engine> Orders for E {
                         "no such order",
                     )));
                 };
-                let refund = match plan::refund_plan(&order, ask, now)? {
+                let (refund, before, left) = match plan::refund_plan(&order, ask, now)? {
                     Ok(p) => p,
                     Err(e) => return Ok(Err(e)),
                 };
                 let stored = stored_coupons(db, &order.coupon_ids).await?;
                 let back = plan::coupons_back(&refund, &stored, now);
-                let (given, payable) = plan::order_money(&order, &order.lines)?;
-                let (given_after, payable_after) = plan::order_money(&order, &refund.after)?;
-                let moves = plan::refund_moves(&order, &stored, &back, &given, &given_after);
+                let moves = plan::refund_moves(&order, &stored, &back, &before.given, &left.given);
                 apply_moves(db, &moves, actor, now, day).await?;
-                let sales = plan::refund_sales(&order, &stored, &back, payable, payable_after);
+                let sales =
+                    plan::refund_sales(&order, &stored, &back, before.payable, left.payable);
                 record_sales(db, id, &sales, now, day).await?;
                 db.execute(
                     "UPDATE orders SET lines = $2, updated_at = $3 WHERE id = $1",

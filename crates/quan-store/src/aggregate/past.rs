@@ -211,18 +211,12 @@ pub(crate) async fn import(
     )
     .await?;
     add_coupon_counts(db, &counts).await?;
-    let (templates, granted, used): (Vec<String>, Vec<i64>, Vec<i64>) = per_template
-        .iter()
-        .map(|(t, (g, u))| (t.to_string(), *g, *u))
-        .fold(
-            (vec![], vec![], vec![]),
-            |(mut a, mut b, mut c), (t, g, u)| {
-                a.push(t);
-                b.push(g);
-                c.push(u);
-                (a, b, c)
-            },
-        );
+    let (mut templates, mut granted, mut used) = (Vec::new(), Vec::new(), Vec::new());
+    for (t, (g, u)) in per_template {
+        templates.push(t.to_string());
+        granted.push(g);
+        used.push(u);
+    }
     db.execute_rows(
         "UPDATE templates SET issued = issued + x.g, claimed = claimed + x.g, used = used + x.u \
          FROM {rows} WHERE templates.id = x.id",

@@ -181,6 +181,13 @@ mod tests {
         }
     }
 
+    fn rows(entries: &[SaleEntry]) -> Vec<(SaleKind, &str, i64, i64)> {
+        entries
+            .iter()
+            .map(|e| (e.kind, e.key.as_str(), e.orders, e.gmv))
+            .collect()
+    }
+
     #[test]
     fn an_order_counts_once_per_template_and_campaign() {
         // Paid: two coupons of one campaign (templates a and b), one of no campaign (a).
@@ -193,12 +200,8 @@ mod tests {
             0,
             9_000,
         );
-        let got: Vec<(SaleKind, &str, i64, i64)> = paid
-            .iter()
-            .map(|e| (e.kind, e.key.as_str(), e.orders, e.gmv))
-            .collect();
         assert_eq!(
-            got,
+            rows(&paid),
             vec![
                 (SaleKind::Template, "a", 1, 9_000),
                 (SaleKind::Template, "b", 1, 9_000),
@@ -215,12 +218,8 @@ mod tests {
             9_000,
             5_000,
         );
-        let got: Vec<(SaleKind, &str, i64, i64)> = refund
-            .iter()
-            .map(|e| (e.kind, e.key.as_str(), e.orders, e.gmv))
-            .collect();
         assert_eq!(
-            got,
+            rows(&refund),
             vec![
                 (SaleKind::Template, "a", 0, -4_000),
                 (SaleKind::Template, "b", -1, -9_000),

@@ -23,13 +23,14 @@ pub(crate) fn step(order: &OrderRecord, action: OrderAction, now: Timestamp) -> 
 }
 
 /// What refunding `ask` of the order returns: refused unless the order is paid, else the
-/// arithmetic of [`refund::plan`] over its paid lines and stored quote. (The outer error: the
-/// stored quote is unreadable.)
+/// arithmetic of [`refund::plan`] over its paid lines and stored quote, with what its coupons
+/// give and what it costs before and after the refund (the quote read once). (The outer
+/// error: the stored quote is unreadable.)
 pub(crate) fn refund_plan(
     order: &OrderRecord,
     ask: &[RefundAsk],
     now: Timestamp,
-) -> Result<Result<RefundPlan, FieldError>> {
+) -> Result<Result<(RefundPlan, Money, Money), FieldError>> {
     if step(order, OrderAction::Refund, now) != Step::Refund {
         return Ok(Err(FieldError::new(
             ErrorCode::InvalidState,
@@ -37,7 +38,11 @@ pub(crate) fn refund_plan(
             "only a paid order is refunded",
         )));
     }
-    Ok(refund::plan(&order.lines, &quote(order)?, ask))
+    let quote = quote(order)?;
+    Ok(refund::plan(&order.lines, &quote, ask).map(|plan| {
+        let (before, after) = (money(&quote, &order.lines), money(&quote, &plan.after));
+        (plan, before, after)
+    }))
 }
 
 /// A coupon that a refund gives back.
@@ -120,22 +125,32 @@ fn quote(order: &OrderRecord) -> Result<Quote> {
     serde_json::from_str(&order.quote).map_err(|_| StoreError::Corrupt("order quote".into()))
 }
 
-/// What each of the order's coupons gives with its lines as `lines` (net of their refunds),
-/// and what the order then costs its member. (Only the counters of coupons read these: an
-/// order without coupons answers nothing.)
-pub(crate) fn order_money(
-    order: &OrderRecord,
-    lines: &[PaidLine],
-) -> Result<(BTreeMap<String, i64>, i64)> {
-    if order.coupon_ids.is_empty() {
-        return Ok((BTreeMap::new(), 0));
+/// What each of an order's coupons gives with its lines as they are (net of their refunds),
+/// and what the order then costs its member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Money {
+    pub given: BTreeMap<String, i64>,
+    pub payable: i64,
+}
+
+fn money(quote: &Quote, lines: &[PaidLine]) -> Money {
+    Money {
+        given: net_discounts(quote, lines),
+        payable: net_payable(quote, lines),
     }
-    let quote = quote(order)?;
-    Ok((net_discounts(&quote, lines), net_payable(&quote, lines)))
+}
+
+/// The [`Money`] of an order being paid. (Only the counters of coupons read it: an order
+/// without coupons answers nothing and its quote is not read.)
+pub(crate) fn paid_money(order: &OrderRecord) -> Result<Money> {
+    if order.coupon_ids.is_empty() {
+        return Ok(Money::default());
+    }
+    Ok(money(&quote(order)?, &order.lines))
 }
 
 /// The moves that redeem a paid order's coupons, each giving its discount (`given`, from
-/// [`order_money`]); `None` unless the order still holds every one.
+/// [`paid_money`]); `None` unless the order still holds every one.
 pub(crate) fn pay_moves<'a>(
     order: &'a OrderRecord,
     stored: &'a [CouponRecord],
@@ -187,7 +202,7 @@ pub(crate) fn release_moves<'a>(
 
 /// The moves of a refund: the coupons it gives back ([`coupons_back`]), and the entries of the
 /// coupons that stay redeemed in the order but give less; each takes back what the refund
-/// takes of its discount (`before` and `after`: [`order_money`]'s, around the refund).
+/// takes of its discount (`before` and `after`: from [`refund_plan`], around the refund).
 pub(crate) fn refund_moves<'a>(
     order: &'a OrderRecord,
     stored: &'a [CouponRecord],

@@ -16,7 +16,7 @@ use quan_core::campaign::CampaignSpec;
 use quan_core::template::TemplateSpec;
 use quan_store::{PastCampaign, PastCoupon};
 
-use super::completejourney::{batches, ints, micros, strings};
+use super::cj_files::{self, CampaignFiles};
 
 /// A line's product, time and coupon discount in cents (positive), as the campaigns read them.
 pub struct CouponLine {
@@ -25,15 +25,9 @@ pub struct CouponLine {
     pub coupon: i64,
 }
 
-/// A campaign as the files describe it.
+/// A campaign as the files describe it, with the first redemption of each (household, UPC).
 struct Described {
-    kind: String,
-    start: i64,
-    end: i64,
-    households: BTreeSet<i64>,
-    upcs: BTreeSet<i64>,
-    products: BTreeSet<i64>,
-    /// The first redemption of each (household, UPC).
+    files: CampaignFiles,
     redeemed: BTreeMap<(i64, i64), i64>,
 }
 
@@ -43,69 +37,18 @@ fn at(us: i64) -> Timestamp {
     Timestamp::from_microsecond(us).unwrap_or(Timestamp::MAX)
 }
 
-/// The campaign `id` of `out`.
-fn get(out: &mut BTreeMap<i64, Described>, id: i64) -> anyhow::Result<&mut Described> {
-    out.get_mut(&id)
-        .ok_or_else(|| anyhow::anyhow!("campaign {id} has no description"))
-}
-
 fn read(dir: &Path) -> anyhow::Result<BTreeMap<i64, Described>> {
-    let mut out = BTreeMap::new();
-    for b in batches(&dir.join("campaign_descriptions.parquet"))? {
-        let (id, kind, start, end) = (
-            ints(&b, "campaign_id")?,
-            strings(&b, "campaign_type")?,
-            micros(&b, "start_date")?,
-            micros(&b, "end_date")?,
-        );
-        for i in 0..b.num_rows() {
-            out.insert(
-                id.value(i),
-                Described {
-                    kind: kind.value(i).to_string(),
-                    start: start.value(i),
-                    end: end.value(i),
-                    households: BTreeSet::new(),
-                    upcs: BTreeSet::new(),
-                    products: BTreeSet::new(),
-                    redeemed: BTreeMap::new(),
-                },
-            );
-        }
-    }
-    for b in batches(&dir.join("campaigns.parquet"))? {
-        let (id, household) = (ints(&b, "campaign_id")?, ints(&b, "household_id")?);
-        for i in 0..b.num_rows() {
-            get(&mut out, id.value(i))?
-                .households
-                .insert(household.value(i));
-        }
-    }
-    for b in batches(&dir.join("coupons.parquet"))? {
-        let (id, upc, product) = (
-            ints(&b, "campaign_id")?,
-            ints(&b, "coupon_upc")?,
-            ints(&b, "product_id")?,
-        );
-        for i in 0..b.num_rows() {
-            let c = get(&mut out, id.value(i))?;
-            c.upcs.insert(upc.value(i));
-            c.products.insert(product.value(i));
-        }
-    }
-    for b in batches(&dir.join("coupon_redemptions.parquet"))? {
-        let (id, household, upc, date) = (
-            ints(&b, "campaign_id")?,
-            ints(&b, "household_id")?,
-            ints(&b, "coupon_upc")?,
-            micros(&b, "redemption_date")?,
-        );
-        for i in 0..b.num_rows() {
-            let first = get(&mut out, id.value(i))?
-                .redeemed
-                .entry((household.value(i), upc.value(i)))
-                .or_insert(date.value(i));
-            *first = (*first).min(date.value(i));
+    let mut out: BTreeMap<i64, Described> = cj_files::campaigns(dir)?
+        .into_iter()
+        .map(|(id, files)| {
+            let redeemed = BTreeMap::new();
+            (id, Described { files, redeemed })
+        })
+        .collect();
+    for r in cj_files::redemptions(dir)? {
+        if let Some(c) = out.get_mut(&r.campaign) {
+            let first = c.redeemed.entry((r.household, r.upc)).or_insert(r.at);
+            *first = (*first).min(r.at);
         }
     }
     Ok(out)
@@ -137,15 +80,16 @@ pub async fn run(
     let mut campaigns = read(dir)?;
     if let Some(kept) = kept {
         for c in campaigns.values_mut() {
-            c.households.retain(|h| kept.contains(h));
+            c.files.households.retain(|h| kept.contains(h));
             c.redeemed.retain(|(h, _), _| kept.contains(h));
         }
     }
     let (mut written, mut coupons, mut used) = (0, 0usize, 0usize);
-    for (n, c) in &campaigns {
+    for (n, d) in &campaigns {
         if Some(*n) == hold_back {
             continue;
         }
+        let c = &d.files;
         let end = c.end + DAY; // the end date's whole day
         let face = face_value(lines, &c.products, c.start, end).unwrap_or(100);
         let template_id = format!("cj-tpl-{n}");
@@ -175,7 +119,7 @@ pub async fn run(
                         id: format!("cj{n}-{h}-{u}"),
                         template_id: template_id.clone(),
                         valid_until: at(end),
-                        redeemed: c.redeemed.get(&(*h, *u)).map(|d| (at(*d), face)),
+                        redeemed: d.redeemed.get(&(*h, *u)).map(|r| (at(*r), face)),
                     })
                     .collect();
                 (h.to_string(), granted)
@@ -196,7 +140,7 @@ pub async fn run(
         {
             written += 1;
             coupons += granted;
-            used += c.redeemed.len();
+            used += d.redeemed.len();
         }
     }
     println!(

@@ -6,6 +6,7 @@
 //! Writes are idempotent by id, so importing the same file again changes nothing.
 
 mod cj_campaigns;
+pub(crate) mod cj_files;
 pub(crate) mod completejourney;
 mod rows;
 

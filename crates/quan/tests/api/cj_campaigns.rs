@@ -90,19 +90,24 @@ fn expected() -> BTreeMap<i64, (i64, i64, i64)> {
         .collect()
 }
 
-async fn campaigns_review_as_the_files_count(backend: Backend) {
-    let (url, _db) = fresh_database(backend).await;
-    let sample = SAMPLE.to_string();
+/// `quan import completejourney --households SAMPLE` into `url`: what it printed.
+fn import_sample(url: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_quan"))
         .args(["import", "completejourney", data().to_str().unwrap()])
-        .args(["--households", &sample])
-        .env("QUAN_DATABASE_URL", &url)
+        .args(["--households", &SAMPLE.to_string()])
+        .env("QUAN_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run quan");
     let text =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
+    text
+}
+
+async fn campaigns_review_as_the_files_count(backend: Backend) {
+    let (url, _db) = fresh_database(backend).await;
+    let text = import_sample(&url);
     assert!(text.contains("campaigns: 27 of 27 written"), "{text}");
 
     let app = process_on(
@@ -140,14 +145,7 @@ async fn campaigns_review_as_the_files_count(backend: Backend) {
     assert!(redeemed > 10, "the sample holds redemptions: {redeemed}");
 
     // Again: nothing new.
-    let again = Command::new(env!("CARGO_BIN_EXE_quan"))
-        .args(["import", "completejourney", data().to_str().unwrap()])
-        .args(["--households", &sample])
-        .env("QUAN_DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run quan");
-    let text = String::from_utf8_lossy(&again.stdout).to_string();
+    let text = import_sample(&url);
     assert!(text.contains("campaigns: 0 of 27 written"), "{text}");
 }
 both!(campaigns_review_as_the_files_count);

@@ -2,7 +2,7 @@
 // grants, what the audience is expected to use, cost and return (POST /v1/forecasts).
 import { useState } from "react";
 import type { Schemas } from "../../../shared/api";
-import { percent, yuan } from "../../../shared/money";
+import { percent, ratio, yuan } from "../../../shared/money";
 import { useApi } from "../../session";
 import { ErrorBanner } from "../../ui";
 import type { TemplateView } from "../members/types";
@@ -76,7 +76,7 @@ export function ForecastPanel({ spec, templates }: { spec: CampaignSpec; templat
                 <td className="num">{yuan(f.issue_cost)}</td>
                 <td className="num">{yuan(f.use_cost)}</td>
                 <td className="num">{yuan(f.expected_output)}</td>
-                <td className="num">{f.expected_roi_bp != null ? `${(f.expected_roi_bp / 10_000).toFixed(2)}×` : "—"}</td>
+                <td className="num">{ratio(f.expected_roi_bp)}</td>
                 <td>{t(`b_${f.basis}`)}{f.examples > 0 ? ` (${t("examples", { n: f.examples })})` : ""}</td>
               </tr>
             ))}

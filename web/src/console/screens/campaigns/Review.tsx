@@ -4,7 +4,7 @@
 import { useEffect, useState } from "react";
 import type { Schemas } from "../../../shared/api";
 import { useLang } from "../../../shared/i18n";
-import { percent, yuan } from "../../../shared/money";
+import { percent, ratio, yuan } from "../../../shared/money";
 import { BarChart, DoughnutChart, IntervalChart } from "../../charts";
 import { useApi, useSession } from "../../session";
 import { ErrorBanner } from "../../ui";
@@ -127,7 +127,7 @@ export function ReviewPanel({ id, version }: { id: string; version: number }) {
         <Fact name={t("given")} value={yuan(c.discount_given)} />
         <Fact name={t("orders")} value={String(review.coupon_orders.count)} />
         <Fact name={t("gmv")} value={yuan(review.coupon_orders.gmv)} />
-        <Fact name={t("roi")} value={review.roi_bp != null ? ratio(review.roi_bp) : "—"} />
+        <Fact name={t("roi")} value={ratio(review.roi_bp)} />
       </dl>
       <h4>{t("byFunder")}</h4>
       {c.discount_given === 0 ? (
@@ -161,11 +161,6 @@ function Fact({ name, value }: { name: string; value: string }) {
   );
 }
 
-/** A ratio in basis points as "×": `123456` → `12.35×`. */
-function ratio(bp: number): string {
-  return `${(bp / 10_000).toFixed(2)}×`;
-}
-
 function ForecastTable({ review, t }: { review: Review; t: T }) {
   const l = useLang();
   const fc = review.forecast;
@@ -184,7 +179,7 @@ function ForecastTable({ review, t }: { review: Review; t: T }) {
     [t("useRate"), rate != null ? percent(rate) : "—", a.use_bp != null ? percent(a.use_bp) : "—"],
     [t("useCost"), yuan(fc.use_cost), yuan(a.use_cost)],
     [t("output"), yuan(fc.expected_output), yuan(a.output)],
-    [t("roiShort"), fc.expected_roi_bp != null ? ratio(fc.expected_roi_bp) : "—", a.roi_bp != null ? ratio(a.roi_bp) : "—"],
+    [t("roiShort"), ratio(fc.expected_roi_bp), ratio(a.roi_bp)],
   ];
   const bases = [...new Set(fc.templates.map((x) => t(`b_${x.basis}`)))].join(", ");
   return (
@@ -309,7 +304,7 @@ function Uplift({ review, t }: { review: Review; t: T }) {
         <IntervalChart labels={revenueRows.map((r) => r.name)} lo={revenueRows.map((r) => r.lo / 100)} hi={revenueRows.map((r) => r.hi / 100)} unit="¥" label={t("chartUplift", { what: revenueRows.map((r) => r.name).join(", ") })} />
       )}
       <p>
-        {h.incremental_revenue != null && t("incremental", { v: yuan(h.incremental_revenue), r: h.incremental_roi_bp != null ? ratio(h.incremental_roi_bp) : "—" })}
+        {h.incremental_revenue != null && t("incremental", { v: yuan(h.incremental_revenue), r: ratio(h.incremental_roi_bp) })}
         {h.srm_p_value != null && <> · {t("srm", { p: h.srm_p_value.toPrecision(3) })}</>}
       </p>
       {h.warnings.length > 0 && (

@@ -3,7 +3,7 @@
 // chart's numbers in a table beside it.
 import { useEffect, useState } from "react";
 import type { Schemas } from "../../../shared/api";
-import { percent, yuan } from "../../../shared/money";
+import { percent, ratio, yuan } from "../../../shared/money";
 import { BarChart } from "../../charts";
 import { useApi } from "../../session";
 import { ErrorBanner } from "../../ui";
@@ -38,7 +38,7 @@ export function TemplateReviewPanel({ id, version }: { id: string; version: numb
     [t("given"), yuan(r.discount_given)],
     [t("orders"), String(r.coupon_orders.count)],
     [t("gmv"), yuan(r.coupon_orders.gmv)],
-    [t("roi"), r.roi_bp != null ? `${(r.roi_bp / 10_000).toFixed(2)}×` : "—"],
+    [t("roi"), ratio(r.roi_bp)],
   ];
   const slices = (label: string, rows: Slice[], name: (k: string) => string) => (
     <table className="compact" aria-label={label}>
